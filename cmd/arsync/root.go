@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, in one place (README "Exit codes").
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitChanges = 2 // plan --detailed-exitcode: the plan has changes
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// exitCodeError carries a non-default exit code out of a command. An empty
+// message means the command has already printed what the user needs.
+type exitCodeError struct {
+	code int
+	msg  string
+}
+
+func (e *exitCodeError) Error() string { return e.msg }
+
+// silentExit ends a command with code and prints nothing more.
+func silentExit(code int) error { return &exitCodeError{code: code} }
+
+// streams is the only way commands print: data to Out, diagnostics and
+// progress to ErrOut.
+type streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// globalOptions are the flags every command shares (DESIGN.md §4).
+type globalOptions struct {
+	ConfigFile    string
+	TenantID      string
+	Cloud         string
+	GraphEndpoint string
+	Emulator      bool
+	Auth          string
+	Debug         bool
+}
+
+// Main runs arsync with args and returns the process exit code.
+func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
+	io := &streams{In: in, Out: out, ErrOut: errOut}
+	root := newRootCmd(io)
+	root.SetArgs(args)
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		if ec.msg != "" {
+			fmt.Fprintln(errOut, "Error:", ec.msg)
+		}
+		return ec.code
+	}
+	fmt.Fprintln(errOut, "Error:", err)
+	return exitError
+}
+
+func newRootCmd(io *streams) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "arsync",
+		Short: "Manage Microsoft Entra access reviews as code",
+		Long: `arsync keeps Microsoft Entra access review definitions in YAML files.
+"arsync plan" shows what would change in the tenant; "arsync apply" makes
+Microsoft Graph match. Definitions arsync creates carry an ownership marker;
+all others are listed but never touched.`,
+		Example: `  # Check the specs offline
+  arsync validate examples/reviews
+
+  # Show what would change, against the built-in Graph emulator
+  arsync plan --emulator examples/reviews
+
+  # Apply in CI, signing in with GitHub OIDC
+  arsync apply --auth github-oidc --auto-approve reviews/`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.HiddenDefaultCmd = false
+
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.ConfigFile, "config", "arsync.yaml", "configuration `file`")
+	pf.StringVar(&g.TenantID, "tenant-id", "", "Entra tenant ID (overrides the config's tenantId)")
+	pf.StringVar(&g.Cloud, "cloud", "", "national cloud: global, usgov, usgovdod or china (default global)")
+	pf.StringVar(&g.GraphEndpoint, "graph-endpoint", "", "Graph base `URL`, e.g. https://graph.microsoft.com/v1.0")
+	pf.BoolVar(&g.Emulator, "emulator", false, "run against the in-process Graph emulator (state in .arsync/emulator.json)")
+	pf.StringVar(&g.Auth, "auth", "auto", "sign-in method: auto, env, workload-identity, github-oidc, azure-cli, managed-identity or device-code")
+	pf.BoolVarP(&g.Debug, "debug", "v", false, "log requests and request-ids to stderr (tokens redacted)")
+
+	// One line per verb; each verb lives in its own file.
+	root.AddCommand()
+	_ = g
+	return root
+}
