@@ -1,0 +1,499 @@
+package diff
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/spec"
+)
+
+// Compute plans how to make the live definitions match the desired ones.
+// It is pure and deterministic: the order of its inputs does not matter and
+// it reads neither the clock nor the network. It returns every problem it
+// finds at once, joined; callers can pick out *DuplicateMarkerError,
+// *AmbiguousAdoptionError and *InputError with errors.As.
+func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*Plan, error) {
+	var errs []error
+
+	// Desired definitions, by name.
+	ds := make([]*Desired, len(desired))
+	for i := range desired {
+		ds[i] = &desired[i]
+	}
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Name < ds[j].Name })
+	for i, d := range ds {
+		if n, _, ok := spec.SplitMarker(spec.Marker(d.Name)); !ok || n != d.Name {
+			errs = append(errs, &InputError{Name: d.Name, Source: d.Source, Reason: "metadata.name must be 1 to 63 characters of a-z, 0-9 and '-'"})
+		}
+		if i > 0 && ds[i-1].Name == d.Name {
+			reason := "metadata.name is used twice"
+			if ds[i-1].Source != "" {
+				reason += " (also at " + ds[i-1].Source + ")"
+			}
+			errs = append(errs, &InputError{Name: d.Name, Source: d.Source, Reason: reason})
+		}
+	}
+
+	// Live definitions, by marker and, unmarked, by displayName.
+	lv := make([]*graphclient.Definition, len(live))
+	for i := range live {
+		lv[i] = &live[i]
+	}
+	sort.SliceStable(lv, func(i, j int) bool { return olderFirst(lv[i], lv[j]) })
+	seenID := map[string]bool{}
+	marked := map[string][]*graphclient.Definition{}
+	unmarked := map[string][]*graphclient.Definition{}
+	for _, l := range lv {
+		if l.ID == "" {
+			errs = append(errs, &InputError{Reason: fmt.Sprintf("definition %q has no id", l.DisplayName)})
+			continue
+		}
+		if seenID[l.ID] {
+			errs = append(errs, &InputError{ID: l.ID, Reason: "listed twice"})
+			continue
+		}
+		seenID[l.ID] = true
+		if name, _, ok := spec.SplitMarker(l.DescriptionForAdmins); ok {
+			marked[name] = append(marked[name], l)
+		} else {
+			unmarked[l.DisplayName] = append(unmarked[l.DisplayName], l)
+		}
+	}
+
+	p := &Plan{
+		FormatVersion: FormatVersion,
+		TenantID:      opts.TenantID,
+		GraphEndpoint: opts.GraphEndpoint,
+		Changes:       []Change{},
+		Unmanaged:     []Unmanaged{},
+		Warnings:      []string{},
+	}
+	if !opts.Now.IsZero() {
+		p.CreatedAt = opts.Now.UTC().Format(time.RFC3339)
+	}
+
+	// Duplicate markers: keep the oldest, delete the others, or stop.
+	for _, name := range sortedKeys(marked) {
+		group := marked[name]
+		if len(group) < 2 {
+			continue
+		}
+		if !opts.DeleteDuplicates {
+			e := &DuplicateMarkerError{Name: name}
+			for _, l := range group {
+				e.Definitions = append(e.Definitions, ref(l))
+			}
+			errs = append(errs, e)
+			continue
+		}
+		for _, l := range group[1:] {
+			p.Changes = append(p.Changes, Change{
+				Action:          Delete,
+				Name:            name,
+				ID:              l.ID,
+				DisplayName:     l.DisplayName,
+				Reason:          fmt.Sprintf("duplicate marker; the older definition %s is kept", group[0].ID),
+				Before:          clone(l),
+				LiveFingerprint: Fingerprint(*l),
+			})
+		}
+		marked[name] = group[:1]
+	}
+
+	// Adoption: desired definitions without a marked match claim the
+	// unmarked live definitions with their displayName.
+	claims := map[string][]*Desired{}
+	for _, d := range ds {
+		if len(marked[d.Name]) == 0 && len(unmarked[d.Definition.DisplayName]) > 0 {
+			claims[d.Definition.DisplayName] = append(claims[d.Definition.DisplayName], d)
+		}
+	}
+	adopted := map[string]bool{} // live ids
+	blocked := map[string]bool{} // displayNames with an ambiguous adoption
+	for _, dn := range sortedKeys(claims) {
+		cands := unmarked[dn]
+		if len(cands) == 1 && len(claims[dn]) == 1 {
+			adopted[cands[0].ID] = true
+			continue
+		}
+		e := &AmbiguousAdoptionError{DisplayName: dn}
+		for _, d := range claims[dn] {
+			e.Names = append(e.Names, d.Name)
+		}
+		for _, l := range cands {
+			e.Candidates = append(e.Candidates, ref(l))
+		}
+		errs = append(errs, e)
+		blocked[dn] = true
+	}
+
+	// One change per desired definition.
+	wanted := map[string]bool{}
+	for _, d := range ds {
+		wanted[d.Name] = true
+		var c Change
+		var err error
+		switch {
+		case len(marked[d.Name]) > 0:
+			c, err = compare(d, marked[d.Name][0], false)
+		case len(unmarked[d.Definition.DisplayName]) > 0:
+			if blocked[d.Definition.DisplayName] {
+				continue
+			}
+			c, err = compare(d, unmarked[d.Definition.DisplayName][0], true)
+		default:
+			c = create(d)
+		}
+		if err != nil {
+			errs = append(errs, &InputError{Name: d.Name, Source: d.Source, Reason: err.Error()})
+			continue
+		}
+		p.Changes = append(p.Changes, c)
+	}
+
+	// Marked definitions nothing wants any more.
+	for _, name := range sortedKeys(marked) {
+		if wanted[name] || len(marked[name]) == 0 {
+			continue
+		}
+		l := marked[name][0]
+		p.Changes = append(p.Changes, Change{
+			Action:          Delete,
+			Name:            name,
+			ID:              l.ID,
+			DisplayName:     l.DisplayName,
+			Reason:          "no longer in the configuration",
+			Before:          clone(l),
+			LiveFingerprint: Fingerprint(*l),
+		})
+	}
+
+	// Unmarked definitions nothing adopts.
+	for _, l := range lv {
+		if l.ID == "" || adopted[l.ID] {
+			continue
+		}
+		if _, _, ok := spec.SplitMarker(l.DescriptionForAdmins); ok {
+			continue
+		}
+		p.Unmanaged = append(p.Unmanaged, Unmanaged{ID: l.ID, DisplayName: l.DisplayName})
+	}
+
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	sort.SliceStable(p.Changes, func(i, j int) bool {
+		a, b := p.Changes[i], p.Changes[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if ra, rb := actionRank(a.Action), actionRank(b.Action); ra != rb {
+			return ra < rb
+		}
+		return a.ID < b.ID
+	})
+	sort.SliceStable(p.Unmanaged, func(i, j int) bool {
+		a, b := p.Unmanaged[i], p.Unmanaged[j]
+		if a.DisplayName != b.DisplayName {
+			return a.DisplayName < b.DisplayName
+		}
+		return a.ID < b.ID
+	})
+	for _, c := range p.Changes {
+		p.Summary.add(c.Action)
+		p.Warnings = append(p.Warnings, warnings(c, opts.Now)...)
+	}
+	return p, nil
+}
+
+func actionRank(a Action) int {
+	switch a {
+	case Create:
+		return 0
+	case Update:
+		return 1
+	case Adopt:
+		return 2
+	case Replace:
+		return 3
+	case Delete:
+		return 4
+	}
+	return 5
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func ref(l *graphclient.Definition) LiveRef {
+	return LiveRef{ID: l.ID, DisplayName: l.DisplayName, CreatedDateTime: l.CreatedDateTime}
+}
+
+// olderFirst orders live definitions by createdDateTime (unparsable or
+// missing times last), then id.
+func olderFirst(a, b *graphclient.Definition) bool {
+	ta, errA := time.Parse(time.RFC3339Nano, a.CreatedDateTime)
+	tb, errB := time.Parse(time.RFC3339Nano, b.CreatedDateTime)
+	switch {
+	case errA == nil && errB == nil && !ta.Equal(tb):
+		return ta.Before(tb)
+	case (errA == nil) != (errB == nil):
+		return errA == nil
+	}
+	return a.ID < b.ID
+}
+
+// clone deep-copies a definition, so that a plan shares no memory with the
+// inputs of Compute.
+func clone(d *graphclient.Definition) *graphclient.Definition {
+	if d == nil {
+		return nil
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		c := *d
+		return &c
+	}
+	var c graphclient.Definition
+	if err := json.Unmarshal(b, &c); err != nil {
+		c = *d
+	}
+	return &c
+}
+
+// postBody is the body of the POST that creates d: the desired definition
+// with the marker and nothing read-only.
+func postBody(d *Desired) *graphclient.Definition {
+	b := clone(&d.Definition)
+	*b = b.UpdateBody()
+	b.ID = ""
+	b.DescriptionForAdmins = spec.WithMarker(b.DescriptionForAdmins, d.Name)
+	return b
+}
+
+func create(d *Desired) Change {
+	shown := d.Definition.UpdateBody()
+	shown.ID = ""
+	shown.DescriptionForAdmins = descriptionWithoutMarker(shown.DescriptionForAdmins)
+	fields := leaves(shown)
+	return Change{
+		Action:      Create,
+		Name:        d.Name,
+		DisplayName: d.Definition.DisplayName,
+		Source:      d.Source,
+		Fields:      fields,
+		Labels:      labels(fields, d.Display),
+		After:       postBody(d),
+	}
+}
+
+// compare plans the change of live definition l into d. adopt says l carries
+// no marker yet.
+func compare(d *Desired, l *graphclient.Definition, adopt bool) (Change, error) {
+	want := Normalize(d.Definition)
+	have := Normalize(*l)
+	fields, err := fieldDiffs(have, want)
+	if err != nil {
+		return Change{}, err
+	}
+	c := Change{
+		Name:        d.Name,
+		ID:          l.ID,
+		DisplayName: d.Definition.DisplayName,
+		Source:      d.Source,
+	}
+	reviewersChanged, forces := false, false
+	for i := range fields {
+		top := topField(fields[i].Path)
+		switch {
+		case immutableFields[top]:
+			fields[i].ForcesReplacement = true
+		case top == "reviewers":
+			reviewersChanged = true
+			fields[i].ForcesReplacement = !allUserReviewers(have.Reviewers) || !allUserReviewers(want.Reviewers)
+		}
+		forces = forces || fields[i].ForcesReplacement
+	}
+	switch {
+	case forces:
+		c.Action = Replace
+		c.After = postBody(d)
+		if adopt {
+			c.Reason = "adopts the unmanaged definition with this displayName; " + forcingList(fields) + " cannot be updated"
+		} else {
+			c.Reason = forcingList(fields) + " cannot be updated"
+		}
+	case adopt:
+		c.Action = Adopt
+		c.Reason = "an unmanaged definition has this displayName; arsync takes it over by writing its marker"
+	case len(fields) > 0:
+		c.Action = Update
+	default:
+		c.Action = NoOp
+		return c, nil
+	}
+	if c.After == nil {
+		c.After = putBody(d, l, reviewersChanged)
+	}
+	c.Fields = fields
+	c.UnchangedFields = countUnchanged(want, fields)
+	c.Labels = labels(fields, d.Display)
+	c.Before = clone(l)
+	c.LiveFingerprint = Fingerprint(*l)
+	return c, nil
+}
+
+// putBody is the whole object a PUT must send (graph-api.md §2): the desired
+// definition, with the live id and the live values of the fields Graph
+// cannot update (they are equal by meaning, or this would be a replace; the
+// live spelling is sent so that the service sees no change to them).
+func putBody(d *Desired, l *graphclient.Definition, reviewersChanged bool) *graphclient.Definition {
+	b := postBody(d)
+	lc := clone(l)
+	b.ID = l.ID
+	b.Scope = lc.Scope
+	b.InstanceEnumerationScope = lc.InstanceEnumerationScope
+	b.StageSettings = lc.StageSettings
+	b.AdditionalNotificationRecipients = lc.AdditionalNotificationRecipients
+	if !reviewersChanged {
+		b.Reviewers = lc.Reviewers
+	}
+	return b
+}
+
+func topField(path string) string {
+	if i := strings.IndexAny(path, ".["); i >= 0 {
+		return path[:i]
+	}
+	return path
+}
+
+func forcingList(fields []FieldChange) string {
+	var names []string
+	seen := map[string]bool{}
+	for _, f := range fields {
+		if t := topField(f.Path); f.ForcesReplacement && !seen[t] {
+			seen[t] = true
+			names = append(names, t)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+var userReviewerRE = regexp.MustCompile(`^/users/[^/?]+$`)
+
+// allUserReviewers reports whether rs (normalised) is a non-empty list of
+// individual users: the only reviewers Graph lets a PUT change (§7). An
+// empty list is a self-review, which is not.
+func allUserReviewers(rs []graphclient.ReviewerScope) bool {
+	if len(rs) == 0 {
+		return false
+	}
+	for _, r := range rs {
+		if !userReviewerRE.MatchString(r.Query) {
+			return false
+		}
+	}
+	return true
+}
+
+// countUnchanged counts the leaves of the desired definition that no field
+// change covers.
+func countUnchanged(want graphclient.Definition, fields []FieldChange) int {
+	n := 0
+	for _, lf := range leaves(want) {
+		covered := false
+		for _, f := range fields {
+			if lf.Path == f.Path || strings.HasPrefix(lf.Path, f.Path+".") || strings.HasPrefix(lf.Path, f.Path+"[") {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			n++
+		}
+	}
+	return n
+}
+
+// labels maps the GUIDs that appear in fields to their names in display.
+func labels(fields []FieldChange, display map[string]string) map[string]string {
+	if len(display) == 0 || len(fields) == 0 {
+		return nil
+	}
+	lower := make(map[string]string, len(display))
+	for k, v := range display {
+		lower[strings.ToLower(k)] = v
+	}
+	out := map[string]string{}
+	for _, f := range fields {
+		for _, v := range []any{f.Before, f.After} {
+			b, err := marshal(v)
+			if err != nil {
+				continue
+			}
+			for _, g := range guidRE.FindAllString(string(b), -1) {
+				g = strings.ToLower(g)
+				if name, ok := lower[g]; ok && name != "" {
+					out[g] = name
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// warnings are the plan's notes on c that a reviewer must not miss.
+func warnings(c Change, now time.Time) []string {
+	var w []string
+	switch c.Action {
+	case Replace:
+		w = append(w, fmt.Sprintf("%s: replacing %q deletes definition %s with its review history (instances and decisions) and creates it again (%s)",
+			c.Name, c.DisplayName, c.ID, c.Reason))
+	case Delete:
+		w = append(w, fmt.Sprintf("%s: deleting %q (%s) also deletes its review history (instances and decisions)", c.Name, c.DisplayName, c.ID))
+	case Update, Adopt:
+		for _, f := range c.Fields {
+			if f.Path != "settings.recurrence.range.startDate" || now.IsZero() {
+				continue
+			}
+			before, _ := f.Before.(string)
+			if before != "" && before <= now.UTC().Format("2006-01-02") {
+				w = append(w, fmt.Sprintf("%s: the series started on %s; Graph keeps the start date of a started series, so the new start date will not take effect and this change will show again",
+					c.Name, before))
+			}
+		}
+	}
+	return w
+}
+
+// Fingerprint identifies the content of a live definition as read: the
+// SHA-256 of its JSON encoding (which is deterministic), as "sha256:<hex>".
+// Any change to the stored object, lastModifiedDateTime included, changes it.
+func Fingerprint(d graphclient.Definition) string {
+	b, err := json.Marshal(d)
+	if err != nil {
+		// Definition is plain data; Marshal cannot fail on it.
+		b = []byte(fmt.Sprintf("%#v", d))
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,288 @@
+package diff
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsync/arsync/pkg/graphclient"
+)
+
+// Top-level fields Graph cannot change with a PUT (graph-api.md §1-§2):
+// a difference in one of them makes the change a replace. reviewers is
+// decided separately (reviewersForceReplacement).
+var immutableFields = map[string]bool{
+	"scope":                            true,
+	"instanceEnumerationScope":         true,
+	"stageSettings":                    true,
+	"additionalNotificationRecipients": true,
+}
+
+// descendSlices are the lists whose elements are compared one by one (and
+// reported as "stageSettings[1].durationInDays") when both sides have as many.
+// Every other list is a leaf: reviewer lists, for instance, are sets, and the
+// plan shows the whole set before and after.
+var descendSlices = map[string]bool{"stageSettings": true}
+
+// diffAt is one difference found by go-cmp, at a reportable path.
+type diffAt struct {
+	path   string
+	before reflect.Value
+	after  reflect.Value
+}
+
+// collector is a cmp.Reporter that records the path of every unequal leaf,
+// cut back to the nearest reportable path (a struct field, or an element of
+// a descendSlices list).
+type collector struct {
+	steps cmp.Path
+	diffs []diffAt
+}
+
+func (c *collector) PushStep(ps cmp.PathStep) { c.steps = append(c.steps, ps) }
+func (c *collector) PopStep()                 { c.steps = c.steps[:len(c.steps)-1] }
+
+func (c *collector) Report(r cmp.Result) {
+	if r.Equal() {
+		return
+	}
+	var path strings.Builder
+	cut := len(c.steps) - 1
+	for i := 1; i < len(c.steps); i++ {
+		switch s := c.steps[i].(type) {
+		case cmp.StructField:
+			name := jsonName(c.steps[i-1].Type(), s.Index(), s.Name())
+			if path.Len() > 0 {
+				path.WriteByte('.')
+			}
+			path.WriteString(name)
+			continue
+		case cmp.SliceIndex:
+			vx, vy := c.steps[i-1].Values()
+			kx, ky := s.SplitKeys()
+			if descendSlices[path.String()] && vx.IsValid() && vy.IsValid() && vx.Len() == vy.Len() && kx == ky && kx >= 0 {
+				path.WriteString("[" + strconv.Itoa(kx) + "]")
+				continue
+			}
+			cut = i - 1
+		case cmp.Indirect, cmp.TypeAssertion, cmp.Transform:
+			continue
+		default:
+			cut = i - 1
+		}
+		break
+	}
+	p := path.String()
+	if n := len(c.diffs); n > 0 && c.diffs[n-1].path == p {
+		return // another difference inside the same leaf
+	}
+	vx, vy := c.steps[cut].Values()
+	c.diffs = append(c.diffs, diffAt{path: p, before: vx, after: vy})
+}
+
+// jsonName is the JSON name of field index of struct type t (or of the
+// struct t points to).
+func jsonName(t reflect.Type, index int, goName string) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct || index >= t.NumField() {
+		return goName
+	}
+	tag := t.Field(index).Tag.Get("json")
+	name, _, _ := strings.Cut(tag, ",")
+	if name == "" || name == "-" {
+		return goName
+	}
+	return name
+}
+
+// fieldDiffs compares two normalised definitions and returns their
+// differences in field order. Only plain exported data types are compared,
+// so go-cmp has nothing to panic about; a panic would be a bug, and is
+// turned into an error rather than taking the process down.
+func fieldDiffs(before, after graphclient.Definition) (diffs []FieldChange, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("comparing definitions: %v", r)
+		}
+	}()
+	var c collector
+	cmp.Equal(before, after, cmp.Reporter(&c))
+	paths := make([]string, 0, len(c.diffs))
+	for _, d := range c.diffs {
+		paths = append(paths, d.path)
+	}
+	for _, d := range c.diffs {
+		if coveredByAncestor(d.path, paths) {
+			continue
+		}
+		diffs = append(diffs, FieldChange{Path: d.path, Before: plainValue(d.before), After: plainValue(d.after)})
+	}
+	return diffs, nil
+}
+
+// coveredByAncestor reports whether another path in paths contains p.
+func coveredByAncestor(p string, paths []string) bool {
+	for _, q := range paths {
+		if q != p && (strings.HasPrefix(p, q+".") || strings.HasPrefix(p, q+"[")) {
+			return true
+		}
+	}
+	return false
+}
+
+// plainValue turns a value into its JSON form as plain Go values, so that a
+// plan read back from JSON equals the plan that was written.
+func plainValue(v reflect.Value) any {
+	if !v.IsValid() {
+		return nil
+	}
+	return toPlain(v.Interface())
+}
+
+func toPlain(x any) any {
+	b, err := marshal(x)
+	if err != nil {
+		return fmt.Sprint(x)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return fmt.Sprint(x)
+	}
+	return out
+}
+
+// marshal is json.Marshal without HTML escaping: queries contain '&', '<'
+// and '>' and must stay readable in a saved plan.
+func marshal(x any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(x); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// leaves lists the reportable leaf paths of a definition with their values,
+// in field order, using the same rules as the comparison: objects are
+// descended, lists are leaves except the elements of descendSlices lists.
+func leaves(d graphclient.Definition) []FieldChange {
+	m, ok := toPlain(d).(map[string]any)
+	if !ok {
+		return nil
+	}
+	var out []FieldChange
+	walkLeaves("", m, definitionFieldOrder, &out)
+	return out
+}
+
+// definitionFieldOrder is the JSON field order of graphclient.Definition, so
+// that leaves come out in the same order as go-cmp reports differences.
+var definitionFieldOrder = fieldOrder(reflect.TypeOf(graphclient.Definition{}))
+
+// fieldOrder maps a struct type's JSON names (and, for nested structs, their
+// dotted paths) to their position in declaration order.
+func fieldOrder(t reflect.Type) map[string]int {
+	order := map[string]int{}
+	n := 0
+	var walk func(prefix string, t reflect.Type)
+	walk = func(prefix string, t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return
+		}
+		for i := 0; i < t.NumField(); i++ {
+			name := jsonName(t, i, t.Field(i).Name)
+			p := name
+			if prefix != "" {
+				p = prefix + "." + name
+			}
+			if _, seen := order[p]; seen {
+				continue
+			}
+			order[p] = n
+			n++
+			if depth := strings.Count(p, "."); depth < 6 {
+				walk(p, t.Field(i).Type)
+			}
+		}
+	}
+	walk("", t)
+	return order
+}
+
+// stripIndexes turns "stageSettings[1].reviewers" into "stageSettings.reviewers".
+func stripIndexes(p string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range p {
+		switch {
+		case r == '[':
+			in = true
+		case r == ']':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func walkLeaves(prefix string, m map[string]any, order map[string]int, out *[]FieldChange) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	pos := func(k string) int {
+		p := k
+		if prefix != "" {
+			p = stripIndexes(prefix) + "." + k
+		}
+		if i, ok := order[p]; ok {
+			return i
+		}
+		return len(order)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		pi, pj := pos(keys[i]), pos(keys[j])
+		if pi != pj {
+			return pi < pj
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		p := k
+		if prefix != "" {
+			p = prefix + "." + k
+		}
+		switch v := m[k].(type) {
+		case map[string]any:
+			walkLeaves(p, v, order, out)
+		case []any:
+			if descendSlices[p] {
+				for i, e := range v {
+					ep := p + "[" + strconv.Itoa(i) + "]"
+					if em, ok := e.(map[string]any); ok {
+						walkLeaves(ep, em, order, out)
+					} else {
+						*out = append(*out, FieldChange{Path: ep, After: e})
+					}
+				}
+				continue
+			}
+			*out = append(*out, FieldChange{Path: p, After: v})
+		default:
+			*out = append(*out, FieldChange{Path: p, After: v})
+		}
+	}
+}

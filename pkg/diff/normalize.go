@@ -1,0 +1,883 @@
+package diff
+
+import (
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/spec"
+)
+
+// Normalize returns d in canonical form: the form in which two definitions
+// that mean the same thing are equal. It is applied to both the desired and
+// the live side before they are compared, and it never modifies d.
+//
+// What it does, and why (reference/graph-api.md sections in brackets):
+//   - Drops read-only properties (id, status, timestamps, createdBy) and the
+//     ownership marker; line ends in descriptions become LF and trailing
+//     white space is dropped.
+//   - Queries go through NormalizeQuery (§8, §20).
+//   - Scopes get their @odata.type default (accessReviewQueryScope) and
+//     queryType default (MicrosoftGraph); fields a scope's type does not have
+//     are dropped; queryRoot is dropped for absolute queries, where Graph
+//     ignores it and sometimes echoes "decisions" anyway (§7); a
+//     principalResourceMemberships scope's sub-scopes are sorted.
+//   - Reviewer lists, apply actions, insight settings, notification
+//     recipients and stages are sorted; empty lists become nil (Graph echoes
+//     [] for what was not sent).
+//   - Settings booleans and instanceDurationInDays absent become false / 0
+//     (they are non-nullable with those defaults, §3); defaultDecision ""
+//     becomes "None" (what Graph echoes when none is set); durations are
+//     canonical (NormalizeDuration) and recommendationLookBackDuration absent
+//     becomes P30D, its documented default.
+//   - applyActions absent or [] becomes [removeAccessApplyAction]: that is the
+//     documented default action, so the two mean the same (§5).
+//   - Recurrence (§4): a pattern without a type means one-time (nil); a
+//     pattern's unset firstDayOfWeek/index/interval take Graph's fill-ins
+//     (sunday, first, 1); dates lose any time part; the range's end is
+//     canonical: noEnd, numbered with 0 occurrences and no end date (or
+//     9999-12-31, or the string "null"), and endDate 9999-12-31 are all
+//     noEnd; numbered with 0 occurrences and a real end date is endDate.
+func Normalize(d graphclient.Definition) graphclient.Definition {
+	n := graphclient.Definition{
+		DisplayName:                      d.DisplayName,
+		DescriptionForAdmins:             normText(descriptionWithoutMarker(d.DescriptionForAdmins)),
+		DescriptionForReviewers:          normText(d.DescriptionForReviewers),
+		Scope:                            normScope(d.Scope, graphclient.TypeQueryScope),
+		InstanceEnumerationScope:         normScope(d.InstanceEnumerationScope, graphclient.TypeQueryScope),
+		Reviewers:                        normReviewers(d.Reviewers),
+		FallbackReviewers:                normReviewers(d.FallbackReviewers),
+		Settings:                         normSettings(d.Settings),
+		StageSettings:                    normStages(d.StageSettings),
+		AdditionalNotificationRecipients: normRecipients(d.AdditionalNotificationRecipients),
+	}
+	return n
+}
+
+func descriptionWithoutMarker(desc string) string {
+	_, rest, _ := spec.SplitMarker(desc)
+	return rest
+}
+
+func normText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.TrimRight(s, " \t\r\n")
+}
+
+// Known OData type names, by lower case, so that a different letter case or a
+// missing "#" still matches.
+var knownTypes = func() map[string]string {
+	m := map[string]string{}
+	for _, t := range []string{
+		graphclient.TypeQueryScope, graphclient.TypeInactiveUsersQueryScope,
+		graphclient.TypePrincipalResourceMemberships, graphclient.TypeNotificationRecipientQuery,
+		graphclient.TypeRemoveAccessApplyAction, graphclient.TypeDisableAndDeleteUserAction,
+		graphclient.TypeUserLastSignInInsight, graphclient.TypeGroupPeerOutlierInsight,
+	} {
+		m[strings.ToLower(t)] = t
+	}
+	return m
+}()
+
+// normType returns the canonical "#microsoft.graph.x" spelling of an OData
+// type name, or def when t is empty.
+func normType(t, def string) string {
+	t = strings.TrimSpace(t)
+	if t == "" {
+		return def
+	}
+	l := strings.ToLower(t)
+	if !strings.HasPrefix(l, "#") {
+		l = "#" + l
+	}
+	if !strings.HasPrefix(l, "#microsoft.graph.") {
+		l = "#microsoft.graph." + l[1:]
+	}
+	if k, ok := knownTypes[l]; ok {
+		return k
+	}
+	return t
+}
+
+func normQueryType(t string) string {
+	if t == "" || strings.EqualFold(t, graphclient.QueryTypeMicrosoftGraph) {
+		return graphclient.QueryTypeMicrosoftGraph
+	}
+	return t
+}
+
+// normQueryRoot keeps queryRoot only where it means something: on relative
+// queries ("./manager"). On absolute ones Graph ignores it.
+func normQueryRoot(root, normalisedQuery string) string {
+	if strings.HasPrefix(normalisedQuery, "/") || normalisedQuery == "" {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSpace(root))
+}
+
+func normScope(s *graphclient.Scope, defType string) *graphclient.Scope {
+	if s == nil {
+		return nil
+	}
+	if isEmptyScope(s) {
+		return nil
+	}
+	n := &graphclient.Scope{ODataType: normType(s.ODataType, defType)}
+	switch n.ODataType {
+	case graphclient.TypePrincipalResourceMemberships:
+		n.PrincipalScopes = normScopeList(s.PrincipalScopes)
+		n.ResourceScopes = normScopeList(s.ResourceScopes)
+		return n
+	case graphclient.TypeQueryScope, graphclient.TypeNotificationRecipientQuery:
+	case graphclient.TypeInactiveUsersQueryScope:
+		n.InactiveDuration = s.InactiveDuration
+		if n.InactiveDuration == "" {
+			n.InactiveDuration = "PT0S" // documented default (§8)
+		}
+		n.InactiveDuration = NormalizeDuration(n.InactiveDuration)
+	default:
+		// A type this version does not know: keep everything it carries.
+		n.InactiveDuration = NormalizeDuration(s.InactiveDuration)
+		n.PrincipalScopes = normScopeList(s.PrincipalScopes)
+		n.ResourceScopes = normScopeList(s.ResourceScopes)
+	}
+	n.Query = NormalizeQuery(s.Query)
+	n.QueryType = normQueryType(s.QueryType)
+	n.QueryRoot = normQueryRoot(s.QueryRoot, n.Query)
+	return n
+}
+
+func isEmptyScope(s *graphclient.Scope) bool {
+	return s.ODataType == "" && s.Query == "" && s.QueryType == "" && s.QueryRoot == "" &&
+		s.InactiveDuration == "" && len(s.PrincipalScopes) == 0 && len(s.ResourceScopes) == 0
+}
+
+func normScopeList(in []graphclient.Scope) []graphclient.Scope {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]graphclient.Scope, 0, len(in))
+	for i := range in {
+		if n := normScope(&in[i], graphclient.TypeQueryScope); n != nil {
+			out = append(out, *n)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return scopeKey(out[i]) < scopeKey(out[j]) })
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func scopeKey(s graphclient.Scope) string {
+	k := s.ODataType + "\x00" + s.Query + "\x00" + s.QueryType + "\x00" + s.QueryRoot + "\x00" + s.InactiveDuration
+	for _, p := range s.PrincipalScopes {
+		k += "\x01" + scopeKey(p)
+	}
+	for _, r := range s.ResourceScopes {
+		k += "\x02" + scopeKey(r)
+	}
+	return k
+}
+
+func normReviewers(in []graphclient.ReviewerScope) []graphclient.ReviewerScope {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]graphclient.ReviewerScope, 0, len(in))
+	for _, r := range in {
+		if r == (graphclient.ReviewerScope{}) {
+			continue
+		}
+		q := NormalizeQuery(r.Query)
+		out = append(out, graphclient.ReviewerScope{
+			Query:     q,
+			QueryType: normQueryType(r.QueryType),
+			QueryRoot: normQueryRoot(r.QueryRoot, q),
+		})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Query != b.Query {
+			return a.Query < b.Query
+		}
+		if a.QueryRoot != b.QueryRoot {
+			return a.QueryRoot < b.QueryRoot
+		}
+		return a.QueryType < b.QueryType
+	})
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func boolPtr(b *bool) *bool {
+	v := b != nil && *b
+	return &v
+}
+
+func normSettings(s *graphclient.ScheduleSettings) *graphclient.ScheduleSettings {
+	if s == nil {
+		s = &graphclient.ScheduleSettings{}
+	}
+	days := 0
+	if s.InstanceDurationInDays != nil {
+		days = *s.InstanceDurationInDays
+	}
+	look := s.RecommendationLookBackDuration
+	if look == "" {
+		look = "P30D" // documented default (§3)
+	}
+	return &graphclient.ScheduleSettings{
+		MailNotificationsEnabled:             boolPtr(s.MailNotificationsEnabled),
+		ReminderNotificationsEnabled:         boolPtr(s.ReminderNotificationsEnabled),
+		JustificationRequiredOnApproval:      boolPtr(s.JustificationRequiredOnApproval),
+		DefaultDecisionEnabled:               boolPtr(s.DefaultDecisionEnabled),
+		DefaultDecision:                      normDecision(s.DefaultDecision, "None"),
+		InstanceDurationInDays:               &days,
+		AutoApplyDecisionsEnabled:            boolPtr(s.AutoApplyDecisionsEnabled),
+		RecommendationsEnabled:               boolPtr(s.RecommendationsEnabled),
+		RecommendationLookBackDuration:       NormalizeDuration(look),
+		DecisionHistoriesForReviewersEnabled: boolPtr(s.DecisionHistoriesForReviewersEnabled),
+		Recurrence:                           normRecurrence(s.Recurrence),
+		ApplyActions:                         normApplyActions(s.ApplyActions),
+		RecommendationInsightSettings:        normInsights(s.RecommendationInsightSettings),
+	}
+}
+
+// normDecision gives the documented spelling of a decision value; "" becomes
+// def.
+func normDecision(v, def string) string {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "":
+		return def
+	case "none":
+		return "None"
+	case "approve":
+		return "Approve"
+	case "deny":
+		return "Deny"
+	case "recommendation":
+		return "Recommendation"
+	case "notreviewed":
+		return "NotReviewed"
+	case "dontknow":
+		return "DontKnow"
+	}
+	return v
+}
+
+func normApplyActions(in []graphclient.ApplyAction) []graphclient.ApplyAction {
+	seen := map[string]bool{}
+	var out []graphclient.ApplyAction
+	for _, a := range in {
+		t := normType(a.ODataType, "")
+		if t == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, graphclient.ApplyAction{ODataType: t})
+	}
+	if len(out) == 0 {
+		return []graphclient.ApplyAction{{ODataType: graphclient.TypeRemoveAccessApplyAction}}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ODataType < out[j].ODataType })
+	return out
+}
+
+func normInsights(in []graphclient.RecommendationInsightSetting) []graphclient.RecommendationInsightSetting {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]graphclient.RecommendationInsightSetting, 0, len(in))
+	for _, s := range in {
+		n := graphclient.RecommendationInsightSetting{ODataType: normType(s.ODataType, "")}
+		switch n.ODataType {
+		case graphclient.TypeGroupPeerOutlierInsight:
+			// no properties
+		case graphclient.TypeUserLastSignInInsight:
+			look := s.RecommendationLookBackDuration
+			if look == "" {
+				look = "P30D" // documented default (§6)
+			}
+			n.RecommendationLookBackDuration = NormalizeDuration(look)
+			n.SignInScope = strings.ToLower(strings.TrimSpace(s.SignInScope))
+		default:
+			n.RecommendationLookBackDuration = NormalizeDuration(s.RecommendationLookBackDuration)
+			n.SignInScope = strings.ToLower(strings.TrimSpace(s.SignInScope))
+		}
+		if n == (graphclient.RecommendationInsightSetting{}) {
+			continue
+		}
+		out = append(out, n)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.ODataType != b.ODataType {
+			return a.ODataType < b.ODataType
+		}
+		if a.SignInScope != b.SignInScope {
+			return a.SignInScope < b.SignInScope
+		}
+		return a.RecommendationLookBackDuration < b.RecommendationLookBackDuration
+	})
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func normStages(in []graphclient.StageSettings) []graphclient.StageSettings {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]graphclient.StageSettings, len(in))
+	for i, s := range in {
+		n := graphclient.StageSettings{
+			StageID:                          strings.TrimSpace(s.StageID),
+			DependsOn:                        sortedStrings(s.DependsOn, strings.TrimSpace),
+			DurationInDays:                   s.DurationInDays,
+			RecommendationsEnabled:           boolPtr(s.RecommendationsEnabled),
+			DecisionsThatWillMoveToNextStage: sortedStrings(s.DecisionsThatWillMoveToNextStage, func(v string) string { return normDecision(v, "") }),
+			Reviewers:                        normReviewers(s.Reviewers),
+			FallbackReviewers:                normReviewers(s.FallbackReviewers),
+			RecommendationInsightSettings:    normInsights(s.RecommendationInsightSettings),
+		}
+		out[i] = n
+	}
+	// Stages are identified by stageId; numeric ids sort numerically.
+	sort.SliceStable(out, func(i, j int) bool { return lessID(out[i].StageID, out[j].StageID) })
+	return out
+}
+
+func lessID(a, b string) bool {
+	ai, errA := strconv.Atoi(a)
+	bi, errB := strconv.Atoi(b)
+	if errA == nil && errB == nil {
+		return ai < bi
+	}
+	if (errA == nil) != (errB == nil) {
+		return errA == nil
+	}
+	return a < b
+}
+
+func sortedStrings(in []string, f func(string) string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s = f(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	sort.Strings(out)
+	return out
+}
+
+func normRecipients(in []graphclient.NotificationRecipientItem) []graphclient.NotificationRecipientItem {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]graphclient.NotificationRecipientItem, 0, len(in))
+	for _, r := range in {
+		t := r.NotificationTemplateType
+		if t == "" || strings.EqualFold(t, graphclient.NotificationTemplateCompletedRecp) {
+			// The only supported value (§10).
+			t = graphclient.NotificationTemplateCompletedRecp
+		}
+		out = append(out, graphclient.NotificationRecipientItem{
+			NotificationTemplateType:   t,
+			NotificationRecipientScope: normScope(r.NotificationRecipientScope, graphclient.TypeNotificationRecipientQuery),
+		})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.NotificationTemplateType != b.NotificationTemplateType {
+			return a.NotificationTemplateType < b.NotificationTemplateType
+		}
+		var ka, kb string
+		if a.NotificationRecipientScope != nil {
+			ka = scopeKey(*a.NotificationRecipientScope)
+		}
+		if b.NotificationRecipientScope != nil {
+			kb = scopeKey(*b.NotificationRecipientScope)
+		}
+		return ka < kb
+	})
+	return out
+}
+
+// farFuture is the end date Graph writes for a series without an end (§4).
+const farFuture = "9999-12-31"
+
+func normRecurrence(r *graphclient.PatternedRecurrence) *graphclient.PatternedRecurrence {
+	if r == nil {
+		return nil
+	}
+	n := &graphclient.PatternedRecurrence{
+		Pattern: normPattern(r.Pattern),
+		Range:   normRange(r.Range),
+	}
+	if n.Pattern == nil && n.Range == nil {
+		return nil
+	}
+	return n
+}
+
+var patternTypes = map[string]string{
+	"daily": "daily", "weekly": "weekly", "absolutemonthly": "absoluteMonthly",
+	"relativemonthly": "relativeMonthly", "absoluteyearly": "absoluteYearly", "relativeyearly": "relativeYearly",
+}
+
+var weekdays = map[string]int{
+	"sunday": 0, "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6,
+}
+
+func normPattern(p *graphclient.RecurrencePattern) *graphclient.RecurrencePattern {
+	if p == nil || strings.TrimSpace(p.Type) == "" {
+		// No type: a one-time review, whatever defaults were filled in.
+		return nil
+	}
+	n := &graphclient.RecurrencePattern{
+		Type:           strings.TrimSpace(p.Type),
+		Interval:       p.Interval,
+		Month:          p.Month,
+		DayOfMonth:     p.DayOfMonth,
+		FirstDayOfWeek: strings.ToLower(strings.TrimSpace(p.FirstDayOfWeek)),
+		Index:          strings.ToLower(strings.TrimSpace(p.Index)),
+	}
+	if t, ok := patternTypes[strings.ToLower(n.Type)]; ok {
+		n.Type = t
+	}
+	if n.Interval == 0 {
+		n.Interval = 1
+	}
+	if n.FirstDayOfWeek == "" {
+		n.FirstDayOfWeek = "sunday"
+	}
+	if n.Index == "" {
+		n.Index = "first"
+	}
+	if len(p.DaysOfWeek) > 0 {
+		days := make([]string, 0, len(p.DaysOfWeek))
+		for _, d := range p.DaysOfWeek {
+			if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+				days = append(days, d)
+			}
+		}
+		sort.SliceStable(days, func(i, j int) bool {
+			a, okA := weekdays[days[i]]
+			b, okB := weekdays[days[j]]
+			if okA && okB {
+				return a < b
+			}
+			if okA != okB {
+				return okA
+			}
+			return days[i] < days[j]
+		})
+		if len(days) > 0 {
+			n.DaysOfWeek = days
+		}
+	}
+	return n
+}
+
+func normRange(r *graphclient.RecurrenceRange) *graphclient.RecurrenceRange {
+	if r == nil {
+		return nil
+	}
+	start := normDate(r.StartDate)
+	end := normDate(r.EndDate)
+	if end == farFuture {
+		end = ""
+	}
+	n := &graphclient.RecurrenceRange{
+		StartDate:          start,
+		RecurrenceTimeZone: strings.TrimSpace(r.RecurrenceTimeZone),
+	}
+	switch strings.ToLower(strings.TrimSpace(r.Type)) {
+	case "noend":
+		n.Type = "noEnd"
+	case "enddate":
+		n.Type, n.EndDate = "endDate", end
+		if end == "" {
+			n.Type = "noEnd"
+		}
+	case "numbered":
+		switch {
+		case r.NumberOfOccurrences > 0:
+			n.Type, n.NumberOfOccurrences = "numbered", r.NumberOfOccurrences
+		case end != "":
+			n.Type, n.EndDate = "endDate", end
+		default:
+			n.Type = "noEnd"
+		}
+	case "":
+		// No type: infer it from what is there.
+		switch {
+		case r.NumberOfOccurrences > 0:
+			n.Type, n.NumberOfOccurrences = "numbered", r.NumberOfOccurrences
+		case end != "":
+			n.Type, n.EndDate = "endDate", end
+		default:
+			n.Type = "noEnd"
+		}
+	default:
+		n.Type, n.NumberOfOccurrences, n.EndDate = strings.TrimSpace(r.Type), r.NumberOfOccurrences, end
+	}
+	if *n == (graphclient.RecurrenceRange{Type: "noEnd"}) && r.Type == "" {
+		return nil
+	}
+	return n
+}
+
+var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}`)
+
+// normDate reduces a date or datetime to its YYYY-MM-DD part, as Graph does
+// with startDate (§4); "null" (which Graph has been seen to return) is empty.
+func normDate(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "null") {
+		return ""
+	}
+	if m := dateRE.FindString(s); m != "" && (len(s) == 10 || s[10] == 'T' || s[10] == 't' || s[10] == ' ') {
+		return m
+	}
+	return s
+}
+
+// guidRE matches a GUID anywhere in a string.
+var guidRE = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
+
+// NormalizeQuery returns a Graph query string (a scope's, a reviewer's, a
+// recipient's) in canonical form, undoing what Graph does when it stores one
+// (reference/graph-api.md §8, §20; peers.md on terraform-provider-msgraph
+// #110):
+//   - a scheme and host, and a "/v1.0" or "/beta" version prefix, are removed;
+//   - a trailing "/" on the path is removed ("microsoft.graph.user/?$filter"
+//     and "microsoft.graph.user?$filter" are the same);
+//   - ".../transitiveMembers" gets the "/microsoft.graph.user" cast Graph adds;
+//   - GUIDs are lower case;
+//   - the query options are percent- and '+'-decoded, "$count=true" is
+//     removed, option names are lower case and options are sorted by name;
+//   - in option values, outside quoted literals: runs of white space become
+//     one space, spaces inside parentheses and around ',' and ':' are removed,
+//     and OData keywords (eq, and, any, ...) are lower case.
+//
+// The result is for comparison and display; it is not URL-encoded.
+func NormalizeQuery(q string) string {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return ""
+	}
+	path, rawQuery, _ := strings.Cut(q, "?")
+	path = normPath(path)
+	params := normParams(rawQuery)
+	out := path
+	if len(params) > 0 {
+		out += "?" + strings.Join(params, "&")
+	}
+	return guidRE.ReplaceAllStringFunc(out, strings.ToLower)
+}
+
+func normPath(p string) string {
+	p = strings.TrimSpace(p)
+	if l := strings.ToLower(p); strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://") {
+		rest := p[strings.Index(p, "//")+2:]
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			p = rest[i:]
+		} else {
+			p = "/"
+		}
+	}
+	if u, err := url.PathUnescape(p); err == nil {
+		p = u
+	}
+	for _, v := range []string{"/v1.0", "/beta"} {
+		if len(p) >= len(v) && strings.EqualFold(p[:len(v)], v) && (len(p) == len(v) || p[len(v)] == '/') {
+			p = p[len(v):]
+			if p == "" {
+				p = "/"
+			}
+			break
+		}
+	}
+	for len(p) > 1 && strings.HasSuffix(p, "/") && p != "./" {
+		p = p[:len(p)-1]
+	}
+	if strings.HasSuffix(strings.ToLower(p), "/transitivemembers") {
+		p += "/microsoft.graph.user"
+	}
+	return p
+}
+
+func normParams(raw string) []string {
+	if strings.TrimSpace(raw) == "" {
+		return nil
+	}
+	type param struct{ key, value string }
+	var ps []param
+	for _, part := range strings.Split(raw, "&") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		k, v, hasValue := strings.Cut(part, "=")
+		k = strings.ToLower(strings.TrimSpace(unescapeQuery(k)))
+		v = normExpr(unescapeQuery(v))
+		if k == "$count" && strings.EqualFold(v, "true") {
+			continue
+		}
+		if !hasValue {
+			ps = append(ps, param{key: k, value: "\x00"})
+			continue
+		}
+		ps = append(ps, param{key: k, value: v})
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].key < ps[j].key })
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		if p.value == "\x00" {
+			out[i] = p.key
+		} else {
+			out[i] = p.key + "=" + p.value
+		}
+	}
+	return out
+}
+
+func unescapeQuery(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return strings.ReplaceAll(s, "+", " ")
+}
+
+// OData keywords and functions whose letter case does not matter.
+var odataKeywords = map[string]bool{
+	"eq": true, "ne": true, "gt": true, "ge": true, "lt": true, "le": true,
+	"and": true, "or": true, "not": true, "in": true, "has": true,
+	"any": true, "all": true, "isof": true, "contains": true, "startswith": true, "endswith": true,
+	"true": true, "false": true, "null": true,
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// normExpr canonicalises an OData expression outside its quoted literals.
+func normExpr(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	pendingSpace := false
+	i := 0
+	last := func() byte {
+		str := b.String()
+		if len(str) == 0 {
+			return 0
+		}
+		return str[len(str)-1]
+	}
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '\'':
+			// A quoted literal, with '' as an escaped quote, copied as is.
+			j := i + 1
+			for j < len(s) {
+				if s[j] == '\'' {
+					if j+1 < len(s) && s[j+1] == '\'' {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			if j >= len(s) {
+				j = len(s) - 1
+			}
+			if pendingSpace && b.Len() > 0 && !noSpaceAfter(last()) {
+				b.WriteByte(' ')
+			}
+			pendingSpace = false
+			b.WriteString(s[i : j+1])
+			i = j + 1
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			pendingSpace = true
+			i++
+		case isWordByte(c):
+			j := i
+			for j < len(s) && isWordByte(s[j]) {
+				j++
+			}
+			w := s[i:j]
+			if odataKeywords[strings.ToLower(w)] {
+				w = strings.ToLower(w)
+			}
+			if pendingSpace && b.Len() > 0 && !noSpaceAfter(last()) {
+				b.WriteByte(' ')
+			}
+			pendingSpace = false
+			b.WriteString(w)
+			i = j
+		default:
+			if pendingSpace && b.Len() > 0 && !noSpaceAfter(last()) && !noSpaceBefore(c) {
+				b.WriteByte(' ')
+			}
+			pendingSpace = false
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
+}
+
+func noSpaceAfter(c byte) bool  { return c == '(' || c == ',' || c == ':' || c == '/' }
+func noSpaceBefore(c byte) bool { return c == ')' || c == ',' || c == ':' || c == '/' }
+
+// NormalizeDuration returns an ISO-8601 duration in canonical form: days,
+// hours, minutes and seconds (and weeks) are added up and written as days
+// plus the remainder ("PT720H" and "P30D" are both "P30D"; "P0D" is "PT0S").
+// Years and months, whose length varies, are kept apart. A string that is not
+// a duration is returned unchanged, so that it still compares as itself.
+func NormalizeDuration(s string) string {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	if t == "" {
+		return ""
+	}
+	if !strings.HasPrefix(t, "P") || len(t) < 3 {
+		return s
+	}
+	var years, months int64
+	var nanos int64 // days, hours, minutes, seconds and weeks, in nanoseconds
+	const (
+		second = int64(1e9)
+		minute = 60 * second
+		hour   = 60 * minute
+		day    = 24 * hour
+	)
+	inTime := false
+	seen := ""
+	rest := t[1:]
+	for rest != "" {
+		if rest[0] == 'T' {
+			if inTime || len(rest) == 1 {
+				return s
+			}
+			inTime = true
+			rest = rest[1:]
+			continue
+		}
+		j := 0
+		for j < len(rest) && (rest[j] >= '0' && rest[j] <= '9' || rest[j] == '.' || rest[j] == ',') {
+			j++
+		}
+		if j == 0 || j == len(rest) || j > 12 {
+			return s
+		}
+		num := strings.ReplaceAll(rest[:j], ",", ".")
+		unit := rest[j]
+		rest = rest[j+1:]
+		key := string(unit)
+		if inTime {
+			key = "T" + key
+		}
+		if strings.Contains(seen, "|"+key+"|") {
+			return s
+		}
+		seen += "|" + key + "|"
+		whole, frac, hasFrac := strings.Cut(num, ".")
+		if whole == "" && !hasFrac || strings.Contains(frac, ".") {
+			return s
+		}
+		w := int64(0)
+		if whole != "" {
+			v, err := strconv.ParseInt(whole, 10, 64)
+			if err != nil {
+				return s
+			}
+			w = v
+		}
+		if hasFrac && !(inTime && unit == 'S') {
+			return s // only seconds may carry a fraction here
+		}
+		var per int64
+		switch {
+		case !inTime && unit == 'Y':
+			years = w
+		case !inTime && unit == 'M':
+			months = w
+		case !inTime && unit == 'W':
+			per = 7 * day
+		case !inTime && unit == 'D':
+			per = day
+		case inTime && unit == 'H':
+			per = hour
+		case inTime && unit == 'M':
+			per = minute
+		case inTime && unit == 'S':
+			per = second
+		default:
+			return s
+		}
+		if per != 0 {
+			// Keep the sum far from overflowing: 100 years of seconds is plenty.
+			const limit = 36600 * day
+			if w > limit/per || nanos+w*per > limit {
+				return s
+			}
+			nanos += w * per
+			if hasFrac {
+				if len(frac) > 9 {
+					frac = frac[:9]
+				}
+				f, err := strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+				if err != nil {
+					return s
+				}
+				nanos += f
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteByte('P')
+	if years != 0 {
+		b.WriteString(strconv.FormatInt(years, 10) + "Y")
+	}
+	if months != 0 {
+		b.WriteString(strconv.FormatInt(months, 10) + "M")
+	}
+	if d := nanos / day; d != 0 {
+		b.WriteString(strconv.FormatInt(d, 10) + "D")
+	}
+	if r := nanos % day; r != 0 {
+		b.WriteByte('T')
+		if h := r / hour; h != 0 {
+			b.WriteString(strconv.FormatInt(h, 10) + "H")
+		}
+		if m := r % hour / minute; m != 0 {
+			b.WriteString(strconv.FormatInt(m, 10) + "M")
+		}
+		if sec := r % minute; sec != 0 {
+			str := strconv.FormatInt(sec/second, 10)
+			if ns := sec % second; ns != 0 {
+				str += "." + strings.TrimRight(strconv.FormatInt(ns+second, 10)[1:], "0")
+			}
+			b.WriteString(str + "S")
+		}
+	}
+	if b.Len() == 1 {
+		return "PT0S"
+	}
+	return b.String()
+}
