@@ -1,0 +1,247 @@
+package graphclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+const definitionsPath = "identityGovernance/accessReviews/definitions"
+
+// ListOptions are the OData query options of a list call.
+type ListOptions struct {
+	Filter  string   // raw OData $filter; quote literals with ODataQuote
+	Top     int      // page size; 0 means the service default (100 for access reviews)
+	Select  []string // $select
+	OrderBy string   // $orderby, e.g. "createdDateTime desc"
+	Count   bool     // $count=true
+}
+
+// ODataQuote returns s as an OData string literal: in single quotes, with
+// single quotes doubled.
+func ODataQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// query renders the options as a query string ("" or "?...").
+func (o *ListOptions) query() (string, error) {
+	if o == nil {
+		return "", nil
+	}
+	var parts []string
+	if o.Filter != "" {
+		parts = append(parts, "$filter="+escapeQuery(o.Filter))
+	}
+	if o.Top < 0 {
+		return "", fmt.Errorf("invalid list options: $top must not be negative (got %d)", o.Top)
+	}
+	if o.Top > 0 {
+		parts = append(parts, "$top="+strconv.Itoa(o.Top))
+	}
+	if len(o.Select) > 0 {
+		parts = append(parts, "$select="+escapeQuery(strings.Join(o.Select, ",")))
+	}
+	if o.OrderBy != "" {
+		parts = append(parts, "$orderby="+escapeQuery(o.OrderBy))
+	}
+	if o.Count {
+		parts = append(parts, "$count=true")
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	return "?" + strings.Join(parts, "&"), nil
+}
+
+// escapeQuery escapes a query value with %20 for spaces: OData services
+// differ on whether "+" means a space.
+func escapeQuery(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+// page is one page of a Graph collection.
+type page[T any] struct {
+	Value    []*T   `json:"value"`
+	NextLink string `json:"@odata.nextLink"`
+}
+
+// listPages iterates a collection, following @odata.nextLink as an opaque
+// URL until it is absent. A nextLink to another host ends the iteration with
+// ErrForeignHost before anything is sent there.
+func listPages[T any](ctx context.Context, c *Client, first string) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		next := first
+		seen := map[string]bool{}
+		for next != "" {
+			if seen[next] {
+				yield(nil, fmt.Errorf("listing %s: the service returned a nextLink to a page already read", c.sanitize(first)))
+				return
+			}
+			seen[next] = true
+			var p page[T]
+			if _, err := c.doJSON(ctx, call{method: http.MethodGet, url: next, idempotent: true}, &p); err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, v := range p.Value {
+				if v == nil {
+					continue
+				}
+				if !yield(v, nil) {
+					return
+				}
+			}
+			if p.NextLink != "" {
+				u, err := url.Parse(p.NextLink)
+				if err != nil || !c.sameOrigin(u) {
+					yield(nil, fmt.Errorf("following @odata.nextLink %s: %w", c.sanitize(p.NextLink), ErrForeignHost))
+					return
+				}
+			}
+			next = p.NextLink
+		}
+	}
+}
+
+// collect drains a sequence into a slice, stopping at the first error.
+func collect[T any](seq iter.Seq2[*T, error]) ([]*T, error) {
+	var out []*T
+	for v, err := range seq {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (c *Client) listURL(path string, opts *ListOptions) (string, error) {
+	q, err := opts.query()
+	if err != nil {
+		return "", err
+	}
+	return c.base.String() + path + q, nil
+}
+
+func errSeq[T any](err error) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) { yield(nil, err) }
+}
+
+func checkID(what, id string) error {
+	if strings.TrimSpace(id) == "" {
+		return fmt.Errorf("empty %s id", what)
+	}
+	return nil
+}
+
+// ListDefinitions iterates over the access review definitions, all pages.
+// Stopping the loop early stops the paging.
+//
+// Graph API docs: https://learn.microsoft.com/graph/api/accessreviewset-list-definitions?view=graph-rest-1.0
+func (c *Client) ListDefinitions(ctx context.Context, opts *ListOptions) iter.Seq2[*Definition, error] {
+	u, err := c.listURL(definitionsPath, opts)
+	if err != nil {
+		return errSeq[Definition](err)
+	}
+	return listPages[Definition](ctx, c, u)
+}
+
+// AllDefinitions returns every access review definition.
+func (c *Client) AllDefinitions(ctx context.Context) ([]*Definition, error) {
+	defs, err := collect(c.ListDefinitions(ctx, nil))
+	if err != nil {
+		return nil, fmt.Errorf("listing access review definitions: %w", err)
+	}
+	return defs, nil
+}
+
+// GetDefinition returns one definition. A missing one is an *Error for
+// which IsNotFound is true.
+//
+// Graph API docs: https://learn.microsoft.com/graph/api/accessreviewscheduledefinition-get?view=graph-rest-1.0
+func (c *Client) GetDefinition(ctx context.Context, id string) (*Definition, error) {
+	if err := checkID("definition", id); err != nil {
+		return nil, err
+	}
+	var d Definition
+	if _, err := c.doJSON(ctx, call{method: http.MethodGet, url: c.definitionURL(id), idempotent: true}, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// CreateDefinition creates a definition and returns it as Graph stored it.
+//
+// A create is never repeated once it may have reached the service: it is
+// retried only after 429 (the service did not carry it out) or a failure to
+// connect. A dropped connection, a timeout, a cancelled context while
+// waiting for the answer, or a 500/502/503/504/408 returns an
+// *UnknownOutcomeError: the caller must look for the definition (by its
+// marker) before creating it again.
+//
+// Graph API docs: https://learn.microsoft.com/graph/api/accessreviewset-post-definitions?view=graph-rest-1.0
+func (c *Client) CreateDefinition(ctx context.Context, d *Definition) (*Definition, error) {
+	if d == nil {
+		return nil, errors.New("creating a definition: nil definition")
+	}
+	body, err := encodeJSON(d)
+	if err != nil {
+		return nil, fmt.Errorf("encoding definition %q: %w", d.DisplayName, err)
+	}
+	var out Definition
+	resp, err := c.doJSON(ctx, call{method: http.MethodPost, url: c.base.String() + definitionsPath, body: body}, &out)
+	if err != nil {
+		return nil, err
+	}
+	if out.ID == "" {
+		// Created, but we cannot tell which object it is: as good as unknown.
+		return nil, &UnknownOutcomeError{Method: http.MethodPost, URL: c.sanitize(c.base.String() + definitionsPath),
+			Err: fmt.Errorf("the service answered %d without the created definition's id", resp.StatusCode)}
+	}
+	return &out, nil
+}
+
+// UpdateDefinition replaces definition id with d (PUT of the whole object,
+// minus read-only properties, see Definition.UpdateBody). Graph answers 204;
+// 200 is accepted too.
+//
+// Graph API docs: https://learn.microsoft.com/graph/api/accessreviewscheduledefinition-update?view=graph-rest-1.0
+func (c *Client) UpdateDefinition(ctx context.Context, id string, d *Definition) error {
+	if err := checkID("definition", id); err != nil {
+		return err
+	}
+	if d == nil {
+		return fmt.Errorf("updating definition %s: nil definition", id)
+	}
+	if d.ID != "" && d.ID != id {
+		return fmt.Errorf("updating definition %s: the body carries a different id (%s)", id, d.ID)
+	}
+	b := d.UpdateBody()
+	b.ID = id
+	body, err := encodeJSON(b)
+	if err != nil {
+		return fmt.Errorf("encoding definition %s: %w", id, err)
+	}
+	_, err = c.send(ctx, call{method: http.MethodPut, url: c.definitionURL(id), body: body, idempotent: true})
+	return err
+}
+
+// DeleteDefinition deletes a definition. A 404 on the first attempt is an
+// *Error (IsNotFound); a 404 after an attempt that may have deleted it
+// (a 503/504 or a dropped connection) counts as done.
+//
+// Graph API docs: https://learn.microsoft.com/graph/api/accessreviewscheduledefinition-delete?view=graph-rest-1.0
+func (c *Client) DeleteDefinition(ctx context.Context, id string) error {
+	if err := checkID("definition", id); err != nil {
+		return err
+	}
+	_, err := c.send(ctx, call{method: http.MethodDelete, url: c.definitionURL(id), idempotent: true, goneIsDone: true})
+	return err
+}
+
+func (c *Client) definitionURL(id string) string {
+	return c.base.String() + definitionsPath + "/" + url.PathEscape(id)
+}
