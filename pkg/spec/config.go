@@ -1,0 +1,193 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultMaxChangePercent is the share of managed definitions that one
+// apply may update, replace or delete without --force (DESIGN.md §5).
+const DefaultMaxChangePercent = 30
+
+// Clouds are the national clouds --cloud and the config's cloud accept.
+var Clouds = []string{"global", "usgov", "usgovdod", "china"}
+
+// Config is arsync.yaml. Zero values mean "not set"; flags override it.
+type Config struct {
+	TenantID      string
+	Cloud         string
+	GraphEndpoint string
+	// Paths are where the spec files are, relative paths already joined to
+	// the config file's directory.
+	Paths        []string
+	AllowDelete  bool
+	AllowReplace bool
+	// MaxChangePercent is nil when not set; see ChangeLimit.
+	MaxChangePercent *int
+}
+
+// ChangeLimit returns MaxChangePercent, or DefaultMaxChangePercent when it
+// is not set.
+func (c *Config) ChangeLimit() int {
+	if c == nil || c.MaxChangePercent == nil {
+		return DefaultMaxChangePercent
+	}
+	return *c.MaxChangePercent
+}
+
+var (
+	configFields = fields{
+		known: []string{"tenantId", "cloud", "graphEndpoint", "paths", "allowDelete", "allowReplace", "maxChangePercent"},
+		hints: map[string]string{
+			"apiVersion":   "is not used in arsync.yaml; it holds settings only (definitions go in other files)",
+			"kind":         "is not used in arsync.yaml; it holds settings only (definitions go in other files)",
+			"clientSecret": "must not be stored in arsync.yaml; use AZURE_CLIENT_SECRET or workload identity",
+		},
+	}
+	tenantRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$`)
+)
+
+// LoadConfig reads the configuration file at path strictly: unknown keys,
+// wrong types and bad values are reported as Diagnostics (returned as the
+// error, each with file:line:col).
+//
+// A missing file is an error that satisfies errors.Is(err, fs.ErrNotExist).
+// Callers that read the default ./arsync.yaml (no --config given) treat it
+// as an empty configuration; an explicit --config that is missing is an
+// error.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig decodes a configuration read from file. Relative paths in
+// it are joined to file's directory.
+func ParseConfig(file string, data []byte) (*Config, error) {
+	d := &decoder{file: file}
+	cfg := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	switch err := decodeNode(dec, &doc); {
+	case err == nil:
+		d.decodeConfig(cfg, &doc, filepath.Dir(file))
+		var extra yaml.Node
+		if decodeNode(dec, &extra) == nil {
+			d.errf(&extra, "arsync.yaml must hold one YAML document")
+		}
+	case errors.Is(err, io.EOF):
+		// An empty file is an empty configuration.
+	default:
+		d.diags = append(d.diags, syntaxDiagnostic(file, data, err))
+	}
+	if len(d.diags) > 0 {
+		ds := d.diags.sortAndDedup()
+		if ds.HasErrors() {
+			return nil, ds
+		}
+	}
+	return cfg, nil
+}
+
+func (d *decoder) decodeConfig(cfg *Config, doc *yaml.Node, dir string) {
+	if len(doc.Content) == 0 {
+		return
+	}
+	root := deref(doc.Content[0])
+	if isNull(root) {
+		return
+	}
+	ps, ok := d.mapping(root, "", configFields)
+	if !ok {
+		return
+	}
+	for _, p := range ps {
+		switch p.key {
+		case "tenantId":
+			if s, ok := d.str(p.v, "tenantId"); ok {
+				if !tenantRE.MatchString(s) {
+					d.errf(p.v, "tenantId must be a tenant id (GUID) or domain such as contoso.onmicrosoft.com, got %s", quote(s))
+				} else {
+					cfg.TenantID = s
+				}
+			}
+		case "cloud":
+			cfg.Cloud, _ = d.enum(p.v, "cloud", Clouds)
+		case "graphEndpoint":
+			if s, ok := d.str(p.v, "graphEndpoint"); ok {
+				if err := CheckGraphEndpoint(s); err != nil {
+					d.errf(p.v, "graphEndpoint %s", err)
+				} else {
+					cfg.GraphEndpoint = s
+				}
+			}
+		case "paths":
+			items, ok := d.list(p.v, "paths")
+			if !ok {
+				continue
+			}
+			for i, it := range items {
+				s, ok := d.str(it, index("paths", i))
+				if !ok || s == "" {
+					if ok || isNull(it) {
+						d.errf(it, "%s must not be empty", index("paths", i))
+					}
+					continue
+				}
+				if !filepath.IsAbs(s) {
+					s = filepath.Join(dir, s)
+				}
+				cfg.Paths = append(cfg.Paths, s)
+			}
+		case "allowDelete":
+			cfg.AllowDelete = derefBool(d.boolean(p.v, "allowDelete"))
+		case "allowReplace":
+			cfg.AllowReplace = derefBool(d.boolean(p.v, "allowReplace"))
+		case "maxChangePercent":
+			if v, ok := d.integer(p.v, "maxChangePercent"); ok {
+				if v < 0 || v > 100 {
+					d.errf(p.v, "maxChangePercent must be between 0 and 100, got %d", v)
+				} else {
+					cfg.MaxChangePercent = &v
+				}
+			}
+		}
+	}
+}
+
+func derefBool(b *bool) bool { return b != nil && *b }
+
+// CheckGraphEndpoint checks a Graph base URL such as
+// https://graph.microsoft.com/v1.0: https, or plain http only to a loopback
+// address (the emulator). Tokens must never travel in clear text.
+func CheckGraphEndpoint(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("must be an absolute URL such as https://graph.microsoft.com/v1.0, got %s", quote(s))
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return nil
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+		return fmt.Errorf("must use https; plain http is allowed only to a loopback address, got %s", quote(s))
+	}
+	return fmt.Errorf("must be an https URL, got %s", quote(s))
+}
