@@ -221,7 +221,9 @@ func TestNormalizeEquivalences(t *testing.T) {
 		{"one-time: no pattern vs typeless pattern", []mod{settings(func(s *graphclient.ScheduleSettings) { s.Recurrence.Pattern = nil })}, []mod{settings(func(s *graphclient.ScheduleSettings) {
 			s.Recurrence.Pattern = &graphclient.RecurrencePattern{FirstDayOfWeek: "sunday", Index: "first"}
 		})}, true},
-		{"noEnd vs numbered 0 and 9999-12-31", nil, []mod{rng(func(r *graphclient.RecurrenceRange) { r.Type, r.NumberOfOccurrences, r.EndDate = "numbered", 0, "9999-12-31" })}, true},
+		{"noEnd vs numbered 0 and 9999-12-31", nil, []mod{rng(func(r *graphclient.RecurrenceRange) {
+			r.Type, r.NumberOfOccurrences, r.EndDate = "numbered", 0, "9999-12-31"
+		})}, true},
 		{"noEnd vs numbered 0 without end", nil, []mod{rng(func(r *graphclient.RecurrenceRange) { r.Type = "numbered" })}, true},
 		{"noEnd vs endDate null string", nil, []mod{rng(func(r *graphclient.RecurrenceRange) { r.EndDate = "null" })}, true},
 		{"noEnd vs endDate far future", nil, []mod{rng(func(r *graphclient.RecurrenceRange) { r.Type, r.EndDate = "endDate", "9999-12-31" })}, true},
@@ -267,7 +269,9 @@ func TestNormalizeEquivalences(t *testing.T) {
 			d.Reviewers = []graphclient.ReviewerScope{{Query: "./manager", QueryRoot: "decisions"}}
 		}}, []mod{func(d *graphclient.Definition) { d.Reviewers = []graphclient.ReviewerScope{{Query: "./manager"}} }}, false},
 		{"inactiveDuration", []mod{inactive}, []mod{inactive, func(d *graphclient.Definition) { d.Scope.InactiveDuration = "P60D" }}, false},
-		{"reviewers", nil, []mod{func(d *graphclient.Definition) { d.Reviewers = append(d.Reviewers, graphclient.ReviewerScope{Query: "/users/" + bobID}) }}, false},
+		{"reviewers", nil, []mod{func(d *graphclient.Definition) {
+			d.Reviewers = append(d.Reviewers, graphclient.ReviewerScope{Query: "/users/" + bobID})
+		}}, false},
 		{"self-review vs a reviewer", nil, []mod{func(d *graphclient.Definition) { d.Reviewers = nil }}, false},
 		{"stage duration", []mod{stages(false, false)}, []mod{stages(false, false), func(d *graphclient.Definition) { d.StageSettings[1].DurationInDays = 4 }}, false},
 	}
