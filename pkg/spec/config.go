@@ -112,7 +112,7 @@ func (d *decoder) decodeConfig(cfg *Config, doc *yaml.Node, dir string) {
 	if !ok {
 		return
 	}
-	for _, p := range ps {
+	for _, p := range ps.list {
 		switch p.key {
 		case "tenantId":
 			if s, ok := d.str(p.v, "tenantId"); ok {

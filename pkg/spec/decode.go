@@ -92,20 +92,32 @@ type pair struct {
 	k, v *yaml.Node // v is dereferenced
 }
 
-type pairs []pair
+// pairs is a mapping's accepted keys, plus what its unknown keys were
+// probably meant to be, so that a misspelt required field gets one error
+// ("did you mean") rather than two.
+type pairs struct {
+	list    []pair
+	meant   []string // known keys suggested for unknown ones
+	unknown int      // number of unknown or unsupported keys
+}
 
 // get returns the pair for key, or nil.
-func (ps pairs) get(key string) *pair {
-	for i := range ps {
-		if ps[i].key == key {
-			return &ps[i]
+func (ps *pairs) get(key string) *pair {
+	for i := range ps.list {
+		if ps.list[i].key == key {
+			return &ps.list[i]
 		}
 	}
 	return nil
 }
 
+// misspelt reports whether an unknown key was reported as a likely
+// misspelling of key. A missing key that is misspelt needs no second error.
+func (ps *pairs) misspelt(key string) bool { return contains(ps.meant, key) }
+
 // fields describes the keys a mapping accepts. hints explain keys that are
-// known but not accepted (read-only, beta-only or unsupported properties).
+// known but not accepted (read-only, beta-only or unsupported properties);
+// each reads after the field's path, e.g. "is read-only".
 type fields struct {
 	known []string
 	hints map[string]string
@@ -115,49 +127,55 @@ type fields struct {
 // reporting unknown keys (with a suggestion), duplicate keys, non-scalar
 // keys and merge keys. ok is false when n is not a mapping; null is reported
 // by the caller (it usually means "absent").
-func (d *decoder) mapping(n *yaml.Node, path string, f fields) (ps pairs, ok bool) {
+func (d *decoder) mapping(n *yaml.Node, path string, f fields) (ps *pairs, ok bool) {
+	ps = &pairs{}
 	if n.Kind != yaml.MappingNode {
 		if !isNull(n) {
 			d.errf(n, "%s must be a mapping, got %s", where(path), describe(n))
 		}
-		return nil, false
+		return ps, false
 	}
-	ps = make(pairs, 0, len(n.Content)/2)
+	ps.list = make([]pair, 0, len(n.Content)/2)
+	var seen []pair // unknown keys, to report a repeated one as a duplicate
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), deref(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode || k.Tag == "!!null" {
 			d.errf(n.Content[i], "%s has a key that is %s; keys must be field names", where(path), describe(k))
+			ps.unknown++
 			continue
 		}
 		key := k.Value
 		if k.Tag == "!!merge" {
 			d.errf(n.Content[i], "YAML merge keys (<<) are not supported in %s; write the fields out", where(path))
+			ps.unknown++
 			continue
 		}
-		if prev := ps.get(key); prev != nil {
+		prev := ps.get(key)
+		for j := range seen {
+			if seen[j].key == key {
+				prev = &seen[j]
+			}
+		}
+		if prev != nil {
 			d.errf(n.Content[i], "%s is set twice (first at line %d)", join(path, key), prev.k.Line)
 			continue
 		}
 		if !contains(f.known, key) {
+			ps.unknown++
+			seen = append(seen, pair{key: key, k: n.Content[i]})
 			if h, ok := f.hints[key]; ok {
-				d.errf(n.Content[i], "%s: %s", join(path, key), h)
+				d.errf(n.Content[i], "%s %s", join(path, key), h)
+			} else if m := suggest(key, f.known); m != "" {
+				ps.meant = append(ps.meant, m)
+				d.errf(n.Content[i], "unknown field %s in %s; did you mean %q?", quote(key), where(path), m)
 			} else {
-				d.errf(n.Content[i], "unknown field %s in %s%s", quote(key), where(path), didYouMean(key, f.known))
+				d.errf(n.Content[i], "unknown field %s in %s (known fields: %s)", quote(key), where(path), strings.Join(f.known, ", "))
 			}
-			// Record it so that a second copy is not reported as unknown twice.
-			ps = append(ps, pair{key: key, k: n.Content[i], v: nil})
 			continue
 		}
-		ps = append(ps, pair{key: key, k: n.Content[i], v: v})
+		ps.list = append(ps.list, pair{key: key, k: n.Content[i], v: v})
 	}
-	// Drop the placeholders for unknown keys.
-	out := ps[:0]
-	for _, p := range ps {
-		if p.v != nil {
-			out = append(out, p)
-		}
-	}
-	return out, true
+	return ps, true
 }
 
 func contains(list []string, s string) bool {

@@ -87,7 +87,7 @@ func typeChoices(names []typeName) []string {
 
 // readType reads a polymorphic object's kind from "type" or "@odata.type".
 // found is false when neither is written.
-func (d *decoder) readType(ps pairs, path string, names []typeName) (short string, at *yaml.Node, found bool) {
+func (d *decoder) readType(ps *pairs, path string, names []typeName) (short string, at *yaml.Node, found bool) {
 	t, o := ps.get("type"), ps.get("@odata.type")
 	if t != nil && o != nil {
 		d.errf(o.k, "%s has both type and @odata.type; write only one", where(path))
@@ -119,9 +119,9 @@ var (
 	metadataFields = fields{
 		known: []string{"name"},
 		hints: map[string]string{
-			"labels":      "labels are not supported; metadata has only name",
-			"annotations": "annotations are not supported; metadata has only name",
-			"namespace":   "namespaces are not supported; metadata has only name",
+			"labels":      "is not supported; metadata has only name",
+			"annotations": "is not supported; metadata has only name",
+			"namespace":   "is not supported; metadata has only name",
 		},
 	}
 )
@@ -151,7 +151,7 @@ func (d *decoder) decodeDocument(doc *yaml.Node) *Definition {
 		} else if !ok && isNull(p.v) {
 			d.errf(p.k, "apiVersion must be %s", APIVersion)
 		}
-	} else {
+	} else if !ps.misspelt("apiVersion") {
 		d.errf(root, "apiVersion is missing; every document starts with apiVersion: %s", APIVersion)
 	}
 	if p := ps.get("kind"); p != nil {
@@ -160,12 +160,12 @@ func (d *decoder) decodeDocument(doc *yaml.Node) *Definition {
 		} else if !ok && isNull(p.v) {
 			d.errf(p.k, "kind must be %s", Kind)
 		}
-	} else {
+	} else if !ps.misspelt("kind") {
 		d.errf(root, "kind is missing; write kind: %s", Kind)
 	}
 	if p := ps.get("metadata"); p != nil {
 		d.decodeMetadata(def, p)
-	} else {
+	} else if !ps.misspelt("metadata") {
 		d.errf(root, "metadata is missing; write metadata: {name: NAME}")
 	}
 	if p := ps.get("spec"); p != nil {
@@ -174,7 +174,7 @@ func (d *decoder) decodeDocument(doc *yaml.Node) *Definition {
 		} else {
 			d.decodeSpec(&def.Spec, p.v, p.k)
 		}
-	} else {
+	} else if !ps.misspelt("spec") {
 		d.errf(root, "spec is missing")
 	}
 	return def
@@ -190,7 +190,9 @@ func (d *decoder) decodeMetadata(def *Definition, p *pair) {
 	}
 	np := ps.get("name")
 	if np == nil {
-		d.errf(p.k, "metadata.name is required")
+		if !ps.misspelt("name") {
+			d.errf(p.k, "metadata.name is required")
+		}
 		return
 	}
 	name, ok := d.str(np.v, "metadata.name")
@@ -239,7 +241,7 @@ func (d *decoder) decodeSpec(s *DefinitionSpec, n, at *yaml.Node) {
 		if strings.TrimSpace(s.DisplayName) == "" && p.v.Kind == yaml.ScalarNode {
 			d.errf(p.v, "spec.displayName must not be empty")
 		}
-	} else {
+	} else if !ps.misspelt("displayName") {
 		d.errf(at, "spec.displayName is required")
 	}
 	if p := ps.get("descriptionForAdmins"); p != nil {
@@ -256,7 +258,7 @@ func (d *decoder) decodeSpec(s *DefinitionSpec, n, at *yaml.Node) {
 	}
 	if p := ps.get("scope"); p != nil && !isNull(p.v) {
 		s.Scope = d.decodeScope(p.v, p.k, "spec.scope", scopeTop)
-	} else {
+	} else if !ps.misspelt("scope") {
 		d.errf(keyOr(p, at), "spec.scope is required")
 	}
 	if p := ps.get("instanceEnumerationScope"); p != nil && !isNull(p.v) {
@@ -277,7 +279,7 @@ func (d *decoder) decodeSpec(s *DefinitionSpec, n, at *yaml.Node) {
 	}
 	if p := ps.get("settings"); p != nil && !isNull(p.v) {
 		s.Settings = d.decodeSettings(p.v, p.k, "spec.settings", len(s.StageSettings) > 0)
-	} else {
+	} else if !ps.misspelt("settings") {
 		d.errf(keyOr(p, at), "spec.settings is required")
 	}
 
@@ -452,7 +454,7 @@ func (d *decoder) decodeScope(n, at *yaml.Node, path string, ctx scopeContext) *
 		d.errf(typeNode, "%s cannot be another principalResourceMemberships scope; use query or inactiveUsers", path)
 	}
 
-	for _, p := range ps {
+	for _, p := range ps.list {
 		switch p.key {
 		case "query":
 			sc.Query, sc.QueryPos = d.query(p.v, join(path, "query"), &sc.refs)
@@ -471,7 +473,7 @@ func (d *decoder) decodeScope(n, at *yaml.Node, path string, ctx scopeContext) *
 
 	switch sc.Type {
 	case ScopeQuery, ScopeInactiveUsers:
-		if ps.get("query") == nil {
+		if ps.get("query") == nil && !ps.misspelt("query") {
 			d.errf(at, "%s.query is required", path)
 		}
 		for _, k := range []string{"principalScopes", "resourceScopes"} {
@@ -479,7 +481,7 @@ func (d *decoder) decodeScope(n, at *yaml.Node, path string, ctx scopeContext) *
 				d.errf(p.k, "%s.%s is only used by type principalResourceMemberships", path, k)
 			}
 		}
-		if sc.Type == ScopeInactiveUsers && ps.get("inactiveDuration") == nil {
+		if sc.Type == ScopeInactiveUsers && ps.get("inactiveDuration") == nil && !ps.misspelt("inactiveDuration") {
 			d.errf(at, "%s.inactiveDuration is required for an inactiveUsers scope (e.g. P30D)", path)
 		}
 		if p := ps.get("inactiveDuration"); p != nil && sc.Type == ScopeQuery && found {
@@ -492,7 +494,7 @@ func (d *decoder) decodeScope(n, at *yaml.Node, path string, ctx scopeContext) *
 			}
 		}
 		for _, k := range []string{"principalScopes", "resourceScopes"} {
-			if p := ps.get(k); p == nil {
+			if p := ps.get(k); p == nil && !ps.misspelt(k) {
 				d.errf(at, "%s.%s is required for a principalResourceMemberships scope", path, k)
 			}
 		}
@@ -556,8 +558,8 @@ var reviewerFields = fields{
 	hints: map[string]string{
 		"@odata.type": "is not needed on reviewers; remove it",
 		"group":       "is ambiguous for a reviewer; write groupMembers or groupOwners",
-		"manager":     "write managers: true",
-		"owner":       "write owners: true (or groupOwners: NAME for one group's owners)",
+		"manager":     "is not a field; write managers: true",
+		"owner":       "is not a field; write owners: true (or groupOwners: NAME for one group's owners)",
 		"scopeType":   "is a beta-only property; use query or the user/groupMembers/groupOwners/owners/managers forms",
 		"reviewerId":  "is a beta-only property; use query or the user/groupMembers/groupOwners/owners/managers forms",
 	},
@@ -590,20 +592,22 @@ func (d *decoder) decodeReviewers(n *yaml.Node, path string) []Reviewer {
 // decodeReviewer reads one reviewer entry from its pairs, or (recipient
 // true) the scope of a notification recipient, which has no relative forms.
 // Keys other than the forms, queryType and queryRoot are the caller's.
-func (d *decoder) decodeReviewer(ps pairs, n *yaml.Node, path string, recipient bool) (Reviewer, bool) {
+func (d *decoder) decodeReviewer(ps *pairs, n *yaml.Node, path string, recipient bool) (Reviewer, bool) {
 	forms := reviewerForms
 	if recipient {
 		forms = recipientForms
 	}
 	r := Reviewer{Pos: d.pos(n)}
 	var set []pair
-	for _, p := range ps {
+	for _, p := range ps.list {
 		if contains(forms, p.key) {
 			set = append(set, p)
 		}
 	}
 	if len(set) == 0 {
-		d.errf(n, "%s needs one of %s", path, strings.Join(forms, ", "))
+		if ps.unknown == 0 {
+			d.errf(n, "%s needs one of %s", path, strings.Join(forms, ", "))
+		}
 		return r, false
 	}
 	if len(set) > 1 {
@@ -768,7 +772,7 @@ func (d *decoder) decodeSettings(n, at *yaml.Node, path string, hasStages bool) 
 	}
 	st := &Settings{Pos: d.pos(n)}
 	var durationNode, decisionNode *yaml.Node
-	for _, p := range ps {
+	for _, p := range ps.list {
 		fp := join(path, p.key)
 		switch p.key {
 		case "mailNotificationsEnabled":
@@ -811,7 +815,7 @@ func (d *decoder) decodeSettings(n, at *yaml.Node, path string, hasStages bool) 
 			st.RecommendationInsightSettings = d.decodeInsights(p.v, fp)
 		}
 	}
-	if st.Recurrence == nil && ps.get("recurrence") == nil {
+	if st.Recurrence == nil && ps.get("recurrence") == nil && !ps.misspelt("recurrence") {
 		d.errf(at, "%s.recurrence is required: it sets the start date (range.startDate) and, with a pattern, how often the review repeats", path)
 	} else if st.Recurrence == nil && isNull(ps.get("recurrence").v) {
 		d.errf(ps.get("recurrence").k, "%s.recurrence is required: it sets the start date (range.startDate)", path)
@@ -863,7 +867,7 @@ func (d *decoder) decodeRecurrence(n, at *yaml.Node, path string) *Recurrence {
 	}
 	if p := ps.get("range"); p != nil && !isNull(p.v) {
 		rec.Range = d.decodeRange(p.v, p.k, join(path, "range"), rec.Pattern == nil && (ps.get("pattern") == nil || isNull(ps.get("pattern").v)))
-	} else {
+	} else if !ps.misspelt("range") {
 		d.errf(keyOr(p, at), "%s.range is required (at least type and startDate)", path)
 	}
 	return rec
@@ -897,7 +901,7 @@ func (d *decoder) decodePattern(n, at *yaml.Node, path string) *Pattern {
 				d.errf(p.v, "%s must be weekly or absoluteMonthly, got %s%s", fp, quote(s), hint)
 			}
 		}
-	} else {
+	} else if !ps.misspelt("type") {
 		d.errf(at, "%s.type is required (weekly or absoluteMonthly); leave the pattern out for a one-time review", path)
 	}
 	if p := ps.get("interval"); p != nil {
@@ -908,7 +912,7 @@ func (d *decoder) decodePattern(n, at *yaml.Node, path string) *Pattern {
 				pat.Interval = v
 			}
 		}
-	} else {
+	} else if !ps.misspelt("interval") {
 		d.errf(at, "%s.interval is required (1 = every week or month, 3 = quarterly with absoluteMonthly)", path)
 	}
 	if p := ps.get("dayOfMonth"); p != nil {
@@ -937,7 +941,7 @@ func (d *decoder) decodeRange(n, at *yaml.Node, path string, oneTime bool) *Rang
 	if p := ps.get("type"); p != nil {
 		rg.Type, _ = d.enum(p.v, join(path, "type"), rangeTypes)
 		typeNode = p.v
-	} else {
+	} else if !ps.misspelt("type") {
 		d.errf(at, "%s.type is required (endDate, noEnd or numbered)", path)
 	}
 	var start, end *yaml.Node
@@ -945,7 +949,7 @@ func (d *decoder) decodeRange(n, at *yaml.Node, path string, oneTime bool) *Rang
 		if s, ok := d.date(p.v, join(path, "startDate")); ok {
 			rg.StartDate, start = s, p.v
 		}
-	} else {
+	} else if !ps.misspelt("startDate") {
 		d.errf(at, "%s.startDate is required (YYYY-MM-DD): the day the review starts", path)
 	}
 	if p := ps.get("endDate"); p != nil {
@@ -955,7 +959,7 @@ func (d *decoder) decodeRange(n, at *yaml.Node, path string, oneTime bool) *Rang
 		if rg.Type != "" && rg.Type != "endDate" {
 			d.errf(p.k, "%s.endDate is only used with type endDate (type is %s)", path, rg.Type)
 		}
-	} else if rg.Type == "endDate" {
+	} else if rg.Type == "endDate" && !ps.misspelt("endDate") {
 		d.errf(at, "%s.endDate is required when type is endDate", path)
 	}
 	if start != nil && end != nil && rg.EndDate < rg.StartDate {
@@ -972,7 +976,7 @@ func (d *decoder) decodeRange(n, at *yaml.Node, path string, oneTime bool) *Rang
 				rg.NumberOfOccurrences = v
 			}
 		}
-	} else if rg.Type == "numbered" {
+	} else if rg.Type == "numbered" && !ps.misspelt("numberOfOccurrences") {
 		d.errf(at, "%s.numberOfOccurrences is required when type is numbered", path)
 	}
 	if p := ps.get("recurrenceTimeZone"); p != nil {
@@ -1084,7 +1088,7 @@ func (d *decoder) decodeInsights(n *yaml.Node, path string) []InsightSetting {
 		in := InsightSetting{Type: short, Pos: d.pos(it)}
 		if it.Kind == yaml.MappingNode {
 			ps, _ := d.mapping(it, ip, fields{known: insightFields.known})
-			for _, p := range ps {
+			for _, p := range ps.list {
 				switch p.key {
 				case "recommendationLookBackDuration", "signInScope":
 					if short != InsightUserLastSignIn {
@@ -1153,7 +1157,7 @@ func (d *decoder) decodeStages(n *yaml.Node, path string) []Stage {
 					d.errf(p.v, "%s.stageId must be %q: stages are sequential and numbered from 1 in the order listed", ip, want)
 				}
 			}
-		} else {
+		} else if !ps.misspelt("stageId") {
 			d.errf(it, "%s.stageId is required (%q)", ip, want)
 		}
 		if p := ps.get("dependsOn"); p != nil {
@@ -1170,7 +1174,7 @@ func (d *decoder) decodeStages(n *yaml.Node, path string) []Stage {
 			case i > 0 && (len(st.DependsOn) != 1 || st.DependsOn[0] != strconv.Itoa(i)):
 				d.errf(p.k, "%s.dependsOn must be [\"%d\"]: each stage depends on the one before it", ip, i)
 			}
-		} else if i > 0 {
+		} else if i > 0 && !ps.misspelt("dependsOn") {
 			d.errf(it, "%s.dependsOn is required: write dependsOn: [\"%d\"]", ip, i)
 		}
 		if p := ps.get("durationInDays"); p != nil {
@@ -1181,12 +1185,12 @@ func (d *decoder) decodeStages(n *yaml.Node, path string) []Stage {
 					st.DurationInDays = v
 				}
 			}
-		} else {
+		} else if !ps.misspelt("durationInDays") {
 			d.errf(it, "%s.durationInDays is required", ip)
 		}
 		if p := ps.get("recommendationsEnabled"); p != nil {
 			st.RecommendationsEnabled = d.boolean(p.v, join(ip, "recommendationsEnabled"))
-		} else {
+		} else if !ps.misspelt("recommendationsEnabled") {
 			d.errf(it, "%s.recommendationsEnabled is required (true or false)", ip)
 		}
 		if p := ps.get("decisionsThatWillMoveToNextStage"); p != nil {

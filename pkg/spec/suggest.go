@@ -18,10 +18,23 @@ func suggest(s string, candidates []string) string {
 			best, bestDist = c, d
 		}
 	}
-	if best == "" || bestDist > closeEnough(s, best) {
-		return ""
+	if best != "" && bestDist <= closeEnough(s, best) {
+		return best
 	}
-	return best
+	// A truncated name ("removeAccess") suggests the one name it starts.
+	if len(ls) >= 4 {
+		match := ""
+		for _, c := range candidates {
+			if strings.HasPrefix(strings.ToLower(c), ls) {
+				if match != "" {
+					return ""
+				}
+				match = c
+			}
+		}
+		return match
+	}
+	return ""
 }
 
 // closeEnough is the largest edit distance still treated as a misspelling:
