@@ -307,9 +307,12 @@ func create(d *Desired) Change {
 func compare(d *Desired, l *graphclient.Definition, adopt bool) (Change, error) {
 	want := Normalize(d.Definition)
 	have := Normalize(*l)
-	fields, err := fieldDiffs(have, want)
-	if err != nil {
-		return Change{}, err
+	var fields []FieldChange
+	if !sameNormalized(have, want) {
+		var err error
+		if fields, err = fieldDiffs(have, want); err != nil {
+			return Change{}, err
+		}
 	}
 	c := Change{
 		Name:        d.Name,

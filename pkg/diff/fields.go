@@ -103,6 +103,16 @@ func jsonName(t reflect.Type, index int, goName string) string {
 	return name
 }
 
+// sameNormalized is a fast exact test of equality for normalised
+// definitions, which most plans are made of: encoding is deterministic, and
+// the only difference JSON could hide (a nil versus an empty list) does not
+// survive Normalize, which turns every empty list into nil.
+func sameNormalized(a, b graphclient.Definition) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
+
 // fieldDiffs compares two normalised definitions and returns their
 // differences in field order. Only plain exported data types are compared,
 // so go-cmp has nothing to panic about; a panic would be a bug, and is
@@ -239,28 +249,31 @@ func stripIndexes(p string) string {
 }
 
 func walkLeaves(prefix string, m map[string]any, order map[string]int, out *[]FieldChange) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	type key struct {
+		name string
+		pos  int
 	}
-	pos := func(k string) int {
+	stripped := stripIndexes(prefix)
+	keys := make([]key, 0, len(m))
+	for k := range m {
 		p := k
 		if prefix != "" {
-			p = stripIndexes(prefix) + "." + k
+			p = stripped + "." + k
 		}
-		if i, ok := order[p]; ok {
-			return i
+		pos, ok := order[p]
+		if !ok {
+			pos = len(order)
 		}
-		return len(order)
+		keys = append(keys, key{k, pos})
 	}
 	sort.Slice(keys, func(i, j int) bool {
-		pi, pj := pos(keys[i]), pos(keys[j])
-		if pi != pj {
-			return pi < pj
+		if keys[i].pos != keys[j].pos {
+			return keys[i].pos < keys[j].pos
 		}
-		return keys[i] < keys[j]
+		return keys[i].name < keys[j].name
 	})
-	for _, k := range keys {
+	for _, kp := range keys {
+		k := kp.name
 		p := k
 		if prefix != "" {
 			p = prefix + "." + k

@@ -587,12 +587,28 @@ func NormalizeQuery(q string) string {
 	if len(params) > 0 {
 		out += "?" + strings.Join(params, "&")
 	}
-	return guidRE.ReplaceAllStringFunc(out, strings.ToLower)
+	return lowerGUIDs(out)
+}
+
+// lowerGUIDs lower-cases the GUIDs in s; GUIDs are case-insensitive.
+func lowerGUIDs(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r >= 'A' && r <= 'F' }) < 0 {
+		return s // nothing to lower: the common case, without a regexp
+	}
+	return guidRE.ReplaceAllStringFunc(s, strings.ToLower)
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
 }
 
 func normPath(p string) string {
 	p = strings.TrimSpace(p)
-	if l := strings.ToLower(p); strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://") {
+	if hasPrefixFold(p, "https://") || hasPrefixFold(p, "http://") {
 		rest := p[strings.Index(p, "//")+2:]
 		if i := strings.IndexByte(rest, '/'); i >= 0 {
 			p = rest[i:]
@@ -600,11 +616,13 @@ func normPath(p string) string {
 			p = "/"
 		}
 	}
-	if u, err := url.PathUnescape(p); err == nil {
-		p = u
+	if strings.IndexByte(p, '%') >= 0 {
+		if u, err := url.PathUnescape(p); err == nil {
+			p = u
+		}
 	}
 	for _, v := range []string{"/v1.0", "/beta"} {
-		if len(p) >= len(v) && strings.EqualFold(p[:len(v)], v) && (len(p) == len(v) || p[len(v)] == '/') {
+		if hasPrefixFold(p, v) && (len(p) == len(v) || p[len(v)] == '/') {
 			p = p[len(v):]
 			if p == "" {
 				p = "/"
@@ -615,7 +633,7 @@ func normPath(p string) string {
 	for len(p) > 1 && strings.HasSuffix(p, "/") && p != "./" {
 		p = p[:len(p)-1]
 	}
-	if strings.HasSuffix(strings.ToLower(p), "/transitivemembers") {
+	if hasSuffixFold(p, "/transitiveMembers") {
 		p += "/microsoft.graph.user"
 	}
 	return p
@@ -656,6 +674,9 @@ func normParams(raw string) []string {
 }
 
 func unescapeQuery(s string) string {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s
+	}
 	if u, err := url.QueryUnescape(s); err == nil {
 		return u
 	}
