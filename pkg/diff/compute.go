@@ -112,7 +112,7 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 	// unmarked live definitions with their displayName.
 	claims := map[string][]*Desired{}
 	for _, d := range ds {
-		if len(marked[d.Name]) == 0 && len(unmarked[d.Definition.DisplayName]) > 0 {
+		if len(marked[d.Name]) == 0 && d.Definition.DisplayName != "" && len(unmarked[d.Definition.DisplayName]) > 0 {
 			claims[d.Definition.DisplayName] = append(claims[d.Definition.DisplayName], d)
 		}
 	}
@@ -144,7 +144,7 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 		switch {
 		case len(marked[d.Name]) > 0:
 			c, err = compare(d, marked[d.Name][0], false)
-		case len(unmarked[d.Definition.DisplayName]) > 0:
+		case d.Definition.DisplayName != "" && len(unmarked[d.Definition.DisplayName]) > 0:
 			if blocked[d.Definition.DisplayName] {
 				continue
 			}

@@ -427,7 +427,7 @@ func genDefinition(r *rand.Rand, i int) graphclient.Definition {
 	}
 	if r.Intn(5) == 0 {
 		d.AdditionalNotificationRecipients = []graphclient.NotificationRecipientItem{{
-			NotificationTemplateType:   pick("", "CompletedAdditionalRecipients"),
+			NotificationTemplateType:   "CompletedAdditionalRecipients", // spec fills it in
 			NotificationRecipientScope: &graphclient.Scope{Query: "/groups/" + guid() + "/members", QueryType: pick("", "MicrosoftGraph")},
 		}}
 	}
