@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -296,4 +297,19 @@ func writeMarkdownChange(w io.Writer, c Change) {
 		fmt.Fprintf(w, "%d unchanged %s hidden.\n\n", c.UnchangedFields, plural(c.UnchangedFields, "field", "fields"))
 	}
 	fmt.Fprintln(w, "</details>")
+}
+
+// ColorFor reports whether text output to w should be coloured: only when w
+// is a terminal, NO_COLOR is unset or empty (https://no-color.org) and TERM
+// is not "dumb". getenv is os.Getenv in production.
+func ColorFor(w io.Writer, getenv func(string) string) bool {
+	if getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

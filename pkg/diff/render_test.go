@@ -3,6 +3,7 @@ package diff
 import (
 	"bytes"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -150,4 +151,32 @@ func TestReadPlanMinimal(t *testing.T) {
 	require.NotNil(t, p.Changes)
 	require.NotNil(t, p.Unmanaged)
 	require.NotNil(t, p.Warnings)
+}
+
+func TestColorFor(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	require.False(t, ColorFor(&bytes.Buffer{}, env()), "not a terminal")
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	require.NoError(t, err)
+	defer f.Close()
+	require.False(t, ColorFor(f, env()), "a regular file")
+	// A character device stands in for a terminal (the check is the usual
+	// ModeCharDevice one); /dev/null is one on every Unix.
+	if dev, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		defer dev.Close()
+		if fi, err := dev.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			require.True(t, ColorFor(dev, env()))
+			require.False(t, ColorFor(dev, env("NO_COLOR", "1")))
+			require.False(t, ColorFor(dev, env("TERM", "dumb")))
+		}
+	}
 }
