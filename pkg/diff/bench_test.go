@@ -12,6 +12,12 @@ import (
 // benchInputs is a tenant of n managed definitions as Graph returns them, a
 // tenth of them changed in the configuration.
 func benchInputs(b *testing.B, n int) ([]Desired, []graphclient.Definition) {
+	return benchTenant(b, n, 10)
+}
+
+// benchTenant is n managed definitions, every changeEvery-th one changed in
+// the configuration (0: none).
+func benchTenant(b *testing.B, n, changeEvery int) ([]Desired, []graphclient.Definition) {
 	r := rand.New(rand.NewSource(1))
 	desired := make([]Desired, n)
 	live := make([]graphclient.Definition, n)
@@ -20,7 +26,7 @@ func benchInputs(b *testing.B, n int) ([]Desired, []graphclient.Definition) {
 		desired[i] = Desired{Name: fmt.Sprintf("review-%04d", i), Source: fmt.Sprintf("reviews/r%04d.yaml:1", i), Definition: d}
 		body := postBody(&desired[i])
 		live[i] = echo(b, r, body, fmt.Sprintf("00000000-0000-0000-0000-%012d", i))
-		if i%10 == 0 {
+		if changeEvery > 0 && i%changeEvery == 0 {
 			mutate(r, &desired[i].Definition)
 		}
 	}
@@ -36,6 +42,19 @@ func BenchmarkCompute1000(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if _, err := Compute(desired, live, opts); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompute1000NoChanges is the steady state: nothing to do.
+func BenchmarkCompute1000NoChanges(b *testing.B) {
+	desired, live := benchTenant(b, 1000, 0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p, err := Compute(desired, live, Options{})
+		if err != nil || p.HasChanges() {
+			b.Fatal("unexpected changes", err)
 		}
 	}
 }
