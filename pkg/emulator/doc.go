@@ -1,0 +1,129 @@
+// Package emulator is a local look-alike of Microsoft Graph for access
+// review definitions and the directory reads that reviews refer to. It is an
+// http.Handler over an in-memory store, so arsync (or any Graph client) can
+// be run and tested without a tenant: start it with [Start], or mount a
+// [Server] from [New] in an httptest server (see package emulatortest).
+//
+// The emulator follows what the real service does as recorded in
+// reference/graph-api.md and reference/reliability.md. It does not import
+// arsync's spec, diff or apply packages: it implements the service's
+// rewriting of stored definitions itself, so that "apply, then plan shows no
+// changes" tests compare two independent implementations.
+//
+// # Endpoints
+//
+// Under /v1.0 and /beta:
+//
+//   - identityGovernance/accessReviews/definitions: POST (201 with the
+//     stored object), GET (list with $top, $skip, $select, $filter, $orderby,
+//     $count=true, and an absolute @odata.nextLink), /$count, GET, PUT (204),
+//     DELETE (204), filterByCurrentUser(on='reviewer'). PATCH is 405, as on
+//     the service. GET .../instances is an empty collection for now; POST
+//     to it is 405 (the generated API lists it, the service has none).
+//   - users (by id or userPrincipalName; manager, directReports, memberOf),
+//     groups (members, transitiveMembers, owners, each with an optional cast
+//     segment such as /microsoft.graph.user and /$count), servicePrincipals
+//     (owners, appRoleAssignedTo; also servicePrincipals(appId='...')),
+//     roleManagement/directory/roleDefinitions and roleAssignments,
+//     directoryObjects/{id}, POST directoryObjects/getByIds, organization, me.
+//     The directory is read-only. Directory collections page with
+//     $skiptoken, reject $skip, and need ConsistencyLevel: eventual for
+//     $count, as Graph does.
+//   - POST $batch: at most 20 requests with unique ids, dependsOn (a
+//     request whose dependency failed gets 424), per-request status, headers
+//     (Retry-After on an inner 429) and body. Each request meets the fault
+//     injector on its own.
+//
+// # How definitions are stored
+//
+// A POSTed definition is validated and rewritten the way the service does
+// it, then returned (201) and stored in that form:
+//
+//   - absolute scope queries (scope and principalResourceMemberships
+//     sub-scopes) get the version prefix: /groups/x/members becomes
+//     /v1.0/groups/x/members (off with Options.PlainScopeQueries). The
+//     instanceEnumerationScope and reviewer queries are kept as sent.
+//   - a scope or instanceEnumerationScope query with $filter and no $count
+//     gets $count=true: first when the path ends in "/"
+//     (./members/microsoft.graph.user/?$count=true&$filter=...), last
+//     otherwise (/groups?$filter=(...)&$count=true).
+//   - scopes carry @odata.type (query scope when none was sent), queryType
+//     (MicrosoftGraph when none was sent) and queryRoot (null); reviewers
+//     carry query, queryType and queryRoot.
+//   - settings carry every non-null field: absent booleans are false,
+//     defaultDecision None, instanceDurationInDays 0, applyActions [].
+//   - the recurrence pattern comes back with every field filled: month 0,
+//     dayOfMonth 0, daysOfWeek [], firstDayOfWeek sunday, index first; a
+//     one-time review has pattern null. The range gets numberOfOccurrences 0
+//     and recurrenceTimeZone null, startDate (and endDate) are cut to a date,
+//     and noEnd has endDate null. With Options.RangeStyle = RangeNumbered,
+//     noEnd and endDate ranges are stored as numbered with 0 occurrences,
+//     noEnd with endDate 9999-12-31, as in Graph's list and get examples;
+//     such a range cannot be sent back unchanged, as users of the service
+//     found.
+//   - durations are written as .NET TimeSpans are: PT720H becomes P30D.
+//   - reviewers, fallbackReviewers and additionalNotificationRecipients are
+//     [] when absent; stageSettings only appears when sent (beta also
+//     returns backupReviewers, mirroring fallbackReviewers).
+//   - id, createdDateTime, lastModifiedDateTime (UTC, up to 7 fractional
+//     digits), createdBy (from the token) and status are the server's.
+//     status follows the clock: NotStarted before range.startDate,
+//     Completed after an endDate, InProgress otherwise.
+//
+// PUT replaces the whole object and answers 204. A change to scope,
+// instanceEnumerationScope, stageSettings (beta: except its reviewers) or
+// additionalNotificationRecipients is a 400, compared after the rewriting
+// above, so sending back what was stored or what was originally sent are both
+// "unchanged" (a /v1.0 and a /beta prefix count as the same). Reviewers may
+// change only when the old and the new reviewers are all individual users
+// (/users/{id}); an empty list (a self-review) does not count as users.
+//
+// # Errors
+//
+// Errors have Graph's body {"error":{"code","message","innerError":{"date",
+// "request-id","client-request-id"}}} and every answer carries request-id,
+// client-request-id (echoed when sent) and Date. Malformed JSON, unknown
+// properties, wrong types and bad enum values (defaultDecision,
+// queryType, apply action types) are 400 BadRequest. The rules of the
+// access-review input validator (recurrence, range, stages, durations,
+// relative queries) are 400 with an EMPTY code and a message starting
+// "Invalid Access Reviews input data exception.", as that back end has
+// been seen to answer; clients must not rely on a code being present.
+// Unknown definitions are 404 ResourceNotFound; unknown directory objects
+// 404 Request_ResourceNotFound; unknown path segments 400.
+//
+// # Tokens
+//
+// Every request needs "Authorization: Bearer <token>" (401
+// InvalidAuthenticationToken otherwise). Any non-empty token is accepted:
+//
+//   - a JWT (signature not checked, e.g. from [Token] or azidentity): the
+//     upn, preferred_username, unique_name or email claim names the caller,
+//     looked up in the directory for createdBy (oid and name are used for
+//     unknown users; an app-only token with appid is its service principal).
+//     When the token has roles or scp claims and none is
+//     AccessReview.ReadWrite.All, writes get 403 ([ReadOnlyToken]). An
+//     expired exp claim is a 401.
+//   - "emu:<upn>" acts as that user; "emu-readonly:<upn>" as that user
+//     without write access.
+//   - anything else acts as the tenant's admin (Tenant.Admin).
+//
+// # Faults
+//
+// [Faults] (or the --faults mini-language of [ParseFaults]) injects 429s
+// with Retry-After as whole seconds, fractions, HTTP dates or absent; 500,
+// 503 and 504; dropped connections; writes that commit and then fail;
+// latency; read-after-create lag; and a token bucket per 10 s window for
+// the access-review endpoints. A client that repeats a throttled request
+// before its Retry-After has passed gets 429 again and is counted by
+// [Server.RetryAfterViolations]; tests assert it stays zero. Choices come
+// from a seeded generator, so a run repeats exactly.
+//
+// # State
+//
+// With Options.StateFile the store is loaded at start and written after
+// every change (a temporary file renamed over the old one), so separate
+// processes can chain: apply in one, plan in the next. The directory always
+// comes from the tenant, not from the state file. Two processes must not
+// share one state file at the same time.
+package emulator

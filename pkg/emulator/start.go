@@ -1,0 +1,110 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Running is an emulator listening on a real socket.
+type Running struct {
+	URL    string // the version root, e.g. http://127.0.0.1:41234/v1.0
+	Token  string // a bearer token with read and write access
+	Server *Server
+
+	close     func() error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Close stops the listener and waits for requests in flight (at most a few
+// seconds). It is safe to call more than once.
+func (r *Running) Close() error {
+	r.closeOnce.Do(func() { r.closeErr = r.close() })
+	return r.closeErr
+}
+
+// ErrRemoteListen is returned by Start for a non-loopback address without
+// Options.AllowRemote.
+var ErrRemoteListen = errors.New("the emulator accepts any token, so it listens only on loopback addresses unless remote access is allowed explicitly")
+
+// Start builds a Server and serves it on Options.Addr (default
+// 127.0.0.1:0, a free port).
+func Start(opts Options) (*Running, error) {
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if !opts.AllowRemote {
+		if err := checkLoopback(addr); err != nil {
+			return nil, err
+		}
+	}
+	srv, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("starting the emulator: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		_ = hs.Serve(ln)
+		close(done)
+	}()
+	r := &Running{
+		URL:    "http://" + ln.Addr().String() + "/v1.0",
+		Token:  Token(srv.dir.adminUPN),
+		Server: srv,
+	}
+	r.close = func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := hs.Shutdown(ctx)
+		if err != nil {
+			_ = hs.Close()
+		}
+		<-done
+		return err
+	}
+	return r, nil
+}
+
+// checkLoopback accepts only addresses whose host is a loopback IP or
+// "localhost".
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("listen address %q: %w", addr, ErrRemoteListen)
+	}
+	return nil
+}
+
+// Attach describes a Server that the caller already serves at baseURL (the
+// scheme and host, e.g. an httptest server's URL) as a Running; closeFn
+// stops it.
+func Attach(srv *Server, baseURL string, closeFn func()) *Running {
+	return &Running{
+		URL:    strings.TrimSuffix(baseURL, "/") + "/v1.0",
+		Token:  Token(srv.dir.adminUPN),
+		Server: srv,
+		close: func() error {
+			closeFn()
+			return nil
+		},
+	}
+}

@@ -1,0 +1,158 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// store holds the access-review data. The directory is read-only and comes
+// from the tenant; only definitions (and, later, their instances) change.
+type store struct {
+	defs []*defRecord // creation order
+	byID map[string]*defRecord
+}
+
+// defRecord is one stored definition.
+type defRecord struct {
+	ID        string
+	Version   string    // API version of the create, for query prefixes
+	CreatedAt time.Time // when the POST happened
+	VisibleAt time.Time // read-after-create lag: hidden from reads until then
+	Object    *object   // as Graph stores it; status is refreshed on read
+	// Instances is reserved for the instances, stages and decisions the
+	// service generates from the definition; persisted as is.
+	Instances []json.RawMessage
+
+	cache       []byte // rendered Object, valid while cacheStatus matches
+	cacheStatus string
+}
+
+func newStore() *store { return &store{byID: map[string]*defRecord{}} }
+
+func (st *store) add(r *defRecord) {
+	st.defs = append(st.defs, r)
+	st.byID[r.ID] = r
+}
+
+func (st *store) remove(id string) {
+	delete(st.byID, id)
+	for i, r := range st.defs {
+		if r.ID == id {
+			st.defs = append(st.defs[:i:i], st.defs[i+1:]...)
+			return
+		}
+	}
+}
+
+// The state file format. formatVersion changes when it stops being
+// readable by an older emulator.
+type stateFile struct {
+	FormatVersion int          `json:"formatVersion"`
+	Definitions   []stateEntry `json:"definitions"`
+}
+
+type stateEntry struct {
+	ID         string            `json:"id"`
+	APIVersion string            `json:"apiVersion"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	VisibleAt  *time.Time        `json:"visibleAt,omitempty"`
+	Definition *object           `json:"definition"`
+	Instances  []json.RawMessage `json:"instances"`
+}
+
+const stateFormat = 1
+
+// loadState reads a state file; a missing file is no state (nil, nil).
+func loadState(path string) (*store, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading emulator state: %w", err)
+	}
+	var sf stateFile
+	if err := json.Unmarshal(data, &sf); err != nil {
+		return nil, fmt.Errorf("emulator state %s is not valid: %w", path, err)
+	}
+	if sf.FormatVersion != stateFormat {
+		return nil, fmt.Errorf("emulator state %s has format version %d; this emulator reads version %d", path, sf.FormatVersion, stateFormat)
+	}
+	st := newStore()
+	for i, e := range sf.Definitions {
+		switch {
+		case !guidRE.MatchString(e.ID):
+			return nil, fmt.Errorf("emulator state %s: definitions[%d]: id %q is not a GUID", path, i, e.ID)
+		case st.byID[e.ID] != nil:
+			return nil, fmt.Errorf("emulator state %s: definition %s appears twice", path, e.ID)
+		case e.Definition == nil:
+			return nil, fmt.Errorf("emulator state %s: definition %s has no content", path, e.ID)
+		case e.APIVersion != "v1.0" && e.APIVersion != "beta":
+			return nil, fmt.Errorf("emulator state %s: definition %s: apiVersion %q must be v1.0 or beta", path, e.ID, e.APIVersion)
+		}
+		r := &defRecord{ID: e.ID, Version: e.APIVersion, CreatedAt: e.CreatedAt, Object: e.Definition, Instances: e.Instances}
+		if e.VisibleAt != nil {
+			r.VisibleAt = *e.VisibleAt
+		}
+		st.add(r)
+	}
+	return st, nil
+}
+
+// save writes the store to path atomically: a temporary file in the same
+// directory, synced, then renamed over the old one.
+func (st *store) save(path string) error {
+	sf := stateFile{FormatVersion: stateFormat, Definitions: []stateEntry{}}
+	for _, r := range st.defs {
+		e := stateEntry{ID: r.ID, APIVersion: r.Version, CreatedAt: r.CreatedAt.UTC(), Definition: r.Object, Instances: r.Instances}
+		if e.Instances == nil {
+			e.Instances = []json.RawMessage{}
+		}
+		if !r.VisibleAt.IsZero() {
+			v := r.VisibleAt.UTC()
+			e.VisibleAt = &v
+		}
+		sf.Definitions = append(sf.Definitions, e)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(sf); err != nil {
+		return fmt.Errorf("encoding emulator state: %w", err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("saving emulator state: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("saving emulator state: %w", err)
+	}
+	tmp := f.Name()
+	if _, err := f.Write(b.Bytes()); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("saving emulator state: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("saving emulator state: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("saving emulator state: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("saving emulator state: %w", err)
+	}
+	return nil
+}
