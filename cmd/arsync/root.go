@@ -48,6 +48,10 @@ type globalOptions struct {
 	Emulator      bool
 	Auth          string
 	Debug         bool
+
+	// configSet is true when --config was given, so a missing file is an
+	// error rather than an empty configuration.
+	configSet bool
 }
 
 // Main runs arsync with args and returns the process exit code.
@@ -93,6 +97,9 @@ all others are listed but never touched.`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			g.configSet = cmd.Flags().Changed("config")
+		},
 	}
 	root.CompletionOptions.HiddenDefaultCmd = false
 
@@ -106,7 +113,9 @@ all others are listed but never touched.`,
 	pf.BoolVarP(&g.Debug, "debug", "v", false, "log requests and request-ids to stderr (tokens redacted)")
 
 	// One line per verb; each verb lives in its own file.
-	root.AddCommand()
-	_ = g
+	root.AddCommand(
+		newValidateCmd(io, g),
+		newPlanCmd(io, g),
+	)
 	return root
 }

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/arsync/arsync/pkg/diff"
+	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/spec"
+)
+
+// Where --emulator keeps its state and finds its directory seed, relative to
+// the working directory, so that separate runs (apply, then plan) chain.
+const (
+	emulatorStateFile  = ".arsync/emulator.json"
+	emulatorTenantFile = "examples/tenant.yaml"
+)
+
+// loadConfig reads --config. The default ./arsync.yaml may be missing; a
+// file named explicitly must exist.
+func loadConfig(g *globalOptions) (*spec.Config, error) {
+	return spec.LoadConfigFile(g.ConfigFile, g.configSet)
+}
+
+// session is a connection to Graph (or to the in-process emulator).
+type session struct {
+	Client   *graphclient.Client
+	TenantID string
+	Endpoint string
+	// Emulator is the in-process emulator with --emulator, else nil.
+	Emulator *emulator.Running
+}
+
+// Close stops the in-process emulator, if any.
+func (s *session) Close() {
+	if s.Emulator != nil {
+		_ = s.Emulator.Close()
+	}
+}
+
+// connect signs in and builds the Graph client from the flags, then the
+// config. Flags win over the config file.
+func connect(ctx context.Context, s *streams, g *globalOptions, cfg *spec.Config) (*session, error) {
+	opts := graphclient.Options{UserAgent: "arsync/" + version}
+	if g.Debug {
+		opts.Debug = s.ErrOut
+	}
+	if g.Emulator {
+		return connectEmulator(opts)
+	}
+
+	tenant := firstNonEmpty(g.TenantID, cfg.TenantID)
+	cloud := firstNonEmpty(g.Cloud, cfg.Cloud)
+	cred, err := graphclient.NewCredential(ctx, graphclient.AuthOptions{
+		Method:           g.Auth,
+		TenantID:         tenant,
+		Cloud:            cloud,
+		DeviceCodePrompt: s.ErrOut,
+	})
+	if err != nil {
+		return nil, err
+	}
+	opts.BaseURL = firstNonEmpty(g.GraphEndpoint, cfg.GraphEndpoint)
+	opts.Cloud = cloud
+	opts.Credential = cred
+	c, err := graphclient.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &session{Client: c, TenantID: tenant, Endpoint: c.BaseURL()}, nil
+}
+
+// connectEmulator starts the emulator in this process on a loopback port,
+// with its state in .arsync/emulator.json.
+func connectEmulator(opts graphclient.Options) (*session, error) {
+	eopts := emulator.Options{StateFile: emulatorStateFile}
+	tenantID := "emulator"
+	if _, err := os.Stat(emulatorTenantFile); err == nil {
+		t, err := emulator.LoadTenant(emulatorTenantFile)
+		if err != nil {
+			return nil, fmt.Errorf("loading the emulator's tenant: %w", err)
+		}
+		eopts.Tenant = t
+		if t.TenantID != "" {
+			tenantID = t.TenantID
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(emulatorStateFile), 0o755); err != nil {
+		return nil, fmt.Errorf("creating the emulator's state directory: %w", err)
+	}
+	run, err := emulator.Start(eopts)
+	if err != nil {
+		return nil, err
+	}
+	opts.BaseURL = run.URL
+	opts.Credential = graphclient.StaticToken(run.Token)
+	c, err := graphclient.New(opts)
+	if err != nil {
+		_ = run.Close()
+		return nil, err
+	}
+	// The endpoint recorded in saved plans is stable across runs: the port
+	// changes every time.
+	return &session{Client: c, TenantID: tenantID, Endpoint: "emulator", Emulator: run}, nil
+}
+
+// specPaths picks the spec paths: the arguments, else the config's paths,
+// else the working directory.
+func specPaths(args []string, cfg *spec.Config) []string {
+	if len(args) > 0 {
+		return args
+	}
+	if len(cfg.Paths) > 0 {
+		return cfg.Paths
+	}
+	return []string{"."}
+}
+
+// loadSpecs loads and validates the spec files, printing every diagnostic to
+// stderr. It fails, before any Graph call, when any is an error.
+func loadSpecs(s *streams, paths []string) (*spec.Result, error) {
+	res, err := spec.Load(paths...)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range res.Diagnostics {
+		fmt.Fprintln(s.ErrOut, d.String())
+	}
+	if res.Diagnostics.HasErrors() {
+		n := 0
+		for _, d := range res.Diagnostics {
+			if d.Severity == spec.Error {
+				n++
+			}
+		}
+		return nil, &exitCodeError{code: exitError, msg: fmt.Sprintf("the spec files have %d error(s); nothing was sent to Graph", n)}
+	}
+	return res, nil
+}
+
+// loadDesired loads the specs and turns them into the desired Graph bodies,
+// resolving names against the directory.
+func loadDesired(ctx context.Context, s *streams, sess *session, paths []string) ([]diff.Desired, error) {
+	res, err := loadSpecs(s, paths)
+	if err != nil {
+		return nil, err
+	}
+	return desiredFrom(ctx, sess, res)
+}
+
+// desiredFrom turns loaded specs into the desired Graph bodies.
+func desiredFrom(ctx context.Context, sess *session, res *spec.Result) ([]diff.Desired, error) {
+	desired := make([]diff.Desired, 0, len(res.Definitions))
+	for _, d := range res.Definitions {
+		body, err := d.ToGraph(nil)
+		if err != nil {
+			return nil, err
+		}
+		desired = append(desired, diff.Desired{
+			Name:       d.Name,
+			Source:     fmt.Sprintf("%s:%d", d.Source.File, d.Source.Line),
+			Definition: body,
+		})
+	}
+	return desired, nil
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}

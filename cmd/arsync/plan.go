@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arsync/arsync/pkg/diff"
+	"github.com/arsync/arsync/pkg/graphclient"
+)
+
+type planOptions struct {
+	Output           string
+	Out              string
+	DetailedExitCode bool
+	DeleteDuplicates bool
+}
+
+func newPlanCmd(s *streams, g *globalOptions) *cobra.Command {
+	o := &planOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan [PATH...]",
+		Short: "Show what apply would change in the tenant",
+		Long: `Plan compares the spec files with the definitions in the tenant and prints
+the changes that apply would make. It writes nothing to the tenant.
+
+Spec files are validated first; any error stops the plan before Graph is
+called. PATHs default to the config's paths, else the current directory.`,
+		Example: `  # Against the built-in emulator
+  arsync plan --emulator examples/reviews
+
+  # Markdown for a pull-request comment, and the saved plan for apply --plan
+  arsync plan -o markdown --out plan.json reviews/
+
+  # In CI: exit 2 when there are changes, 0 when there are none
+  arsync plan --detailed-exitcode`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPlan(cmd.Context(), s, g, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Output, "output", "o", "text", "output format: text, markdown or json")
+	f.StringVar(&o.Out, "out", "", "also write the plan as JSON to `file` (for apply --plan)")
+	f.BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	f.BoolVar(&o.DeleteDuplicates, "allow-delete", false, "plan the deletion of younger duplicates of a managed definition")
+	return cmd
+}
+
+// planResult is a computed plan and the session it was made on.
+type planResult struct {
+	Plan    *diff.Plan
+	Managed int // managed live definitions, for the change-percentage gate
+}
+
+func runPlan(ctx context.Context, s *streams, g *globalOptions, o *planOptions, args []string) error {
+	switch o.Output {
+	case "text", "markdown", "json":
+	default:
+		return fmt.Errorf("unknown output format %q: use text, markdown or json", o.Output)
+	}
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	paths := specPaths(args, cfg)
+	// Validate before signing in: bad input never costs a Graph call.
+	specs, err := loadSpecs(s, paths)
+	if err != nil {
+		return err
+	}
+	sess, err := connect(ctx, s, g, cfg)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+
+	desired, err := desiredFrom(ctx, sess, specs)
+	if err != nil {
+		return err
+	}
+	res, err := computePlan(ctx, sess, desired, o.DeleteDuplicates || cfg.AllowDelete)
+	if err != nil {
+		return err
+	}
+	p := res.Plan
+	if o.Out != "" {
+		var buf bytes.Buffer
+		if err := diff.RenderJSON(&buf, p); err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.Out, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("writing the plan: %w", err)
+		}
+	}
+	switch o.Output {
+	case "markdown":
+		err = diff.RenderMarkdown(s.Out, p)
+	case "json":
+		err = diff.RenderJSON(s.Out, p)
+	default:
+		err = diff.RenderText(s.Out, p, diff.TextOptions{Color: diff.ColorFor(s.Out, os.Getenv)})
+	}
+	if err != nil {
+		return err
+	}
+	if o.DetailedExitCode && p.HasChanges() {
+		return silentExit(exitChanges)
+	}
+	return nil
+}
+
+// computePlan reads the live state from Graph and compares it with desired.
+func computePlan(ctx context.Context, sess *session, desired []diff.Desired, deleteDuplicates bool) (*planResult, error) {
+	var live []graphclient.Definition
+	for d, err := range sess.Client.ListDefinitions(ctx, nil) {
+		if err != nil {
+			return nil, fmt.Errorf("listing the tenant's access review definitions: %w", err)
+		}
+		live = append(live, *d)
+	}
+	p, err := diff.Compute(desired, live, diff.Options{
+		Now:              time.Now().UTC(),
+		TenantID:         sess.TenantID,
+		GraphEndpoint:    sess.Endpoint,
+		DeleteDuplicates: deleteDuplicates,
+	})
+	if err != nil {
+		return nil, err
+	}
+	managed := 0
+	for _, c := range p.Changes {
+		if c.ID != "" {
+			managed++
+		}
+	}
+	return &planResult{Plan: p, Managed: managed}, nil
+}
