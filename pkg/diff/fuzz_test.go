@@ -1,0 +1,103 @@
+package diff
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arsync/arsync/pkg/graphclient"
+)
+
+// The fuzz targets check that no input makes the package panic. Their seeds
+// run as ordinary tests; `go test -fuzz FuzzX ./pkg/diff` explores further.
+
+func FuzzNormalizeQuery(f *testing.F) {
+	for _, s := range []string{"", "/v1.0/groups/x/transitiveMembers", "./members/microsoft.graph.user/?$count=true&$filter=(userType eq 'Guest')",
+		"/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))&$count=true", "%zz?%zz=%", "https://", "?&&=", "/x?$filter='unterminated", "'''"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		NormalizeQuery(q)
+	})
+}
+
+func FuzzNormalizeDuration(f *testing.F) {
+	for _, s := range []string{"P30D", "PT720H", "P1Y2M3DT4H5M6.789S", "PT", "P.S", "PT.5S", "P99999999999999999999D", "P1W"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		NormalizeDuration(s)
+	})
+}
+
+func FuzzReadPlan(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json.golden"))
+	for _, file := range files {
+		if b, err := os.ReadFile(file); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"formatVersion":1,"changes":[{"action":"update"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ReadPlan(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		// A plan that reads renders.
+		if err := RenderText(io.Discard, p, TextOptions{Color: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := RenderMarkdown(io.Discard, p); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzCompute plans a desired definition against a live one, both decoded
+// from arbitrary JSON, and renders the result.
+func FuzzCompute(f *testing.F) {
+	for _, pair := range [][2]string{
+		{"20.1-request.json", "20.1-response-noend.json"},
+		{"20.2-request.json", "20.2-response.json"},
+		{"20.4-request.json", "20.4-response.json"},
+	} {
+		a, errA := os.ReadFile(filepath.Join("testdata", "graph", pair[0]))
+		b, errB := os.ReadFile(filepath.Join("testdata", "graph", pair[1]))
+		if errA == nil && errB == nil {
+			f.Add(a, b, true)
+			f.Add(a, b, false)
+		}
+	}
+	f.Fuzz(func(t *testing.T, desiredJSON, liveJSON []byte, marked bool) {
+		var d, l graphclient.Definition
+		if json.Unmarshal(desiredJSON, &d) != nil || json.Unmarshal(liveJSON, &l) != nil {
+			return
+		}
+		l.ID = "11111111-0000-0000-0000-000000000001"
+		if marked {
+			l.DescriptionForAdmins = strings.TrimSpace(l.DescriptionForAdmins) + "\n[arsync:fuzz]"
+		}
+		l.DisplayName = d.DisplayName
+		p, err := Compute([]Desired{{Name: "fuzz", Definition: d}}, []graphclient.Definition{l}, Options{Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := RenderText(io.Discard, p, TextOptions{Color: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := RenderMarkdown(io.Discard, p); err != nil {
+			t.Fatal(err)
+		}
+		var js bytes.Buffer
+		if err := RenderJSON(&js, p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadPlan(&js); err != nil {
+			t.Fatalf("plan does not read back: %v", err)
+		}
+	})
+}
