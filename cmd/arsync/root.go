@@ -94,7 +94,7 @@ all others are listed but never touched.`,
 
   # Apply in CI, signing in with GitHub OIDC
   arsync apply --auth github-oidc --auto-approve reviews/`,
-		Version:       version,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
@@ -116,6 +116,7 @@ all others are listed but never touched.`,
 	root.AddCommand(
 		newValidateCmd(io, g),
 		newPlanCmd(io, g),
+		newVersionCmd(io, g),
 	)
 	return root
 }
