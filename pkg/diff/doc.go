@@ -28,14 +28,14 @@
 //
 // What a Change holds, by action:
 //
-//	action   ID    Before      After                              Fields
-//	create   -     -           POST body (with marker)            every field written, before=null
-//	update   live  live as read PUT body: desired + live id and     changed fields (normalised values)
-//	                            immutable fields + marker
-//	adopt    live  live as read PUT body, as for update            changed fields besides the marker
-//	replace  live  live as read POST body of the new definition     changed fields, forcing ones marked
-//	delete   live  live as read -                                  -
-//	noop     live  -           -                                   -
+//	action   ID    Before        After                                  Fields
+//	create   -     -             POST body (with marker)                every field written, before null
+//	update   live  live as read  PUT body: desired + live id, live      changed fields (normalised values)
+//	                             immutable fields, marker
+//	adopt    live  live as read  PUT body, as for update                changed fields besides the marker
+//	replace  live  live as read  POST body of the new definition        changed fields, forcing ones marked
+//	delete   live  live as read  -                                      -
+//	noop     live  -             -                                      -
 //
 // LiveFingerprint (update, adopt, replace, delete) is Fingerprint of the live
 // definition as read, so apply can refuse a stale plan.
