@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -72,10 +73,33 @@ func LoadConfig(path string) (*Config, error) {
 	return ParseConfig(path, data)
 }
 
+// LoadConfigFile is LoadConfig for the CLI's --config: when explicit is
+// false (the default ./arsync.yaml), a missing file is an empty
+// configuration rather than an error.
+func LoadConfigFile(path string, explicit bool) (*Config, error) {
+	cfg, err := LoadConfig(path)
+	if err != nil && !explicit && errors.Is(err, fs.ErrNotExist) {
+		return &Config{}, nil
+	}
+	return cfg, err
+}
+
+// SpecPaths returns where to look for spec files: args if any, else the
+// configuration's paths, else the current directory.
+func (c *Config) SpecPaths(args []string) []string {
+	switch {
+	case len(args) > 0:
+		return args
+	case c != nil && len(c.Paths) > 0:
+		return c.Paths
+	}
+	return []string{"."}
+}
+
 // ParseConfig decodes a configuration read from file. Relative paths in
 // it are joined to file's directory.
 func ParseConfig(file string, data []byte) (*Config, error) {
-	d := &decoder{file: file}
+	d := newDecoder(file, len(data))
 	cfg := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node

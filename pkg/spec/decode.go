@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,19 +15,79 @@ import (
 type decoder struct {
 	file  string
 	diags Diagnostics
+	// budget bounds the mapping entries and list items visited, so that
+	// YAML aliases (one anchor used many times) cannot make decoding cost
+	// more than linear in the input's size.
+	budget    int
+	exhausted bool
+	// nerr counts errors, including those not recorded past
+	// maxDiagnostics, so that a document's validity never depends on it.
+	nerr int
+}
+
+// maxDiagnostics caps the problems reported per file: past it, more
+// messages would bury the first ones (which usually cause the rest).
+const maxDiagnostics = 1000
+
+// newDecoder returns a decoder for file, whose text is size bytes long. A
+// normal document visits far fewer entries than it has bytes.
+func newDecoder(file string, size int) *decoder {
+	return &decoder{file: file, budget: 16*size + 10000}
+}
+
+// full reports whether the file has reached maxDiagnostics, recording that
+// once.
+func (d *decoder) full() bool {
+	if len(d.diags) < maxDiagnostics {
+		return false
+	}
+	if len(d.diags) == maxDiagnostics {
+		last := d.diags[len(d.diags)-1].Pos
+		d.diags = append(d.diags, Diagnostic{Pos: last, Severity: Error, Message: fmt.Sprintf("too many problems in this file; stopping after %d", maxDiagnostics)})
+	}
+	return true
+}
+
+// spend takes k units of budget; when it runs out, it reports that once
+// and returns false, and the caller stops descending.
+func (d *decoder) spend(n *yaml.Node, k int) bool {
+	d.budget -= k
+	if d.budget >= 0 {
+		return true
+	}
+	if !d.exhausted {
+		d.exhausted = true
+		d.errf(n, "the document expands too much through YAML aliases; write the values out")
+	}
+	return false
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos { return Pos{File: d.file, Line: n.Line, Col: n.Column} }
 
 func (d *decoder) errf(n *yaml.Node, format string, args ...any) {
-	d.diags.add(d.pos(n), Error, format, args...)
+	d.nerr++
+	if !d.full() {
+		d.diags.add(d.pos(n), Error, format, args...)
+	}
 }
 
 func (d *decoder) warnf(n *yaml.Node, format string, args ...any) {
-	d.diags.add(d.pos(n), Warning, format, args...)
+	if !d.full() {
+		d.diags.add(d.pos(n), Warning, format, args...)
+	}
 }
 
-func (d *decoder) errors() int { return d.diags.Count(Error) }
+// addAt records a diagnostic at p, unless the file is full.
+func (d *decoder) addAt(p Pos, s Severity, format string, args ...any) {
+	if s == Error {
+		d.nerr++
+	}
+	if !d.full() {
+		d.diags.add(p, s, format, args...)
+	}
+}
+
+func (d *decoder) errors() int { return d.nerr }
 
 // deref follows YAML aliases to the anchored node. yaml.v3 rejects alias
 // cycles, but the depth bound keeps this safe on any input.
@@ -111,6 +172,24 @@ func (ps *pairs) get(key string) *pair {
 	return nil
 }
 
+// firstSeen reports whether key was already seen in this mapping, and the
+// line where.
+func (d *decoder) firstSeen(ps *pairs, seen []pair, lines map[string]int, key string) (int, bool) {
+	if lines != nil {
+		line, ok := lines[key]
+		return line, ok
+	}
+	if p := ps.get(key); p != nil {
+		return p.k.Line, true
+	}
+	for _, p := range seen {
+		if p.key == key {
+			return p.k.Line, true
+		}
+	}
+	return 0, false
+}
+
 // misspelt reports whether an unknown key was reported as a likely
 // misspelling of key. A missing key that is misspelt needs no second error.
 func (ps *pairs) misspelt(key string) bool { return contains(ps.meant, key) }
@@ -135,8 +214,16 @@ func (d *decoder) mapping(n *yaml.Node, path string, f fields) (ps *pairs, ok bo
 		}
 		return ps, false
 	}
+	if !d.spend(n, len(n.Content)/2) {
+		return ps, false
+	}
 	ps.list = make([]pair, 0, len(n.Content)/2)
 	var seen []pair // unknown keys, to report a repeated one as a duplicate
+	var lines map[string]int
+	if len(n.Content) > 64 {
+		// A large (hostile) mapping: find repeats by map, not by scanning.
+		lines = make(map[string]int, len(n.Content)/2)
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), deref(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode || k.Tag == "!!null" {
@@ -150,19 +237,19 @@ func (d *decoder) mapping(n *yaml.Node, path string, f fields) (ps *pairs, ok bo
 			ps.unknown++
 			continue
 		}
-		prev := ps.get(key)
-		for j := range seen {
-			if seen[j].key == key {
-				prev = &seen[j]
-			}
-		}
-		if prev != nil {
-			d.errf(n.Content[i], "%s is set twice (first at line %d)", join(path, key), prev.k.Line)
+		if first, dup := d.firstSeen(ps, seen, lines, key); dup {
+			d.errf(n.Content[i], "%s is set twice (first at line %d)", join(path, key), first)
 			continue
+		}
+		if lines != nil {
+			lines[key] = k.Line
 		}
 		if !contains(f.known, key) {
 			ps.unknown++
 			seen = append(seen, pair{key: key, k: n.Content[i]})
+			if d.full() {
+				continue
+			}
 			if h, ok := f.hints[key]; ok {
 				d.errf(n.Content[i], "%s %s", join(path, key), h)
 			} else if m := suggest(key, f.known); m != "" {
@@ -243,6 +330,9 @@ func (d *decoder) list(n *yaml.Node, path string) (items []*yaml.Node, ok bool) 
 	}
 	if n.Kind != yaml.SequenceNode {
 		d.errf(n, "%s must be a list, got %s", path, describe(n))
+		return nil, false
+	}
+	if !d.spend(n, len(n.Content)) {
 		return nil, false
 	}
 	items = make([]*yaml.Node, len(n.Content))

@@ -94,8 +94,10 @@ func (ds Diagnostics) sortAndDedup() Diagnostics {
 		)
 	})
 	out := ds[:0]
+	seen := make(map[Diagnostic]bool, len(ds))
 	for _, d := range ds {
-		if !seenAtSamePos(out, d) {
+		if !seen[d] {
+			seen[d] = true
 			out = append(out, d)
 		}
 	}
@@ -104,15 +106,4 @@ func (ds Diagnostics) sortAndDedup() Diagnostics {
 
 func (ds *Diagnostics) add(p Pos, s Severity, format string, args ...any) {
 	*ds = append(*ds, Diagnostic{Pos: p, Severity: s, Message: fmt.Sprintf(format, args...)})
-}
-
-// seenAtSamePos reports whether sorted contains d among its trailing
-// diagnostics at d's position.
-func seenAtSamePos(sorted Diagnostics, d Diagnostic) bool {
-	for i := len(sorted) - 1; i >= 0 && sorted[i].Pos == d.Pos; i-- {
-		if sorted[i] == d {
-			return true
-		}
-	}
-	return false
 }

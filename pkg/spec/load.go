@@ -104,7 +104,7 @@ type parsedFile struct {
 }
 
 func parseFile(file string, data []byte) (pf parsedFile) {
-	d := &decoder{file: file}
+	d := newDecoder(file, len(data))
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
@@ -113,6 +113,7 @@ func parseFile(file string, data []byte) (pf parsedFile) {
 			break
 		}
 		if err != nil {
+			d.nerr++
 			d.diags = append(d.diags, syntaxDiagnostic(file, data, err))
 			break
 		}

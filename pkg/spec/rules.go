@@ -286,7 +286,7 @@ func (d *decoder) decodeSpec(s *DefinitionSpec, n, at *yaml.Node) {
 	// Rules that span several fields.
 	if sc := s.Scope; sc != nil && sc.Type != ScopePrincipalResourceMemberships &&
 		strings.HasPrefix(sc.Query, "./") && s.InstanceEnumerationScope == nil {
-		d.diags.add(sc.QueryPos, Error, "spec.scope.query %s is relative to each reviewed group, so spec.instanceEnumerationScope is required (e.g. query: /groups?$filter=(groupTypes/any(c:c eq 'Unified')))", quote(sc.Query))
+		d.addAt(sc.QueryPos, Error, "spec.scope.query %s is relative to each reviewed group, so spec.instanceEnumerationScope is required (e.g. query: /groups?$filter=(groupTypes/any(c:c eq 'Unified')))", quote(sc.Query))
 	}
 	if app := isAppReview(s.Scope); s.Settings != nil {
 		d.checkAppLookBack(s, app)
@@ -326,14 +326,14 @@ func (d *decoder) checkAppLookBack(s *DefinitionSpec, app bool) {
 			return
 		}
 		if secs, err := parseDuration(dur); err == nil && secs > maxAppLookBackSeconds {
-			d.diags.add(p, Error, "%s %s is longer than 30 days, the limit for reviews of application access", path, quote(dur))
+			d.addAt(p, Error, "%s %s is longer than 30 days, the limit for reviews of application access", path, quote(dur))
 		}
 	}
 	insights := func(list []InsightSetting, path string) {
 		for i, in := range list {
 			check(in.RecommendationLookBackDuration, in.Pos, index(path, i)+".recommendationLookBackDuration")
 			if in.SignInScope == "application" && !app {
-				d.diags.add(in.Pos, Error, "%s.signInScope application is only for reviews of application access (a principalResourceMemberships scope with a /servicePrincipals resource)", index(path, i))
+				d.addAt(in.Pos, Error, "%s.signInScope application is only for reviews of application access (a principalResourceMemberships scope with a /servicePrincipals resource)", index(path, i))
 			}
 		}
 	}
@@ -464,10 +464,21 @@ func (d *decoder) decodeScope(n, at *yaml.Node, path string, ctx scopeContext) *
 			sc.QueryRoot, _ = d.enum(p.v, join(path, "queryRoot"), queryRoots)
 		case "inactiveDuration":
 			sc.InactiveDuration, _, _ = d.duration(p.v, join(path, "inactiveDuration"))
-		case "principalScopes":
-			sc.PrincipalScopes = d.decodeScopeList(p, join(path, "principalScopes"))
-		case "resourceScopes":
-			sc.ResourceScopes = d.decodeScopeList(p, join(path, "resourceScopes"))
+		case "principalScopes", "resourceScopes":
+			if ctx != scopeTop {
+				// Only a top-level scope may nest scopes; not descending
+				// here also ends YAML alias cycles (&s [*s]).
+				if sc.Type != ScopePrincipalResourceMemberships {
+					d.errf(p.k, "%s.%s is only used by a principalResourceMemberships scope in spec.scope", path, p.key)
+				}
+				continue
+			}
+			list := d.decodeScopeList(p, join(path, p.key))
+			if p.key == "principalScopes" {
+				sc.PrincipalScopes = list
+			} else {
+				sc.ResourceScopes = list
+			}
 		}
 	}
 
@@ -477,7 +488,7 @@ func (d *decoder) decodeScope(n, at *yaml.Node, path string, ctx scopeContext) *
 			d.errf(at, "%s.query is required", path)
 		}
 		for _, k := range []string{"principalScopes", "resourceScopes"} {
-			if p := ps.get(k); p != nil {
+			if p := ps.get(k); p != nil && ctx == scopeTop {
 				d.errf(p.k, "%s.%s is only used by type principalResourceMemberships", path, k)
 			}
 		}
@@ -546,7 +557,7 @@ func (d *decoder) query(n *yaml.Node, path string, refs *[]Reference) (string, P
 		*refs = append(*refs, Reference{Kind: r.kind, Name: r.name, Pos: offsetPos(base, exact, q, r.start)})
 	}
 	if se, ok := err.(*refSyntaxError); ok {
-		d.diags.add(offsetPos(base, exact, q, se.offset), Error, "%s: %s", path, se.msg)
+		d.addAt(offsetPos(base, exact, q, se.offset), Error, "%s: %s", path, se.msg)
 	}
 	return q, base
 }
@@ -815,10 +826,13 @@ func (d *decoder) decodeSettings(n, at *yaml.Node, path string, hasStages bool) 
 			st.RecommendationInsightSettings = d.decodeInsights(p.v, fp)
 		}
 	}
-	if st.Recurrence == nil && ps.get("recurrence") == nil && !ps.misspelt("recurrence") {
-		d.errf(at, "%s.recurrence is required: it sets the start date (range.startDate) and, with a pattern, how often the review repeats", path)
-	} else if st.Recurrence == nil && isNull(ps.get("recurrence").v) {
-		d.errf(ps.get("recurrence").k, "%s.recurrence is required: it sets the start date (range.startDate)", path)
+	if st.Recurrence == nil {
+		switch p := ps.get("recurrence"); {
+		case p == nil && !ps.misspelt("recurrence"):
+			d.errf(at, "%s.recurrence is required: it sets the start date (range.startDate) and, with a pattern, how often the review repeats", path)
+		case p != nil && isNull(p.v):
+			d.errf(p.k, "%s.recurrence is required: it sets the start date (range.startDate)", path)
+		}
 	}
 
 	on := func(b *bool) bool { return b != nil && *b }

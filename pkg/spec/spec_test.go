@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -422,7 +423,7 @@ func TestLoadFiles(t *testing.T) {
 	good := baseSpec("  scope:\n    query: /users\n")
 	write(t, filepath.Join(dir, "b.yaml"), strings.Replace(good, "name: t", "name: b", 1))
 	write(t, filepath.Join(dir, "a", "a.YML"), strings.Replace(good, "name: t", "name: a", 1))
-	write(t, filepath.Join(dir, "arsync.yaml"), "paths: [.]\n")         // the config: skipped
+	write(t, filepath.Join(dir, "arsync.yaml"), "paths: [.]\n")                  // the config: skipped
 	write(t, filepath.Join(dir, ".github", "workflows", "ci.yml"), "on: push\n") // hidden: skipped
 	write(t, filepath.Join(dir, ".hidden.yaml"), "x: 1\n")
 	write(t, filepath.Join(dir, "notes.txt"), "not yaml")
@@ -460,4 +461,64 @@ func TestDiagnostics(t *testing.T) {
 	require.False(t, Diagnostics{{Severity: Warning}}.HasErrors())
 	var err error = ds
 	require.Contains(t, err.Error(), "a.yaml:2:5")
+}
+
+// Hostile YAML: alias cycles, alias fan-out and huge mappings must finish
+// quickly with a clear error, never hang or exhaust memory.
+func TestHostileInputs(t *testing.T) {
+	head := "apiVersion: arsync/v1\nkind: AccessReviewDefinition\nmetadata: {name: x}\nspec:\n"
+
+	t.Run("alias cycle in scopes", func(t *testing.T) {
+		_, diags := Parse("h.yaml", []byte(head+"  scope: &s {type: principalResourceMemberships, principalScopes: [*s], resourceScopes: [*s]}\n"))
+		require.Contains(t, diags.Error(), "h.yaml:5:20: spec.scope.principalScopes[0] cannot be another principalResourceMemberships scope; use query or inactiveUsers")
+	})
+
+	t.Run("alias fan-out", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString(head + "  reviewers:\n    - &r {")
+		for i := range 3000 {
+			fmt.Fprintf(&b, "k%d: 1, ", i)
+		}
+		b.WriteString("user: a}\n")
+		for range 3000 {
+			b.WriteString("    - *r\n")
+		}
+		_, diags := Parse("h.yaml", []byte(b.String()))
+		require.True(t, diags.HasErrors())
+		require.LessOrEqual(t, len(diags), maxDiagnostics+1, "diagnostics are capped")
+	})
+
+	t.Run("work budget", func(t *testing.T) {
+		d := newDecoder("h.yaml", 0)
+		d.budget = 3
+		n := &yaml.Node{Kind: yaml.SequenceNode, Line: 2, Column: 3, Content: []*yaml.Node{{Kind: yaml.ScalarNode}, {Kind: yaml.ScalarNode}}}
+		_, ok := d.list(n, "x")
+		require.True(t, ok)
+		_, ok = d.list(n, "x")
+		require.False(t, ok, "the budget is spent")
+		_, ok = d.list(n, "x")
+		require.False(t, ok)
+		require.Equal(t, "h.yaml:2:3: the document expands too much through YAML aliases; write the values out", d.diags.Error())
+	})
+
+	t.Run("many problems", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString(head + "  settings:\n")
+		for i := range 5000 {
+			fmt.Fprintf(&b, "    unknown%d: 1\n", i)
+		}
+		_, diags := Parse("h.yaml", []byte(b.String()))
+		require.Len(t, diags, maxDiagnostics+1)
+		require.Equal(t, "too many problems in this file; stopping after 1000", diags[len(diags)-1].Message)
+	})
+
+	t.Run("errors past the cap still invalidate a document", func(t *testing.T) {
+		var b strings.Builder
+		for i := range maxDiagnostics + 5 {
+			fmt.Fprintf(&b, "---\napiVersion: arsync/v1\nkind: AccessReviewDefinition\nmetadata: {name: d%d}\nspec: {}\n", i)
+		}
+		b.WriteString("---\n" + strings.Replace(baseSpec("  scope:\n    query: /users\n"), "weekly", "daily", 1))
+		defs, _ := Parse("h.yaml", []byte(b.String()))
+		require.Empty(t, defs)
+	})
 }
