@@ -43,7 +43,10 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: %d %s", e.Method, e.URL, e.StatusCode, statusText(e.StatusCode))
+	fmt.Fprintf(&b, "%s %s: %d", e.Method, e.URL, e.StatusCode)
+	if t := http.StatusText(e.StatusCode); t != "" {
+		b.WriteString(" " + t)
+	}
 	switch {
 	case e.Code != "" && e.InnerCode != "" && e.InnerCode != e.Code:
 		fmt.Fprintf(&b, " (code %s/%s)", e.Code, e.InnerCode)
@@ -95,13 +98,6 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusConflict
 	}
 	return false
-}
-
-func statusText(code int) string {
-	if t := http.StatusText(code); t != "" {
-		return t
-	}
-	return "status"
 }
 
 // UnknownOutcomeError says a non-idempotent request (a create) may or may not

@@ -70,7 +70,7 @@ func (f *fakeClock) Sleeps() []time.Duration {
 type recordedRequest struct {
 	Method, Path, EscapedPath, RawQuery string
 	Header                              http.Header
-	Body                   string
+	Body                                string
 }
 
 // step is one scripted response. drop closes the connection without an

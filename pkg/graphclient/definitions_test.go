@@ -1,0 +1,262 @@
+package graphclient
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+)
+
+// pagedServer serves n definitions under /v1.0/.../definitions in pages of
+// size, linking pages with an absolute nextLink that carries $skiptoken
+// (opaque to the client) and the original query. nextHost, when set,
+// replaces the host of the nextLink.
+func pagedServer(t *testing.T, n, size int, nextHost func(self string) string) (*httptest.Server, *atomic.Int32) {
+	srv, hits, _ := pagedServerQueries(t, n, size, nextHost)
+	return srv, hits
+}
+
+func pagedServerQueries(t *testing.T, n, size int, nextHost func(self string) string) (*httptest.Server, *atomic.Int32, func() []string) {
+	t.Helper()
+	var hits atomic.Int32
+	var mu sync.Mutex
+	var queries []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		mu.Lock()
+		queries = append(queries, r.URL.RawQuery)
+		mu.Unlock()
+		if r.URL.Path != "/v1.0/"+definitionsPath {
+			http.NotFound(w, r)
+			return
+		}
+		q := r.URL.Query()
+		start, _ := strconv.Atoi(q.Get("$skiptoken"))
+		var p struct {
+			Value    []Definition `json:"value"`
+			NextLink string       `json:"@odata.nextLink,omitempty"`
+		}
+		p.Value = []Definition{}
+		for i := start; i < min(start+size, n); i++ {
+			p.Value = append(p.Value, Definition{ID: fmt.Sprintf("d%03d", i), DisplayName: fmt.Sprintf("Review %d", i)})
+		}
+		if start+size < n {
+			q.Set("$skiptoken", strconv.Itoa(start+size))
+			host := "http://" + r.Host
+			if nextHost != nil {
+				host = nextHost(host)
+			}
+			p.NextLink = host + r.URL.Path + "?" + q.Encode()
+		}
+		json.NewEncoder(w).Encode(p)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), queries...)
+	}
+}
+
+func TestListDefinitionsFollowsNextLinks(t *testing.T) {
+	t.Parallel()
+	srv, hits, queries := pagedServerQueries(t, 7, 3, nil)
+	c, _ := newTestClient(t, srv.URL)
+	var ids []string
+	for d, err := range c.ListDefinitions(t.Context(), &ListOptions{Filter: "status eq 'InProgress'", Top: 3, Select: []string{"id", "displayName"}}) {
+		require.NoError(t, err)
+		ids = append(ids, d.ID)
+	}
+	require.Equal(t, []string{"d000", "d001", "d002", "d003", "d004", "d005", "d006"}, ids)
+	require.EqualValues(t, 3, hits.Load())
+	seenQueries := queries()
+	// The first URL carries the options; the next ones are the nextLinks as given.
+	require.Equal(t, "$filter=status%20eq%20%27InProgress%27&$top=3&$select=id%2CdisplayName", seenQueries[0])
+	require.Contains(t, seenQueries[1], "%24skiptoken=3")
+	require.Contains(t, seenQueries[2], "%24skiptoken=6")
+	require.Contains(t, seenQueries[2], "%24filter=status+eq+%27InProgress%27")
+}
+
+func TestListDefinitionsStopsWhenTheLoopDoes(t *testing.T) {
+	t.Parallel()
+	srv, hits := pagedServer(t, 10, 2, nil)
+	c, _ := newTestClient(t, srv.URL)
+	n := 0
+	for _, err := range c.ListDefinitions(t.Context(), nil) {
+		require.NoError(t, err)
+		n++
+		if n == 3 {
+			break
+		}
+	}
+	require.EqualValues(t, 2, hits.Load())
+}
+
+func TestAllDefinitions(t *testing.T) {
+	t.Parallel()
+	srv, hits := pagedServer(t, 250, 7, nil)
+	c, _ := newTestClient(t, srv.URL)
+	defs, err := c.AllDefinitions(t.Context())
+	require.NoError(t, err)
+	require.Len(t, defs, 250)
+	seen := map[string]bool{}
+	for _, d := range defs {
+		require.False(t, seen[d.ID], "duplicate %s", d.ID)
+		seen[d.ID] = true
+	}
+	require.EqualValues(t, 36, hits.Load()) // ceil(250/7)
+}
+
+func TestNextLinkToAForeignHostIsRefused(t *testing.T) {
+	t.Parallel()
+	var foreignHits atomic.Int32
+	var foreignAuth atomic.Value
+	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		foreignHits.Add(1)
+		foreignAuth.Store(r.Header.Get("Authorization"))
+		w.Write([]byte(`{"value":[]}`))
+	}))
+	defer foreign.Close()
+	for _, target := range []string{foreign.URL, "https://evil.example.test", "//evil.example.test"} {
+		srv, _ := pagedServer(t, 5, 2, func(string) string { return target })
+		c, _ := newTestClient(t, srv.URL)
+		var got []string
+		var lastErr error
+		for d, err := range c.ListDefinitions(t.Context(), nil) {
+			if err != nil {
+				lastErr = err
+				break
+			}
+			got = append(got, d.ID)
+		}
+		require.Equal(t, []string{"d000", "d001"}, got, "the first page is delivered")
+		require.ErrorIs(t, lastErr, ErrForeignHost, "target %s", target)
+	}
+	require.Zero(t, foreignHits.Load(), "nothing, and so no token, may reach the foreign host")
+	require.Nil(t, foreignAuth.Load())
+}
+
+func TestNextLinkLoopIsAnError(t *testing.T) {
+	t.Parallel()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"value":[{"id":"a"}],"@odata.nextLink":"%s/v1.0/%s?$skiptoken=1"}`, srv.URL, definitionsPath)
+	}))
+	defer srv.Close()
+	c, _ := newTestClient(t, srv.URL)
+	_, err := c.AllDefinitions(t.Context())
+	require.ErrorContains(t, err, "nextLink to a page already read")
+}
+
+func TestListErrorsMidway(t *testing.T) {
+	t.Parallel()
+	srv := newScriptServer(t,
+		step{status: 200, body: `{"value":[{"id":"a"}],"@odata.nextLink":"NEXT"}`},
+	)
+	// Rewrite the script now that the URL is known.
+	srv.steps = []step{
+		{status: 200, body: `{"value":[{"id":"a"}],"@odata.nextLink":"` + srv.URL + `/v1.0/next"}`},
+		{status: 403, body: graphError("Authorization_RequestDenied", "no")},
+	}
+	c, _ := newTestClient(t, srv.URL)
+	defs, err := collect(c.ListDefinitions(t.Context(), nil))
+	require.True(t, IsForbidden(err))
+	require.Len(t, defs, 1)
+	_, err = c.AllDefinitions(t.Context())
+	require.ErrorContains(t, err, "listing access review definitions: GET ")
+}
+
+func TestListOptionsValidation(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestClient(t, "http://127.0.0.1:1")
+	_, err := collect(c.ListDefinitions(t.Context(), &ListOptions{Top: -1}))
+	require.ErrorContains(t, err, "$top must not be negative")
+	_, err = collect(c.ListInstances(t.Context(), "", nil))
+	require.ErrorContains(t, err, "empty definition id")
+	_, err = collect(c.ListDecisions(t.Context(), "d", " ", nil))
+	require.ErrorContains(t, err, "empty instance id")
+	_, err = c.GetDefinition(t.Context(), "")
+	require.ErrorContains(t, err, "empty definition id")
+	_, err = c.CreateDefinition(t.Context(), nil)
+	require.ErrorContains(t, err, "nil definition")
+	require.ErrorContains(t, c.DeleteDefinition(t.Context(), ""), "empty definition id")
+}
+
+func TestListOptionsQuery(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		opts *ListOptions
+		want string
+	}{
+		{nil, ""},
+		{&ListOptions{}, ""},
+		{&ListOptions{Filter: "contains(scope/microsoft.graph.accessReviewQueryScope/query, '/groups')"},
+			"?$filter=contains%28scope%2Fmicrosoft.graph.accessReviewQueryScope%2Fquery%2C%20%27%2Fgroups%27%29"},
+		{&ListOptions{Top: 100, OrderBy: "createdDateTime desc", Count: true}, "?$top=100&$orderby=createdDateTime%20desc&$count=true"},
+	}
+	for _, tt := range tests {
+		got, err := tt.opts.query()
+		require.NoError(t, err)
+		require.Equal(t, tt.want, got)
+	}
+	require.Equal(t, "'O''Brien'", ODataQuote("O'Brien"))
+}
+
+func TestCreateDefinitionRoundTrip(t *testing.T) {
+	t.Parallel()
+	yes, days := true, 3
+	in := &Definition{
+		DisplayName:             "Guest access to Microsoft 365 groups",
+		DescriptionForAdmins:    "Quarterly review of guests\n[arsync:guests-m365-quarterly]",
+		DescriptionForReviewers: "Remove guests who no longer need access",
+		Scope: &Scope{ODataType: TypeQueryScope, Query: "./members/microsoft.graph.user/?$count=true&$filter=(userType eq 'Guest')",
+			QueryType: QueryTypeMicrosoftGraph},
+		InstanceEnumerationScope: &Scope{ODataType: TypeQueryScope, Query: "/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))&$count=true", QueryType: QueryTypeMicrosoftGraph},
+		Reviewers:                []ReviewerScope{{Query: "./owners", QueryType: QueryTypeMicrosoftGraph}},
+		Settings: &ScheduleSettings{
+			MailNotificationsEnabled: &yes, DefaultDecisionEnabled: &yes, DefaultDecision: "Deny", InstanceDurationInDays: &days,
+			Recurrence: &PatternedRecurrence{
+				Pattern: &RecurrencePattern{Type: "absoluteMonthly", Interval: 3},
+				Range:   &RecurrenceRange{Type: "endDate", StartDate: "2024-03-21", EndDate: "2025-03-21"},
+			},
+			ApplyActions: []ApplyAction{{ODataType: TypeRemoveAccessApplyAction}},
+		},
+	}
+	var gotBody []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var d Definition
+		gotBody, _ = io.ReadAll(r.Body)
+		require.NoError(t, json.Unmarshal(gotBody, &d))
+		d.ID = "new-id"
+		d.Status = "NotStarted"
+		w.WriteHeader(201)
+		json.NewEncoder(w).Encode(d)
+	}))
+	defer srv.Close()
+	c, _ := newTestClient(t, srv.URL)
+	out, err := c.CreateDefinition(t.Context(), in)
+	require.NoError(t, err)
+	want := *in
+	want.ID, want.Status = "new-id", "NotStarted"
+	if diff := cmp.Diff(&want, out); diff != "" {
+		t.Errorf("CreateDefinition mismatch (-want +got):\n%s", diff)
+	}
+	assertGolden(t, "create-body.json", append(gotBody, '\n'))
+}
+
+func TestCreateWithoutIDIsUnknown(t *testing.T) {
+	t.Parallel()
+	srv := newScriptServer(t, step{status: 201})
+	c, _ := newTestClient(t, srv.URL)
+	_, err := c.CreateDefinition(t.Context(), &Definition{DisplayName: "x"})
+	require.True(t, IsUnknownOutcome(err))
+	require.ErrorContains(t, err, "without the created definition's id")
+}

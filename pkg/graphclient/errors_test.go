@@ -1,0 +1,84 @@
+package graphclient
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestErrorDecoding(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		header map[string]string
+		body   string
+	}{
+		{name: "graph error with innerError", status: 404,
+			body: `{"error":{"code":"ResourceNotFound","message":"The access review definition was not found.","innerError":{"date":"2026-03-01T12:00:00","request-id":"0a1b","client-request-id":"req-1"}}}`},
+		{name: "empty code, as the access-review back end sends", status: 400,
+			header: map[string]string{"request-id": "hdr-rid", "client-request-id": "req-1", "Date": "Sun, 01 Mar 2026 12:00:00 GMT"},
+			body:   `{"error":{"code":"","message":"Invalid Access Reviews input data exception. Recurrence pattern is not valid."}}`},
+		{name: "nested innerError codes", status: 429, header: map[string]string{"Retry-After": "41"},
+			body: `{"error":{"code":"TooManyRequests","message":"Too many requests from Identifier:x under category:throttle.msgraph.accessreviews.app.10s","innerError":{"code":"throttledRequest","request-id":"r1","innerError":{"code":"accessReviewsThrottle"}}}}`},
+		{name: "html body", status: 502, header: map[string]string{"request-id": "r2"},
+			body: "<html>\n<body>\n  <h1>502 Bad Gateway</h1>\n</body>\n</html>\n"},
+		{name: "empty body", status: 503},
+		{name: "binary body", status: 500, body: "\xff\xfe\x00\x01"},
+		{name: "error field not an object", status: 400, body: `{"error":"invalid_request"}`},
+		{name: "long text body is cut", status: 500, body: strings.Repeat("stack frame ", 60)},
+		{name: "forbidden", status: 403,
+			body: `{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"request-id":"r3","client-request-id":"r3"}}}`},
+		{name: "unusual status", status: 599, body: `{"error":{"code":"x","message":"y"}}`},
+	}
+	var out strings.Builder
+	for _, tt := range tests {
+		h := http.Header{}
+		for k, v := range tt.header {
+			h.Set(k, v)
+		}
+		e := newError("GET", "https://graph.microsoft.com/v1.0/identityGovernance/accessReviews/definitions/d1", tt.status, h, []byte(tt.body))
+		if ra, ok := parseRetryAfter(h.Get("Retry-After"), newFakeClock().Now()); ok {
+			e.RetryAfter = ra
+			e.Attempts = 9
+		}
+		fmt.Fprintf(&out, "## %s\n%s\n\n", tt.name, e.Error())
+		require.NotContains(t, e.Error(), "\n", "one line")
+	}
+	assertGolden(t, "errors.golden", []byte(out.String()))
+}
+
+func TestErrorClassification(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		status                                           int
+		notFound, throttled, forbidden, conflict, unauth bool
+	}{
+		{404, true, false, false, false, false},
+		{429, false, true, false, false, false},
+		{403, false, false, true, false, false},
+		{409, false, false, false, true, false},
+		{401, false, false, false, false, true},
+		{400, false, false, false, false, false},
+	}
+	for _, tt := range tests {
+		var err error = fmt.Errorf("wrapped: %w", &Error{StatusCode: tt.status})
+		require.Equal(t, tt.notFound, IsNotFound(err), "%d", tt.status)
+		require.Equal(t, tt.throttled, IsThrottled(err), "%d", tt.status)
+		require.Equal(t, tt.forbidden, IsForbidden(err), "%d", tt.status)
+		require.Equal(t, tt.conflict, IsConflict(err), "%d", tt.status)
+		require.Equal(t, tt.unauth, errors.Is(err, ErrUnauthorized), "%d", tt.status)
+		require.False(t, IsUnknownOutcome(err))
+	}
+	u := fmt.Errorf("creating: %w", &UnknownOutcomeError{Method: "POST", URL: "u", Err: &Error{StatusCode: 504}})
+	require.True(t, IsUnknownOutcome(u))
+	var gerr *Error
+	require.ErrorAs(t, u, &gerr)
+	require.Equal(t, 504, gerr.StatusCode)
+	require.False(t, IsUnknownOutcome(nil))
+	require.False(t, IsNotFound(nil))
+}
