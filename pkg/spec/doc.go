@@ -101,7 +101,8 @@
 // Warnings (validation still passes): auto-apply with defaultDecisionEnabled
 // and defaultDecision Deny (unanswered reviews remove access); a
 // defaultDecision without defaultDecisionEnabled; instanceDurationInDays
-// together with stageSettings (Graph ignores it).
+// together with stageSettings, and spec.reviewers when the stages name
+// their own reviewers (Graph ignores both).
 //
 // Every problem in every file is reported in one run, each as
 // "file:line:col: message". yaml.v3 reports only the line of a YAML syntax

@@ -372,6 +372,20 @@ func TestWarnings(t *testing.T) {
 	require.Equal(t, "w.yaml:13:22: warning: spec.settings.defaultDecision Deny has no effect unless defaultDecisionEnabled is true", diags.Error())
 }
 
+func TestStageWarnings(t *testing.T) {
+	src := strings.Replace(baseSpec("  scope:\n    query: /users\n"), "  settings:\n", `  stageSettings:
+    - {stageId: "1", durationInDays: 3, recommendationsEnabled: true, reviewers: [{owners: true}]}
+  settings:
+    instanceDurationInDays: 3
+`, 1)
+	defs, diags := Parse("s.yaml", []byte(src))
+	require.Len(t, defs, 1)
+	require.Equal(t, strings.Join([]string{
+		"s.yaml:9:3: warning: spec.reviewers is ignored: the stages in spec.stageSettings name their own reviewers",
+		"s.yaml:14:29: warning: spec.settings.instanceDurationInDays is ignored when stageSettings is set (the stages' durationInDays add up to the review's length)",
+	}, "\n"), diags.Error())
+}
+
 func TestEmptyDocumentsAreSkipped(t *testing.T) {
 	for _, src := range []string{"", "# just a comment\n", "---\n---\n", "~\n"} {
 		defs, diags := Parse("e.yaml", []byte(src))
