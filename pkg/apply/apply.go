@@ -1,0 +1,494 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"sync"
+	"time"
+
+	"github.com/arsync/arsync/pkg/diff"
+	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/spec"
+)
+
+// Client is what apply needs from Graph; *graphclient.Client implements it.
+// Its methods must do their own retrying of what is safe to retry and
+// report a create whose outcome is unknown with an error for which
+// graphclient.IsUnknownOutcome is true.
+type Client interface {
+	CreateDefinition(ctx context.Context, d *graphclient.Definition) (*graphclient.Definition, error)
+	UpdateDefinition(ctx context.Context, id string, d *graphclient.Definition) error
+	DeleteDefinition(ctx context.Context, id string) error
+	ListDefinitions(ctx context.Context, opts *graphclient.ListOptions) iter.Seq2[*graphclient.Definition, error]
+}
+
+// Defaults of Options.
+const (
+	DefaultConcurrency       = 4
+	DefaultLookupWindow      = 2 * time.Minute
+	DefaultLookupInterval    = 5 * time.Second
+	DefaultMaxCreateAttempts = 3
+	DefaultCancelGrace       = 30 * time.Second
+
+	// maxLookupInterval caps the doubling wait between marker look-ups.
+	maxLookupInterval = 30 * time.Second
+)
+
+// Options control Apply. The zero value is usable: no deletes, no
+// replaces, the default change limit, output discarded.
+type Options struct {
+	// AllowDelete permits delete changes (--allow-delete, allowDelete).
+	AllowDelete bool
+	// AllowReplace permits replace changes (--allow-replace, allowReplace).
+	AllowReplace bool
+	// Force permits changing more than MaxChangePercent of the managed
+	// definitions.
+	Force bool
+	// MaxChangePercent (0 to 100) is how many percent of the managed
+	// definitions one run may update, replace or delete without Force;
+	// nil means spec.DefaultMaxChangePercent. spec.Config.MaxChangePercent
+	// can be passed as is.
+	MaxChangePercent *int
+
+	// Concurrency bounds the changes in progress at once (default 4).
+	// Creates are sent one at a time whatever it is (see the package
+	// documentation).
+	Concurrency int
+	// Progress receives one line per finished change and the warnings
+	// (stderr in the CLI); nil discards them.
+	Progress io.Writer
+	// Now is the clock for durations (default time.Now).
+	Now func() time.Time
+	// Sleep waits between marker look-ups, returning early with ctx's
+	// error (default: a timer). Tests inject a fake.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// LookupWindow bounds how long a create whose outcome is unknown is
+	// looked for by its marker before it is POSTed again (default 2 min:
+	// read-after-create lag means one empty list proves nothing).
+	LookupWindow time.Duration
+	// LookupInterval is the first wait between look-ups; it doubles up to
+	// 30 s (default 5 s).
+	LookupInterval time.Duration
+	// MaxCreateAttempts bounds the POSTs of one create, counting only those
+	// sent after a look-up found nothing (default 3).
+	MaxCreateAttempts int
+	// CancelGrace is how long the change in flight may still run after ctx
+	// is cancelled (default 30 s); after it, its requests are abandoned.
+	CancelGrace time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	if o.LookupWindow <= 0 {
+		o.LookupWindow = DefaultLookupWindow
+	}
+	if o.LookupInterval <= 0 {
+		o.LookupInterval = DefaultLookupInterval
+	}
+	if o.MaxCreateAttempts <= 0 {
+		o.MaxCreateAttempts = DefaultMaxCreateAttempts
+	}
+	if o.CancelGrace <= 0 {
+		o.CancelGrace = DefaultCancelGrace
+	}
+	return o
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Outcome is what became of one change.
+type Outcome string
+
+const (
+	// Done: the change was carried out.
+	Done Outcome = "done"
+	// Failed: the change was attempted and did not complete; Result.Err
+	// says why.
+	Failed Outcome = "failed"
+	// Canceled: the change was interrupted by cancellation after it had
+	// started (for example while resolving a create's unknown outcome).
+	Canceled Outcome = "canceled"
+	// NotStarted: cancellation came before the change was started.
+	NotStarted Outcome = "not started"
+)
+
+// Result is the outcome of one change of the plan.
+type Result struct {
+	Change  diff.Change
+	Outcome Outcome
+	// NewID is the id of the definition a create or replace made (or
+	// found by its marker after an unknown outcome).
+	NewID string
+	Err   error
+	// Notes say what a reader of the report should know beyond the
+	// outcome (an adopted unknown outcome, a definition already gone).
+	Notes    []string
+	Duration time.Duration
+}
+
+// Report lists the outcome of every change apply was given, noops
+// excluded, in the order they were planned to run.
+type Report struct {
+	Results []Result
+}
+
+// Count returns how many results have outcome o.
+func (r *Report) Count(o Outcome) int {
+	if r == nil {
+		return 0
+	}
+	n := 0
+	for _, res := range r.Results {
+		if res.Outcome == o {
+			n++
+		}
+	}
+	return n
+}
+
+// OK reports whether every change was done.
+func (r *Report) OK() bool {
+	return r != nil && r.Count(Done) == len(r.Results)
+}
+
+// IncompleteError is Apply's error when some changes were not done. The
+// report has the details; errors.Is(err, context.Canceled) is true when
+// cancellation was the reason any change was not done.
+type IncompleteError struct {
+	Total, Done, Failed, Canceled, NotStarted int
+	// Cause is the context's error when the run was cancelled.
+	Cause error
+}
+
+func (e *IncompleteError) Error() string {
+	s := fmt.Sprintf("apply incomplete: %d of %d changes done", e.Done, e.Total)
+	if e.Failed > 0 {
+		s += fmt.Sprintf(", %d failed", e.Failed)
+	}
+	if e.Canceled > 0 {
+		s += fmt.Sprintf(", %d interrupted", e.Canceled)
+	}
+	if e.NotStarted > 0 {
+		s += fmt.Sprintf(", %d not started", e.NotStarted)
+	}
+	if e.Cause != nil {
+		s += " (" + e.Cause.Error() + ")"
+	}
+	return s
+}
+
+func (e *IncompleteError) Unwrap() error { return e.Cause }
+
+// ErrInvalidPlan is wrapped by Apply's error for a plan it cannot carry out
+// as written (a missing id or body, a body without the marker).
+var ErrInvalidPlan = errors.New("invalid plan")
+
+// phases are the order of execution: each phase finishes before the next
+// starts.
+var phases = [][]diff.Action{
+	{diff.Create},
+	{diff.Update, diff.Adopt},
+	{diff.Replace, diff.Delete},
+}
+
+// Apply carries out p with c. It checks the plan and the gates before its
+// first write; a refusal returns a nil report and writes nothing (a
+// *GateError, joined if several gates refuse). Otherwise it returns the
+// report of every change, and an *IncompleteError if any change is not
+// done. Apply does not check that a saved plan is fresh: call CheckStale
+// first.
+func Apply(ctx context.Context, c Client, p *diff.Plan, opts Options) (*Report, error) {
+	if c == nil {
+		return nil, errors.New("apply: no Graph client")
+	}
+	if err := validatePlan(p); err != nil {
+		return nil, err
+	}
+	if err := CheckGates(p, opts); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+
+	r := &runner{c: c, opts: opts}
+	var order []int // indexes into p.Changes, in execution order
+	phaseOf := map[int]int{}
+	for ph, actions := range phases {
+		for i, ch := range p.Changes {
+			for _, a := range actions {
+				if ch.Action == a {
+					order = append(order, i)
+					phaseOf[i] = ph
+				}
+			}
+		}
+	}
+	report := &Report{Results: make([]Result, len(order))}
+	for k, i := range order {
+		report.Results[k] = Result{Change: p.Changes[i], Outcome: NotStarted}
+	}
+	r.total = len(order)
+
+	// Requests run on wctx, which outlives ctx by CancelGrace: a request in
+	// flight when Ctrl-C comes is finished rather than cut off, so its
+	// outcome is known.
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer wcancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(opts.CancelGrace, wcancel)
+		context.AfterFunc(wctx, func() { t.Stop() })
+	})
+	defer stop()
+
+	start := 0
+	for ph := range phases {
+		end := start
+		for end < len(order) && phaseOf[order[end]] == ph {
+			end++
+		}
+		n := opts.Concurrency
+		if ph == 0 {
+			// Creates go one at a time anyway (postMu); running them in
+			// plan order makes runs repeatable.
+			n = 1
+		}
+		r.runPhase(ctx, wctx, report.Results[start:end], n)
+		start = end
+	}
+
+	inc := &IncompleteError{Total: len(order)}
+	for _, res := range report.Results {
+		switch res.Outcome {
+		case Done:
+			inc.Done++
+		case Failed:
+			inc.Failed++
+		case Canceled:
+			inc.Canceled++
+		case NotStarted:
+			inc.NotStarted++
+		}
+	}
+	if inc.Done == inc.Total {
+		return report, nil
+	}
+	if inc.Canceled+inc.NotStarted > 0 {
+		inc.Cause = ctx.Err()
+	}
+	return report, inc
+}
+
+// runner is one Apply run.
+type runner struct {
+	c    Client
+	opts Options
+
+	// postMu makes POSTs to the definitions collection (and the look-ups
+	// that resolve them) go one at a time.
+	postMu sync.Mutex
+
+	outMu    sync.Mutex
+	finished int
+	total    int
+}
+
+// runPhase runs the results' changes with bounded concurrency. Nothing is
+// started once ctx is done.
+func (r *runner) runPhase(ctx, wctx context.Context, results []Result, concurrency int) {
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i := range results {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(res *Result) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r.run(ctx, wctx, res)
+		}(&results[i])
+	}
+	wg.Wait()
+}
+
+// run carries out one change and prints its progress line.
+func (r *runner) run(ctx, wctx context.Context, res *Result) {
+	ch := &res.Change
+	t0 := r.opts.Now()
+	if ch.Action == diff.Replace {
+		r.printf("warning: replacing %s deletes definition %s (%q) with its review history (instances and decisions), then creates it again\n",
+			ch.Name, ch.ID, ch.DisplayName)
+	}
+	var err error
+	switch ch.Action {
+	case diff.Create:
+		err = r.create(ctx, wctx, res, "")
+	case diff.Update, diff.Adopt:
+		err = r.c.UpdateDefinition(wctx, ch.ID, ch.After)
+		if err != nil {
+			err = fmt.Errorf("updating definition %s: %w", ch.ID, err)
+		}
+	case diff.Delete:
+		err = r.delete(wctx, res)
+	case diff.Replace:
+		if err = r.delete(wctx, res); err == nil {
+			// The old definition is gone: finish the change even if ctx
+			// was cancelled meanwhile, or the review would be left deleted.
+			err = r.create(wctx, wctx, res, ch.ID)
+			if err != nil && !isCanceled(err) {
+				err = fmt.Errorf("definition %s was deleted but its replacement was not created (the next plan shows a create): %w", ch.ID, err)
+			}
+		}
+	}
+	res.Duration = r.opts.Now().Sub(t0)
+	switch {
+	case err == nil:
+		res.Outcome = Done
+	case isCanceled(err):
+		res.Outcome, res.Err = Canceled, err
+	default:
+		res.Outcome, res.Err = Failed, err
+	}
+	r.progress(res)
+}
+
+func (r *runner) delete(wctx context.Context, res *Result) error {
+	err := r.c.DeleteDefinition(wctx, res.Change.ID)
+	if graphclient.IsNotFound(err) {
+		res.Notes = append(res.Notes, fmt.Sprintf("definition %s was already gone", res.Change.ID))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("deleting definition %s: %w", res.Change.ID, err)
+	}
+	return nil
+}
+
+// canceledError marks a change stopped by cancellation.
+type canceledError struct{ err error }
+
+func (e *canceledError) Error() string { return e.err.Error() }
+func (e *canceledError) Unwrap() error { return e.err }
+
+func isCanceled(err error) bool {
+	var c *canceledError
+	return errors.As(err, &c) || errors.Is(err, context.Canceled)
+}
+
+func (r *runner) printf(format string, args ...any) {
+	r.outMu.Lock()
+	defer r.outMu.Unlock()
+	fmt.Fprintf(r.opts.Progress, format, args...)
+}
+
+// progress prints "[12/40] ~ update guests-m365-quarterly ... done (1.2s)".
+func (r *runner) progress(res *Result) {
+	r.outMu.Lock()
+	defer r.outMu.Unlock()
+	r.finished++
+	line := fmt.Sprintf("[%d/%d] %s %s %s ... %s (%s)", r.finished, r.total,
+		res.Change.Action.Symbol(), res.Change.Action, res.Change.Name, res.Outcome, roundDuration(res.Duration))
+	if res.Err != nil {
+		line += ": " + res.Err.Error()
+	}
+	fmt.Fprintln(r.opts.Progress, line)
+	for _, n := range res.Notes {
+		fmt.Fprintln(r.opts.Progress, "    note: "+n)
+	}
+}
+
+// roundDuration shows a duration to a tenth of a second, or in
+// milliseconds below one second.
+func roundDuration(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
+}
+
+// validatePlan checks what Apply relies on, so that a bad plan fails
+// before the first write rather than halfway.
+func validatePlan(p *diff.Plan) error {
+	if p == nil {
+		return fmt.Errorf("%w: no plan", ErrInvalidPlan)
+	}
+	if p.FormatVersion != diff.FormatVersion {
+		return fmt.Errorf("%w: format version %d, this arsync applies version %d", ErrInvalidPlan, p.FormatVersion, diff.FormatVersion)
+	}
+	var errs []error
+	seenID := map[string]string{}
+	for i, c := range p.Changes {
+		bad := func(format string, args ...any) {
+			errs = append(errs, fmt.Errorf("%w: change %d (%s %s): %s", ErrInvalidPlan, i+1, c.Action, c.Name, fmt.Sprintf(format, args...)))
+		}
+		if !c.Action.Valid() {
+			bad("unknown action")
+			continue
+		}
+		if c.Action == diff.NoOp {
+			continue
+		}
+		if n, _, ok := spec.SplitMarker(spec.Marker(c.Name)); !ok || n != c.Name {
+			bad("the name is not a valid metadata.name")
+			continue
+		}
+		if c.Action != diff.Create {
+			if c.ID == "" {
+				bad("no live id")
+			} else if prev, dup := seenID[c.ID]; dup {
+				bad("definition %s is also changed by %s", c.ID, prev)
+			} else {
+				seenID[c.ID] = c.Name
+			}
+		}
+		if c.Action == diff.Delete {
+			continue
+		}
+		if c.After == nil {
+			bad("no request body")
+			continue
+		}
+		// The marker is what identifies the definition later, above all
+		// after a create whose outcome is unknown.
+		if n, _, ok := spec.SplitMarker(c.After.DescriptionForAdmins); !ok || n != c.Name {
+			bad("the body does not carry the marker %s", spec.Marker(c.Name))
+		}
+		switch c.Action {
+		case diff.Create, diff.Replace:
+			if c.After.ID != "" {
+				bad("a create body must not carry an id")
+			}
+		case diff.Update, diff.Adopt:
+			if c.After.ID != "" && c.After.ID != c.ID {
+				bad("the body carries id %s, the change targets %s", c.After.ID, c.ID)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

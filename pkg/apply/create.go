@@ -1,0 +1,147 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/spec"
+)
+
+// create POSTs the change's body and settles an unknown outcome by looking
+// for the marker (reliability.md §5, "uncertain-create protocol"). exclude
+// is a definition id that carries the same marker and must not be taken
+// for the new one (the definition a replace has just deleted). Requests go
+// on wctx; ctx decides whether to start another one.
+func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) error {
+	r.postMu.Lock()
+	defer r.postMu.Unlock()
+
+	ch := &res.Change
+	var lastErr error
+	for attempt := 1; attempt <= r.opts.MaxCreateAttempts; attempt++ {
+		if err := ctx.Err(); err != nil {
+			if attempt == 1 {
+				return &canceledError{fmt.Errorf("not created: %w", err)}
+			}
+			return &canceledError{fmt.Errorf("not created; %v; interrupted: %w", lastErr, err)}
+		}
+		created, err := r.c.CreateDefinition(wctx, ch.After)
+		if err == nil {
+			res.NewID = created.ID
+			return nil
+		}
+		if !graphclient.IsUnknownOutcome(err) {
+			return fmt.Errorf("creating the definition: %w", err)
+		}
+		lastErr = err
+		found, dups, lerr := r.lookup(ctx, wctx, ch.Name, exclude)
+		if lerr != nil {
+			if isCanceled(lerr) {
+				return &canceledError{fmt.Errorf("the create's outcome is unknown (%v) and the look-up for its marker was interrupted; the next plan finds it by its marker if it was created: %w", err, lerr)}
+			}
+			return fmt.Errorf("the create's outcome is unknown (%v) and looking for its marker failed, so it was not sent again: %w", err, lerr)
+		}
+		if found != nil {
+			res.NewID = found.ID
+			res.Notes = append(res.Notes, fmt.Sprintf("the create's outcome was unknown (%v); definition %s carries the marker and was adopted", shortErr(err), found.ID))
+			if len(dups) > 0 {
+				res.Notes = append(res.Notes, fmt.Sprintf("%d younger definition(s) also carry %s: %s; the next plan reports them and apply --allow-delete removes them",
+					len(dups), spec.Marker(ch.Name), strings.Join(dups, ", ")))
+			}
+			return nil
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("the create's outcome was unknown (%v) and no definition carried the marker after %s; sent again", shortErr(err), r.opts.LookupWindow))
+	}
+	return fmt.Errorf("creating the definition: %d attempts, each with an unknown outcome and not found afterwards: %w", r.opts.MaxCreateAttempts, lastErr)
+}
+
+// lookup looks for live definitions carrying name's marker, other than
+// exclude, until one shows up or LookupWindow has been waited: a definition
+// just created may be missing from lists for a while. It returns the oldest
+// match and the ids of any younger ones.
+func (r *runner) lookup(ctx, wctx context.Context, name, exclude string) (*graphclient.Definition, []string, error) {
+	var waited time.Duration
+	interval := r.opts.LookupInterval
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, &canceledError{err}
+		}
+		matches, err := findMarked(wctx, r.c, name, exclude)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(matches) > 0 {
+			var dups []string
+			for _, m := range matches[1:] {
+				dups = append(dups, m.ID)
+			}
+			return matches[0], dups, nil
+		}
+		if waited >= r.opts.LookupWindow {
+			return nil, nil, nil
+		}
+		d := min(interval, r.opts.LookupWindow-waited)
+		if err := r.opts.Sleep(ctx, d); err != nil {
+			return nil, nil, &canceledError{err}
+		}
+		waited += d
+		interval = min(2*interval, maxLookupInterval)
+	}
+}
+
+// markerFields are the properties a marker look-up needs.
+var markerFields = []string{"id", "displayName", "descriptionForAdmins", "createdDateTime"}
+
+// findMarked lists the definitions and returns those carrying name's marker
+// (other than exclude), oldest first. The marker is not filterable, so it
+// is matched here.
+func findMarked(ctx context.Context, c Client, name, exclude string) ([]*graphclient.Definition, error) {
+	var out []*graphclient.Definition
+	for d, err := range c.ListDefinitions(ctx, &graphclient.ListOptions{Select: markerFields}) {
+		if err != nil {
+			return nil, fmt.Errorf("listing definitions: %w", err)
+		}
+		if d.ID == "" || d.ID == exclude {
+			continue
+		}
+		if n, _, ok := spec.SplitMarker(d.DescriptionForAdmins); ok && n == name {
+			out = append(out, d)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return olderFirst(out[i], out[j]) })
+	return out, nil
+}
+
+// olderFirst orders by createdDateTime (unparsable last), then id, as
+// pkg/diff keeps the oldest of duplicates.
+func olderFirst(a, b *graphclient.Definition) bool {
+	ta, errA := time.Parse(time.RFC3339Nano, a.CreatedDateTime)
+	tb, errB := time.Parse(time.RFC3339Nano, b.CreatedDateTime)
+	switch {
+	case errA == nil && errB == nil && !ta.Equal(tb):
+		return ta.Before(tb)
+	case (errA == nil) != (errB == nil):
+		return errA == nil
+	}
+	return a.ID < b.ID
+}
+
+// shortErr keeps notes readable: the status of a Graph error, else the
+// error text.
+func shortErr(err error) string {
+	var ge *graphclient.Error
+	if errors.As(err, &ge) {
+		return fmt.Sprintf("%d %s", ge.StatusCode, http.StatusText(ge.StatusCode))
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && len(s)-i < 80 {
+		return s[i+2:]
+	}
+	return s
+}

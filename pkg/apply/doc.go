@@ -1,0 +1,35 @@
+// Package apply carries out a *diff.Plan against Microsoft Graph, safely.
+//
+// It does no diffing: the plan says what to write, and apply writes exactly
+// that (DESIGN.md §5):
+//
+//   - Gates first. CheckGates refuses deletes without AllowDelete, replaces
+//     without AllowReplace, and a run that updates, replaces or deletes more
+//     than MaxChangePercent of the managed definitions (once at least
+//     MinManagedForLimit are managed) without Force. Apply checks them
+//     itself before its first write, so a refused plan writes nothing.
+//   - A saved plan is applied only where and as it was made: CheckStale
+//     compares the tenant, the endpoint and every affected definition's
+//     fingerprint with a fresh list, and reports a *StalePlanError, writing
+//     nothing, when anything moved.
+//   - Order: creates, then updates and adoptions (PUT of the plan's whole
+//     body), then replaces (delete, then create: the review history is lost,
+//     and a warning says so) and deletes. Within a phase, changes run with
+//     bounded concurrency; POSTs to the definitions collection are sent one
+//     at a time, because they share one throttling key and a second POST
+//     sent while the first is waiting out a Retry-After would break it.
+//   - apply never retries blindly: graphclient retries what is safe to retry
+//     (honouring Retry-After), and a create whose outcome is unknown
+//     (timeout, dropped connection, 500/502/503/504, commit-then-fail) is
+//     resolved by listing the definitions and looking for its ownership
+//     marker, polling for a bounded time because new definitions may be
+//     missing from lists for a while. Found: its id is adopted. Not found:
+//     only then is it POSTed again.
+//   - A failed change does not stop the others. The Report lists every
+//     change's outcome; Apply's error is an *IncompleteError when any change
+//     is not done.
+//   - Cancellation (Ctrl-C): the change in flight is finished (a replace is
+//     completed, so a review is not left deleted), for at most CancelGrace;
+//     nothing more is started; the report says which changes were not
+//     started.
+package apply

@@ -1,0 +1,299 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/pkg/diff"
+	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/emulator/emulatortest"
+	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// testStart is where every fake clock starts.
+var testStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func ptr[T any](v T) *T { return &v }
+
+// fakeClock is virtual time shared by the emulator (its clock drives
+// Retry-After windows, the token bucket and read-after-create lag), the
+// Graph client (its retry waits) and apply (look-up waits). Sleeping moves
+// the clock forward instead of waiting, so tests never sleep for real and
+// the Retry-After violation counter still sees every early retry.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	slept  time.Duration
+	sleeps int
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: testStart} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	c.mu.Lock()
+	c.slept += d
+	c.sleeps++
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d > 0 {
+		c.now = c.now.Add(d)
+	}
+}
+
+// env is an emulator and a Graph client on one fake clock. The emulator
+// keeps its state in a file, so that a test can seed it without faults and
+// then restart it with faults (see withFaults).
+type env struct {
+	t      testing.TB
+	clock  *fakeClock
+	state  string
+	srv    *emulator.Server
+	run    *emulator.Running
+	client *graphclient.Client
+	// requestIDs numbers client-request-ids, so outputs are repeatable.
+	requestIDs int
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	e := &env{t: t, clock: newFakeClock(), state: filepath.Join(t.TempDir(), "emulator.json")}
+	e.start(nil)
+	return e
+}
+
+// withFaults restarts the emulator, with the same state and clock, so that
+// its requests meet faults from now on.
+func (e *env) withFaults(f *emulator.Faults) *env {
+	e.t.Helper()
+	require.NoError(e.t, e.run.Close())
+	e.start(f)
+	return e
+}
+
+func (e *env) start(f *emulator.Faults) {
+	e.t.Helper()
+	e.run = emulatortest.New(e.t, emulator.Options{Clock: e.clock.Now, Seed: 11, Faults: f, Sleep: e.clock.Sleep, StateFile: e.state})
+	e.srv = e.run.Server
+	c, err := graphclient.New(graphclient.Options{
+		BaseURL:    e.run.URL,
+		Credential: graphclient.StaticToken(e.run.Token),
+		Sleep:      e.clock.Sleep,
+		Now:        e.clock.Now,
+		Rand:       func() float64 { return 0.5 },
+		MaxRetries: 12,
+		NewRequestID: func() string {
+			e.requestIDs++
+			return fmt.Sprintf("00000000-0000-4000-8000-%012d", e.requestIDs)
+		},
+	})
+	require.NoError(e.t, err)
+	e.client = c
+}
+
+// opts are apply options on the env's clock.
+func (e *env) opts(mods ...func(*Options)) Options {
+	o := Options{Now: e.clock.Now, Sleep: e.clock.Sleep}
+	for _, m := range mods {
+		m(&o)
+	}
+	return o
+}
+
+// live lists the definitions through the client (and so through any
+// faults), after waiting out any read-after-create lag.
+func (e *env) live() []graphclient.Definition {
+	e.t.Helper()
+	var out []graphclient.Definition
+	for d, err := range e.client.ListDefinitions(context.Background(), nil) {
+		require.NoError(e.t, err)
+		out = append(out, *d)
+	}
+	return out
+}
+
+// stored reads the emulator's store directly, including definitions hidden
+// by lag.
+func (e *env) stored() []graphclient.Definition {
+	e.t.Helper()
+	var out []graphclient.Definition
+	for _, raw := range e.srv.Definitions() {
+		var d graphclient.Definition
+		require.NoError(e.t, json.Unmarshal(raw, &d))
+		out = append(out, d)
+	}
+	return out
+}
+
+// plan computes the plan for desired against the live definitions.
+func (e *env) plan(desired []diff.Desired, deleteDuplicates bool) *diff.Plan {
+	e.t.Helper()
+	p, err := diff.Compute(desired, e.live(), diff.Options{
+		Now: e.clock.Now(), TenantID: "contoso", GraphEndpoint: e.run.URL, DeleteDuplicates: deleteDuplicates,
+	})
+	require.NoError(e.t, err)
+	return p
+}
+
+// seed creates a definition, marked for name unless name is "". Seed
+// before withFaults.
+func (e *env) seed(d graphclient.Definition, name string) string {
+	e.t.Helper()
+	body := d.UpdateBody()
+	body.ID = ""
+	if name != "" {
+		body.DescriptionForAdmins = spec.WithMarker(body.DescriptionForAdmins, name)
+	}
+	created, err := e.client.CreateDefinition(context.Background(), &body)
+	require.NoError(e.t, err)
+	return created.ID
+}
+
+// writes counts the write requests the emulator answered.
+func (e *env) writes() int {
+	n := 0
+	for _, r := range e.srv.Requests() {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			n++
+		}
+	}
+	return n
+}
+
+// requireConverged checks the central promise after an apply: the next
+// plan has no changes, and every desired definition exists exactly once.
+func (e *env) requireConverged(desired []diff.Desired) {
+	e.t.Helper()
+	p := e.plan(desired, false)
+	if p.HasChanges() {
+		var b bytes.Buffer
+		_ = diff.RenderText(&b, p, diff.TextOptions{})
+		e.t.Fatalf("not converged:\n%s", b.String())
+	}
+	count := map[string]int{}
+	for _, d := range e.stored() {
+		if n, _, ok := spec.SplitMarker(d.DescriptionForAdmins); ok {
+			count[n]++
+		}
+	}
+	for _, d := range desired {
+		require.Equal(e.t, 1, count[d.Name], "%s exists once", d.Name)
+	}
+}
+
+// Group ids of the emulator's demo tenant.
+var groupIDs = []string{
+	"ea1ee477-0a50-41ac-8699-c70d0c1f868a", // Marketing
+	"119cc181-22f0-4e18-8537-264e7524ee0b", // Sales
+	"06c20263-d52a-49f6-a67c-56284ec6f70c", // Project Falcon
+}
+
+const aliceID = "398164b1-5196-49dd-ada2-364b49f99b27"
+
+// def is a desired definition numbered i: a quarterly review of one
+// group's members by an individual user, so both updates and replaces can
+// be made from it.
+func def(i int, mods ...func(*graphclient.Definition)) diff.Desired {
+	d := graphclient.Definition{
+		DisplayName:             fmt.Sprintf("Review %03d", i),
+		DescriptionForAdmins:    fmt.Sprintf("Generated review %d", i),
+		DescriptionForReviewers: "Remove people who no longer need access.",
+		Scope: &graphclient.Scope{
+			ODataType: graphclient.TypeQueryScope,
+			Query:     "/groups/" + groupIDs[i%len(groupIDs)] + "/transitiveMembers",
+			QueryType: graphclient.QueryTypeMicrosoftGraph,
+		},
+		Reviewers: []graphclient.ReviewerScope{{Query: "/users/" + aliceID, QueryType: graphclient.QueryTypeMicrosoftGraph}},
+		Settings: &graphclient.ScheduleSettings{
+			MailNotificationsEnabled:     ptr(true),
+			ReminderNotificationsEnabled: ptr(true),
+			DefaultDecisionEnabled:       ptr(false),
+			InstanceDurationInDays:       ptr(7),
+			Recurrence: &graphclient.PatternedRecurrence{
+				Pattern: &graphclient.RecurrencePattern{Type: "absoluteMonthly", Interval: 3},
+				Range:   &graphclient.RecurrenceRange{Type: "noEnd", StartDate: "2026-04-01"},
+			},
+		},
+	}
+	for _, m := range mods {
+		m(&d)
+	}
+	return diff.Desired{Name: fmt.Sprintf("review-%03d", i), Source: fmt.Sprintf("reviews/review-%03d.yaml:1", i), Definition: d}
+}
+
+func defs(n int) []diff.Desired {
+	out := make([]diff.Desired, n)
+	for i := range out {
+		out[i] = def(i)
+	}
+	return out
+}
+
+// withDuration changes the instance duration: an update.
+func withDuration(days int) func(*graphclient.Definition) {
+	return func(d *graphclient.Definition) {
+		s := *d.Settings
+		s.InstanceDurationInDays = ptr(days)
+		d.Settings = &s
+	}
+}
+
+// withScopeGroup changes the scope: a replace.
+func withScopeGroup(id string) func(*graphclient.Definition) {
+	return func(d *graphclient.Definition) {
+		sc := *d.Scope
+		sc.Query = "/groups/" + id + "/transitiveMembers"
+		d.Scope = &sc
+	}
+}
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test ./pkg/apply -update")
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s differs from golden (-want +got):\n%s", path, d)
+	}
+}
+
+// lines splits output into lines, without the trailing empty one.
+func lines(s string) []string {
+	return strings.Split(strings.TrimRight(s, "\n"), "\n")
+}
