@@ -259,19 +259,17 @@ func (c *Client) GetDirectoryObjects(ctx context.Context, ids []string) (map[str
 		if _, err := c.doJSON(ctx, cl, &p); err != nil {
 			return nil, wrapLookup("directory objects", err)
 		}
+		// Graph may echo ids in its own letter case: match case-insensitively.
+		asked := map[string][]string{}
+		for _, id := range chunk {
+			asked[strings.ToLower(id)] = append(asked[strings.ToLower(id)], id)
+		}
 		for _, o := range p.Value {
-			if o == nil || o.ID == "" {
+			if o == nil {
 				continue
 			}
-			if _, asked := seen[o.ID]; asked {
-				out[o.ID] = *o
-				continue
-			}
-			// Graph echoes ids in its own letter case.
-			for _, id := range chunk {
-				if strings.EqualFold(id, o.ID) {
-					out[id] = *o
-				}
+			for _, id := range asked[strings.ToLower(o.ID)] {
+				out[id] = *o
 			}
 		}
 	}

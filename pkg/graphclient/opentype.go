@@ -1,6 +1,7 @@
 package graphclient
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -22,11 +23,18 @@ func unmarshalOpen(data []byte, known any) (map[string]json.RawMessage, error) {
 		return nil, err
 	}
 	names := jsonNames(reflect.TypeOf(known).Elem())
-	for k := range all {
+	for k, v := range all {
 		// encoding/json matches names case-insensitively, so must we.
 		if names[strings.ToLower(k)] {
 			delete(all, k)
+			continue
 		}
+		// Compact, so equal values compare equal however they were spaced.
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, v); err != nil {
+			return nil, err
+		}
+		all[k] = buf.Bytes()
 	}
 	if len(all) == 0 {
 		return nil, nil
