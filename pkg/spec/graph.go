@@ -37,7 +37,8 @@ func (e *RefError) Unwrap() error { return e.Err }
 // ${kind:name} in any query string) in the order they appear in the file,
 // including those already written as ids, so that a resolver can look all
 // of a run's names up in a few batched requests. ToGraph uses ids (see
-// IsGUID) as they are without asking the resolver.
+// IsGUID) as they are without asking the resolver, except service
+// principal ids, which may be appIds.
 func (d *Definition) References() []Reference {
 	var out []Reference
 	s := &d.Spec
@@ -134,7 +135,9 @@ type mapper struct {
 }
 
 func (m *mapper) resolve(ref Reference) string {
-	if isGUID(ref.Name) {
+	// An id is used as written, except a service principal's, which may be
+	// its appId: a resolver maps that to the object id.
+	if isGUID(ref.Name) && (m.resolver == nil || ref.Kind != RefServicePrincipal) {
 		return ref.Name
 	}
 	k := refKey{ref.Kind, ref.Name}

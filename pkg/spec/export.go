@@ -1,0 +1,839 @@
+package spec
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/arsync/arsync/pkg/graphclient"
+)
+
+// Namer is what Export reads from the directory: objects by id, to find
+// their names, and the look-ups of Directory, to check that each name
+// leads back to the same object. *graphclient.Client implements it.
+type Namer interface {
+	Directory
+	GetDirectoryObjects(ctx context.Context, ids []string) (map[string]graphclient.DirectoryObject, error)
+}
+
+// ExportOptions configure Export.
+type ExportOptions struct {
+	// All exports every definition; otherwise only those carrying arsync's
+	// ownership marker.
+	All bool
+	// Dir is the directory ExportFile.Path is in.
+	Dir string
+}
+
+// ExportFile is one exported definition: a spec file of one document.
+type ExportFile struct {
+	// Name is metadata.name: the marker's name, or for an unmarked
+	// definition a slug of its displayName, unique among the files.
+	Name string
+	// Path is Dir/Name.yaml.
+	Path string
+	// ID and DisplayName identify the live definition.
+	ID          string
+	DisplayName string
+	// Managed is true when the definition carries arsync's marker. An
+	// unmanaged one is adopted by the next apply.
+	Managed bool
+	Content []byte
+	// Diagnostics is what Load reports about Content: normally nothing, but
+	// a live definition can break a rule arsync checks (an instance longer
+	// than its recurrence, say), and such a file needs a person.
+	Diagnostics Diagnostics
+	// Warnings are problems of the export that are not in the file, such as
+	// two unmarked definitions with one displayName, which plan cannot
+	// adopt until one is renamed.
+	Warnings []string
+}
+
+// Export turns live definitions into spec files. Each file, loaded and
+// resolved, gives a definition equal by meaning to the live one, so that a
+// plan over the exported files adopts (or, for managed ones, leaves alone)
+// every definition without changing a field.
+//
+// The files are written as a person would write them: the ownership marker
+// removed from descriptionForAdmins, values the service fills in left out
+// (false settings, defaultDecision None, queryType MicrosoftGraph, the
+// query scope type, version prefixes and $count=true in queries, the
+// recurrence pattern's unused fields, empty lists), the reviewer forms of
+// DESIGN.md §2 ({user: ...}, {groupMembers: ...}, {owners: true}, ...)
+// where a query has one of their exact shapes, and ids in queries replaced
+// by ${user:UPN}, ${group:NAME}, ${servicePrincipal:NAME} or ${role:NAME}
+// wherever the name leads back to that same id and no other. Anything else
+// stays an id.
+//
+// Directory reads are batched: one getByIds call for every id of every
+// definition, then one look-up per kind of object to check the names.
+// Output is sorted by Name and does not depend on the order of defs.
+func Export(ctx context.Context, defs []graphclient.Definition, n Namer, opts ExportOptions) ([]ExportFile, error) {
+	selected, err := selectAndName(defs, opts.All)
+	if err != nil {
+		return nil, err
+	}
+	names, err := nameIDs(ctx, n, selected)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ExportFile, 0, len(selected))
+	for _, s := range selected {
+		x := &exporter{names: names}
+		content, err := x.file(s)
+		if err != nil {
+			return nil, fmt.Errorf("exporting definition %s (%s): %w", s.def.ID, quote(s.def.DisplayName), err)
+		}
+		path := filepath.Join(opts.Dir, s.name+".yaml")
+		_, diags := Parse(path, content)
+		out = append(out, ExportFile{
+			Name:        s.name,
+			Path:        path,
+			ID:          s.def.ID,
+			DisplayName: s.def.DisplayName,
+			Managed:     s.managed,
+			Content:     content,
+			Diagnostics: diags,
+			Warnings:    s.warnings,
+		})
+	}
+	slices.SortFunc(out, func(a, b ExportFile) int { return cmp.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// selected is a definition chosen for export, with its file name.
+type selected struct {
+	def      *graphclient.Definition
+	name     string
+	managed  bool
+	desc     string // descriptionForAdmins without the marker
+	warnings []string
+}
+
+// selectAndName picks the definitions to export and names them: marked ones
+// by their marker, unmarked ones (with all) by a slug of their displayName
+// that no other file uses, oldest first so that names are stable.
+func selectAndName(defs []graphclient.Definition, all bool) ([]*selected, error) {
+	var marked, unmarked []*selected
+	byMarker := map[string][]*selected{}
+	for i := range defs {
+		d := &defs[i]
+		name, rest, ok := SplitMarker(d.DescriptionForAdmins)
+		s := &selected{def: d, name: name, managed: ok, desc: rest}
+		if ok {
+			marked = append(marked, s)
+			byMarker[name] = append(byMarker[name], s)
+		} else if all {
+			unmarked = append(unmarked, s)
+		}
+	}
+	var dups []string
+	for name, ss := range byMarker {
+		if len(ss) < 2 {
+			continue
+		}
+		slices.SortFunc(ss, byAge)
+		var ids []string
+		for _, s := range ss {
+			ids = append(ids, s.def.ID+" (created "+cmp.Or(s.def.CreatedDateTime, "at an unknown time")+")")
+		}
+		dups = append(dups, fmt.Sprintf("%d definitions carry the marker %s: %s", len(ss), Marker(name), strings.Join(ids, ", ")))
+	}
+	if len(dups) > 0 {
+		slices.Sort(dups)
+		return nil, fmt.Errorf("%s; delete all but one (arsync plan --allow-delete plans deleting the younger ones) before exporting", strings.Join(dups, "; "))
+	}
+
+	taken := map[string]bool{}
+	for _, s := range marked {
+		taken[s.name] = true
+	}
+	slices.SortFunc(unmarked, byAge)
+	sameTitle := map[string][]*selected{}
+	for _, s := range unmarked {
+		s.name = uniqueName(slug(s.def.DisplayName), taken)
+		taken[s.name] = true
+		k := strings.ToLower(strings.TrimSpace(s.def.DisplayName))
+		sameTitle[k] = append(sameTitle[k], s)
+	}
+	for _, ss := range sameTitle {
+		if len(ss) < 2 {
+			continue
+		}
+		for _, s := range ss {
+			var others []string
+			for _, o := range ss {
+				if o != s {
+					others = append(others, o.def.ID)
+				}
+			}
+			s.warnings = append(s.warnings, fmt.Sprintf("unmanaged definition %s shares its displayName %s with %s; plan cannot tell which to adopt until the displayNames differ", s.def.ID, quote(s.def.DisplayName), strings.Join(others, ", ")))
+		}
+	}
+	return append(marked, unmarked...), nil
+}
+
+func byAge(a, b *selected) int {
+	return cmp.Or(cmp.Compare(a.def.CreatedDateTime, b.def.CreatedDateTime), cmp.Compare(a.def.ID, b.def.ID))
+}
+
+// maxName is the longest metadata.name.
+const maxName = 63
+
+// slug turns a displayName into a metadata.name: lower-case ASCII letters
+// and digits, other runs of characters as one dash.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+			continue
+		}
+		dash = true
+	}
+	out := b.String()
+	if len(out) > maxName {
+		out = strings.TrimRight(out[:maxName], "-")
+	}
+	if out == "" {
+		return "review"
+	}
+	return out
+}
+
+// uniqueName returns base, or base-2, base-3, ... whichever is not taken,
+// within the length limit.
+func uniqueName(base string, taken map[string]bool) string {
+	if !taken[base] {
+		return base
+	}
+	for i := 2; ; i++ {
+		suffix := "-" + strconv.Itoa(i)
+		b := base
+		if len(b)+len(suffix) > maxName {
+			b = strings.TrimRight(b[:maxName-len(suffix)], "-")
+		}
+		if name := b + suffix; !taken[name] {
+			return name
+		}
+	}
+}
+
+// namedRef is how an exported file refers to an object.
+type namedRef struct {
+	kind RefKind
+	name string
+}
+
+var guidInTextRE = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
+
+// guidsIn returns the byte ranges of the GUIDs in s that stand alone (not
+// part of a longer run of letters, digits and dashes).
+func guidsIn(s string) [][]int {
+	var out [][]int
+	for _, m := range guidInTextRE.FindAllStringIndex(s, -1) {
+		if m[0] > 0 && isIDByte(s[m[0]-1]) || m[1] < len(s) && isIDByte(s[m[1]]) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func isIDByte(c byte) bool {
+	return c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// queriesOf lists every query string of d.
+func queriesOf(d *graphclient.Definition) []string {
+	var qs []string
+	var scope func(s *graphclient.Scope)
+	scope = func(s *graphclient.Scope) {
+		if s == nil {
+			return
+		}
+		qs = append(qs, s.Query)
+		for i := range s.PrincipalScopes {
+			scope(&s.PrincipalScopes[i])
+		}
+		for i := range s.ResourceScopes {
+			scope(&s.ResourceScopes[i])
+		}
+	}
+	reviewers := func(rs []graphclient.ReviewerScope) {
+		for _, r := range rs {
+			qs = append(qs, r.Query)
+		}
+	}
+	scope(d.Scope)
+	scope(d.InstanceEnumerationScope)
+	reviewers(d.Reviewers)
+	reviewers(d.FallbackReviewers)
+	for _, st := range d.StageSettings {
+		reviewers(st.Reviewers)
+		reviewers(st.FallbackReviewers)
+	}
+	for _, r := range d.AdditionalNotificationRecipients {
+		scope(r.NotificationRecipientScope)
+	}
+	return qs
+}
+
+// nameIDs finds, for every id in the queries of sel, a name that resolves
+// back to exactly that id. The map is keyed by lower-case id.
+func nameIDs(ctx context.Context, n Namer, sel []*selected) (map[string]namedRef, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, s := range sel {
+		for _, q := range queriesOf(s.def) {
+			for _, m := range guidsIn(q) {
+				id := strings.ToLower(q[m[0]:m[1]])
+				if !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	names := map[string]namedRef{}
+	if len(ids) == 0 || n == nil {
+		return names, nil
+	}
+	objs, err := n.GetDirectoryObjects(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("reading the directory objects the definitions refer to: %w", err)
+	}
+
+	// Candidate names per id, best first.
+	cands := map[string][]namedRef{}
+	var notObjects []string
+	for _, id := range ids {
+		o, ok := objs[id]
+		if !ok {
+			notObjects = append(notObjects, id)
+			continue
+		}
+		switch o.Kind() {
+		case "user":
+			upn, mail := o.UserPrincipalName, o.Mail
+			if strings.Contains(strings.ToUpper(upn), "#EXT#") {
+				upn, mail = mail, upn // a guest is better known by their own address
+			}
+			cands[id] = []namedRef{{RefUser, upn}, {RefUser, mail}}
+		case "group":
+			cands[id] = []namedRef{{RefGroup, o.DisplayName}}
+		case "servicePrincipal":
+			cands[id] = []namedRef{{RefServicePrincipal, o.DisplayName}}
+		}
+	}
+	// Role definitions are not directory objects; an id getByIds does not
+	// know may be one.
+	if len(notObjects) > 0 {
+		roles, err := n.LookupRoleDefinitions(ctx, notObjects)
+		if err != nil {
+			return nil, fmt.Errorf("reading the roles the definitions refer to: %w", err)
+		}
+		for _, id := range notObjects {
+			if rs := roles[id]; len(rs) == 1 {
+				cands[id] = []namedRef{{RefRole, rs[0].DisplayName}}
+			}
+		}
+	}
+
+	keys := map[RefKind][]string{}
+	asked := map[refKey]bool{}
+	for _, id := range ids {
+		for _, c := range cands[id] {
+			k := refKey{c.kind, c.name}
+			if usableName(c.name) && !asked[k] {
+				asked[k] = true
+				keys[c.kind] = append(keys[c.kind], c.name)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return names, nil
+	}
+	ix, err := lookupAll(ctx, n, keys)
+	if err != nil {
+		return nil, fmt.Errorf("checking that names are unique: %w", err)
+	}
+	for _, id := range ids {
+		for _, c := range cands[id] {
+			if !usableName(c.name) {
+				continue
+			}
+			if got, _, err := ix.lookup(c.kind, c.name); err == nil && strings.EqualFold(got, id) {
+				names[id] = c
+				break
+			}
+		}
+	}
+	return names, nil
+}
+
+// usableName reports whether a name can stand for an id in a spec file:
+// ToGraph would look it up (not id-shaped), and it survives both the
+// reviewer forms (which trim it) and ${kind:name} (which ends at "}").
+func usableName(s string) bool {
+	if s == "" || s != strings.TrimSpace(s) || isGUID(s) || strings.ContainsAny(s, "{}$\n\r\t") {
+		return false
+	}
+	return true
+}
+
+// exporter writes one definition as YAML nodes.
+type exporter struct {
+	names map[string]namedRef
+}
+
+func (x *exporter) file(s *selected) ([]byte, error) {
+	d := s.def
+	spec := newMapping()
+	addStr(spec, "displayName", d.DisplayName)
+	addStr(spec, "descriptionForAdmins", s.desc)
+	addStr(spec, "descriptionForReviewers", d.DescriptionForReviewers)
+	add(spec, "scope", x.scope(d.Scope))
+	add(spec, "instanceEnumerationScope", x.scope(d.InstanceEnumerationScope))
+	add(spec, "reviewers", x.reviewers(d.Reviewers))
+	add(spec, "fallbackReviewers", x.reviewers(d.FallbackReviewers))
+	add(spec, "additionalNotificationRecipients", x.recipients(d.AdditionalNotificationRecipients))
+	add(spec, "stageSettings", x.stages(d.StageSettings))
+	add(spec, "settings", x.settings(d.Settings))
+
+	meta := newMapping()
+	addStr(meta, "name", s.name)
+	doc := newMapping()
+	addStr(doc, "apiVersion", APIVersion)
+	addStr(doc, "kind", Kind)
+	add(doc, "metadata", meta)
+	add(doc, "spec", spec)
+
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Exported by arsync from access review definition %s.\n", d.ID)
+	if !s.managed {
+		b.WriteString("# Not managed yet: the next apply adopts it (it writes arsync's marker\n# into descriptionForAdmins).\n")
+	}
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// cleanQuery undoes what the service does to a stored query: the version
+// prefix, the $count=true it adds, and '+' for spaces in the options.
+func cleanQuery(q string) string {
+	for _, v := range []string{"/v1.0/", "/beta/"} {
+		if len(q) >= len(v) && strings.EqualFold(q[:len(v)], v) {
+			q = q[len(v)-1:]
+			break
+		}
+	}
+	path, opts, ok := strings.Cut(q, "?")
+	if !ok {
+		return q
+	}
+	var kept []string
+	for _, o := range strings.Split(opts, "&") {
+		if o == "" || strings.EqualFold(o, "$count=true") || strings.EqualFold(o, "%24count=true") {
+			continue
+		}
+		kept = append(kept, strings.ReplaceAll(o, "+", " "))
+	}
+	if len(kept) == 0 {
+		return path
+	}
+	return path + "?" + strings.Join(kept, "&")
+}
+
+// query writes q with its ids replaced by named references where known.
+func (x *exporter) query(q string) string {
+	q = cleanQuery(q)
+	ms := guidsIn(q)
+	if len(ms) == 0 {
+		return q
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range ms {
+		b.WriteString(q[last:m[0]])
+		if r, ok := x.names[strings.ToLower(q[m[0]:m[1]])]; ok {
+			b.WriteString("${" + string(r.kind) + ":" + r.name + "}")
+		} else {
+			b.WriteString(q[m[0]:m[1]])
+		}
+		last = m[1]
+	}
+	b.WriteString(q[last:])
+	return b.String()
+}
+
+// ref is the value of a reviewer form for id: its name, or the id.
+func (x *exporter) ref(id string) string {
+	if r, ok := x.names[strings.ToLower(id)]; ok {
+		return r.name
+	}
+	return id
+}
+
+var shortScopeTypes = map[string]string{
+	graphclient.TypeInactiveUsersQueryScope:      string(ScopeInactiveUsers),
+	graphclient.TypePrincipalResourceMemberships: string(ScopePrincipalResourceMemberships),
+}
+
+func (x *exporter) scope(s *graphclient.Scope) *yaml.Node {
+	if s == nil || s.ODataType == "" && s.Query == "" && len(s.PrincipalScopes) == 0 && len(s.ResourceScopes) == 0 {
+		return nil
+	}
+	m := newMapping()
+	switch t := s.ODataType; {
+	case t == "" || t == graphclient.TypeQueryScope:
+	case shortScopeTypes[t] != "":
+		addStr(m, "type", shortScopeTypes[t])
+	default:
+		addStr(m, "@odata.type", t)
+	}
+	if s.ODataType == graphclient.TypePrincipalResourceMemberships {
+		add(m, "principalScopes", x.scopeList(s.PrincipalScopes))
+		add(m, "resourceScopes", x.scopeList(s.ResourceScopes))
+		return m
+	}
+	q := x.query(s.Query)
+	addStr(m, "query", q)
+	x.queryTypeRoot(m, q, s.QueryType, s.QueryRoot)
+	addStr(m, "inactiveDuration", s.InactiveDuration)
+	return m
+}
+
+// queryTypeRoot adds queryType unless it is the default, and queryRoot
+// where it means something (relative queries).
+func (x *exporter) queryTypeRoot(m *yaml.Node, q, queryType, queryRoot string) {
+	if queryType != "" && !strings.EqualFold(queryType, graphclient.QueryTypeMicrosoftGraph) {
+		addStr(m, "queryType", queryType)
+	}
+	if queryRoot != "" && !strings.HasPrefix(q, "/") {
+		if strings.EqualFold(queryRoot, "decisions") {
+			queryRoot = "decisions"
+		}
+		addStr(m, "queryRoot", queryRoot)
+	}
+}
+
+func (x *exporter) scopeList(ss []graphclient.Scope) *yaml.Node {
+	if len(ss) == 0 {
+		return nil
+	}
+	l := newSequence()
+	for i := range ss {
+		if n := x.scope(&ss[i]); n != nil {
+			l.Content = append(l.Content, n)
+		}
+	}
+	return l
+}
+
+var (
+	userQueryRE          = regexp.MustCompile(`^/users/(` + guidPattern + `)$`)
+	groupMembersQueryRE  = regexp.MustCompile(`^/groups/(` + guidPattern + `)/transitiveMembers$`)
+	groupRecipientsRE    = regexp.MustCompile(`^/groups/(` + guidPattern + `)/members$`)
+	groupOwnersQueryRE   = regexp.MustCompile(`^/groups/(` + guidPattern + `)/owners$`)
+	guidPattern          = `[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`
+	defaultQueryTypeOnly = func(t string) bool { return t == "" || strings.EqualFold(t, graphclient.QueryTypeMicrosoftGraph) }
+)
+
+// reviewerForm writes a reviewer (or, with recipient, a notification
+// recipient) into m: as one of the short forms when the query has exactly
+// that form's shape, else as a query.
+func (x *exporter) reviewerForm(m *yaml.Node, query, queryType, queryRoot string, recipient bool) {
+	q := cleanQuery(query)
+	if defaultQueryTypeOnly(queryType) {
+		membersRE := groupMembersQueryRE
+		if recipient {
+			membersRE = groupRecipientsRE
+		}
+		switch {
+		case queryRoot == "" && userQueryRE.MatchString(q):
+			addStr(m, "user", x.ref(userQueryRE.FindStringSubmatch(q)[1]))
+			return
+		case queryRoot == "" && membersRE.MatchString(q):
+			addStr(m, "groupMembers", x.ref(membersRE.FindStringSubmatch(q)[1]))
+			return
+		case queryRoot == "" && groupOwnersQueryRE.MatchString(q):
+			addStr(m, "groupOwners", x.ref(groupOwnersQueryRE.FindStringSubmatch(q)[1]))
+			return
+		case !recipient && queryRoot == "" && q == "./owners":
+			add(m, "owners", boolNode(true))
+			return
+		case !recipient && strings.EqualFold(queryRoot, "decisions") && q == "./manager":
+			add(m, "managers", boolNode(true))
+			return
+		}
+	}
+	q = x.query(query)
+	addStr(m, "query", q)
+	x.queryTypeRoot(m, q, queryType, queryRoot)
+}
+
+func (x *exporter) reviewers(rs []graphclient.ReviewerScope) *yaml.Node {
+	if len(rs) == 0 {
+		return nil
+	}
+	l := newSequence()
+	for _, r := range rs {
+		m := newMapping()
+		x.reviewerForm(m, r.Query, r.QueryType, r.QueryRoot, false)
+		l.Content = append(l.Content, m)
+	}
+	return l
+}
+
+func (x *exporter) recipients(rs []graphclient.NotificationRecipientItem) *yaml.Node {
+	if len(rs) == 0 {
+		return nil
+	}
+	l := newSequence()
+	for _, r := range rs {
+		m := newMapping()
+		if t := r.NotificationTemplateType; t != "" && t != graphclient.NotificationTemplateCompletedRecp {
+			addStr(m, "notificationTemplateType", t)
+		}
+		sc := r.NotificationRecipientScope
+		switch {
+		case sc == nil:
+		case sc.ODataType == "" || sc.ODataType == graphclient.TypeNotificationRecipientQuery:
+			x.reviewerForm(m, sc.Query, sc.QueryType, sc.QueryRoot, true)
+		default:
+			inner := newMapping()
+			addStr(inner, "@odata.type", sc.ODataType)
+			x.reviewerForm(inner, sc.Query, sc.QueryType, sc.QueryRoot, true)
+			add(m, "notificationRecipientScope", inner)
+		}
+		l.Content = append(l.Content, m)
+	}
+	return l
+}
+
+func (x *exporter) stages(ss []graphclient.StageSettings) *yaml.Node {
+	if len(ss) == 0 {
+		return nil
+	}
+	l := newSequence()
+	for _, s := range ss {
+		m := newMapping()
+		addStr(m, "stageId", s.StageID)
+		add(m, "dependsOn", flowStrings(s.DependsOn))
+		add(m, "durationInDays", intNode(s.DurationInDays))
+		add(m, "recommendationsEnabled", boolNode(s.RecommendationsEnabled != nil && *s.RecommendationsEnabled))
+		add(m, "decisionsThatWillMoveToNextStage", flowStrings(s.DecisionsThatWillMoveToNextStage))
+		add(m, "reviewers", x.reviewers(s.Reviewers))
+		add(m, "fallbackReviewers", x.reviewers(s.FallbackReviewers))
+		add(m, "recommendationInsightSettings", insights(s.RecommendationInsightSettings))
+		l.Content = append(l.Content, m)
+	}
+	return l
+}
+
+func (x *exporter) settings(s *graphclient.ScheduleSettings) *yaml.Node {
+	m := newMapping()
+	if s == nil {
+		return m
+	}
+	flag := func(key string, b *bool) {
+		if b != nil && *b {
+			add(m, key, boolNode(true))
+		}
+	}
+	flag("mailNotificationsEnabled", s.MailNotificationsEnabled)
+	flag("reminderNotificationsEnabled", s.ReminderNotificationsEnabled)
+	flag("justificationRequiredOnApproval", s.JustificationRequiredOnApproval)
+	flag("defaultDecisionEnabled", s.DefaultDecisionEnabled)
+	if s.DefaultDecision != "" && !strings.EqualFold(s.DefaultDecision, "None") {
+		addStr(m, "defaultDecision", s.DefaultDecision)
+	}
+	if s.InstanceDurationInDays != nil && *s.InstanceDurationInDays != 0 {
+		add(m, "instanceDurationInDays", intNode(*s.InstanceDurationInDays))
+	}
+	flag("autoApplyDecisionsEnabled", s.AutoApplyDecisionsEnabled)
+	flag("recommendationsEnabled", s.RecommendationsEnabled)
+	if s.RecommendationLookBackDuration != "P30D" { // the documented default
+		addStr(m, "recommendationLookBackDuration", s.RecommendationLookBackDuration)
+	}
+	flag("decisionHistoriesForReviewersEnabled", s.DecisionHistoriesForReviewersEnabled)
+	add(m, "recommendationInsightSettings", insights(s.RecommendationInsightSettings))
+	add(m, "recurrence", recurrence(s.Recurrence))
+	if len(s.ApplyActions) > 0 {
+		l := newSequence()
+		l.Style = yaml.FlowStyle
+		for _, a := range s.ApplyActions {
+			if short, ok := shortApplyActions[a.ODataType]; ok {
+				l.Content = append(l.Content, strNode(short))
+			} else {
+				t := newMapping()
+				addStr(t, "@odata.type", a.ODataType)
+				l.Content = append(l.Content, t)
+			}
+		}
+		add(m, "applyActions", l)
+	}
+	return m
+}
+
+var shortApplyActions = map[string]string{
+	graphclient.TypeRemoveAccessApplyAction:    "removeAccessApplyAction",
+	graphclient.TypeDisableAndDeleteUserAction: "disableAndDeleteUserApplyAction",
+}
+
+var shortInsights = map[string]string{
+	graphclient.TypeUserLastSignInInsight:   InsightUserLastSignIn,
+	graphclient.TypeGroupPeerOutlierInsight: InsightGroupPeerOutlier,
+}
+
+func insights(list []graphclient.RecommendationInsightSetting) *yaml.Node {
+	if len(list) == 0 {
+		return nil
+	}
+	l := newSequence()
+	for _, in := range list {
+		m := newMapping()
+		if short := shortInsights[in.ODataType]; short != "" {
+			addStr(m, "type", short)
+		} else {
+			addStr(m, "@odata.type", in.ODataType)
+		}
+		addStr(m, "recommendationLookBackDuration", in.RecommendationLookBackDuration)
+		addStr(m, "signInScope", in.SignInScope)
+		l.Content = append(l.Content, m)
+	}
+	return l
+}
+
+// farFuture is the end date the service writes for a series without end.
+const farFuture = "9999-12-31"
+
+// recurrence writes a recurrence as the user would: the pattern's three
+// accepted fields, and the range in its plainest type (numbered with no
+// occurrences is how the service may store noEnd and endDate ranges).
+func recurrence(r *graphclient.PatternedRecurrence) *yaml.Node {
+	if r == nil {
+		return nil
+	}
+	m := newMapping()
+	if p := r.Pattern; p != nil && p.Type != "" {
+		pm := newMapping()
+		pm.Style = yaml.FlowStyle
+		addStr(pm, "type", p.Type)
+		add(pm, "interval", intNode(max(p.Interval, 1)))
+		if p.DayOfMonth != 0 {
+			add(pm, "dayOfMonth", intNode(p.DayOfMonth))
+		}
+		add(m, "pattern", pm)
+	}
+	if rg := r.Range; rg != nil {
+		start, end := dateOnly(rg.StartDate), dateOnly(rg.EndDate)
+		if end == farFuture || strings.EqualFold(end, "null") {
+			end = ""
+		}
+		typ, n := rg.Type, rg.NumberOfOccurrences
+		switch {
+		case strings.EqualFold(typ, "numbered") && n == 0 && end == "",
+			strings.EqualFold(typ, "endDate") && end == "":
+			typ = "noEnd"
+		case strings.EqualFold(typ, "numbered") && n == 0:
+			typ = "endDate"
+		}
+		rm := newMapping()
+		rm.Style = yaml.FlowStyle
+		addStr(rm, "type", typ)
+		add(rm, "startDate", dateNode(start))
+		switch typ {
+		case "numbered":
+			add(rm, "numberOfOccurrences", intNode(n))
+		case "endDate":
+			add(rm, "endDate", dateNode(end))
+		}
+		addStr(rm, "recurrenceTimeZone", rg.RecurrenceTimeZone)
+		add(m, "range", rm)
+	}
+	return m
+}
+
+var datePrefixRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}`)
+
+// dateOnly cuts a datetime to its date, as the service stores startDate.
+func dateOnly(s string) string {
+	if d := datePrefixRE.FindString(s); d != "" && (len(s) == 10 || s[10] == 'T' || s[10] == ' ') {
+		return d
+	}
+	return s
+}
+
+// --- YAML nodes ---------------------------------------------------------------
+
+func newMapping() *yaml.Node  { return &yaml.Node{Kind: yaml.MappingNode} }
+func newSequence() *yaml.Node { return &yaml.Node{Kind: yaml.SequenceNode} }
+
+// strNode is a string scalar; the encoder quotes it when it would read
+// back as another type.
+func strNode(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+
+func intNode(n int) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(n)}
+}
+
+func boolNode(b bool) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(b)}
+}
+
+// dateNode writes a YYYY-MM-DD date unquoted, as people write them; any
+// other text is a quoted string.
+func dateNode(s string) *yaml.Node {
+	if _, err := parseDate(s); err == nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: s}
+	}
+	return strNode(s)
+}
+
+func flowStrings(ss []string) *yaml.Node {
+	if len(ss) == 0 {
+		return nil
+	}
+	l := newSequence()
+	l.Style = yaml.FlowStyle
+	for _, s := range ss {
+		l.Content = append(l.Content, strNode(s))
+	}
+	return l
+}
+
+// add appends key: v to mapping m, unless v is nil.
+func add(m *yaml.Node, key string, v *yaml.Node) {
+	if v == nil {
+		return
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+}
+
+// addStr appends key: s to m, unless s is empty.
+func addStr(m *yaml.Node, key, s string) {
+	if s != "" {
+		add(m, key, strNode(s))
+	}
+}

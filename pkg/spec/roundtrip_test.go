@@ -1,0 +1,317 @@
+package spec_test
+
+// Adoption round trips against pkg/emulator (issue 7's acceptance): a
+// definition created by hand (no marker) -> Export --all -> the files load
+// without errors -> Resolve + diff.Compute plans only adopt, changing no
+// field -> the adopt PUT -> the next plan has no changes. This is an
+// external test package because pkg/diff imports pkg/spec.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/pkg/diff"
+	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/emulator/emulatortest"
+	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/spec"
+)
+
+var testNow = time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
+
+// updating reports whether -update was given (the flag is declared by the
+// package's internal tests, which share this test binary).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if updating() {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "reading golden file (run go test ./pkg/spec -update to create it)")
+	if d := cmp.Diff(string(want), string(got)); d != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, d)
+	}
+}
+
+// tenant is an emulator and a graphclient talking to it.
+type tenant struct {
+	run    *emulator.Running
+	client *graphclient.Client
+}
+
+func newTenant(t *testing.T, opts emulator.Options) *tenant {
+	t.Helper()
+	opts.Clock = func() time.Time { return testNow }
+	if opts.Seed == 0 {
+		opts.Seed = 11
+	}
+	run := emulatortest.New(t, opts)
+	c, err := graphclient.New(graphclient.Options{
+		BaseURL:    run.URL,
+		Credential: graphclient.StaticToken(run.Token),
+		Sleep:      func(context.Context, time.Duration) error { return nil },
+		Now:        func() time.Time { return testNow },
+	})
+	require.NoError(t, err)
+	return &tenant{run: run, client: c}
+}
+
+func (tn *tenant) live(t *testing.T) []graphclient.Definition {
+	t.Helper()
+	defs, err := tn.client.AllDefinitions(context.Background())
+	require.NoError(t, err)
+	out := make([]graphclient.Definition, len(defs))
+	for i, d := range defs {
+		out[i] = *d
+	}
+	return out
+}
+
+// desired loads the spec files under dir and resolves them against the
+// tenant, as `arsync plan` does.
+func (tn *tenant) desired(t *testing.T, paths ...string) []diff.Desired {
+	t.Helper()
+	res, err := spec.Load(paths...)
+	require.NoError(t, err)
+	require.False(t, res.Diagnostics.HasErrors(), "the spec files do not validate:\n%s", res.Diagnostics)
+	resolved, err := spec.Resolve(context.Background(), res.Definitions, tn.client)
+	require.NoError(t, err)
+	out := make([]diff.Desired, len(resolved))
+	for i, r := range resolved {
+		out[i] = diff.Desired{
+			Name:       r.Def.Name,
+			Source:     fmt.Sprintf("%s:%d", r.Def.Source.File, r.Def.Source.Line),
+			Definition: r.Body,
+			Display:    r.Labels,
+		}
+	}
+	return out
+}
+
+func (tn *tenant) plan(t *testing.T, desired []diff.Desired) *diff.Plan {
+	t.Helper()
+	p, err := diff.Compute(desired, tn.live(t), diff.Options{Now: testNow})
+	require.NoError(t, err)
+	return p
+}
+
+func renderPlan(p *diff.Plan) string {
+	var b bytes.Buffer
+	_ = diff.RenderText(&b, p, diff.TextOptions{})
+	return b.String()
+}
+
+// export runs Export over every live definition and writes the files to a
+// fresh directory, checking that each one validates.
+func (tn *tenant) export(t *testing.T, all bool) (string, []spec.ExportFile) {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := spec.Export(context.Background(), tn.live(t), tn.client, spec.ExportOptions{All: all, Dir: dir})
+	require.NoError(t, err)
+	for _, f := range files {
+		require.False(t, f.Diagnostics.HasErrors(), "%s does not validate:\n%s\n%s", f.Path, f.Diagnostics, f.Content)
+		require.Empty(t, f.Warnings, f.Path)
+		require.Equal(t, filepath.Join(dir, f.Name+".yaml"), f.Path)
+		require.NoError(t, os.WriteFile(f.Path, f.Content, 0o644))
+	}
+	return dir, files
+}
+
+// adopt exports every definition, checks that the plan over the files
+// only adopts (without changing a field), applies the adoptions and checks
+// that the next plan is empty. It returns the exported files.
+func (tn *tenant) adopt(t *testing.T, wantAdopted int) []spec.ExportFile {
+	t.Helper()
+	ctx := context.Background()
+	dir, files := tn.export(t, true)
+	require.Len(t, files, wantAdopted)
+	for _, f := range files {
+		require.False(t, f.Managed, f.Name)
+	}
+
+	desired := tn.desired(t, dir)
+	p := tn.plan(t, desired)
+	require.Equal(t, diff.Summary{Adopt: wantAdopted}, p.Summary, renderPlan(p))
+	for _, c := range p.Changes {
+		require.Equal(t, diff.Adopt, c.Action, renderPlan(p))
+		require.Empty(t, c.Fields, "the exported %s does not mean what the live definition means:\n%s", c.Name, renderPlan(p))
+		require.NoError(t, tn.client.UpdateDefinition(ctx, c.ID, c.After), c.Name)
+	}
+	require.Empty(t, p.Unmanaged)
+
+	again := tn.plan(t, desired)
+	require.False(t, again.HasChanges(), "plan after adopting:\n%s", renderPlan(again))
+	require.Equal(t, diff.Summary{NoOp: wantAdopted}, again.Summary)
+
+	// Managed now: a default export (managed only) gives the same files,
+	// without the "not managed yet" note, and plans clean as well.
+	dir2, managed := tn.export(t, false)
+	require.Len(t, managed, wantAdopted)
+	for i, f := range managed {
+		require.True(t, f.Managed, f.Name)
+		require.Equal(t, files[i].Name, f.Name)
+		require.Equal(t, body(files[i].Content), body(f.Content), f.Name)
+	}
+	require.False(t, tn.plan(t, tn.desired(t, dir2)).HasChanges())
+	return files
+}
+
+// body is an exported file without its comment lines (which name the
+// definition's id, and whether it is managed).
+func body(b []byte) string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// The storage forms the emulator can use; the export must not depend on
+// them.
+var variants = []struct {
+	name string
+	opts emulator.Options
+}{
+	{"as-sent", emulator.Options{}},
+	{"numbered-ranges", emulator.Options{RangeStyle: emulator.RangeNumbered}},
+	{"plain-queries", emulator.Options{PlainScopeQueries: true}},
+}
+
+// createByHand posts bodies without arsync's marker, as a person using the
+// portal or a script would have.
+func (tn *tenant) createByHand(t *testing.T, bodies []graphclient.Definition) {
+	t.Helper()
+	for _, b := range bodies {
+		_, _, marked := spec.SplitMarker(b.DescriptionForAdmins)
+		require.False(t, marked)
+		_, err := tn.client.CreateDefinition(context.Background(), &b)
+		require.NoError(t, err, b.DisplayName)
+	}
+}
+
+func TestAdoptExamples(t *testing.T) {
+	files, err := filepath.Glob("../../examples/reviews/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		base := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		for _, v := range variants {
+			t.Run(base+"/"+v.name, func(t *testing.T) {
+				tn := newTenant(t, v.opts)
+				// The bodies arsync would send, without the marker.
+				var bodies []graphclient.Definition
+				for _, d := range tn.desired(t, file) {
+					bodies = append(bodies, d.Definition)
+				}
+				tn.createByHand(t, bodies)
+				exported := tn.adopt(t, len(bodies))
+				for _, f := range exported {
+					golden(t, filepath.Join("testdata/export/examples", base, f.Name+".yaml.golden"), []byte(body(f.Content)))
+				}
+			})
+		}
+	}
+}
+
+func TestAdoptGraphPayloads(t *testing.T) {
+	files, err := filepath.Glob("testdata/export/graph/*-request.json")
+	require.NoError(t, err)
+	require.Len(t, files, 4)
+	for _, file := range files {
+		base := strings.TrimSuffix(filepath.Base(file), "-request.json")
+		for _, v := range variants {
+			t.Run(base+"/"+v.name, func(t *testing.T) {
+				raw, err := os.ReadFile(file)
+				require.NoError(t, err)
+				var d graphclient.Definition
+				require.NoError(t, json.Unmarshal(raw, &d))
+				tn := newTenant(t, v.opts)
+				tn.createByHand(t, []graphclient.Definition{d})
+				exported := tn.adopt(t, 1)
+				golden(t, filepath.Join("testdata/export/graph", base+".yaml.golden"), []byte(body(exported[0].Content)))
+			})
+		}
+	}
+}
+
+// TestAdoptEverythingAtOnce adopts all the examples and payloads from one
+// tenant, as `arsync export --all` on a real tenant would.
+func TestAdoptEverythingAtOnce(t *testing.T) {
+	tn := newTenant(t, emulator.Options{})
+	var bodies []graphclient.Definition
+	for _, d := range tn.desired(t, "../../examples/reviews") {
+		bodies = append(bodies, d.Definition)
+	}
+	payloads, err := filepath.Glob("testdata/export/graph/*-request.json")
+	require.NoError(t, err)
+	for _, file := range payloads {
+		raw, err := os.ReadFile(file)
+		require.NoError(t, err)
+		var d graphclient.Definition
+		require.NoError(t, json.Unmarshal(raw, &d))
+		bodies = append(bodies, d)
+	}
+	tn.createByHand(t, bodies)
+	files := tn.adopt(t, len(bodies))
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	require.True(t, slices.IsSorted(names))
+}
+
+// TestExportManagedKeepsNames applies the examples the way arsync does
+// (POST with the marker), then exports the managed definitions: each file
+// keeps its metadata.name, and planning the exported files changes nothing.
+func TestExportManagedKeepsNames(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, emulator.Options{RangeStyle: emulator.RangeNumbered})
+	desired := tn.desired(t, "../../examples/reviews")
+	p := tn.plan(t, desired)
+	var want []string
+	for _, c := range p.Changes {
+		require.Equal(t, diff.Create, c.Action)
+		_, err := tn.client.CreateDefinition(ctx, c.After)
+		require.NoError(t, err)
+		want = append(want, c.Name)
+	}
+	// An unmanaged definition is left out of a default export.
+	raw, err := os.ReadFile("testdata/export/graph/20.1-request.json")
+	require.NoError(t, err)
+	var hand graphclient.Definition
+	require.NoError(t, json.Unmarshal(raw, &hand))
+	tn.createByHand(t, []graphclient.Definition{hand})
+
+	dir, files := tn.export(t, false)
+	var got []string
+	for _, f := range files {
+		got = append(got, f.Name)
+		require.True(t, f.Managed)
+		require.NotContains(t, string(f.Content), "[arsync:")
+	}
+	slices.Sort(want)
+	require.Equal(t, want, got)
+	again := tn.plan(t, tn.desired(t, dir))
+	require.False(t, again.HasChanges(), renderPlan(again))
+	require.Len(t, again.Unmanaged, 1)
+}
