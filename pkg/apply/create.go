@@ -56,7 +56,9 @@ func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) 
 			}
 			return nil
 		}
-		res.Notes = append(res.Notes, fmt.Sprintf("the create's outcome was unknown (%v) and no definition carried the marker after %s; sent again", shortErr(err), r.opts.LookupWindow))
+		if attempt < r.opts.MaxCreateAttempts {
+			res.Notes = append(res.Notes, fmt.Sprintf("the create's outcome was unknown (%v) and no definition carried the marker after %s; sent again", shortErr(err), r.opts.LookupWindow))
+		}
 	}
 	return fmt.Errorf("creating the definition: %d attempts, each with an unknown outcome and not found afterwards: %w", r.opts.MaxCreateAttempts, lastErr)
 }
