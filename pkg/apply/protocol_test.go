@@ -265,7 +265,9 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "delete of a definition already gone is done",
 			plan: &diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{{Action: diff.Delete, Name: "a", ID: "gone", LiveFingerprint: "sha256:x"}}},
 			client: &fakeClient{
-				del: func(string) error { return &graphclient.Error{StatusCode: http.StatusNotFound, Method: http.MethodDelete} },
+				del: func(string) error {
+					return &graphclient.Error{StatusCode: http.StatusNotFound, Method: http.MethodDelete}
+				},
 			},
 			calls: []string{"DELETE gone"}, outcome: Done, notes: []string{"definition gone was already gone"},
 		},
@@ -276,7 +278,9 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 				After: &graphclient.Definition{DescriptionForAdmins: spec.WithMarker("", "a")},
 			}}},
 			client: &fakeClient{
-				del: func(string) error { return &graphclient.Error{StatusCode: http.StatusForbidden, Method: http.MethodDelete} },
+				del: func(string) error {
+					return &graphclient.Error{StatusCode: http.StatusForbidden, Method: http.MethodDelete}
+				},
 			},
 			calls: []string{"DELETE old"}, outcome: Failed, errHas: "deleting definition old",
 		},
