@@ -345,7 +345,11 @@ func (c *chainCredential) GetToken(ctx context.Context, o policy.TokenRequestOpt
 		ae.Tried = append(ae.Tried, AuthAttempt{st.name, reason})
 		if st.decisive {
 			for _, rest := range c.steps[i+1:] {
-				ae.Tried = append(ae.Tried, AuthAttempt{rest.name, "not tried, because " + st.name + " is configured and failed"})
+				why := rest.reason
+				if rest.cred != nil {
+					why = "not tried, because " + st.name + " is configured and failed"
+				}
+				ae.Tried = append(ae.Tried, AuthAttempt{rest.name, why})
 			}
 			break
 		}

@@ -183,18 +183,20 @@ func (d *fakeDirectory) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		require.NoError(d.t, json.NewDecoder(r.Body).Decode(&in))
 		require.LessOrEqual(d.t, len(in.IDs), 1000)
+		byID := map[string]map[string]any{}
+		for coll, objs := range d.objects {
+			for _, o := range objs {
+				o2 := map[string]any{"@odata.type": "#microsoft.graph." + strings.TrimSuffix(coll, "s")}
+				for k, v := range o {
+					o2[k] = v
+				}
+				byID[strings.ToLower(o["id"].(string))] = o2
+			}
+		}
 		var out []map[string]any
 		for _, id := range in.IDs {
-			for coll, objs := range d.objects {
-				for _, o := range objs {
-					if strings.EqualFold(o["id"].(string), id) {
-						o2 := map[string]any{"@odata.type": "#microsoft.graph." + strings.TrimSuffix(coll, "s")}
-						for k, v := range o {
-							o2[k] = v
-						}
-						out = append(out, o2)
-					}
-				}
+			if o, ok := byID[strings.ToLower(id)]; ok {
+				out = append(out, o)
 			}
 		}
 		json.NewEncoder(w).Encode(map[string]any{"value": out})
