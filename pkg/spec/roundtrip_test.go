@@ -315,3 +315,132 @@ func TestExportManagedKeepsNames(t *testing.T) {
 	require.False(t, again.HasChanges(), renderPlan(again))
 	require.Len(t, again.Unmanaged, 1)
 }
+
+// TestResolveErrorsOnDemoTenant resolves misspelt and ambiguous names
+// against the emulator's demo tenant (examples/tenant.yaml has two groups
+// named "Contractors").
+func TestResolveErrorsOnDemoTenant(t *testing.T) {
+	tn := newTenant(t, emulator.Options{})
+	res, err := spec.Load("testdata/resolve/demo-tenant.yaml")
+	require.NoError(t, err)
+	require.Empty(t, res.Diagnostics)
+	_, err = spec.Resolve(context.Background(), res.Definitions, tn.client)
+	var diags spec.Diagnostics
+	require.ErrorAs(t, err, &diags)
+	golden(t, "testdata/resolve/demo-tenant.golden", []byte(err.Error()+"\n"))
+}
+
+// bigTenant is a directory of users user0000@big.example... and groups
+// "Team 000"..., for look-up volume tests.
+func bigTenant(users, groups int) *emulator.Tenant {
+	tt := &emulator.Tenant{TenantID: "0f0f0f0f-0000-4000-8000-000000000000", DisplayName: "Big", Domain: "big.example", Admin: "user0000@big.example"}
+	for i := range users {
+		upn := fmt.Sprintf("user%04d@big.example", i)
+		tt.Users = append(tt.Users, emulator.User{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), UserPrincipalName: upn, Mail: upn, DisplayName: fmt.Sprintf("User %d", i)})
+	}
+	for i := range groups {
+		tt.Groups = append(tt.Groups, emulator.Group{ID: fmt.Sprintf("00000000-0000-4000-9000-%012d", i), DisplayName: fmt.Sprintf("Team %03d", i), MailNickname: fmt.Sprintf("team%03d", i)})
+	}
+	return tt
+}
+
+// manyNames writes defs spec files that together name users users and
+// groups groups, each distinct name in one definition and user0000 in all
+// of them (a repeated name is looked up once).
+func manyNames(t testing.TB, dir string, defs, users, groups int) {
+	t.Helper()
+	for d := range defs {
+		var b strings.Builder
+		fmt.Fprintf(&b, "apiVersion: arsync/v1\nkind: AccessReviewDefinition\nmetadata: {name: many-%d}\nspec:\n", d)
+		fmt.Fprintf(&b, "  displayName: Many %d\n  scope: {query: /users}\n  reviewers:\n    - user: user0000@big.example\n", d)
+		for u := d; u < users; u += defs {
+			fmt.Fprintf(&b, "    - user: user%04d@big.example\n", u)
+		}
+		for g := d; g < groups; g += defs {
+			fmt.Fprintf(&b, "    - groupOwners: Team %03d\n", g)
+		}
+		b.WriteString("  settings:\n    recurrence: {range: {type: endDate, startDate: 2026-01-01, endDate: 2026-01-10}}\n")
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("many-%d.yaml", d)), []byte(b.String()), 0o644))
+	}
+}
+
+func roundTrips(s *emulator.Server) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if !r.Batch {
+			n++
+		}
+	}
+	return n
+}
+
+// TestResolve500NamesRoundTrips: resolving 500 distinct names costs at most
+// 40 Graph round trips (issue 7).
+func TestResolve500NamesRoundTrips(t *testing.T) {
+	const users, groups = 450, 50
+	tn := newTenant(t, emulator.Options{Tenant: bigTenant(600, 80)})
+	dir := t.TempDir()
+	manyNames(t, dir, 10, users, groups)
+	res, err := spec.Load(dir)
+	require.NoError(t, err)
+	require.False(t, res.Diagnostics.HasErrors(), "%s", res.Diagnostics)
+
+	tn.run.Server.ResetRequests()
+	resolved, err := spec.Resolve(context.Background(), res.Definitions, tn.client)
+	require.NoError(t, err)
+	trips := roundTrips(tn.run.Server)
+	t.Logf("%d distinct names resolved in %d round trips", users+groups, trips)
+	require.LessOrEqual(t, trips, 40)
+	require.Zero(t, tn.run.Server.RetryAfterViolations())
+
+	// And every name became the right id.
+	seen := 0
+	for _, r := range resolved {
+		for _, rv := range r.Body.Reviewers {
+			var i int
+			switch {
+			case strings.HasPrefix(rv.Query, "/users/"):
+				_, err := fmt.Sscanf(rv.Query, "/users/00000000-0000-4000-8000-%012d", &i)
+				require.NoError(t, err, rv.Query)
+				require.Equal(t, fmt.Sprintf("user%04d@big.example", i), r.Labels[strings.TrimPrefix(rv.Query, "/users/")])
+			default:
+				_, err := fmt.Sscanf(rv.Query, "/groups/00000000-0000-4000-9000-%012d/owners", &i)
+				require.NoError(t, err, rv.Query)
+				require.Less(t, i, groups)
+			}
+			seen++
+		}
+	}
+	require.Equal(t, users+groups+len(resolved), seen) // user0000 once more in every definition
+}
+
+// BenchmarkResolve500Names measures resolving 500 distinct names against
+// the emulator over loopback HTTP, and reports the round trips it takes.
+func BenchmarkResolve500Names(b *testing.B) {
+	tn := newTenantB(b, emulator.Options{Tenant: bigTenant(600, 80)})
+	dir := b.TempDir()
+	manyNames(b, dir, 10, 450, 50)
+	res, err := spec.Load(dir)
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.ResetTimer()
+	trips := 0
+	for b.Loop() {
+		tn.run.Server.ResetRequests()
+		if _, err := spec.Resolve(context.Background(), res.Definitions, tn.client); err != nil {
+			b.Fatal(err)
+		}
+		trips = roundTrips(tn.run.Server)
+	}
+	b.ReportMetric(float64(trips), "round-trips/op")
+}
+
+func newTenantB(b *testing.B, opts emulator.Options) *tenant {
+	b.Helper()
+	opts.Clock = func() time.Time { return testNow }
+	opts.Seed = 11
+	run := emulatortest.New(b, opts)
+	c, err := graphclient.New(graphclient.Options{BaseURL: run.URL, Credential: graphclient.StaticToken(run.Token)})
+	require.NoError(b, err)
+	return &tenant{run: run, client: c}
+}
