@@ -30,7 +30,7 @@ const (
 	DefaultConcurrency       = 4
 	DefaultLookupWindow      = 2 * time.Minute
 	DefaultLookupInterval    = 5 * time.Second
-	DefaultMaxCreateAttempts = 3
+	DefaultMaxCreateAttempts = 5
 	DefaultCancelGrace       = 30 * time.Second
 
 	// maxLookupInterval caps the doubling wait between marker look-ups.
@@ -72,8 +72,9 @@ type Options struct {
 	// LookupInterval is the first wait between look-ups; it doubles up to
 	// 30 s (default 5 s).
 	LookupInterval time.Duration
-	// MaxCreateAttempts bounds the POSTs of one create, counting only those
-	// sent after a look-up found nothing (default 3).
+	// MaxCreateAttempts bounds the POSTs of one create (default 5). A POST
+	// is repeated only after a full look-up window found nothing, so a
+	// repeat costs time, never a duplicate.
 	MaxCreateAttempts int
 	// CancelGrace is how long the change in flight may still run after ctx
 	// is cancelled (default 30 s); after it, its requests are abandoned.

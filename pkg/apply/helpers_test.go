@@ -83,6 +83,8 @@ type env struct {
 	client *graphclient.Client
 	// requestIDs numbers client-request-ids, so outputs are repeatable.
 	requestIDs int
+	// pageSize is the emulator's page size from the next (re)start.
+	pageSize int
 }
 
 func newEnv(t testing.TB) *env {
@@ -103,7 +105,7 @@ func (e *env) withFaults(f *emulator.Faults) *env {
 
 func (e *env) start(f *emulator.Faults) {
 	e.t.Helper()
-	e.run = emulatortest.New(e.t, emulator.Options{Clock: e.clock.Now, Seed: 11, Faults: f, Sleep: e.clock.Sleep, StateFile: e.state})
+	e.run = emulatortest.New(e.t, emulator.Options{Clock: e.clock.Now, Seed: 11, Faults: f, Sleep: e.clock.Sleep, StateFile: e.state, PageSize: e.pageSize})
 	e.srv = e.run.Server
 	c, err := graphclient.New(graphclient.Options{
 		BaseURL:    e.run.URL,
@@ -111,7 +113,6 @@ func (e *env) start(f *emulator.Faults) {
 		Sleep:      e.clock.Sleep,
 		Now:        e.clock.Now,
 		Rand:       func() float64 { return 0.5 },
-		MaxRetries: 12,
 		NewRequestID: func() string {
 			e.requestIDs++
 			return fmt.Sprintf("00000000-0000-4000-8000-%012d", e.requestIDs)

@@ -188,13 +188,13 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			notes: []string{"no definition carried the marker after 2m0s; sent again"},
 		},
 		{
-			name: "unknown every time: gives up after three POSTs",
+			name: "unknown every time: gives up after five POSTs",
 			plan: createPlan("a"),
 			client: &fakeClient{
 				create: func(int, *graphclient.Definition) (*graphclient.Definition, error) { return nil, unknown },
 			},
-			outcome: Failed, errHas: "3 attempts, each with an unknown outcome and not found afterwards",
-			notes: []string{"sent again", "sent again"},
+			outcome: Failed, errHas: "5 attempts, each with an unknown outcome and not found afterwards",
+			notes: []string{"sent again", "sent again", "sent again", "sent again"},
 		},
 		{
 			name: "the look-up fails: not sent again",
