@@ -270,3 +270,10 @@ func readJSONFile(t testing.TB, path string) map[string]any {
 	require.NoError(t, json.Unmarshal(data, &m))
 	return m
 }
+
+func jsonReader(t testing.TB, v any) io.Reader {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return bytes.NewReader(b)
+}

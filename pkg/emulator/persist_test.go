@@ -1,0 +1,88 @@
+package emulator
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestStatePersistsAcrossServers(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "nested", "emulator.json")
+	first := newHarness(t, Options{StateFile: path, Seed: 5})
+	a := first.create(validDefinition())
+	b := validDefinition()
+	b["displayName"] = "Second"
+	setPath(b, "scope.query", "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')")
+	b["instanceEnumerationScope"] = map[string]any{"query": "/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))"}
+	bID := first.create(b)
+	first.clock.Advance(time.Hour)
+	upd := validDefinition()
+	upd["displayName"] = "Renamed & kept"
+	require.Equal(t, http.StatusNoContent, first.do(http.MethodPut, definitionsPath+"/"+a, upd).status)
+	c := first.create(validDefinition())
+	require.Equal(t, http.StatusNoContent, first.do(http.MethodDelete, definitionsPath+"/"+c, nil).status)
+	before := first.do(http.MethodGet, definitionsPath, nil)
+
+	// Only the state file itself is left behind; temporary files are renamed.
+	entries, err := os.ReadDir(filepath.Dir(path))
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"Renamed & kept"`, "the file is readable JSON without HTML escapes")
+
+	// Same seed: the id generator repeats, and must skip ids already stored.
+	second := newHarness(t, Options{StateFile: path, Seed: 5})
+	second.clock.Advance(time.Hour)
+	after := second.do(http.MethodGet, definitionsPath, nil)
+	require.Equal(t, before.json(t)["value"], after.json(t)["value"])
+	require.Equal(t, "Renamed & kept", second.do(http.MethodGet, definitionsPath+"/"+a, nil).json(t)["displayName"])
+	require.Equal(t, "Second", second.do(http.MethodGet, definitionsPath+"/"+bID, nil).json(t)["displayName"])
+	d := second.create(validDefinition())
+	require.NotContains(t, []string{a, bID}, d)
+	require.Len(t, second.srv.Definitions(), 3)
+}
+
+func TestStateFileErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		content string
+		err     string
+	}{
+		{"not JSON", "{", "is not valid"},
+		{"wrong format", `{"formatVersion": 9, "definitions": []}`, "format version 9"},
+		{"bad id", `{"formatVersion": 1, "definitions": [{"id": "x", "apiVersion": "v1.0", "definition": {}}]}`, "is not a GUID"},
+		{"no content", `{"formatVersion": 1, "definitions": [{"id": "11111111-2222-3333-4444-555555555555", "apiVersion": "v1.0"}]}`, "has no content"},
+		{"bad version", `{"formatVersion": 1, "definitions": [{"id": "11111111-2222-3333-4444-555555555555", "apiVersion": "v2", "definition": {}}]}`, "apiVersion"},
+		{"duplicate", `{"formatVersion": 1, "definitions": [
+			{"id": "11111111-2222-3333-4444-555555555555", "apiVersion": "v1.0", "definition": {}},
+			{"id": "11111111-2222-3333-4444-555555555555", "apiVersion": "v1.0", "definition": {}}]}`, "appears twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.json")
+			require.NoError(t, os.WriteFile(path, []byte(tt.content), 0o644))
+			_, err := New(Options{StateFile: path})
+			require.ErrorContains(t, err, tt.err)
+		})
+	}
+}
+
+func TestStateSaveFailureIsReported(t *testing.T) {
+	t.Parallel()
+	blocker := filepath.Join(t.TempDir(), "state")
+	h := newHarness(t, Options{StateFile: filepath.Join(blocker, "state.json")})
+	// The state file's directory turns out to be a regular file, so saving
+	// fails (permissions would not stop a root user).
+	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
+	r := h.do(http.MethodPost, definitionsPath, validDefinition())
+	require.Equal(t, http.StatusInternalServerError, r.status)
+	require.Contains(t, r.errMessage(t), "could not save its state")
+	require.Empty(t, h.srv.Definitions(), "an unsaved create is rolled back")
+}
