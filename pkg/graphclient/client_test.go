@@ -537,13 +537,18 @@ func TestConcurrencyIsBounded(t *testing.T) {
 		inflight.Add(-1)
 		w.Write([]byte(`{"id":"x"}`))
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	var once sync.Once
+	releaseAll := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(releaseAll) // runs before srv.Close, so a failing test cannot hang
 	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.MaxConcurrency = 2 })
 	var wg sync.WaitGroup
+	var failed atomic.Int32
 	for range 10 {
 		wg.Go(func() {
-			_, err := c.GetDefinition(t.Context(), "x")
-			require.NoError(t, err)
+			if _, err := c.GetDefinition(t.Context(), "x"); err != nil {
+				failed.Add(1)
+			}
 		})
 	}
 	<-arrived
@@ -551,11 +556,13 @@ func TestConcurrencyIsBounded(t *testing.T) {
 	// A third request would arrive now if the bound did not hold.
 	select {
 	case <-arrived:
+		releaseAll()
 		t.Fatal("a third request was in flight with MaxConcurrency 2")
 	case <-time.After(100 * time.Millisecond):
 	}
-	close(release)
+	releaseAll()
 	wg.Wait()
+	require.Zero(t, failed.Load())
 	require.EqualValues(t, 2, maxInflight.Load())
 }
 
