@@ -1,4 +1,80 @@
-// Package graphclient is arsync's one door to Microsoft Graph: the wire types
-// of the access-review and directory resources arsync uses, and (see
-// client.go) authentication, retries, paging and typed errors.
+// Package graphclient is arsync's one door to Microsoft Graph: the wire
+// types of the access-review and directory resources arsync uses, sign-in,
+// retries, paging and typed errors. It holds no access-review business
+// logic (no diffing, no ownership marker).
+//
+// # Client
+//
+// [New] takes [Options]; only a credential is required:
+//
+//	cred, err := graphclient.NewCredential(ctx, graphclient.AuthOptions{Method: "auto"})
+//	c, err := graphclient.New(graphclient.Options{Credential: cred, Cloud: "global"})
+//	for d, err := range c.ListDefinitions(ctx, nil) { ... }
+//
+// The base URL comes from the cloud (global, usgov, usgovdod, china) unless
+// Options.BaseURL (--graph-endpoint) overrides it; the token scope is then
+// that URL's scheme and host plus "/.default". Plain http is accepted only
+// for loopback hosts (the emulator).
+//
+// # Reliability
+//
+// Every logical request gets one client-request-id, kept across its retries.
+// 429, 503 and 504 are retried, honouring Retry-After in whole or fractional
+// seconds (rounded up) or as an HTTP date; without it the client backs off
+// exponentially from 1 s to 1 min with jitter. A single wait may last
+// minutes (identity-governance endpoints ask for up to 315 s); a wait longer
+// than Options.MaxRetryWait, or one that would pass the context's deadline,
+// ends the retries with the throttling error rather than returning early.
+// Cancelling the context interrupts a wait at once. Options.MaxConcurrency
+// bounds the requests in flight across the whole client.
+//
+// Creates (POST) are never repeated once they may have reached the service.
+// They are retried only after 429 or a failure to connect; a dropped
+// connection, a timeout, a context cancelled while waiting for the answer,
+// or 500, 502, 503, 504 or 408 returns an [UnknownOutcomeError], and the
+// caller decides (arsync lists definitions and looks for its marker). GET,
+// PUT and DELETE are also retried after transport errors; a DELETE that
+// gets 404 after an attempt that may have succeeded counts as done.
+//
+// # Errors
+//
+// A non-2xx answer is an [*Error] with status, Graph's code (possibly empty),
+// message, request-id, client-request-id and date, printed as one line.
+// [IsNotFound], [IsThrottled], [IsForbidden], [IsConflict] and
+// [IsUnknownOutcome] classify errors; *Error also answers errors.Is for
+// [ErrNotFound], [ErrThrottled], [ErrUnauthorized], [ErrForbidden] and
+// [ErrConflict].
+//
+// # Paging
+//
+// List methods return iter.Seq2 iterators that follow @odata.nextLink as an
+// opaque URL, one page in memory at a time. A nextLink to any host other
+// than the configured Graph host ends the iteration with [ErrForeignHost]
+// before anything, and so no token, is sent there.
+//
+// # Directory look-ups
+//
+// [Client.LookupUsers], [Client.LookupGroups] and
+// [Client.LookupServicePrincipals] resolve names with "$filter=x in (...)"
+// (15 values per filter) packed 20 filters per $batch, so N names cost
+// about N/300 round trips (N/150 for users, whose names are tried both as
+// UPN and as mail); throttled batch items are retried after the
+// longest Retry-After among them. [Client.LookupRoleDefinitions] lists the
+// tenant's roles once. [Client.GetDirectoryObjects] turns up to 1000 ids
+// per round trip back into objects.
+//
+// # Security
+//
+// The token is sent only to the configured Graph host: redirects are not
+// followed, and absolute URLs elsewhere are refused. Options.Debug logs
+// method, URL, status, timing, request-id and client-request-id per attempt,
+// never headers; any token the client used is scrubbed from log lines and
+// error messages, and secret-looking query parameters are redacted.
+//
+// # Authentication
+//
+// [NewCredential] builds the credential for --auth (see docs/auth.md):
+// auto, env, workload-identity, github-oidc, azure-cli, managed-identity or
+// device-code, over azidentity, plus ARSYNC_ACCESS_TOKEN as a
+// [StaticToken].
 package graphclient
