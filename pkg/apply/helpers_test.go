@@ -94,6 +94,16 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
+// newMemEnv is an env whose emulator keeps its state in memory only, with
+// faults from the start: for benchmarks, where rewriting a state file
+// after every write would dominate.
+func newMemEnv(t testing.TB, f *emulator.Faults) *env {
+	t.Helper()
+	e := &env{t: t, clock: newFakeClock()}
+	e.start(f)
+	return e
+}
+
 // withFaults restarts the emulator, with the same state and clock, so that
 // its requests meet faults from now on.
 func (e *env) withFaults(f *emulator.Faults) *env {

