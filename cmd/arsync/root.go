@@ -116,6 +116,7 @@ all others are listed but never touched.`,
 	root.AddCommand(
 		newValidateCmd(io, g),
 		newPlanCmd(io, g),
+		newApplyCmd(io, g),
 		newVersionCmd(io, g),
 	)
 	return root
