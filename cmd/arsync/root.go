@@ -118,6 +118,8 @@ all others are listed but never touched.`,
 		newPlanCmd(io, g),
 		newApplyCmd(io, g),
 		newVersionCmd(io, g),
+		newInitCmd(io, g),
+		newGitHubCmd(io, g),
 	)
 	return root
 }
