@@ -87,7 +87,7 @@ func Export(ctx context.Context, defs []graphclient.Definition, n Namer, opts Ex
 	}
 	out := make([]ExportFile, 0, len(selected))
 	for _, s := range selected {
-		x := &exporter{names: names}
+		x := &exporter{dir: names}
 		content, err := x.file(s)
 		if err != nil {
 			return nil, fmt.Errorf("exporting definition %s (%s): %w", s.def.ID, quote(s.def.DisplayName), err)
@@ -102,7 +102,7 @@ func Export(ctx context.Context, defs []graphclient.Definition, n Namer, opts Ex
 			Managed:     s.managed,
 			Content:     content,
 			Diagnostics: diags,
-			Warnings:    s.warnings,
+			Warnings:    append(s.warnings, x.warnings...),
 		})
 	}
 	slices.SortFunc(out, func(a, b ExportFile) int { return cmp.Compare(a.Name, b.Name) })
@@ -292,9 +292,17 @@ func queriesOf(d *graphclient.Definition) []string {
 	return qs
 }
 
+// idNames is what the directory said about the ids in the definitions.
+// Maps are keyed by lower-case id.
+type idNames struct {
+	names   map[string]namedRef // ids with a name that leads back to them alone
+	known   map[string]bool     // ids of existing objects (users, groups, service principals, roles)
+	checked bool                // the directory was asked
+}
+
 // nameIDs finds, for every id in the queries of sel, a name that resolves
-// back to exactly that id. The map is keyed by lower-case id.
-func nameIDs(ctx context.Context, n Namer, sel []*selected) (map[string]namedRef, error) {
+// back to exactly that id.
+func nameIDs(ctx context.Context, n Namer, sel []*selected) (*idNames, error) {
 	var ids []string
 	seen := map[string]bool{}
 	for _, s := range sel {
@@ -309,8 +317,9 @@ func nameIDs(ctx context.Context, n Namer, sel []*selected) (map[string]namedRef
 		}
 	}
 	names := map[string]namedRef{}
+	out := &idNames{names: names, known: map[string]bool{}, checked: n != nil}
 	if len(ids) == 0 || n == nil {
-		return names, nil
+		return out, nil
 	}
 	objs, err := n.GetDirectoryObjects(ctx, ids)
 	if err != nil {
@@ -326,6 +335,7 @@ func nameIDs(ctx context.Context, n Namer, sel []*selected) (map[string]namedRef
 			notObjects = append(notObjects, id)
 			continue
 		}
+		out.known[id] = true
 		switch o.Kind() {
 		case "user":
 			upn, mail := o.UserPrincipalName, o.Mail
@@ -347,7 +357,9 @@ func nameIDs(ctx context.Context, n Namer, sel []*selected) (map[string]namedRef
 			return nil, fmt.Errorf("reading the roles the definitions refer to: %w", err)
 		}
 		for _, id := range notObjects {
-			if rs := roles[id]; len(rs) == 1 {
+			rs := roles[id]
+			out.known[id] = len(rs) > 0
+			if len(rs) == 1 {
 				cands[id] = []namedRef{{RefRole, rs[0].DisplayName}}
 			}
 		}
@@ -365,7 +377,7 @@ func nameIDs(ctx context.Context, n Namer, sel []*selected) (map[string]namedRef
 		}
 	}
 	if len(keys) == 0 {
-		return names, nil
+		return out, nil
 	}
 	ix, err := lookupAll(ctx, n, keys)
 	if err != nil {
@@ -382,7 +394,7 @@ func nameIDs(ctx context.Context, n Namer, sel []*selected) (map[string]namedRef
 			}
 		}
 	}
-	return names, nil
+	return out, nil
 }
 
 // usableName reports whether a name can stand for an id in a spec file:
@@ -397,15 +409,16 @@ func usableName(s string) bool {
 
 // exporter writes one definition as YAML nodes.
 type exporter struct {
-	names map[string]namedRef
+	dir      *idNames
+	warnings []string
 }
 
 func (x *exporter) file(s *selected) ([]byte, error) {
 	d := s.def
 	spec := newMapping()
 	addStr(spec, "displayName", d.DisplayName)
-	addStr(spec, "descriptionForAdmins", s.desc)
-	addStr(spec, "descriptionForReviewers", d.DescriptionForReviewers)
+	addStr(spec, "descriptionForAdmins", lf(s.desc))
+	addStr(spec, "descriptionForReviewers", lf(d.DescriptionForReviewers))
 	add(spec, "scope", x.scope(d.Scope))
 	add(spec, "instanceEnumerationScope", x.scope(d.InstanceEnumerationScope))
 	add(spec, "reviewers", x.reviewers(d.Reviewers))
@@ -437,6 +450,10 @@ func (x *exporter) file(s *selected) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// lf gives a description Unix line ends: the service may store CRLF, and a
+// YAML block of lines reads better than one quoted string with "\r\n".
+func lf(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 
 // cleanQuery undoes what the service does to a stored query: the version
 // prefix, the $count=true it adds, and '+' for spaces in the options.
@@ -475,7 +492,7 @@ func (x *exporter) query(q string) string {
 	last := 0
 	for _, m := range ms {
 		b.WriteString(q[last:m[0]])
-		if r, ok := x.names[strings.ToLower(q[m[0]:m[1]])]; ok {
+		if r, ok := x.dir.names[strings.ToLower(q[m[0]:m[1]])]; ok {
 			b.WriteString("${" + string(r.kind) + ":" + r.name + "}")
 		} else {
 			b.WriteString(q[m[0]:m[1]])
@@ -488,10 +505,21 @@ func (x *exporter) query(q string) string {
 
 // ref is the value of a reviewer form for id: its name, or the id.
 func (x *exporter) ref(id string) string {
-	if r, ok := x.names[strings.ToLower(id)]; ok {
+	if r, ok := x.dir.names[strings.ToLower(id)]; ok {
 		return r.name
 	}
 	return id
+}
+
+// exists reports whether id names an object in the directory. An id that
+// does not (a deleted user, say) stays in a query, which resolution does
+// not check, so that the file still plans; the export warns about it.
+func (x *exporter) exists(id, query string) bool {
+	if !x.dir.checked || x.dir.known[strings.ToLower(id)] {
+		return x.dir.checked
+	}
+	x.warnings = append(x.warnings, fmt.Sprintf("%s refers to %s, which is not in the directory (deleted?); it is kept as an id", quote(query), id))
+	return false
 }
 
 var shortScopeTypes = map[string]string{
@@ -564,21 +592,34 @@ var (
 // that form's shape, else as a query.
 func (x *exporter) reviewerForm(m *yaml.Node, query, queryType, queryRoot string, recipient bool) {
 	q := cleanQuery(query)
+	if strings.HasPrefix(q, "/") {
+		queryRoot = "" // the service ignores it on absolute queries, and may echo one anyway
+	}
 	if defaultQueryTypeOnly(queryType) {
 		membersRE := groupMembersQueryRE
 		if recipient {
 			membersRE = groupRecipientsRE
 		}
+		sugar := func(re *regexp.Regexp) (string, bool) {
+			sm := re.FindStringSubmatch(q)
+			if queryRoot != "" || sm == nil || !x.exists(sm[1], q) {
+				return "", false
+			}
+			return x.ref(sm[1]), true
+		}
+		if v, ok := sugar(userQueryRE); ok {
+			addStr(m, "user", v)
+			return
+		}
+		if v, ok := sugar(membersRE); ok {
+			addStr(m, "groupMembers", v)
+			return
+		}
+		if v, ok := sugar(groupOwnersQueryRE); ok {
+			addStr(m, "groupOwners", v)
+			return
+		}
 		switch {
-		case queryRoot == "" && userQueryRE.MatchString(q):
-			addStr(m, "user", x.ref(userQueryRE.FindStringSubmatch(q)[1]))
-			return
-		case queryRoot == "" && membersRE.MatchString(q):
-			addStr(m, "groupMembers", x.ref(membersRE.FindStringSubmatch(q)[1]))
-			return
-		case queryRoot == "" && groupOwnersQueryRE.MatchString(q):
-			addStr(m, "groupOwners", x.ref(groupOwnersQueryRE.FindStringSubmatch(q)[1]))
-			return
 		case !recipient && queryRoot == "" && q == "./owners":
 			add(m, "owners", boolNode(true))
 			return

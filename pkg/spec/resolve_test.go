@@ -144,6 +144,9 @@ const (
 	idGA        = "62e90394-69f5-4237-9190-012177145e10"
 	idCustomA   = "55555555-5555-4555-8555-555555555555"
 	idCustomB   = "66666666-6666-4666-8666-666666666666"
+	idOdd       = "77777777-7777-4777-8777-777777777777"
+	idRoleX     = "88888888-8888-4888-8888-888888888888"
+	idRoleXTmpl = "99999999-8888-4888-8888-888888888888"
 )
 
 func testDirectory() *memDirectory {
@@ -159,8 +162,10 @@ func testDirectory() *memDirectory {
 		groups: []graphclient.Group{
 			{ID: idMarketing, DisplayName: "Marketing", Mail: "marketing@contoso.com"},
 			{ID: idFinance, DisplayName: "Finance"},
+			{ID: "119cc181-22f0-4e18-8537-264e7524ee0b", DisplayName: "Sales", Mail: "sales@contoso.com"},
 			{ID: idContrA, DisplayName: "Contractors"},
 			{ID: idContrB, DisplayName: "Contractors"},
+			{ID: idOdd, DisplayName: "Odd {name}"}, // cannot be written as ${group:...}
 		},
 		sps: []graphclient.ServicePrincipal{
 			{ID: idPayroll, AppID: appPayroll, DisplayName: "Payroll App"},
@@ -171,6 +176,7 @@ func testDirectory() *memDirectory {
 			{ID: idGA, TemplateID: idGA, DisplayName: "Global Administrator"},
 			{ID: idCustomA, TemplateID: idCustomA, DisplayName: "Helpdesk Lite"},
 			{ID: idCustomB, TemplateID: idCustomB, DisplayName: "Helpdesk Lite"},
+			{ID: idRoleX, TemplateID: idRoleXTmpl, DisplayName: "Custom Role"},
 		},
 	}
 }

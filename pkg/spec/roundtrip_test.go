@@ -444,3 +444,36 @@ func newTenantB(b *testing.B, opts emulator.Options) *tenant {
 	require.NoError(b, err)
 	return &tenant{run: run, client: c}
 }
+
+// TestExportDocumentedResponses exports the definitions exactly as the
+// Graph documentation shows them returned (reference/graph-api.md §20:
+// numbered ranges ending 9999-12-31, an endDate of "null", queryRoot on a
+// user reviewer, /v1.0 prefixes, stageSettings []), with names from the
+// demo tenant, and plans the files against those same live objects: only
+// adoptions, with no field changed.
+func TestExportDocumentedResponses(t *testing.T) {
+	tn := newTenant(t, emulator.Options{})
+	var live []graphclient.Definition
+	for _, f := range []string{"20.1-response-numbered.json", "20.2-response-null-string.json", "20.4-response.json"} {
+		raw, err := os.ReadFile(filepath.Join("testdata/export/graph", f))
+		require.NoError(t, err)
+		var d graphclient.Definition
+		require.NoError(t, json.Unmarshal(raw, &d))
+		live = append(live, d)
+	}
+	dir := t.TempDir()
+	files, err := spec.Export(context.Background(), live, tn.client, spec.ExportOptions{All: true, Dir: dir})
+	require.NoError(t, err)
+	require.Len(t, files, len(live))
+	for _, f := range files {
+		require.Empty(t, f.Warnings)
+		require.NoError(t, os.WriteFile(f.Path, f.Content, 0o644))
+		require.NotRegexp(t, `[0-9a-f]{8}-[0-9a-f]{4}-`, body(f.Content)) // every id became a name in the demo tenant
+	}
+	p, err := diff.Compute(tn.desired(t, dir), live, diff.Options{Now: testNow})
+	require.NoError(t, err)
+	require.Equal(t, diff.Summary{Adopt: len(live)}, p.Summary, renderPlan(p))
+	for _, c := range p.Changes {
+		require.Empty(t, c.Fields, renderPlan(p))
+	}
+}

@@ -1,0 +1,233 @@
+package spec
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/pkg/graphclient"
+)
+
+func readLive(t *testing.T, path string) []graphclient.Definition {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var defs []graphclient.Definition
+	if strings.HasPrefix(strings.TrimSpace(string(raw)), "[") {
+		require.NoError(t, json.Unmarshal(raw, &defs))
+	} else {
+		var d graphclient.Definition
+		require.NoError(t, json.Unmarshal(raw, &d))
+		defs = append(defs, d)
+	}
+	return defs
+}
+
+// guidSet is every id in the queries of d, lower case.
+func guidSet(d *graphclient.Definition) []string {
+	var out []string
+	for _, q := range queriesOf(d) {
+		for _, m := range guidsIn(q) {
+			out = append(out, strings.ToLower(q[m[0]:m[1]]))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// TestExportGolden exports hand-made live definitions that exercise the
+// naming rules (unique names only, guests by mail, ids that name nothing,
+// names that cannot be written, roles by template id) and the documented
+// Graph responses. Each file must load without errors, and resolving it
+// must give back exactly the ids of the live definition.
+func TestExportGolden(t *testing.T) {
+	var live []graphclient.Definition
+	live = append(live, readLive(t, "testdata/export/live.json")...)
+	for _, f := range []string{"20.1-response-numbered.json", "20.2-response-null-string.json", "20.4-response.json"} {
+		live = append(live, readLive(t, filepath.Join("testdata/export/graph", f))...)
+	}
+	dir := testDirectory()
+	files, err := Export(context.Background(), live, dir, ExportOptions{All: true, Dir: "out"})
+	require.NoError(t, err)
+	calls := dir.callsSorted()
+
+	byID := map[string]*graphclient.Definition{}
+	for i := range live {
+		byID[live[i].ID] = &live[i]
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+		require.Equal(t, filepath.Join("out", f.Name+".yaml"), f.Path)
+		require.False(t, f.Diagnostics.HasErrors(), "%s:\n%s", f.Path, f.Content)
+		assertGolden(t, filepath.Join("testdata/export/unit", f.Name+".yaml.golden"), f.Content)
+
+		defs, diags := Parse(f.Path, f.Content)
+		require.Equal(t, f.Diagnostics, diags)
+		require.Len(t, defs, 1)
+		require.Equal(t, f.Name, defs[0].Name)
+		resolved, err := Resolve(context.Background(), defs, dir)
+		require.NoError(t, err, f.Name)
+		l := byID[f.ID]
+		require.NotNil(t, l)
+		require.Equal(t, f.DisplayName, l.DisplayName)
+		require.Equal(t, guidSet(l), guidSet(&resolved[0].Body), "%s: the names must lead back to the same ids", f.Name)
+	}
+	want := []string{
+		"contractors-review", "contractors-review-2", "keep-me", "keep-me-2",
+		"one-time-review-of-guests-in-the-sales-group", "review", "review-inactive-guests-on-teams", "test-create",
+	}
+	require.Equal(t, want, names)
+
+	// Two unmarked definitions with one displayName cannot be adopted; the
+	// export says so on both. A reviewer that no longer exists is kept as
+	// an id, with a warning.
+	for _, f := range files {
+		switch {
+		case strings.HasPrefix(f.Name, "contractors-review"):
+			require.Len(t, f.Warnings, 1, f.Name)
+			require.Contains(t, f.Warnings[0], "shares its displayName \"Contractors review\"")
+		case f.Name == "keep-me":
+			require.Equal(t, []string{`"/users/0e0e0e0e-0000-4000-8000-00000000dead" refers to 0e0e0e0e-0000-4000-8000-00000000dead, which is not in the directory (deleted?); it is kept as an id`}, f.Warnings)
+		default:
+			require.Empty(t, f.Warnings, f.Name)
+		}
+	}
+	managed := files[slices.IndexFunc(files, func(f ExportFile) bool { return f.Name == "keep-me" })]
+	require.True(t, managed.Managed)
+	require.NotContains(t, string(managed.Content), "[arsync:")
+
+	// The directory was read in batches: one getByIds, one role listing for
+	// the ids that are not directory objects, one look-up per kind.
+	kinds := map[string]int{}
+	for _, c := range calls {
+		kinds[c[:strings.IndexByte(c, ':')]]++
+	}
+	if d := cmp.Diff(map[string]int{"getByIds": 1, "role": 2, "user": 1, "group": 1, "servicePrincipal": 1}, kinds); d != "" {
+		t.Errorf("directory calls (-want +got):\n%s\n%s", d, strings.Join(calls, "\n"))
+	}
+}
+
+func TestExportInvalidLiveDefinition(t *testing.T) {
+	files, err := Export(context.Background(), readLive(t, "testdata/export/invalid.json"), testDirectory(), ExportOptions{All: true})
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	require.True(t, files[0].Diagnostics.HasErrors())
+	assertGolden(t, "testdata/export/unit/invalid.diagnostics.golden", []byte(files[0].Diagnostics.Error()+"\n"))
+}
+
+func TestExportManagedOnly(t *testing.T) {
+	live := readLive(t, "testdata/export/live.json")
+	files, err := Export(context.Background(), live, testDirectory(), ExportOptions{})
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	require.Equal(t, "keep-me", files[0].Name)
+	require.Equal(t, "keep-me.yaml", files[0].Path)
+
+	// Nothing to export: no directory reads.
+	dir := testDirectory()
+	files, err = Export(context.Background(), live[1:], dir, ExportOptions{})
+	require.NoError(t, err)
+	require.Empty(t, files)
+	require.Empty(t, dir.calls)
+}
+
+func TestExportWithoutNamer(t *testing.T) {
+	live := readLive(t, "testdata/export/graph/20.1-response-numbered.json")
+	files, err := Export(context.Background(), live, nil, ExportOptions{All: true})
+	require.NoError(t, err)
+	require.Contains(t, string(files[0].Content), "query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/transitiveMembers/microsoft.graph.user\n")
+	// Without a directory nothing is known to exist: queries stay queries.
+	require.Contains(t, string(files[0].Content), "- query: /users/398164b1-5196-49dd-ada2-364b49f99b27\n")
+	require.Empty(t, files[0].Warnings)
+}
+
+func TestExportDuplicateMarkers(t *testing.T) {
+	mk := func(id, created string) graphclient.Definition {
+		return graphclient.Definition{ID: id, DisplayName: "D", CreatedDateTime: created, DescriptionForAdmins: "x\n[arsync:dup]"}
+	}
+	live := []graphclient.Definition{mk("id-2", "2025-02-01T00:00:00Z"), mk("id-1", "2025-01-01T00:00:00Z"), mk("id-3", "")}
+	_, err := Export(context.Background(), live, testDirectory(), ExportOptions{})
+	require.EqualError(t, err, "3 definitions carry the marker [arsync:dup]: id-3 (created at an unknown time), id-1 (created 2025-01-01T00:00:00Z), id-2 (created 2025-02-01T00:00:00Z); delete all but one (arsync plan --allow-delete plans deleting the younger ones) before exporting")
+}
+
+func TestExportDirectoryFailure(t *testing.T) {
+	dir := testDirectory()
+	dir.fail = map[RefKind]error{RefGroup: &graphclient.Error{StatusCode: 503, Message: "down"}}
+	_, err := Export(context.Background(), readLive(t, "testdata/export/live.json"), dir, ExportOptions{All: true})
+	require.ErrorContains(t, err, "checking that names are unique: ")
+	var ge *graphclient.Error
+	require.ErrorAs(t, err, &ge)
+}
+
+func TestSlug(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Guest access to Microsoft 365 groups", "guest-access-to-microsoft-365-groups"},
+		{"  --Finance:  Q1/Q2 -- ", "finance-q1-q2"},
+		{"Überprüfung", "berpr-fung"},
+		{"審査", "review"},
+		{"", "review"},
+		{strings.Repeat("abc ", 30), "abc-abc-abc-abc-abc-abc-abc-abc-abc-abc-abc-abc-abc-abc-abc-abc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := slug(tt.in)
+			require.Equal(t, tt.want, got)
+			require.LessOrEqual(t, len(got), maxName)
+			require.Regexp(t, `^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`, got)
+		})
+	}
+}
+
+func TestUniqueName(t *testing.T) {
+	long := strings.Repeat("a", maxName)
+	taken := map[string]bool{"x": true, "x-2": true, long: true}
+	require.Equal(t, "y", uniqueName("y", taken))
+	require.Equal(t, "x-3", uniqueName("x", taken))
+	got := uniqueName(long, taken)
+	require.Equal(t, strings.Repeat("a", maxName-2)+"-2", got)
+	require.Len(t, got, maxName)
+}
+
+func TestCleanQuery(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/v1.0/groups/x/transitiveMembers", "/groups/x/transitiveMembers"},
+		{"/BETA/groups/x", "/groups/x"},
+		{"/v1.0", "/v1.0"},
+		{"./members/microsoft.graph.user/?$count=true&$filter=(userType eq 'Guest')", "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')"},
+		{"/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))&$count=true", "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))"},
+		{"/users?$count=true", "/users"},
+		{"/users?%24count=true&$top=5", "/users?$top=5"},
+		{"./owners", "./owners"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			require.Equal(t, tt.want, cleanQuery(tt.in))
+		})
+	}
+}
+
+func TestGuidsIn(t *testing.T) {
+	q := "/groups/" + idFinance + "/x?$filter=(id eq '" + strings.ToUpper(idAlice) + "') and a" + idSam + " and " + idSam + "-1"
+	var got []string
+	for _, m := range guidsIn(q) {
+		got = append(got, q[m[0]:m[1]])
+	}
+	require.Equal(t, []string{idFinance, strings.ToUpper(idAlice)}, got)
+}
+
+func TestUsableName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Marketing": true, "alice@contoso.com": true, "Team #1": true,
+		"": false, " padded": false, "Odd {name}": false, "a$b": false, idAlice: false, "two\nlines": false,
+	} {
+		require.Equal(t, want, usableName(name), name)
+	}
+}
