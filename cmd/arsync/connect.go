@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -152,18 +153,24 @@ func loadDesired(ctx context.Context, s *streams, sess *session, paths []string)
 	return desiredFrom(ctx, sess, res)
 }
 
-// desiredFrom turns loaded specs into the desired Graph bodies.
+// desiredFrom turns loaded specs into the desired Graph bodies, resolving
+// the names they use against the directory in batches.
 func desiredFrom(ctx context.Context, sess *session, res *spec.Result) ([]diff.Desired, error) {
-	desired := make([]diff.Desired, 0, len(res.Definitions))
-	for _, d := range res.Definitions {
-		body, err := d.ToGraph(nil)
-		if err != nil {
-			return nil, err
+	resolved, err := spec.Resolve(ctx, res.Definitions, sess.Client)
+	if err != nil {
+		var diags spec.Diagnostics
+		if errors.As(err, &diags) {
+			return nil, &exitCodeError{code: exitError, msg: diags.Error()}
 		}
+		return nil, fmt.Errorf("resolving names: %w", err)
+	}
+	desired := make([]diff.Desired, 0, len(resolved))
+	for _, r := range resolved {
 		desired = append(desired, diff.Desired{
-			Name:       d.Name,
-			Source:     fmt.Sprintf("%s:%d", d.Source.File, d.Source.Line),
-			Definition: body,
+			Name:       r.Def.Name,
+			Source:     fmt.Sprintf("%s:%d", r.Def.Source.File, r.Def.Source.Line),
+			Definition: r.Body,
+			Display:    r.Labels,
 		})
 	}
 	return desired, nil
