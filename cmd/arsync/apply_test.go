@@ -94,9 +94,6 @@ func reviewsDir(t *testing.T, names ...string) string {
 func TestApplyExamples(t *testing.T) {
 	run := emulatortest.New(t, emulator.Options{Seed: 1})
 	code, out, errOut := applyCLI(t, run, "{}", nil, "apply", "--auto-approve", "../../examples/reviews")
-	if strings.Contains(errOut, "no directory was given to look it up") {
-		t.Skip("the CLI does not resolve names against the directory yet (desiredFrom passes no directory)")
-	}
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	require.Contains(t, out, "Apply complete:")
 
