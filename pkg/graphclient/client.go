@@ -262,17 +262,40 @@ func (c *Client) doJSON(ctx context.Context, cl call, out any) (*Response, error
 
 // resolve turns a relative path into an absolute URL under the base URL.
 func (c *Client) resolve(path string) (string, error) {
-	if strings.Contains(path, "://") {
-		u, err := url.Parse(path)
-		if err != nil {
-			return "", fmt.Errorf("invalid URL %q: %w", c.sanitize(path), err)
-		}
+	u, err := url.Parse(path)
+	if err != nil {
+		return "", fmt.Errorf("invalid request path %q: %w", c.scrub(path), err)
+	}
+	if u.IsAbs() || u.Host != "" {
 		if !c.sameOrigin(u) {
-			return "", fmt.Errorf("%s: %w", sanitizeURL(u), ErrForeignHost)
+			return "", fmt.Errorf("%s: %w", c.scrub(sanitizeURL(u)), ErrForeignHost)
 		}
 		return path, nil
 	}
-	return c.base.String() + strings.TrimPrefix(path, "/"), nil
+	rel := strings.TrimPrefix(path, "/")
+	if before, q, ok := strings.Cut(rel, "?"); ok {
+		rel = before + "?" + escapeRawQuery(q)
+	}
+	return c.base.String() + rel, nil
+}
+
+// escapeRawQuery percent-encodes the bytes that may not appear in a URL
+// query as typed (spaces, quotes, non-ASCII), leaving escapes and OData's
+// $ , ( ) ' = & untouched, so callers may write filters naturally.
+func escapeRawQuery(q string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		ch := q[i]
+		if ch <= ' ' || ch >= 0x7f || strings.IndexByte("\"<>\\^`{|}#", ch) >= 0 {
+			b.WriteByte('%')
+			b.WriteByte(hexDigits[ch>>4])
+			b.WriteByte(hexDigits[ch&15])
+			continue
+		}
+		b.WriteByte(ch)
+	}
+	return b.String()
 }
 
 func (c *Client) sameOrigin(u *url.URL) bool {

@@ -624,8 +624,16 @@ func TestDoRefusesForeignAbsoluteURLs(t *testing.T) {
 	_, err := c.Do(t.Context(), "GET", other.URL+"/v1.0/users", nil, nil)
 	require.ErrorIs(t, err, ErrForeignHost)
 	require.Zero(t, hits.Load())
+	_, err = c.Do(t.Context(), "GET", "//"+other.Listener.Addr().String()+"/v1.0/users", nil, nil)
+	require.ErrorIs(t, err, ErrForeignHost)
+	require.Zero(t, hits.Load())
 	_, err = c.Do(t.Context(), "GET", srv.URL+"/v1.0/users", nil, nil)
 	require.NoError(t, err)
+	// A URL inside the query of a relative path is not an absolute URL.
+	_, err = c.Do(t.Context(), "GET", "users?$filter=mail eq 'https://x.test'", nil, nil)
+	require.NoError(t, err)
+	reqs := srv.Requests()
+	require.Equal(t, "/v1.0/users", reqs[len(reqs)-1].Path)
 }
 
 func TestNewUUID(t *testing.T) {
@@ -633,4 +641,12 @@ func TestNewUUID(t *testing.T) {
 	a, b := newUUID(), newUUID()
 	require.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, a)
 	require.NotEqual(t, a, b)
+}
+
+func TestEscapeRawQuery(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "$filter=userPrincipalName%20eq%20'o''brien_fabrikam.com%23EXT%23@contoso.com'&$top=5",
+		escapeRawQuery("$filter=userPrincipalName eq 'o''brien_fabrikam.com#EXT#@contoso.com'&$top=5"))
+	require.Equal(t, "a%C3%A9%22%3C%3E%25zz", escapeRawQuery("aé\"<>%25zz"))
+	require.Equal(t, "already%20escaped", escapeRawQuery("already%20escaped"))
 }
