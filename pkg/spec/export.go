@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -16,12 +19,55 @@ import (
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
+// ObjectReader reads directory objects of any kind by id.
+// *graphclient.Client implements it.
+type ObjectReader interface {
+	GetDirectoryObjects(ctx context.Context, ids []string) (map[string]graphclient.DirectoryObject, error)
+}
+
 // Namer is what Export reads from the directory: objects by id, to find
 // their names, and the look-ups of Directory, to check that each name
 // leads back to the same object. *graphclient.Client implements it.
 type Namer interface {
 	Directory
-	GetDirectoryObjects(ctx context.Context, ids []string) (map[string]graphclient.DirectoryObject, error)
+	ObjectReader
+}
+
+// DescribeIDs labels the ids in the queries of defs (typically the live
+// definitions a plan compares with) for people: a user by
+// userPrincipalName, a group or service principal by displayName. Ids the
+// directory does not know are left out. It costs one getByIds call per
+// 1000 ids. A plan merges the result into diff.Desired.Display so that the
+// "before" side of a field change shows names too.
+func DescribeIDs(ctx context.Context, r ObjectReader, defs []graphclient.Definition) (map[string]string, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for i := range defs {
+		for _, q := range queriesOf(&defs[i]) {
+			for _, m := range guidsIn(q) {
+				if id := strings.ToLower(q[m[0]:m[1]]); !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	out := map[string]string{}
+	if len(ids) == 0 || r == nil {
+		return out, nil
+	}
+	objs, err := r.GetDirectoryObjects(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("reading the directory objects the definitions refer to: %w", err)
+	}
+	for _, id := range ids {
+		if o, ok := objs[id]; ok {
+			if name := cmp.Or(o.UserPrincipalName, o.DisplayName, o.Mail); name != "" {
+				out[id] = name
+			}
+		}
+	}
+	return out, nil
 }
 
 // ExportOptions configure Export.
@@ -877,4 +923,71 @@ func addStr(m *yaml.Node, key, s string) {
 	if s != "" {
 		add(m, key, strNode(s))
 	}
+}
+
+// ExistsError reports export files that already exist.
+type ExistsError struct {
+	Paths []string
+}
+
+func (e *ExistsError) Error() string {
+	if len(e.Paths) == 1 {
+		return fmt.Sprintf("%s already exists; nothing was written (overwrite with --force)", e.Paths[0])
+	}
+	return fmt.Sprintf("%d files already exist: %s; nothing was written (overwrite with --force)", len(e.Paths), strings.Join(e.Paths, ", "))
+}
+
+// WriteFiles writes exported files to their paths, creating directories as
+// needed. Unless overwrite is set, it first checks that none of the files
+// exists and, if any does, writes nothing and returns an *ExistsError. Each
+// file is written to a temporary name and renamed, so no reader ever sees
+// half a file.
+func WriteFiles(files []ExportFile, overwrite bool) error {
+	var exist []string
+	for _, f := range files {
+		info, err := os.Lstat(f.Path)
+		switch {
+		case err == nil && info.IsDir():
+			return fmt.Errorf("%s is a directory; nothing was written", f.Path)
+		case err == nil && !overwrite:
+			exist = append(exist, f.Path)
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("checking %s: %w", f.Path, err)
+		}
+	}
+	if len(exist) > 0 {
+		return &ExistsError{Paths: exist}
+	}
+	for _, f := range files {
+		if err := writeAtomic(f.Path, f.Content); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }

@@ -231,3 +231,70 @@ func TestUsableName(t *testing.T) {
 		require.Equal(t, want, usableName(name), name)
 	}
 }
+
+func TestDescribeIDs(t *testing.T) {
+	live := readLive(t, "testdata/export/live.json")
+	dir := testDirectory()
+	got, err := DescribeIDs(context.Background(), dir, live[:1])
+	require.NoError(t, err)
+	want := map[string]string{
+		idMarketing: "Marketing",
+		idTwinA:     "pat@contoso.com",
+		idTwinB:     "pat.admin@contoso.com",
+		idSam:       "sam_fabrikam.com#EXT#@contoso.onmicrosoft.com",
+		idContrA:    "Contractors",
+		idOdd:       "Odd {name}",
+		idAlice:     "alice@contoso.com",
+		idFinance:   "Finance",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	require.Equal(t, []string{"getByIds:" + strings.Join([]string{idMarketing, idTwinA, idTwinB, idSam, "0e0e0e0e-0000-4000-8000-00000000dead", idContrA, idOdd, idAlice, idFinance}, "|")}, dir.calls)
+
+	got, err = DescribeIDs(context.Background(), nil, live)
+	require.NoError(t, err)
+	require.Empty(t, got)
+}
+
+func TestWriteFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "reviews")
+	files := []ExportFile{
+		{Name: "a", Path: filepath.Join(dir, "a.yaml"), Content: []byte("a: 1\n")},
+		{Name: "b", Path: filepath.Join(dir, "b.yaml"), Content: []byte("b: 1\n")},
+	}
+	require.NoError(t, WriteFiles(files, false))
+	for _, f := range files {
+		got, err := os.ReadFile(f.Path)
+		require.NoError(t, err)
+		require.Equal(t, f.Content, got)
+		info, err := os.Stat(f.Path)
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o644), info.Mode().Perm())
+	}
+
+	// Existing files: nothing is written, every one is named.
+	require.NoError(t, os.Remove(files[0].Path))
+	files[0].Content, files[1].Content = []byte("a: 2\n"), []byte("b: 2\n")
+	err := WriteFiles(files, false)
+	var exists *ExistsError
+	require.ErrorAs(t, err, &exists)
+	require.Equal(t, []string{files[1].Path}, exists.Paths)
+	require.EqualError(t, err, files[1].Path+" already exists; nothing was written (overwrite with --force)")
+	_, statErr := os.Stat(files[0].Path)
+	require.ErrorIs(t, statErr, os.ErrNotExist)
+	require.EqualError(t, &ExistsError{Paths: []string{"x", "y"}}, "2 files already exist: x, y; nothing was written (overwrite with --force)")
+
+	require.NoError(t, WriteFiles(files, true))
+	got, err := os.ReadFile(files[1].Path)
+	require.NoError(t, err)
+	require.Equal(t, "b: 2\n", string(got))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 2, "no temporary files are left behind")
+
+	// A directory in the way is an error even with overwrite.
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "c.yaml"), 0o755))
+	err = WriteFiles([]ExportFile{{Path: filepath.Join(dir, "c.yaml")}}, true)
+	require.EqualError(t, err, filepath.Join(dir, "c.yaml")+" is a directory; nothing was written")
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/spec"
+)
+
+type exportOptions struct {
+	Out   string
+	All   bool
+	Force bool
+}
+
+func newExportCmd(s *streams, g *globalOptions) *cobra.Command {
+	o := &exportOptions{}
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write the tenant's access review definitions as spec files",
+		Long: `Export reads the access review definitions in the tenant and writes one
+YAML file per definition, DIR/<metadata.name>.yaml, in the form plan reads.
+
+Objects are written by name (user: alice@contoso.com, ${group:Marketing})
+wherever the name leads back to that object alone; otherwise the id stays.
+Values the service fills in by itself are left out.
+
+By default only the definitions arsync manages are exported. With --all the
+others are exported too, named after their displayName: plan then shows
+them as "adopt", and apply takes them over without changing them. Existing
+files are never overwritten without --force.`,
+		Example: `  # Take over the reviews that already exist in the tenant
+  arsync export --all --out reviews/
+  arsync plan reviews/          # only "adopt" actions
+  arsync apply reviews/
+
+  # Against the built-in emulator
+  arsync export --emulator --all --out /tmp/reviews`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runExport(cmd.Context(), s, g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Out, "out", ".", "write the files to `DIR`")
+	f.BoolVar(&o.All, "all", false, "also export definitions arsync does not manage yet")
+	f.BoolVar(&o.Force, "force", false, "overwrite files that already exist")
+	return cmd
+}
+
+func runExport(ctx context.Context, s *streams, g *globalOptions, o *exportOptions) error {
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	sess, err := connect(ctx, s, g, cfg)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+
+	var live []graphclient.Definition
+	for d, err := range sess.Client.ListDefinitions(ctx, nil) {
+		if err != nil {
+			return fmt.Errorf("listing the tenant's access review definitions: %w", err)
+		}
+		live = append(live, *d)
+	}
+	files, err := spec.Export(ctx, live, sess.Client, spec.ExportOptions{All: o.All, Dir: o.Out})
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		if o.All {
+			fmt.Fprintln(s.ErrOut, "The tenant has no access review definitions; nothing was written.")
+		} else {
+			fmt.Fprintf(s.ErrOut, "No definition carries arsync's marker; nothing was written. --all exports the %d unmanaged one(s).\n", len(live))
+		}
+		return nil
+	}
+	if err := spec.WriteFiles(files, o.Force); err != nil {
+		return err
+	}
+
+	broken, managed := 0, 0
+	for _, f := range files {
+		state := "adopted by the next apply"
+		if f.Managed {
+			state, managed = "managed", managed+1
+		}
+		fmt.Fprintf(s.Out, "wrote %s  (%s; %q, id %s)\n", f.Path, state, f.DisplayName, f.ID)
+		for _, w := range f.Warnings {
+			fmt.Fprintf(s.ErrOut, "%s: warning: %s\n", f.Path, w)
+		}
+		for _, d := range f.Diagnostics {
+			fmt.Fprintln(s.ErrOut, d.String())
+		}
+		if f.Diagnostics.HasErrors() {
+			broken++
+		}
+	}
+	fmt.Fprintf(s.Out, "Exported %d definition(s) to %s: %d managed, %d to adopt.\n", len(files), o.Out, managed, len(files)-managed)
+	if broken > 0 {
+		return &exitCodeError{code: exitError, msg: fmt.Sprintf("%d exported file(s) break rules that plan checks (see above); edit them before planning", broken)}
+	}
+	return nil
+}
