@@ -120,23 +120,7 @@ func (s *Server) routeDefinitions(rc *reqCtx, req *request, rest []string) *resp
 		// PATCH in particular: the service updates definitions with PUT only.
 		return methodNotAllowed(rc, req, "GET, PUT, DELETE")
 	case rest[1] == "instances":
-		s.mu.Lock()
-		r := s.store.byID[strings.ToLower(rest[0])]
-		found := r != nil && r.visible(rc.now)
-		s.mu.Unlock()
-		if !found {
-			return rc.fail(definitionNotFound(rest[0]))
-		}
-		if len(rest) == 2 {
-			if req.method != http.MethodGet && req.method != http.MethodHead {
-				// Listed in the generated OpenAPI, but the service has no
-				// such operation: instances are created by the schedule.
-				return methodNotAllowed(rc, req, "GET")
-			}
-			ctx := rc.base + "/$metadata#identityGovernance/accessReviews/definitions('" + r.ID + "')/instances"
-			return jsonResponse(http.StatusOK, collectionBody(ctx, 0, req.query.Get("$count") == "true", "", nil))
-		}
-		return rc.fail(errorf(http.StatusNotFound, codeNotFound, "The access review instance '%s' was not found.", rest[2]))
+		return s.routeInstances(rc, req, rest[0], rest[2:])
 	}
 	return rc.fail(segmentNotFound(rest[1]))
 }

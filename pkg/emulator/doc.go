@@ -18,15 +18,17 @@
 //     stored object), GET (list with $top, $skip, $select, $filter, $orderby,
 //     $count=true, and an absolute @odata.nextLink), /$count, GET, PUT (204),
 //     DELETE (204), filterByCurrentUser(on='reviewer'). PATCH is 405, as on
-//     the service. GET .../instances is an empty collection for now; POST
-//     to it is 405 (the generated API lists it, the service has none).
+//     the service. Instances and decisions: see "Review lifecycle" below;
+//     POST to .../instances is 405 (the generated API lists it, the service
+//     has none).
 //   - users (by id or userPrincipalName; manager, directReports, memberOf),
 //     groups (members, transitiveMembers, owners, each with an optional cast
 //     segment such as /microsoft.graph.user and /$count), servicePrincipals
 //     (owners, appRoleAssignedTo; also servicePrincipals(appId='...')),
 //     roleManagement/directory/roleDefinitions and roleAssignments,
 //     directoryObjects/{id}, POST directoryObjects/getByIds, organization, me.
-//     The directory is read-only. Directory collections page with
+//     The directory is read-only over HTTP; only applied review decisions
+//     change it (see below). Directory collections page with
 //     $skiptoken, reject $skip, and need ConsistencyLevel: eventual for
 //     $count, as Graph does.
 //   - POST $batch: at most 20 requests with unique ids, dependsOn (a
@@ -77,6 +79,77 @@
 // "unchanged" (a /v1.0 and a /beta prefix count as the same). Reviewers may
 // change only when the old and the new reviewers are all individual users
 // (/users/{id}); an empty list (a self-review) does not count as users.
+//
+// # Review lifecycle
+//
+// The emulator runs access reviews as the service does, on its own clock:
+// [Server.Now], moved forward only by [Server.Advance] and [Server.SetNow]
+// (Options.Clock plus an offset kept in the state file). Before answering
+// any request, and when the clock moves, every event due is carried out in
+// time order:
+//
+//   - A period starts (range.startDate, then every interval weeks or months;
+//     see schedule.go for the exact rules, including one-time reviews,
+//     endDate and numbered ranges). A definition created mid-period starts
+//     that period's instance at once; periods over before it existed are
+//     skipped. An instance lasts instanceDurationInDays (the stages' summed
+//     durationInDays for multi-stage reviews, which are otherwise run as one
+//     stage with stage 1's reviewers).
+//   - With an instanceEnumerationScope (/groups?$filter=... evaluated
+//     against the directory, leaving out dynamic and role-assignable groups
+//     as Graph does, or /groups/{id}), each group whose scope has someone to
+//     review gets an instance; its scope is the definition's relative query
+//     anchored at the group (/v1.0/groups/{id}/members/...). Without one, the
+//     review has one instance, even when nobody is in scope.
+//   - Each instance gets one decision item per principal in scope (for
+//     principalResourceMembershipsScope, per principal and resource).
+//     Scope forms evaluated: ./members and ./transitiveMembers (with a cast
+//     and $filter), /groups/{id}, /groups/{id}/members|transitiveMembers,
+//     /roleManagement/directory/roleDefinitions/{id}, /servicePrincipals/{id},
+//     inactive-user scopes (no sign-in within inactiveDuration, or never),
+//     and PRM scopes with principals /users, /groups or /servicePrincipals
+//     ($filter allowed) and resources /groups, /groups/{id}[/transitiveMembers],
+//     /servicePrincipals/{id} (assigned principals) and role definitions.
+//     Other forms (access packages, PIM schedule instances, Teams channels)
+//     are not emulated: the instance has no decision items, and beta shows
+//     why in the instance's "errors".
+//   - Recommendations come from the last sign-in against the look-back
+//     (userLastSignInRecommendationInsightSetting, else
+//     recommendationLookBackDuration, else 30 days) before the instance
+//     started: Approve when the user signed in within it, Deny when not (or
+//     never), NoInfoAvailable for groups, applications, users created within
+//     the look-back who have not signed in yet, or with recommendations off.
+//   - Reviewers per item: ./owners (of the reviewed group or application),
+//     ./manager, /users/{id}, /groups/{id}/owners|members|transitiveMembers,
+//     /servicePrincipals/{id}/owners; when they give nobody, the fallback
+//     reviewers; an empty reviewer list is a self-review. Disabled accounts
+//     are never contacted. contactedReviewers lists them all.
+//   - Status NotStarted -> InProgress -> Completed (at the end, or on stop)
+//     -> Applied. At completion the default decision is taken on NotReviewed
+//     items when enabled (Recommendation takes the recommendation), recorded
+//     as reviewed by "AAD Access Reviews". With autoApplyDecisionsEnabled,
+//     or on applyDecisions, Deny items are applied: removeAccessApplyAction
+//     (the default) removes the principal from the group, its app role
+//     assignments or its role assignments; disableAndDeleteUserApplyAction
+//     blocks the user's sign-in and deletes the user 30 days later. Their
+//     applyResult is AppliedSuccessfully, or AppliedSuccessfullyButObjectNotFound
+//     when the access was already gone, or ApplyNotSupported; Approve items
+//     are AppliedSuccessfully; NotReviewed and DontKnow items stay New.
+//     Directory changes are kept in the state file and replayed at start.
+//
+// Instance endpoints: GET instances (status eq and contains(scope query)
+// filters, $orderby status, paging), filterByCurrentUser(on='reviewer'),
+// GET and PUT one instance (reviewers and fallbackReviewers only; fallback
+// reviewers can only be added, else 409), contactedReviewers, decisions
+// (filters decision, recommendation and applyResult eq, $orderby, $select,
+// $top/$skip with @odata.nextLink), filterByCurrentUser, GET and PATCH one
+// decision (the caller must be one of its reviewers and a signed-in user),
+// and the actions stop, applyDecisions, batchRecordDecisions,
+// resetDecisions, sendReminder and acceptRecommendations (204). An action
+// the instance's status does not allow is 409 Conflict (decisions only while
+// InProgress, applyDecisions only when Completed); a missing justification
+// when justificationRequiredOnApproval is set is 400 for Approve.
+// [Server.RecordDecision] records a reviewer's decision from Go.
 //
 // # Errors
 //

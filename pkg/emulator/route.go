@@ -14,6 +14,11 @@ func (s *Server) route(ctx context.Context, rc *reqCtx, req *request) *response 
 		return rc.fail(badRequest("Resource not found for the segment ''."))
 	}
 	head := strings.ToLower(segs[0])
+	if head != "$batch" && head != "identitygovernance" {
+		// Directory reads; applied review decisions change the directory.
+		s.dirMu.RLock()
+		defer s.dirMu.RUnlock()
+	}
 	switch head {
 	case "$batch":
 		if len(segs) > 1 {

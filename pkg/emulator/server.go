@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,6 +87,10 @@ type Server struct {
 	pageSize int
 	dir      *directory
 	faults   *faultState
+	// dirMu guards the directory against the review lifecycle's changes
+	// (applied decisions): those hold s.mu and dirMu; reads hold either.
+	dirMu    sync.RWMutex
+	clockOff atomic.Int64 // the virtual clock's offset (clock.go)
 
 	mu       sync.Mutex // guards everything below
 	store    *store
@@ -145,6 +150,9 @@ func New(opts Options) (*Server, error) {
 		if st != nil {
 			s.store = st
 		}
+	}
+	if err := s.initLifecycle(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -384,6 +392,10 @@ func splitPath(p string) []string {
 // serve authenticates, applies faults and routes one request.
 func (s *Server) serve(ctx context.Context, rc *reqCtx, req *request) *response {
 	if gerr := s.authenticate(rc, req); gerr != nil {
+		return rc.fail(gerr)
+	}
+	// The review lifecycle catches up with the clock before any answer.
+	if gerr := s.catchUp(rc.now); gerr != nil {
 		return rc.fail(gerr)
 	}
 	d := s.faults.decide(rc, req)

@@ -16,6 +16,7 @@ import (
 type store struct {
 	defs []*defRecord // creation order
 	byID map[string]*defRecord
+	life *lifeState // virtual clock, periods and directory changes (lifecycle.go)
 }
 
 // defRecord is one stored definition.
@@ -25,9 +26,10 @@ type defRecord struct {
 	CreatedAt time.Time // when the POST happened
 	VisibleAt time.Time // read-after-create lag: hidden from reads until then
 	Object    *object   // as Graph stores it; status is refreshed on read
-	// Instances is reserved for the instances, stages and decisions the
-	// service generates from the definition; persisted as is.
+	// Instances are the instances (with their decisions) the lifecycle
+	// generated, as persisted; life is their live form (lifecycle.go).
 	Instances []json.RawMessage
+	life      *defLife
 
 	cache       []byte // rendered Object, valid while cacheStatus matches
 	cacheStatus string
@@ -55,6 +57,7 @@ func (st *store) remove(id string) {
 type stateFile struct {
 	FormatVersion int          `json:"formatVersion"`
 	Definitions   []stateEntry `json:"definitions"`
+	Lifecycle     *lifeState   `json:"lifecycle,omitempty"`
 }
 
 type stateEntry struct {
@@ -102,13 +105,14 @@ func loadState(path string) (*store, error) {
 		}
 		st.add(r)
 	}
+	st.life = sf.Lifecycle
 	return st, nil
 }
 
 // save writes the store to path atomically: a temporary file in the same
 // directory, synced, then renamed over the old one.
 func (st *store) save(path string) error {
-	sf := stateFile{FormatVersion: stateFormat, Definitions: []stateEntry{}}
+	sf := stateFile{FormatVersion: stateFormat, Definitions: []stateEntry{}, Lifecycle: st.life}
 	for _, r := range st.defs {
 		e := stateEntry{ID: r.ID, APIVersion: r.Version, CreatedAt: r.CreatedAt.UTC(), Definition: r.Object, Instances: r.Instances}
 		if e.Instances == nil {

@@ -79,7 +79,9 @@ func (s *Server) authenticate(rc *reqCtx, req *request) *graphError {
 	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return unauth("Access token validation failure. Invalid audience.")
 	}
+	s.dirMu.RLock() // identify looks the caller up in the directory
 	id, expired := s.identify(tok, rc.now)
+	s.dirMu.RUnlock()
 	if expired {
 		return unauth("Lifetime validation failed, the token is expired.")
 	}

@@ -1,0 +1,864 @@
+package emulator
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// HTTP handlers for definitions/{id}/instances/...: instances, their
+// decisions and contacted reviewers, and the instance actions
+// (reference/graph-api.md §13-§17).
+
+// codeConflict answers an action the instance's status does not allow.
+const codeConflict = "Conflict"
+
+var instanceCollection = &collection{
+	entityType: "microsoft.graph.accessReviewInstance",
+	props:      []string{"id", "startDateTime", "endDateTime", "status", "scope", "reviewers", "fallbackReviewers", "errors"},
+	orderable:  []string{"status"},
+	checkLeaf: func(n filterNode, _ map[string]bool) *graphError {
+		switch t := n.(type) {
+		case fCmp:
+			if len(t.path) == 1 && strings.EqualFold(t.path[0], "status") && t.op == "eq" {
+				if _, ok := t.lit.(string); ok {
+					return nil
+				}
+			}
+		case fFunc:
+			if t.name == "contains" && len(t.path) == 3 && strings.EqualFold(t.path[0], "scope") &&
+				strings.EqualFold(t.path[1], "microsoft.graph.accessReviewQueryScope") && strings.EqualFold(t.path[2], "query") {
+				return nil
+			}
+		}
+		return badRequest("Invalid filter clause: access review instances can be filtered only with status eq '...' and contains(scope/microsoft.graph.accessReviewQueryScope/query, '...').")
+	},
+}
+
+// decisionFilterProps can be filtered (eq) and sorted, as Graph documents.
+var decisionFilterProps = []string{"decision", "recommendation", "applyResult"}
+
+var decisionCollection = &collection{
+	entityType: "microsoft.graph.accessReviewInstanceDecisionItem",
+	props: []string{"id", "accessReviewId", "reviewedDateTime", "decision", "justification", "appliedDateTime",
+		"applyResult", "recommendation", "principalLink", "resourceLink", "resource", "reviewedBy", "appliedBy", "principal"},
+	orderable: decisionFilterProps,
+	checkLeaf: func(n filterNode, _ map[string]bool) *graphError {
+		if t, ok := n.(fCmp); ok && len(t.path) == 1 && t.op == "eq" {
+			if _, isStr := t.lit.(string); isStr {
+				for _, p := range decisionFilterProps {
+					if strings.EqualFold(t.path[0], p) {
+						return nil
+					}
+				}
+			}
+		}
+		return badRequest("Invalid filter clause: decisions can be filtered only with decision, recommendation or applyResult eq '...'.")
+	},
+}
+
+var reviewerCollection = &collection{
+	entityType: "microsoft.graph.accessReviewReviewer",
+	props:      []string{"id", "displayName", "userPrincipalName", "createdDateTime"},
+	checkLeaf: func(filterNode, map[string]bool) *graphError {
+		return badRequest("Invalid filter clause: contacted reviewers cannot be filtered.")
+	},
+}
+
+func instanceNotFound(id string) *graphError {
+	return errorf(http.StatusNotFound, codeNotFound, "The access review instance '%s' was not found.", id)
+}
+
+func conflict(format string, args ...any) *graphError {
+	return errorf(http.StatusConflict, codeConflict, format, args...)
+}
+
+func isFilterByCurrentUser(seg string) bool {
+	return strings.HasPrefix(strings.ToLower(seg), "filterbycurrentuser(")
+}
+
+func checkCurrentUserArg(seg string) *graphError {
+	if !strings.EqualFold(strings.ReplaceAll(seg, " ", ""), "filterByCurrentUser(on='reviewer')") {
+		return badRequest("filterByCurrentUser supports on='reviewer' only.")
+	}
+	return nil
+}
+
+// routeInstances serves definitions/{defID}/instances/...; rest are the
+// segments after "instances".
+func (s *Server) routeInstances(rc *reqCtx, req *request, defID string, rest []string) *response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.store.byID[strings.ToLower(defID)]
+	if r == nil || !r.visible(rc.now) {
+		return rc.fail(definitionNotFound(defID))
+	}
+	l := s.lifeOf(r)
+	base := rc.base + "/$metadata#identityGovernance/accessReviews/definitions('" + r.ID + "')/instances"
+	if len(rest) == 0 {
+		if !isRead(req) {
+			// Listed in the generated OpenAPI, but the service has no such
+			// operation: instances are created by the schedule.
+			return methodNotAllowed(rc, req, "GET")
+		}
+		return s.listInstances(rc, req, l, base, false)
+	}
+	if len(rest) == 1 && isFilterByCurrentUser(rest[0]) {
+		if !isRead(req) {
+			return methodNotAllowed(rc, req, "GET")
+		}
+		if gerr := checkCurrentUserArg(rest[0]); gerr != nil {
+			return rc.fail(gerr)
+		}
+		return s.listInstances(rc, req, l, rc.base+"/$metadata#Collection(accessReviewInstance)", true)
+	}
+	in := l.find(rest[0])
+	if in == nil {
+		return rc.fail(instanceNotFound(rest[0]))
+	}
+	if len(rest) == 1 {
+		switch req.method {
+		case http.MethodGet, http.MethodHead:
+			return s.getInstance(rc, req, in, base)
+		case http.MethodPut:
+			return s.updateInstance(rc, req, r, in, base)
+		}
+		return methodNotAllowed(rc, req, "GET, PUT")
+	}
+	action := rest[1]
+	switch strings.ToLower(action) {
+	case "stop", "applydecisions", "batchrecorddecisions", "resetdecisions", "sendreminder", "acceptrecommendations":
+		if len(rest) > 2 {
+			return rc.fail(segmentNotFound(rest[2]))
+		}
+		if req.method != http.MethodPost {
+			return methodNotAllowed(rc, req, "POST")
+		}
+		return s.instanceAction(rc, req, r, in, strings.ToLower(action))
+	case "contactedreviewers":
+		if len(rest) > 2 {
+			return rc.fail(segmentNotFound(rest[2]))
+		}
+		if !isRead(req) {
+			return methodNotAllowed(rc, req, "GET")
+		}
+		return s.listContacted(rc, req, in, base+"('"+in.ID+"')/contactedReviewers")
+	case "decisions":
+		ctx := base + "('" + in.ID + "')/decisions"
+		switch {
+		case len(rest) == 2:
+			if !isRead(req) {
+				// Decision items are made by the service; they cannot be POSTed.
+				return methodNotAllowed(rc, req, "GET")
+			}
+			return s.listDecisions(rc, req, in, ctx, false)
+		case len(rest) == 3 && isFilterByCurrentUser(rest[2]):
+			if !isRead(req) {
+				return methodNotAllowed(rc, req, "GET")
+			}
+			if gerr := checkCurrentUserArg(rest[2]); gerr != nil {
+				return rc.fail(gerr)
+			}
+			return s.listDecisions(rc, req, in, rc.base+"/$metadata#Collection(accessReviewInstanceDecisionItem)", true)
+		case len(rest) == 3:
+			d := in.decision(rest[2])
+			if d == nil {
+				return rc.fail(errorf(http.StatusNotFound, codeNotFound, "The access review decision item '%s' was not found.", rest[2]))
+			}
+			switch req.method {
+			case http.MethodGet, http.MethodHead:
+				return s.getDecision(rc, req, in, d, ctx)
+			case http.MethodPatch:
+				return s.patchDecision(rc, req, r, in, d)
+			}
+			return methodNotAllowed(rc, req, "GET, PATCH")
+		}
+		return rc.fail(segmentNotFound(rest[3]))
+	}
+	return rc.fail(segmentNotFound(action))
+}
+
+// Representations.
+
+func timeOrNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamp(t)
+}
+
+func objectList(objs []*object) []any {
+	out := make([]any, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, o)
+	}
+	return out
+}
+
+func (in *instance) render(version string) *object {
+	o := newObject().
+		set("id", in.ID).
+		set("startDateTime", timestamp(in.Start)).
+		set("endDateTime", timestamp(in.End)).
+		set("status", in.Status).
+		set("scope", in.Scope).
+		set("reviewers", objectList(in.Reviewers)).
+		set("fallbackReviewers", objectList(in.Fallback))
+	if version == "beta" {
+		errs := []any{}
+		if in.Unsupported != "" {
+			errs = append(errs, newObject().set("code", "UnsupportedScope").set("message", in.Unsupported))
+		}
+		o.set("errors", errs)
+	}
+	return o
+}
+
+// userIdentity renders reviewedBy/appliedBy; nil is the all-zero identity
+// Graph shows for "nobody yet".
+func userIdentityObject(r *identRef) *object {
+	if r == nil {
+		return newObject().set("id", zeroGUID).set("displayName", "").set("userPrincipalName", "")
+	}
+	return newObject().set("id", r.ID).set("displayName", r.DisplayName).set("userPrincipalName", r.UPN)
+}
+
+const graphLinkBase = "https://graph.microsoft.com/v1.0/"
+
+func (d *decisionItem) render(instanceID string) *object {
+	p := d.Principal
+	var principal *object
+	link := graphLinkBase
+	switch p.Kind {
+	case kindSP:
+		principal = newObject().set("@odata.type", "#microsoft.graph.servicePrincipalIdentity").
+			set("id", p.ID).set("displayName", p.DisplayName).set("appId", p.AppID)
+		link += "servicePrincipals/" + p.ID
+	case kindGroup:
+		principal = newObject().set("@odata.type", "#microsoft.graph.identity").
+			set("id", p.ID).set("displayName", p.DisplayName)
+		link += "groups/" + p.ID
+	default:
+		principal = newObject().set("@odata.type", typeUserIdentity).
+			set("id", p.ID).set("displayName", p.DisplayName).set("userPrincipalName", p.UPN)
+		link += "users/" + p.ID
+	}
+	var resource, resourceLink any
+	if res := d.Resource; res != nil {
+		ro := newObject()
+		switch res.Type {
+		case "ServicePrincipal":
+			ro.set("@odata.type", "#microsoft.graph.accessReviewInstanceDecisionItemServicePrincipalResource")
+			resourceLink = graphLinkBase + "servicePrincipals/" + res.ID
+		case "DirectoryRole":
+			resourceLink = graphLinkBase + "roleManagement/directory/roleDefinitions/" + res.ID
+		default:
+			resourceLink = graphLinkBase + "groups/" + res.ID
+		}
+		ro.set("id", res.ID).set("displayName", res.DisplayName).set("type", res.Type)
+		if res.AppID != "" {
+			ro.set("appId", res.AppID)
+		}
+		resource = ro
+	}
+	return newObject().
+		set("id", d.ID).
+		set("accessReviewId", instanceID).
+		set("reviewedDateTime", timeOrNull(d.ReviewedAt)).
+		set("decision", d.Decision).
+		set("justification", d.Justification).
+		set("appliedDateTime", timeOrNull(d.AppliedAt)).
+		set("applyResult", d.ApplyResult).
+		set("recommendation", d.Recommendation).
+		set("principalLink", link).
+		set("resourceLink", resourceLink).
+		set("resource", resource).
+		set("reviewedBy", userIdentityObject(d.ReviewedBy)).
+		set("appliedBy", userIdentityObject(d.AppliedBy)).
+		set("principal", principal)
+}
+
+// Reads.
+
+func (s *Server) listInstances(rc *reqCtx, req *request, l *defLife, ctx string, currentUser bool) *response {
+	q, gerr := parseListQuery(req, instanceCollection)
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	objs := make([]*object, 0, len(l.instances))
+	for _, in := range l.instances {
+		if currentUser && !slices.ContainsFunc(in.Decisions, func(d *decisionItem) bool { return d.reviewable(rc.ident.ID) }) {
+			continue
+		}
+		objs = append(objs, in.render(rc.version))
+	}
+	page, total, next := q.apply(objs, s.pageSize)
+	items := make([][]byte, 0, len(page))
+	for _, o := range page {
+		if len(q.sel) > 0 {
+			o = selectProps(o, q.sel)
+		}
+		items = append(items, marshal(o))
+	}
+	link := ""
+	if next >= 0 {
+		link = nextLink(rc, req, false, next)
+	}
+	return jsonResponse(http.StatusOK, collectionBody(selectContext(ctx, q.sel), total, q.count, link, items))
+}
+
+func (s *Server) getInstance(rc *reqCtx, req *request, in *instance, ctx string) *response {
+	q, gerr := parseListQuery(req, instanceCollection)
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	if q.filter != nil || q.top >= 0 || q.offset > 0 || len(q.order) > 0 || q.count {
+		return rc.fail(badRequest("Only $select applies to a single access review instance."))
+	}
+	o := in.render(rc.version)
+	if len(q.sel) > 0 {
+		o = selectProps(o, q.sel)
+	}
+	return jsonResponse(http.StatusOK, withLeadingProp("@odata.context", selectContext(ctx, q.sel)+"/$entity", marshal(o)))
+}
+
+// listDecisions pages an instance's decisions without rendering the ones
+// outside the page, so large instances stay cheap to read.
+func (s *Server) listDecisions(rc *reqCtx, req *request, in *instance, ctx string, currentUser bool) *response {
+	q, gerr := parseListQuery(req, decisionCollection)
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	var idx []int // the matching decisions, in order; nil: all of them
+	if q.filter != nil || currentUser || len(q.order) > 0 {
+		idx = make([]int, 0, len(in.Decisions))
+		probe := newObject()
+		for i, d := range in.Decisions {
+			if currentUser && !d.reviewable(rc.ident.ID) {
+				continue
+			}
+			if q.filter != nil {
+				probe.set("decision", d.Decision).set("recommendation", d.Recommendation).set("applyResult", d.ApplyResult)
+				if !evalFilter(q.filter, probe, nil) {
+					continue
+				}
+			}
+			idx = append(idx, i)
+		}
+		if len(q.order) > 0 {
+			field := func(d *decisionItem, p string) string {
+				switch p {
+				case "decision":
+					return d.Decision
+				case "recommendation":
+					return d.Recommendation
+				}
+				return d.ApplyResult
+			}
+			slices.SortStableFunc(idx, func(a, b int) int {
+				for _, k := range q.order {
+					c := strings.Compare(field(in.Decisions[a], k.prop), field(in.Decisions[b], k.prop))
+					if k.desc {
+						c = -c
+					}
+					if c != 0 {
+						return c
+					}
+				}
+				return 0
+			})
+		}
+	}
+	total := len(in.Decisions)
+	if idx != nil {
+		total = len(idx)
+	}
+	size := s.pageSize
+	if q.top >= 0 && q.top < size {
+		size = q.top
+	}
+	start := min(q.offset, total)
+	end := min(start+size, total)
+	items := make([][]byte, 0, end-start)
+	for i := start; i < end; i++ {
+		j := i
+		if idx != nil {
+			j = idx[i]
+		}
+		o := in.Decisions[j].render(in.ID)
+		if len(q.sel) > 0 {
+			o = selectProps(o, q.sel)
+		}
+		items = append(items, marshal(o))
+	}
+	link := ""
+	if end < total && size > 0 {
+		link = nextLink(rc, req, false, end)
+	}
+	return jsonResponse(http.StatusOK, collectionBody(selectContext(ctx, q.sel), total, q.count, link, items))
+}
+
+func (s *Server) getDecision(rc *reqCtx, req *request, in *instance, d *decisionItem, ctx string) *response {
+	q, gerr := parseListQuery(req, decisionCollection)
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	if q.filter != nil || q.top >= 0 || q.offset > 0 || len(q.order) > 0 || q.count {
+		return rc.fail(badRequest("Only $select applies to a single decision item."))
+	}
+	o := d.render(in.ID)
+	if len(q.sel) > 0 {
+		o = selectProps(o, q.sel)
+	}
+	return jsonResponse(http.StatusOK, withLeadingProp("@odata.context", selectContext(ctx, q.sel)+"/$entity", marshal(o)))
+}
+
+func (s *Server) listContacted(rc *reqCtx, req *request, in *instance, ctx string) *response {
+	q, gerr := parseListQuery(req, reviewerCollection)
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	objs := make([]*object, 0, len(in.Contacted))
+	for _, c := range in.Contacted {
+		objs = append(objs, newObject().set("id", c.ID).set("displayName", c.DisplayName).
+			set("userPrincipalName", c.UPN).set("createdDateTime", timestamp(in.Start)))
+	}
+	page, total, next := q.apply(objs, s.pageSize)
+	items := make([][]byte, 0, len(page))
+	for _, o := range page {
+		if len(q.sel) > 0 {
+			o = selectProps(o, q.sel)
+		}
+		items = append(items, marshal(o))
+	}
+	link := ""
+	if next >= 0 {
+		link = nextLink(rc, req, false, next)
+	}
+	return jsonResponse(http.StatusOK, collectionBody(selectContext(ctx, q.sel), total, q.count, link, items))
+}
+
+// Writes.
+
+// caller is the requester as decisions record it.
+func caller(rc *reqCtx) identRef {
+	kind := kindUser
+	if rc.ident.UPN == "" {
+		kind = kindSP
+	}
+	return identRef{ID: rc.ident.ID, Kind: kind, DisplayName: rc.ident.DisplayName, UPN: rc.ident.UPN}
+}
+
+// delegated: acting as a signed-in user (not an application).
+func delegated(rc *reqCtx) bool { return rc.ident.UPN != "" }
+
+func needStatus(in *instance, want, what string) *graphError {
+	if in.Status != want {
+		return conflict("%s needs the access review instance to be %s; instance %s is %s.", what, want, in.ID, in.Status)
+	}
+	return nil
+}
+
+// canonicalDecision checks a decision value; Graph's values are
+// case-sensitive names, accepted here in any letter case.
+func canonicalDecision(v string) (string, bool) {
+	for _, d := range []string{decisionApprove, decisionDeny, decisionNotReviewed, decisionDontKnow} {
+		if strings.EqualFold(v, d) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// decisionBody reads {decision, justification} plus the extra keys allowed.
+func decisionBody(req *request, extra ...string) (*object, string, string, *graphError) {
+	in, gerr := decodeBody(req.body)
+	if gerr != nil {
+		return nil, "", "", gerr
+	}
+	for _, k := range in.keys {
+		if k != "decision" && k != "justification" && !slices.Contains(extra, k) && !strings.HasPrefix(k, "@odata.") {
+			return nil, "", "", badRequest("The property '%s' does not exist on type 'microsoft.graph.accessReviewInstanceDecisionItem'.", k)
+		}
+	}
+	v, ok, gerr := optString(in, "decision", "")
+	if gerr != nil {
+		return nil, "", "", gerr
+	}
+	if !ok {
+		return nil, "", "", badRequest("The decision property is required: Approve, Deny, NotReviewed or DontKnow.")
+	}
+	dec, ok := canonicalDecision(v)
+	if !ok {
+		return nil, "", "", badRequest("'%s' is not a valid decision; use Approve, Deny, NotReviewed or DontKnow.", v)
+	}
+	just, _, gerr := optString(in, "justification", "")
+	if gerr != nil {
+		return nil, "", "", gerr
+	}
+	return in, dec, just, nil
+}
+
+func justificationRule(in *instance, dec, just string) *graphError {
+	if in.Settings.JustificationRequired && dec == decisionApprove && strings.TrimSpace(just) == "" {
+		return badRequest("A justification is required to approve: the review has justificationRequiredOnApproval set.")
+	}
+	return nil
+}
+
+// record sets a decision as its reviewer made it.
+func record(d *decisionItem, dec, just string, by identRef, at time.Time) {
+	if dec == decisionNotReviewed {
+		d.Decision, d.Justification, d.ReviewedBy, d.ReviewedAt = dec, "", nil, time.Time{}
+		return
+	}
+	d.Decision, d.Justification, d.ReviewedBy, d.ReviewedAt = dec, just, &by, at
+}
+
+func (s *Server) saved(rc *reqCtx, r *defRecord, status int, body []byte) *response {
+	r.life.invalidate()
+	if err := s.saveLifecycle(map[*defRecord]bool{r: true}); err != nil {
+		return rc.fail(errorf(http.StatusInternalServerError, codeGeneral, "The emulator could not save its state: %v", err))
+	}
+	if body != nil {
+		return jsonResponse(status, body)
+	}
+	return &response{status: status, header: http.Header{}}
+}
+
+func (s *Server) patchDecision(rc *reqCtx, req *request, r *defRecord, in *instance, d *decisionItem) *response {
+	if gerr := requireWrite(rc); gerr != nil {
+		return rc.fail(gerr)
+	}
+	if !delegated(rc) {
+		return rc.fail(errorf(http.StatusForbidden, codeForbidden, "Updating a decision needs a signed-in reviewer; application permissions are not supported."))
+	}
+	_, dec, just, gerr := decisionBody(req)
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	if gerr := needStatus(in, statusInProgress, "Recording a decision"); gerr != nil {
+		return rc.fail(gerr)
+	}
+	if !d.reviewable(rc.ident.ID) {
+		return rc.fail(errorf(http.StatusForbidden, codeForbidden, "%s is not a reviewer of decision item %s.", firstNonEmpty(rc.ident.UPN, rc.ident.ID), d.ID))
+	}
+	if gerr := justificationRule(in, dec, just); gerr != nil {
+		return rc.fail(gerr)
+	}
+	record(d, dec, just, caller(rc), rc.now)
+	return s.saved(rc, r, http.StatusNoContent, nil)
+}
+
+func (s *Server) instanceAction(rc *reqCtx, req *request, r *defRecord, in *instance, action string) *response {
+	if gerr := requireWrite(rc); gerr != nil {
+		return rc.fail(gerr)
+	}
+	me := caller(rc)
+	switch action {
+	case "stop":
+		if gerr := needStatus(in, statusInProgress, "stop"); gerr != nil {
+			return rc.fail(gerr)
+		}
+		s.complete(r, in, rc.now, &me)
+	case "applydecisions":
+		if gerr := needStatus(in, statusCompleted, "applyDecisions"); gerr != nil {
+			return rc.fail(gerr)
+		}
+		s.applyDecisions(r, in, rc.now, me)
+	case "sendreminder":
+		if gerr := needStatus(in, statusInProgress, "sendReminder"); gerr != nil {
+			return rc.fail(gerr)
+		}
+		in.Reminders++
+	case "resetdecisions":
+		if gerr := needStatus(in, statusInProgress, "resetDecisions"); gerr != nil {
+			return rc.fail(gerr)
+		}
+		for _, d := range in.Decisions {
+			record(d, decisionNotReviewed, "", me, rc.now)
+		}
+	case "acceptrecommendations":
+		if !delegated(rc) {
+			return rc.fail(errorf(http.StatusForbidden, codeForbidden, "acceptRecommendations needs a signed-in reviewer; application permissions are not supported."))
+		}
+		if gerr := needStatus(in, statusInProgress, "acceptRecommendations"); gerr != nil {
+			return rc.fail(gerr)
+		}
+		for _, d := range in.Decisions {
+			if d.Decision == decisionNotReviewed && d.reviewable(me.ID) &&
+				(d.Recommendation == decisionApprove || d.Recommendation == decisionDeny) {
+				record(d, d.Recommendation, "", me, rc.now)
+			}
+		}
+	case "batchrecorddecisions":
+		return s.batchRecord(rc, req, r, in, me)
+	}
+	return s.saved(rc, r, http.StatusNoContent, nil)
+}
+
+// batchRecord records one decision on every matching item: all items, or
+// those of principalId and/or resourceId. A signed-in user records only on
+// the items they review; an application on all.
+func (s *Server) batchRecord(rc *reqCtx, req *request, r *defRecord, in *instance, me identRef) *response {
+	body, dec, just, gerr := decisionBody(req, "principalId", "resourceId")
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	principal, _, gerr := optString(body, "principalId", "")
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	resource, _, gerr := optString(body, "resourceId", "")
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	if gerr := needStatus(in, statusInProgress, "batchRecordDecisions"); gerr != nil {
+		return rc.fail(gerr)
+	}
+	if gerr := justificationRule(in, dec, just); gerr != nil {
+		return rc.fail(gerr)
+	}
+	var matched []*decisionItem
+	for _, d := range in.Decisions {
+		if principal != "" && !strings.EqualFold(d.Principal.ID, principal) {
+			continue
+		}
+		if resource != "" && (d.Resource == nil || !strings.EqualFold(d.Resource.ID, resource)) {
+			continue
+		}
+		if delegated(rc) && !d.reviewable(me.ID) {
+			continue
+		}
+		matched = append(matched, d)
+	}
+	if len(matched) == 0 && delegated(rc) {
+		return rc.fail(errorf(http.StatusForbidden, codeForbidden, "%s reviews no matching decision item of instance %s.", firstNonEmpty(me.UPN, me.ID), in.ID))
+	}
+	for _, d := range matched {
+		record(d, dec, just, me, rc.now)
+	}
+	return s.saved(rc, r, http.StatusNoContent, nil)
+}
+
+// updateInstance is PUT .../instances/{id}: only reviewers and
+// fallbackReviewers change, scope must be sent unchanged, the instance must
+// be InProgress, and fallback reviewers can only be added (409 otherwise).
+// Items not yet reviewed get the new reviewers.
+func (s *Server) updateInstance(rc *reqCtx, req *request, r *defRecord, in *instance, ctx string) *response {
+	if gerr := requireWrite(rc); gerr != nil {
+		return rc.fail(gerr)
+	}
+	body, gerr := decodeBody(req.body)
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	for _, k := range body.keys {
+		switch k {
+		case "id", "scope", "reviewers", "fallbackReviewers", "startDateTime", "endDateTime", "status":
+		default:
+			if !strings.HasPrefix(k, "@odata.") {
+				return rc.fail(badRequest("The property '%s' does not exist on type 'microsoft.graph.accessReviewInstance'.", k))
+			}
+		}
+	}
+	scope, ok := body.vals["scope"].(*object)
+	if !ok {
+		return rc.fail(badRequest("The scope property is required when updating an instance, with its current value."))
+	}
+	if !sameValue(withoutNull(scope), withoutNull(in.Scope)) {
+		return rc.fail(badRequest("The scope of an access review instance cannot be changed."))
+	}
+	n := s.normalizer(rc.version)
+	revs, gerr := n.reviewerList(body, "reviewers", "")
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	fbs, gerr := n.reviewerList(body, "fallbackReviewers", "")
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	if gerr := needStatus(in, statusInProgress, "Updating an instance"); gerr != nil {
+		return rc.fail(gerr)
+	}
+	newFb := make([]*object, 0, len(fbs))
+	for _, v := range fbs {
+		newFb = append(newFb, v.(*object))
+	}
+	for _, old := range in.Fallback {
+		if !slices.ContainsFunc(newFb, func(o *object) bool { return sameValue(o, old) }) {
+			return rc.fail(conflict("Fallback reviewers can only be added to an instance; %s would be removed.", old.str("query")))
+		}
+	}
+	newRevs := make([]*object, 0, len(revs))
+	for _, v := range revs {
+		newRevs = append(newRevs, v.(*object))
+	}
+	in.Reviewers, in.Fallback = newRevs, newFb
+	contacted := map[string]bool{}
+	for _, c := range in.Contacted {
+		contacted[c.ID] = true
+	}
+	var res *resolvedResource
+	for _, d := range in.Decisions {
+		if d.Decision != decisionNotReviewed {
+			continue
+		}
+		p := s.dir.byID[d.Principal.ID]
+		if p == nil {
+			continue
+		}
+		res = s.resourceFor(d)
+		revs := s.reviewersOf(in.Reviewers, in.Fallback, p, res)
+		ids := make([]string, 0, len(revs))
+		for _, rv := range revs {
+			ids = append(ids, rv.id)
+			if !contacted[rv.id] {
+				contacted[rv.id] = true
+				in.Contacted = append(in.Contacted, refOf(rv))
+			}
+		}
+		d.Reviewers = ids
+	}
+	return s.saved(rc, r, http.StatusOK, withLeadingProp("@odata.context", ctx+"/$entity", marshal(in.render(rc.version))))
+}
+
+// resourceFor finds the directory object a decision's resource names.
+func (s *Server) resourceFor(d *decisionItem) *resolvedResource {
+	if d.Resource == nil {
+		return nil
+	}
+	res := &resolvedResource{ref: *d.Resource}
+	if o := s.dir.byID[d.Resource.ID]; o != nil {
+		res.obj = o
+	}
+	return res
+}
+
+// withoutNull drops null-valued properties (queryRoot: null) so a scope
+// sent without them compares equal to the stored one.
+func withoutNull(o *object) *object {
+	out := newObject()
+	for _, k := range o.keys {
+		if v := o.vals[k]; v != nil {
+			out.set(k, v)
+		}
+	}
+	return out
+}
+
+// DecisionInput records a reviewer's decision without HTTP, as a reviewer
+// would in the My Access portal; see Server.RecordDecision.
+type DecisionInput struct {
+	DefinitionID string // required
+	// InstanceID limits the decision to one instance; by default every
+	// InProgress instance of the definition is searched.
+	InstanceID string
+	// Principal is the reviewed user's or service principal's id or
+	// userPrincipalName; required.
+	Principal string
+	// Resource limits the decision to one resource (a group's id or
+	// displayName, or an application's or role's).
+	Resource      string
+	Decision      string // Approve, Deny, NotReviewed or DontKnow
+	Justification string
+	// Reviewer is the deciding user's id or userPrincipalName; it must be a
+	// reviewer of the item. By default the item's first reviewer decides.
+	Reviewer string
+}
+
+// RecordDecision records in.Decision on every matching decision item of
+// the definition's InProgress instances, with the same rules as a PATCH by
+// the reviewer (justification, status), and returns how many were recorded.
+func (s *Server) RecordDecision(in DecisionInput) (int, error) {
+	dec, ok := canonicalDecision(in.Decision)
+	if !ok {
+		return 0, fmt.Errorf("decision %q: use Approve, Deny, NotReviewed or DontKnow", in.Decision)
+	}
+	if strings.TrimSpace(in.Principal) == "" {
+		return 0, fmt.Errorf("recording a decision: the principal is required")
+	}
+	now := s.clock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.runLifecycle(now); err != nil {
+		return 0, err
+	}
+	r := s.store.byID[strings.ToLower(in.DefinitionID)]
+	if r == nil {
+		return 0, fmt.Errorf("access review definition %q: %w", in.DefinitionID, ErrNotFound)
+	}
+	l := s.lifeOf(r)
+	var reviewer *dirObject
+	if in.Reviewer != "" {
+		s.dirMu.RLock()
+		reviewer = s.dir.userByKey(in.Reviewer)
+		s.dirMu.RUnlock()
+		if reviewer == nil {
+			return 0, fmt.Errorf("reviewer %q: no such user: %w", in.Reviewer, ErrNotFound)
+		}
+	}
+	matchPrincipal := func(p identRef) bool {
+		return strings.EqualFold(p.ID, in.Principal) || p.UPN != "" && strings.EqualFold(p.UPN, in.Principal)
+	}
+	matchResource := func(res *resourceRef) bool {
+		return in.Resource == "" || res != nil && (strings.EqualFold(res.ID, in.Resource) || strings.EqualFold(res.DisplayName, in.Resource))
+	}
+	n, running, seen := 0, 0, 0
+	var errs []string
+	for _, inst := range l.instances {
+		if in.InstanceID != "" && !strings.EqualFold(inst.ID, in.InstanceID) {
+			continue
+		}
+		if inst.Status != statusInProgress {
+			if in.InstanceID != "" {
+				return 0, fmt.Errorf("instance %s is %s: decisions can be recorded only while it is InProgress", inst.ID, inst.Status)
+			}
+			continue
+		}
+		running++
+		for _, d := range inst.Decisions {
+			if !matchPrincipal(d.Principal) || !matchResource(d.Resource) {
+				continue
+			}
+			seen++
+			var by *dirObject
+			switch {
+			case reviewer != nil:
+				if !d.reviewable(reviewer.id) {
+					errs = append(errs, fmt.Sprintf("%s is not a reviewer of %s in instance %s", reviewer.user.UserPrincipalName, d.Principal.DisplayName, inst.ID))
+					continue
+				}
+				by = reviewer
+			case len(d.Reviewers) > 0:
+				by = s.dir.byID[d.Reviewers[0]]
+			}
+			if by == nil {
+				errs = append(errs, fmt.Sprintf("decision item %s has no reviewer who could decide", d.ID))
+				continue
+			}
+			if gerr := justificationRule(inst, dec, in.Justification); gerr != nil {
+				return n, fmt.Errorf("%s", gerr.message)
+			}
+			record(d, dec, in.Justification, refOf(by), now)
+			n++
+		}
+	}
+	if n > 0 {
+		l.invalidate()
+		if err := s.saveLifecycle(map[*defRecord]bool{r: true}); err != nil {
+			return n, err
+		}
+	}
+	switch {
+	case len(errs) > 0:
+		return n, fmt.Errorf("%s", strings.Join(errs, "; "))
+	case running == 0:
+		return 0, fmt.Errorf("access review %q has no instance in progress: %w", r.Object.str("displayName"), ErrNotFound)
+	case seen == 0:
+		return 0, fmt.Errorf("no decision item for %q in the running instances of %q: %w", in.Principal, r.Object.str("displayName"), ErrNotFound)
+	}
+	return n, nil
+}
