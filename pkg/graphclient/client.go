@@ -548,20 +548,26 @@ func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 		if math.IsNaN(f) || f < 0 {
 			return 0, false
 		}
-		secs := math.Ceil(f)
-		if secs > float64(math.MaxInt64/int64(time.Second)) {
-			return time.Duration(math.MaxInt64), true
-		}
-		return time.Duration(secs) * time.Second, true
+		return wholeSeconds(f), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		d := t.Sub(now)
 		if d <= 0 {
 			return 0, true
 		}
-		return time.Duration(math.Ceil(d.Seconds())) * time.Second, true
+		return wholeSeconds(d.Seconds()), true
 	}
 	return 0, false
+}
+
+// wholeSeconds rounds secs up to whole seconds, saturating instead of
+// overflowing for absurd values (which then exceed any wait limit).
+func wholeSeconds(secs float64) time.Duration {
+	secs = math.Ceil(secs)
+	if secs >= float64(math.MaxInt64/int64(time.Second)) {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(secs) * time.Second
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

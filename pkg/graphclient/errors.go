@@ -47,29 +47,31 @@ func (e *Error) Error() string {
 	if t := http.StatusText(e.StatusCode); t != "" {
 		b.WriteString(" " + t)
 	}
+	code, inner := oneLine(e.Code), oneLine(e.InnerCode)
 	switch {
-	case e.Code != "" && e.InnerCode != "" && e.InnerCode != e.Code:
-		fmt.Fprintf(&b, " (code %s/%s)", e.Code, e.InnerCode)
-	case e.Code != "":
-		fmt.Fprintf(&b, " (code %s)", e.Code)
+	case code != "" && inner != "" && inner != code:
+		fmt.Fprintf(&b, " (code %s/%s)", code, inner)
+	case code != "":
+		fmt.Fprintf(&b, " (code %s)", code)
 	default:
 		b.WriteString(" (no error code)")
 	}
-	msg := strings.TrimRight(strings.TrimSpace(e.Message), ".")
+	// One line, whatever the service put in its message.
+	msg := strings.TrimRight(strings.Join(strings.Fields(e.Message), " "), ".")
 	if msg == "" {
 		msg = "no error message"
 	}
 	b.WriteString(": ")
 	b.WriteString(msg)
 	var ids []string
-	if e.RequestID != "" {
-		ids = append(ids, "request-id "+e.RequestID)
+	if rid := oneLine(e.RequestID); rid != "" {
+		ids = append(ids, "request-id "+rid)
 	}
-	if e.ClientRequestID != "" && e.ClientRequestID != e.RequestID {
-		ids = append(ids, "client-request-id "+e.ClientRequestID)
+	if crid := oneLine(e.ClientRequestID); crid != "" && crid != oneLine(e.RequestID) {
+		ids = append(ids, "client-request-id "+crid)
 	}
-	if e.Date != "" {
-		ids = append(ids, "date "+e.Date)
+	if date := oneLine(e.Date); date != "" {
+		ids = append(ids, "date "+date)
 	}
 	if e.Attempts > 1 {
 		ids = append(ids, fmt.Sprintf("after %d attempts", e.Attempts))
@@ -82,6 +84,8 @@ func (e *Error) Error() string {
 	}
 	return b.String()
 }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Is reports whether e matches one of the package sentinels.
 func (e *Error) Is(target error) bool {
