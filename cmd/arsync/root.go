@@ -121,6 +121,7 @@ all others are listed but never touched.`,
 		newVersionCmd(io, g),
 		newInitCmd(io, g),
 		newGitHubCmd(io, g),
+		newEmulatorCmd(io, g),
 	)
 	return root
 }
