@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,7 +56,7 @@ func definitionStatus(o *object, now time.Time) string {
 	if rng == nil {
 		return "InProgress"
 	}
-	today := now.UTC().Format("2006-01-02")
+	today := dayString(now)
 	if start := rng.str("startDate"); start != "" && today < start {
 		return "NotStarted"
 	}
@@ -64,6 +65,25 @@ func definitionStatus(o *object, now time.Time) string {
 	}
 	return "InProgress"
 }
+
+// dayString formats now's UTC date as YYYY-MM-DD, remembering the last day
+// because every list request asks for it once per definition.
+func dayString(now time.Time) string {
+	day := now.UTC().Unix() / 86400
+	if c := lastDay.Load(); c != nil && c.day == day {
+		return c.text
+	}
+	c := &dayCache{day: day, text: now.UTC().Format("2006-01-02")}
+	lastDay.Store(c)
+	return c.text
+}
+
+type dayCache struct {
+	day  int64
+	text string
+}
+
+var lastDay atomic.Pointer[dayCache]
 
 // refresh brings r's status up to date and returns its rendered JSON.
 // Callers hold s.mu.
@@ -169,13 +189,11 @@ func (s *Server) listDefinitions(rc *reqCtx, req *request, currentUser bool) *re
 	defer s.mu.Unlock()
 	recs := s.visibleDefs(rc.now)
 	objs := make([]*object, 0, len(recs))
-	byObj := make(map[*object]*defRecord, len(recs))
 	for _, r := range recs {
 		if currentUser && !reviewsFor(r.Object, rc.ident.ID) {
 			continue
 		}
 		objs = append(objs, r.Object)
-		byObj[r.Object] = r
 	}
 	page, total, next := q.apply(objs, s.pageSize)
 	items := make([][]byte, 0, len(page))
@@ -185,9 +203,9 @@ func (s *Server) listDefinitions(rc *reqCtx, req *request, currentUser bool) *re
 		case len(q.sel) > 0:
 			b = marshal(selectProps(o, q.sel))
 		case currentUser:
-			b = withLeadingProp("@odata.type", typeDefinition, byObj[o].cache)
+			b = withLeadingProp("@odata.type", typeDefinition, s.store.byID[o.str("id")].cache)
 		default:
-			b = byObj[o].cache
+			b = s.store.byID[o.str("id")].cache
 		}
 		items = append(items, b)
 	}

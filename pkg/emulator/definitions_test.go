@@ -174,9 +174,11 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 			want: map[string]any{"scope.inactiveDuration": "P30D", "scope.@odata.type": typeInactiveScope},
 		},
 		{
-			name:   "inactive users scope defaults to PT0S",
-			change: func(m map[string]any) { m["scope"] = map[string]any{"@odata.type": typeInactiveScope, "query": "/users"} },
-			want:   map[string]any{"scope.inactiveDuration": "PT0S"},
+			name: "inactive users scope defaults to PT0S",
+			change: func(m map[string]any) {
+				m["scope"] = map[string]any{"@odata.type": typeInactiveScope, "query": "/users"}
+			},
+			want: map[string]any{"scope.inactiveDuration": "PT0S"},
 		},
 		{
 			name: "principal resource memberships scope",
@@ -211,8 +213,10 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 				"settings.autoApplyDecisionsEnabled": false, "settings.instanceDurationInDays": 3.0},
 		},
 		{
-			name:   "recurrence pattern filled",
-			change: func(m map[string]any) { setPath(m, "settings.recurrence.pattern", map[string]any{"type": "weekly", "interval": 1}) },
+			name: "recurrence pattern filled",
+			change: func(m map[string]any) {
+				setPath(m, "settings.recurrence.pattern", map[string]any{"type": "weekly", "interval": 1})
+			},
 			want: map[string]any{"settings.recurrence.pattern": map[string]any{"type": "weekly", "interval": 1.0, "month": 0.0,
 				"dayOfMonth": 0.0, "daysOfWeek": []any{}, "firstDayOfWeek": "sunday", "index": "first"}},
 		},
@@ -246,9 +250,11 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 				"settings.recurrence.range.type": "endDate"},
 		},
 		{
-			name:   "numbered range keeps its count",
-			change: func(m map[string]any) { setPath(m, "settings.recurrence.range", map[string]any{"type": "numbered", "numberOfOccurrences": 4, "startDate": "2021-06-01"}) },
-			want:   map[string]any{"settings.recurrence.range.numberOfOccurrences": 4.0, "settings.recurrence.range.endDate": nil},
+			name: "numbered range keeps its count",
+			change: func(m map[string]any) {
+				setPath(m, "settings.recurrence.range", map[string]any{"type": "numbered", "numberOfOccurrences": 4, "startDate": "2021-06-01"})
+			},
+			want: map[string]any{"settings.recurrence.range.numberOfOccurrences": 4.0, "settings.recurrence.range.endDate": nil},
 		},
 		{
 			name: "apply actions and insights",
@@ -258,9 +264,9 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 				setPath(m, "settings.recommendationLookBackDuration", "PT36H30M")
 			},
 			want: map[string]any{
-				"settings.applyActions.0.@odata.type":                                  typeDisableAndDelete,
+				"settings.applyActions.0.@odata.type":                                     typeDisableAndDelete,
 				"settings.recommendationInsightSettings.0.recommendationLookBackDuration": "P2D",
-				"settings.recommendationLookBackDuration":                                "P1DT12H30M",
+				"settings.recommendationLookBackDuration":                                 "P1DT12H30M",
 			},
 		},
 		{
@@ -289,9 +295,13 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 				"@odata.type": typeNotifQueryScope, "query": "/groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members", "queryType": "MicrosoftGraph", "queryRoot": nil}},
 		},
 		{
-			name:   "read-only properties in the body are ignored",
-			change: func(m map[string]any) { m["status"] = "Completed"; m["id"] = "mine"; m["createdBy"] = map[string]any{"id": "x"} },
-			want:   map[string]any{"status": "InProgress", "createdBy.userPrincipalName": "admin@contoso.com"},
+			name: "read-only properties in the body are ignored",
+			change: func(m map[string]any) {
+				m["status"] = "Completed"
+				m["id"] = "mine"
+				m["createdBy"] = map[string]any{"id": "x"}
+			},
+			want: map[string]any{"status": "InProgress", "createdBy.userPrincipalName": "admin@contoso.com"},
 		},
 	}
 	for _, tt := range tests {
@@ -456,8 +466,11 @@ func TestUpdateDefinition(t *testing.T) {
 			message: "'scope' cannot be updated",
 		},
 		{
-			name:    "enumeration scope added",
-			put:     func(created, _ map[string]any) any { created["instanceEnumerationScope"] = map[string]any{"query": "/groups"}; return created },
+			name: "enumeration scope added",
+			put: func(created, _ map[string]any) any {
+				created["instanceEnumerationScope"] = map[string]any{"query": "/groups"}
+				return created
+			},
 			status:  http.StatusBadRequest,
 			message: "'instanceEnumerationScope' cannot be updated",
 		},
@@ -472,8 +485,11 @@ func TestUpdateDefinition(t *testing.T) {
 			message: "'additionalNotificationRecipients' cannot be updated",
 		},
 		{
-			name:    "stages added in v1.0",
-			put:     func(created, _ map[string]any) any { created["stageSettings"] = []any{map[string]any{"stageId": "1", "durationInDays": 1}}; return created },
+			name: "stages added in v1.0",
+			put: func(created, _ map[string]any) any {
+				created["stageSettings"] = []any{map[string]any{"stageId": "1", "durationInDays": 1}}
+				return created
+			},
 			status:  http.StatusBadRequest,
 			message: "'stageSettings' cannot be updated",
 		},
@@ -518,8 +534,11 @@ func TestUpdateDefinition(t *testing.T) {
 			},
 		},
 		{
-			name:    "reviewers from users to owners",
-			put:     func(created, _ map[string]any) any { created["reviewers"] = []any{map[string]any{"query": "./owners"}}; return created },
+			name: "reviewers from users to owners",
+			put: func(created, _ map[string]any) any {
+				created["reviewers"] = []any{map[string]any{"query": "./owners"}}
+				return created
+			},
 			status:  http.StatusBadRequest,
 			message: "reviewers can be updated only",
 		},
@@ -541,14 +560,19 @@ func TestUpdateDefinition(t *testing.T) {
 			message: "reviewers can be updated only",
 		},
 		{
-			name:    "id in body differs",
-			put:     func(created, _ map[string]any) any { created["id"] = "00000000-0000-0000-0000-000000000000"; return created },
+			name: "id in body differs",
+			put: func(created, _ map[string]any) any {
+				created["id"] = "00000000-0000-0000-0000-000000000000"
+				return created
+			},
 			status:  http.StatusBadRequest,
 			message: "does not match the id",
 		},
 		{
-			name:    "invalid update body",
-			put:     func(created, _ map[string]any) any { return setPath(created, "settings.recurrence.pattern.type", "daily") },
+			name: "invalid update body",
+			put: func(created, _ map[string]any) any {
+				return setPath(created, "settings.recurrence.pattern.type", "daily")
+			},
 			status:  http.StatusBadRequest,
 			message: "not supported for access reviews",
 		},
