@@ -108,15 +108,9 @@ func runApply(ctx context.Context, s *streams, g *globalOptions, o *applyOptions
 			return err
 		}
 		defer sess.Close()
-		desired, err := desiredFrom(ctx, sess, specs)
-		if err != nil {
+		if p, err = computePlan(ctx, sess, specs, opts.AllowDelete); err != nil {
 			return err
 		}
-		res, err := computePlan(ctx, sess, desired, opts.AllowDelete)
-		if err != nil {
-			return err
-		}
-		p = res.Plan
 		if err := diff.RenderText(s.Out, p, diff.TextOptions{Color: diff.ColorFor(s.Out, os.Getenv)}); err != nil {
 			return err
 		}

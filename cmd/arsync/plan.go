@@ -11,6 +11,7 @@ import (
 
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/spec"
 )
 
 type planOptions struct {
@@ -51,12 +52,6 @@ called. PATHs default to the config's paths, else the current directory.`,
 	return cmd
 }
 
-// planResult is a computed plan and the session it was made on.
-type planResult struct {
-	Plan    *diff.Plan
-	Managed int // managed live definitions, for the change-percentage gate
-}
-
 func runPlan(ctx context.Context, s *streams, g *globalOptions, o *planOptions, args []string) error {
 	switch o.Output {
 	case "text", "markdown", "json":
@@ -79,15 +74,10 @@ func runPlan(ctx context.Context, s *streams, g *globalOptions, o *planOptions, 
 	}
 	defer sess.Close()
 
-	desired, err := desiredFrom(ctx, sess, specs)
+	p, err := computePlan(ctx, sess, specs, o.DeleteDuplicates || cfg.AllowDelete)
 	if err != nil {
 		return err
 	}
-	res, err := computePlan(ctx, sess, desired, o.DeleteDuplicates || cfg.AllowDelete)
-	if err != nil {
-		return err
-	}
-	p := res.Plan
 	if o.Out != "" {
 		var buf bytes.Buffer
 		if err := diff.RenderJSON(&buf, p); err != nil {
@@ -114,29 +104,39 @@ func runPlan(ctx context.Context, s *streams, g *globalOptions, o *planOptions, 
 	return nil
 }
 
-// computePlan reads the live state from Graph and compares it with desired.
-func computePlan(ctx context.Context, sess *session, desired []diff.Desired, deleteDuplicates bool) (*planResult, error) {
-	var live []graphclient.Definition
-	for d, err := range sess.Client.ListDefinitions(ctx, nil) {
-		if err != nil {
-			return nil, fmt.Errorf("listing the tenant's access review definitions: %w", err)
-		}
-		live = append(live, *d)
+// computePlan resolves the specs' names and reads the live definitions,
+// concurrently since both are independent round trips, then compares them.
+func computePlan(ctx context.Context, sess *session, specs *spec.Result, deleteDuplicates bool) (*diff.Plan, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type listed struct {
+		defs []graphclient.Definition
+		err  error
 	}
-	p, err := diff.Compute(desired, live, diff.Options{
+	liveC := make(chan listed, 1)
+	go func() {
+		var l listed
+		for d, err := range sess.Client.ListDefinitions(ctx, nil) {
+			if err != nil {
+				l.err = fmt.Errorf("listing the tenant's access review definitions: %w", err)
+				break
+			}
+			l.defs = append(l.defs, *d)
+		}
+		liveC <- l
+	}()
+	desired, err := desiredFrom(ctx, sess, specs)
+	if err != nil {
+		return nil, err
+	}
+	live := <-liveC
+	if live.err != nil {
+		return nil, live.err
+	}
+	return diff.Compute(desired, live.defs, diff.Options{
 		Now:              time.Now().UTC(),
 		TenantID:         sess.TenantID,
 		GraphEndpoint:    sess.Endpoint,
 		DeleteDuplicates: deleteDuplicates,
 	})
-	if err != nil {
-		return nil, err
-	}
-	managed := 0
-	for _, c := range p.Changes {
-		if c.ID != "" {
-			managed++
-		}
-	}
-	return &planResult{Plan: p, Managed: managed}, nil
 }
