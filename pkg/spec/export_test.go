@@ -298,3 +298,67 @@ func TestWriteFiles(t *testing.T) {
 	err = WriteFiles([]ExportFile{{Path: filepath.Join(dir, "c.yaml")}}, true)
 	require.EqualError(t, err, filepath.Join(dir, "c.yaml")+" is a directory; nothing was written")
 }
+
+// FuzzExport exports arbitrary live definitions (JSON, as Graph would send
+// them). Beyond not panicking: every file is YAML that Parse reads, and
+// when it validates, the strings a person sees (metadata.name,
+// displayName, descriptions) come back exactly as exported.
+//
+// Run: go test ./pkg/spec -run=^$ -fuzz=FuzzExport -fuzztime=1m
+func FuzzExport(f *testing.F) {
+	for _, pattern := range []string{"testdata/export/*.json", "testdata/export/graph/*.json"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, file := range files {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
+	f.Add([]byte(`{"displayName":"a: b # c\n\"d\"","descriptionForAdmins":"x\r\n[arsync:n]","scope":{"query":"/groups/${group:x}"}}`))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var defs []graphclient.Definition
+		if err := json.Unmarshal(data, &defs); err != nil {
+			var d graphclient.Definition
+			if json.Unmarshal(data, &d) != nil {
+				return
+			}
+			defs = []graphclient.Definition{d}
+		}
+		files, err := Export(context.Background(), defs, testDirectory(), ExportOptions{All: true, Dir: "out"})
+		if err != nil {
+			if strings.Contains(err.Error(), "definitions carry the marker") {
+				return
+			}
+			t.Fatalf("Export: %v", err)
+		}
+		names := map[string]bool{}
+		for _, f := range files {
+			if names[f.Name] {
+				t.Fatalf("two files named %q", f.Name)
+			}
+			names[f.Name] = true
+			got, diags := Parse(f.Path, f.Content)
+			for _, d := range diags {
+				if strings.Contains(d.Message, "YAML syntax error") {
+					t.Fatalf("%s is not YAML: %s\n%s", f.Path, d, f.Content)
+				}
+			}
+			if diags.HasErrors() {
+				continue
+			}
+			if len(got) != 1 {
+				t.Fatalf("%s holds %d definitions", f.Path, len(got))
+			}
+			d := got[0]
+			if d.Name != f.Name || d.Spec.DisplayName != f.DisplayName {
+				t.Fatalf("name %q/%q, displayName %q/%q", d.Name, f.Name, d.Spec.DisplayName, f.DisplayName)
+			}
+		}
+	})
+}
