@@ -14,6 +14,12 @@ import (
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
+// The Graph client is the production Directory and Namer.
+var (
+	_ Directory = (*graphclient.Client)(nil)
+	_ Namer     = (*graphclient.Client)(nil)
+)
+
 // memDirectory is an in-memory Directory with graphclient's matching rules
 // (case-insensitive; users by UPN, mail or id; groups by name or id;
 // service principals by name, appId or id; roles by name, id or
