@@ -10,15 +10,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/arsync/arsync/internal/benchutil"
 	"github.com/arsync/arsync/pkg/emulator"
 )
 
@@ -98,14 +97,14 @@ func BenchmarkPlan1000(b *testing.B) {
 	require.Equal(b, exitOK, code, errOut)
 	latency.Store(int64(benchLatency))
 
-	var peak uint64
+	var peak float64
 	var lowerBound time.Duration
 	b.ResetTimer()
 	for range b.N {
 		run.Server.ResetRequests()
-		stop := sampleHeap(&peak)
+		stop := benchutil.PeakHeap()
 		code, out, errOut := runBenchCLI(b, run, "plan", "--detailed-exitcode", specs)
-		stop()
+		peak = max(peak, stop())
 		if code != exitOK {
 			b.Fatalf("plan exit %d\n%s\n%s", code, out, errOut)
 		}
@@ -127,7 +126,7 @@ func BenchmarkPlan1000(b *testing.B) {
 	perOp := b.Elapsed() / time.Duration(b.N)
 	b.ReportMetric(float64(lowerBound.Milliseconds()), "lower-bound-ms")
 	b.ReportMetric(float64(perOp)/float64(lowerBound), "x-lower-bound")
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(peak, "peak-heap-MB")
 }
 
 // runBenchCLI is runCLI for benchmarks, with the output discarded.
@@ -140,29 +139,4 @@ func runBenchCLI(b *testing.B, run *emulator.Running, args ...string) (int, stri
 	var errOut bytes.Buffer
 	code := Main(context.Background(), args, strings.NewReader(""), io.Discard, &errOut)
 	return code, "", errOut.String()
-}
-
-// sampleHeap records the largest HeapInuse seen until stop is called.
-func sampleHeap(peak *uint64) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > *peak {
-				*peak = ms.HeapInuse
-			}
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
 }

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/arsync/arsync/internal/benchutil"
 )
 
 // benchDefinition is a realistic definition (about 45 lines, like the
@@ -86,9 +89,15 @@ func BenchmarkLoad10k(b *testing.B) {
 	dir := b.TempDir()
 	writeBenchTree(b, dir, 100, 100)
 	b.ReportAllocs()
+	var peak float64
 	b.ResetTimer()
 	for b.Loop() {
+		b.StopTimer()
+		runtime.GC() // each load starts from the same heap, so the peak is its own
+		b.StartTimer()
+		stop := benchutil.PeakHeap()
 		res, err := Load(dir)
+		peak = max(peak, stop())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -96,6 +105,7 @@ func BenchmarkLoad10k(b *testing.B) {
 			b.Fatalf("got %d definitions, diagnostics:\n%.2000s", len(res.Definitions), res.Diagnostics.Error())
 		}
 	}
+	b.ReportMetric(peak, "peak-heap-MB")
 }
 
 // BenchmarkToGraph10k maps 10,000 loaded definitions to request bodies.
