@@ -133,6 +133,22 @@ func computePlan(ctx context.Context, sess *session, specs *spec.Result, deleteD
 	if live.err != nil {
 		return nil, live.err
 	}
+	// Name the ids on the live side too, so field changes read "alice@..."
+	// rather than a GUID. Labels are a courtesy: without directory read
+	// permission the plan still works, with ids.
+	if names, err := spec.DescribeIDs(ctx, sess.Client, live.defs); err == nil {
+		for i := range desired {
+			d := &desired[i]
+			if d.Display == nil {
+				d.Display = make(map[string]string, len(names))
+			}
+			for id, name := range names {
+				if _, ok := d.Display[id]; !ok {
+					d.Display[id] = name
+				}
+			}
+		}
+	}
 	return diff.Compute(desired, live.defs, diff.Options{
 		Now:              time.Now().UTC(),
 		TenantID:         sess.TenantID,

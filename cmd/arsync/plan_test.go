@@ -34,16 +34,6 @@ func runCLI(t *testing.T, run *emulator.Running, args ...string) (code int, stdo
 	return code, out.String(), errOut.String()
 }
 
-func writes(run *emulator.Running) int {
-	n := 0
-	for _, r := range run.Server.Requests() {
-		if r.Method != "GET" {
-			n++
-		}
-	}
-	return n
-}
-
 func TestPlanCreateThenNoChanges(t *testing.T) {
 	run := emulatortest.New(t, emulator.Options{Seed: 1})
 
@@ -51,7 +41,7 @@ func TestPlanCreateThenNoChanges(t *testing.T) {
 	require.Equal(t, exitChanges, code, errOut)
 	require.Contains(t, out, "+ create guests-m365-quarterly")
 	require.Contains(t, out, "Plan: 1 to create")
-	require.Zero(t, writes(run), "plan must not write")
+	require.Empty(t, writeRequests(run), "plan must not write")
 
 	// Create the definition as apply would (the plan's After body), then
 	// the same plan must show no changes: no false drift.
