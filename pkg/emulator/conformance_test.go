@@ -55,6 +55,7 @@ func TestConformanceCreate(t *testing.T) {
 	}{
 		{name: "20.1", request: "20.1-create-request.json", golden: "create-20.1.json"},
 		{name: "20.2", request: "20.2-create-request.json", documented: "20.2-create-response.json", golden: "create-20.2.json"},
+		{name: "20.3", request: "20.3-create-request.json", golden: "create-20.3.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
