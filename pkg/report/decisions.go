@@ -1,0 +1,345 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/arsync/arsync/pkg/graphclient"
+)
+
+// DecisionQuery selects the decisions to report. The zero value is every
+// decision item of every definition in the tenant.
+type DecisionQuery struct {
+	// Review is a managed definition's name (its marker) or any
+	// definition's id.
+	Review string
+	// Instance limits the report to one instance id.
+	Instance string
+	// Decision keeps only items with this decision (Approve, Deny,
+	// NotReviewed, DontKnow); Graph filters them.
+	Decision string
+	// Since keeps only items reviewed or applied after it (strictly), for
+	// incremental collection; zero keeps all.
+	Since time.Time
+}
+
+// DecisionRow is one decision item with what it concerns, flattened for
+// CSV, JSON and tables. Times are RFC 3339 in UTC, "" when not yet.
+type DecisionRow struct {
+	Review            string `json:"review"` // arsync name; "" for an unmanaged definition
+	ReviewID          string `json:"reviewId"`
+	ReviewDisplayName string `json:"reviewDisplayName"`
+	InstanceID        string `json:"instanceId"`
+	InstanceStatus    string `json:"instanceStatus"`
+	Resource          string `json:"resource"` // the group, application or role's name
+	ResourceID        string `json:"resourceId"`
+	ResourceType      string `json:"resourceType"`
+	Principal         string `json:"principal"`
+	PrincipalUPN      string `json:"principalUserPrincipalName"`
+	PrincipalType     string `json:"principalType"` // Guest, Member, ServicePrincipal, Group; "" unknown
+	PrincipalID       string `json:"principalId"`
+	DecisionID        string `json:"decisionId"`
+	Decision          string `json:"decision"`
+	Recommendation    string `json:"recommendation"`
+	Reviewer          string `json:"reviewer"`
+	ReviewerUPN       string `json:"reviewerUserPrincipalName"`
+	Justification     string `json:"justification"`
+	ReviewedDateTime  string `json:"reviewedDateTime"`
+	AppliedDateTime   string `json:"appliedDateTime"`
+	ApplyResult       string `json:"applyResult"`
+	AppliedBy         string `json:"appliedBy"`
+}
+
+// DecisionStats says what a report read and wrote.
+type DecisionStats struct {
+	Definitions int // definitions read
+	Instances   int // instances read
+	Decisions   int // decision items read
+	Rows        int // rows written
+}
+
+// RowWriter receives rows a batch at a time (about one Graph page).
+type RowWriter interface {
+	Write(rows []DecisionRow) error
+}
+
+// batchSize is how many rows are enriched and written at once: one Graph
+// page of decisions.
+const batchSize = 100
+
+// maxCachedUsers bounds the principal-type cache; it is emptied when full,
+// so memory stays flat however many principals a tenant has.
+const maxCachedUsers = 20000
+
+// CanonicalDecision checks a decision value for a filter, in any letter case.
+func CanonicalDecision(v string) (string, error) {
+	for _, d := range []string{"Approve", "Deny", "NotReviewed", "DontKnow"} {
+		if strings.EqualFold(v, d) {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("decision %q: use Approve, Deny, NotReviewed or DontKnow", v)
+}
+
+// Decisions reads every decision item q selects, across definitions and
+// their instances, and writes them to w in batches as the pages arrive: at
+// most one page of decisions is held at a time.
+//
+// Graph cannot filter decisions by time, so with q.Since every item is
+// still read; only rows reviewed or applied after q.Since are written.
+func Decisions(ctx context.Context, src Source, q DecisionQuery, w RowWriter) (DecisionStats, error) {
+	if q.Decision != "" {
+		d, err := CanonicalDecision(q.Decision)
+		if err != nil {
+			return DecisionStats{}, err
+		}
+		q.Decision = d
+	}
+	r := &decisionRun{src: src, q: q, w: w, batch: make([]DecisionRow, 0, batchSize),
+		e: &enricher{src: src, names: newNames(src), userTypes: map[string]string{}}}
+	err := r.read(ctx)
+	// The rows read before a failure are good: they are written too.
+	if ferr := r.flush(ctx); ferr != nil {
+		err = errors.Join(err, ferr)
+	}
+	return r.st, err
+}
+
+// decisionRun is one Decisions call: the rows of the current batch and
+// what has been read and written so far.
+type decisionRun struct {
+	src    Source
+	q      DecisionQuery
+	w      RowWriter
+	e      *enricher
+	batch  []DecisionRow
+	st     DecisionStats
+	broken bool // a write failed: write nothing more
+}
+
+func (r *decisionRun) flush(ctx context.Context) error {
+	if len(r.batch) == 0 || r.broken {
+		return nil
+	}
+	if err := r.e.principalTypes(ctx, r.batch); err != nil {
+		r.broken = true
+		return err
+	}
+	if err := r.w.Write(r.batch); err != nil {
+		r.broken = true
+		return err
+	}
+	r.st.Rows += len(r.batch)
+	r.batch = r.batch[:0]
+	return nil
+}
+
+func (r *decisionRun) read(ctx context.Context) error {
+	var opts *graphclient.ListOptions
+	if r.q.Decision != "" {
+		opts = &graphclient.ListOptions{Filter: "decision eq " + graphclient.ODataQuote(r.q.Decision)}
+	}
+	matched := false
+	for def, err := range r.src.ListDefinitions(ctx, nil) {
+		if err != nil {
+			return fmt.Errorf("listing access review definitions: %w", err)
+		}
+		name := managedName(def)
+		if r.q.Review != "" && !strings.EqualFold(def.ID, r.q.Review) && name != r.q.Review {
+			continue
+		}
+		matched = true
+		r.st.Definitions++
+		for inst, err := range r.src.ListInstances(ctx, def.ID, nil) {
+			if err != nil {
+				return fmt.Errorf("listing the instances of %q: %w", def.DisplayName, err)
+			}
+			if r.q.Instance != "" && !strings.EqualFold(inst.ID, r.q.Instance) {
+				continue
+			}
+			r.st.Instances++
+			res, err := r.e.instanceResource(ctx, inst)
+			if err != nil {
+				return err
+			}
+			for d, err := range r.src.ListDecisions(ctx, def.ID, inst.ID, opts) {
+				if err != nil {
+					return fmt.Errorf("listing the decisions of instance %s of %q: %w", inst.ID, def.DisplayName, err)
+				}
+				r.st.Decisions++
+				row := decisionRow(def, name, inst, res, d)
+				if !r.q.Since.IsZero() && !after(row.ReviewedDateTime, r.q.Since) && !after(row.AppliedDateTime, r.q.Since) {
+					continue
+				}
+				if row.Resource == "" && row.ResourceID != "" && row.ResourceType != "" {
+					if row.Resource, err = r.e.names.resolve(ctx, row.ResourceType, row.ResourceID); err != nil {
+						return fmt.Errorf("looking up resource %s: %w", row.ResourceID, err)
+					}
+				}
+				r.batch = append(r.batch, row)
+				if len(r.batch) == batchSize {
+					if err := r.flush(ctx); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	if r.q.Review != "" && !matched {
+		return fmt.Errorf("%q is neither the name of a managed review nor a definition id: %w", r.q.Review, ErrNoSuchReview)
+	}
+	return nil
+}
+
+// after reports whether an RFC 3339 time is after t; "" never is.
+func after(ts string, t time.Time) bool {
+	if ts == "" {
+		return false
+	}
+	v, err := time.Parse(time.RFC3339Nano, ts)
+	return err == nil && v.After(t)
+}
+
+// instanceRes is the resource an instance's scope names.
+type instanceRes struct {
+	kind, id, name string
+}
+
+func decisionRow(def *graphclient.Definition, name string, inst *graphclient.Instance, res instanceRes, d *graphclient.Decision) DecisionRow {
+	row := DecisionRow{
+		Review:            name,
+		ReviewID:          def.ID,
+		ReviewDisplayName: def.DisplayName,
+		InstanceID:        inst.ID,
+		InstanceStatus:    inst.Status,
+		ResourceID:        res.id,
+		ResourceType:      res.kind,
+		Resource:          res.name,
+		DecisionID:        d.ID,
+		Decision:          d.Decision,
+		Recommendation:    d.Recommendation,
+		Justification:     d.Justification,
+		ReviewedDateTime:  utc(d.ReviewedDateTime),
+		AppliedDateTime:   utc(d.AppliedDateTime),
+		ApplyResult:       d.ApplyResult,
+	}
+	if r := d.Resource; r != nil && r.ID != "" {
+		row.ResourceID, row.Resource = r.ID, r.DisplayName
+		if r.Type != "" {
+			row.ResourceType = r.Type
+		}
+	}
+	if p := d.Principal; p != nil {
+		row.PrincipalID, row.Principal, row.PrincipalUPN = p.ID, p.DisplayName, p.UserPrincipalName
+		switch strings.TrimPrefix(p.ODataType, "#microsoft.graph.") {
+		case "servicePrincipalIdentity":
+			row.PrincipalType = "ServicePrincipal"
+		case "userIdentity", "":
+			if p.UserPrincipalName == "" && p.AppID != "" {
+				row.PrincipalType = "ServicePrincipal"
+			}
+		default:
+			row.PrincipalType = "Group"
+		}
+	}
+	if r := d.ReviewedBy; r != nil && !isZeroID(r.ID) {
+		row.Reviewer, row.ReviewerUPN = r.DisplayName, r.UserPrincipalName
+	}
+	if r := d.AppliedBy; r != nil && !isZeroID(r.ID) {
+		row.AppliedBy = firstNonEmpty(r.UserPrincipalName, r.DisplayName)
+	}
+	return row
+}
+
+// utc normalises a Graph timestamp to RFC 3339 in UTC (Graph sends up to 7
+// fractional digits); unparseable values are kept as sent.
+func utc(ts string) string {
+	if ts == "" {
+		return ""
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return ts
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// enricher fills in what decision items do not carry: the name of the
+// reviewed resource and whether a user principal is a guest.
+type enricher struct {
+	src       Source
+	names     *names
+	userTypes map[string]string // user id -> userType ("" when not found)
+}
+
+func (e *enricher) instanceResource(ctx context.Context, inst *graphclient.Instance) (instanceRes, error) {
+	kind, id, ok := scopeResource(inst.Scope)
+	if !ok {
+		return instanceRes{}, nil
+	}
+	name, err := e.names.resolve(ctx, kind, id)
+	if err != nil {
+		return instanceRes{}, fmt.Errorf("looking up the resource of instance %s: %w", inst.ID, err)
+	}
+	return instanceRes{kind: kind, id: id, name: name}, nil
+}
+
+// principalTypes sets PrincipalType on the user rows of a batch, looking up
+// the users not seen yet (one batched request per page). A user who no
+// longer exists (an applied disable-and-delete) is taken for a guest when
+// the userPrincipalName is a B2B one (#EXT#).
+func (e *enricher) principalTypes(ctx context.Context, rows []DecisionRow) error {
+	if len(e.userTypes) > maxCachedUsers {
+		clear(e.userTypes)
+	}
+	var missing []string
+	for _, r := range rows {
+		if r.PrincipalType != "" || r.PrincipalID == "" {
+			continue
+		}
+		if _, ok := e.userTypes[r.PrincipalID]; !ok && !slices.Contains(missing, r.PrincipalID) {
+			missing = append(missing, r.PrincipalID)
+		}
+	}
+	if len(missing) > 0 {
+		found, err := e.src.LookupUsers(ctx, missing)
+		if err != nil {
+			return fmt.Errorf("looking up the reviewed users: %w", err)
+		}
+		for _, id := range missing {
+			t := ""
+			if us := found[id]; len(us) == 1 {
+				t = us[0].UserType
+			}
+			e.userTypes[id] = t
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		if r.PrincipalType != "" || r.PrincipalID == "" {
+			continue
+		}
+		switch t := e.userTypes[r.PrincipalID]; {
+		case t != "":
+			r.PrincipalType = t
+		case strings.Contains(strings.ToUpper(r.PrincipalUPN), "#EXT#"):
+			r.PrincipalType = "Guest"
+		case r.PrincipalUPN != "":
+			r.PrincipalType = "Member"
+		}
+	}
+	return nil
+}

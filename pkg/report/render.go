@@ -1,0 +1,291 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Output formats of "arsync decisions".
+var DecisionFormats = []string{"table", "csv", "json", "jsonl"}
+
+// DecisionWriter writes decision rows as they arrive. Close ends the
+// output (the JSON array's closing bracket) and must be called once.
+type DecisionWriter interface {
+	RowWriter
+	Close() error
+}
+
+// NewDecisionWriter returns a writer for format: table (aligned columns
+// for a terminal), csv (a header row, then one row per item), json (one
+// array, written element by element) or jsonl (one object per line).
+func NewDecisionWriter(w io.Writer, format string) (DecisionWriter, error) {
+	bw := bufio.NewWriter(w)
+	switch format {
+	case "table":
+		return &tableWriter{w: bw}, nil
+	case "csv":
+		return &csvWriter{w: csv.NewWriter(bw), bw: bw}, nil
+	case "json":
+		return &jsonWriter{w: bw, array: true}, nil
+	case "jsonl":
+		return &jsonWriter{w: bw}, nil
+	}
+	return nil, fmt.Errorf("unknown output format %q: use %s", format, strings.Join(DecisionFormats, ", "))
+}
+
+// csvHeader names the CSV columns, in DecisionRow's order (its JSON names).
+var csvHeader = []string{"review", "reviewId", "reviewDisplayName", "instanceId", "instanceStatus",
+	"resource", "resourceId", "resourceType", "principal", "principalUserPrincipalName", "principalType",
+	"principalId", "decisionId", "decision", "recommendation", "reviewer", "reviewerUserPrincipalName",
+	"justification", "reviewedDateTime", "appliedDateTime", "applyResult", "appliedBy"}
+
+func (r *DecisionRow) fields() []string {
+	return []string{r.Review, r.ReviewID, r.ReviewDisplayName, r.InstanceID, r.InstanceStatus,
+		r.Resource, r.ResourceID, r.ResourceType, r.Principal, r.PrincipalUPN, r.PrincipalType,
+		r.PrincipalID, r.DecisionID, r.Decision, r.Recommendation, r.Reviewer, r.ReviewerUPN,
+		r.Justification, r.ReviewedDateTime, r.AppliedDateTime, r.ApplyResult, r.AppliedBy}
+}
+
+type csvWriter struct {
+	w      *csv.Writer
+	bw     *bufio.Writer
+	header bool
+}
+
+func (c *csvWriter) Write(rows []DecisionRow) error {
+	if !c.header {
+		c.header = true
+		if err := c.w.Write(csvHeader); err != nil {
+			return err
+		}
+	}
+	for i := range rows {
+		if err := c.w.Write(csvSafe(rows[i].fields())); err != nil {
+			return err
+		}
+	}
+	c.w.Flush()
+	if err := c.w.Error(); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+func (c *csvWriter) Close() error {
+	if !c.header { // no rows: still a valid CSV file with its header
+		return c.Write(nil)
+	}
+	return nil
+}
+
+// csvSafe defuses spreadsheet formulas: a justification typed by a
+// reviewer must not run as a formula when an auditor opens the file.
+func csvSafe(fields []string) []string {
+	for i, f := range fields {
+		if f != "" && strings.ContainsRune("=+-@\t\r", rune(f[0])) {
+			fields[i] = "'" + f
+		}
+	}
+	return fields
+}
+
+type jsonWriter struct {
+	w     *bufio.Writer
+	array bool
+	n     int
+	buf   bytes.Buffer
+	enc   *json.Encoder
+}
+
+func (j *jsonWriter) Write(rows []DecisionRow) error {
+	if j.enc == nil {
+		j.enc = json.NewEncoder(&j.buf)
+		j.enc.SetEscapeHTML(false) // queries and justifications keep their & < >
+	}
+	for i := range rows {
+		j.buf.Reset()
+		if err := j.enc.Encode(&rows[i]); err != nil {
+			return err
+		}
+		b := bytes.TrimSuffix(j.buf.Bytes(), []byte("\n"))
+		if j.array {
+			sep := ",\n"
+			if j.n == 0 {
+				sep = "[\n"
+			}
+			j.w.WriteString(sep)
+		}
+		j.w.Write(b)
+		if !j.array {
+			j.w.WriteByte('\n')
+		}
+		j.n++
+	}
+	return j.w.Flush()
+}
+
+func (j *jsonWriter) Close() error {
+	if j.array {
+		if j.n == 0 {
+			j.w.WriteString("[]\n")
+		} else {
+			j.w.WriteString("\n]\n")
+		}
+	}
+	return j.w.Flush()
+}
+
+// tableWriter aligns columns without holding the rows: widths come from
+// the header and the first batch, and later rows are padded to them (a
+// longer value pushes its line, not the whole table).
+type tableWriter struct {
+	w      *bufio.Writer
+	widths []int
+}
+
+var tableHeader = []string{"REVIEW", "RESOURCE", "PRINCIPAL", "TYPE", "DECISION", "RECOMMENDED", "REVIEWER", "REVIEWED", "APPLIED", "RESULT", "JUSTIFICATION"}
+
+const maxCell = 40
+
+func (r *DecisionRow) cells() []string {
+	review := firstNonEmpty(r.Review, r.ReviewDisplayName)
+	// Names read best in a terminal; csv and json carry the UPN and ids.
+	principal := firstNonEmpty(r.Principal, r.PrincipalUPN, r.PrincipalID)
+	return []string{review, dash(firstNonEmpty(r.Resource, r.ResourceID)), principal, dash(r.PrincipalType),
+		r.Decision, dash(r.Recommendation), dash(firstNonEmpty(r.ReviewerUPN, r.Reviewer)),
+		shortTime(r.ReviewedDateTime), shortTime(r.AppliedDateTime), dash(r.ApplyResult), dash(r.Justification)}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// shortTime shows a timestamp to the minute, in UTC.
+func shortTime(ts string) string {
+	if ts == "" {
+		return "-"
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return ts
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+// clip shortens a cell to maxCell characters and keeps it on one line;
+// control characters (a terminal escape in a justification) become spaces.
+func clip(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= maxCell {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxCell-1]) + "…"
+}
+
+func (t *tableWriter) Write(rows []DecisionRow) error {
+	if t.widths == nil {
+		t.widths = make([]int, len(tableHeader))
+		for i, h := range tableHeader {
+			t.widths[i] = len(h)
+		}
+		for i := range rows {
+			for c, v := range rows[i].cells() {
+				t.widths[c] = max(t.widths[c], utf8.RuneCountInString(clip(v)))
+			}
+		}
+		t.line(tableHeader)
+	}
+	for i := range rows {
+		t.line(rows[i].cells())
+	}
+	return t.w.Flush()
+}
+
+func (t *tableWriter) line(cells []string) {
+	for c, v := range cells {
+		v = clip(v)
+		t.w.WriteString(v)
+		if c < len(cells)-1 {
+			t.w.WriteString(strings.Repeat(" ", max(t.widths[c]-utf8.RuneCountInString(v), 0)+2))
+		}
+	}
+	t.w.WriteByte('\n')
+}
+
+func (t *tableWriter) Close() error { return t.w.Flush() }
+
+// RenderStatusJSON writes the report as indented JSON.
+func RenderStatusJSON(w io.Writer, rep *StatusReport) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// RenderStatusText writes the report for a terminal: a line per
+// definition, then a table of its current instances.
+func RenderStatusText(w io.Writer, rep *StatusReport) error {
+	bw := bufio.NewWriter(w)
+	if len(rep.Definitions) == 0 && len(rep.Missing) == 0 {
+		bw.WriteString("No managed access review definitions in the tenant.\n")
+	}
+	for i, d := range rep.Definitions {
+		if i > 0 {
+			bw.WriteByte('\n')
+		}
+		fmt.Fprintf(bw, "%s  %q  %s  (%s; %s)\n", d.Name, d.DisplayName, dash(d.Status), plural(d.TotalInstances, "instance"), d.ID)
+		if len(d.Instances) == 0 {
+			bw.WriteString("  no instances yet\n")
+			continue
+		}
+		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  RESOURCE\tSTATUS\tSTART\tEND\tITEMS\tAPPROVE\tDENY\tDONTKNOW\tNOTREVIEWED\tAPPLIED")
+		for _, in := range d.Instances {
+			res := in.Resource
+			if res == "" {
+				res = firstNonEmpty(in.ResourceID, "(all in scope)")
+			}
+			applied := in.Total - in.ApplyResults["New"]
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", clip(res), in.Status,
+				shortTime(in.StartDateTime), shortTime(in.EndDateTime), in.Total,
+				in.Decisions["Approve"], in.Decisions["Deny"], in.Decisions["DontKnow"], in.Decisions["NotReviewed"], applied)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(rep.Missing) > 0 {
+		if len(rep.Definitions) > 0 {
+			bw.WriteByte('\n')
+		}
+		fmt.Fprintf(bw, "Not in the tenant (not applied yet): %s\n", strings.Join(rep.Missing, ", "))
+	}
+	return bw.Flush()
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
