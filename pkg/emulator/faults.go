@@ -48,8 +48,8 @@ const (
 type FaultRule struct {
 	Kind   FaultKind
 	Method string // "" matches every method
-	// Path matches requests whose path after the version starts with it
-	// ("/identityGovernance"); "" matches all.
+	// Path matches requests whose path starts with it, with or without
+	// the version ("/identityGovernance", "/v1.0/users"); "" matches all.
 	Path string
 	// Nth, when positive, faults only the Nth matching request (1-based);
 	// otherwise each matching request is faulted with Probability.
@@ -107,7 +107,8 @@ type Faults struct {
 //
 // Any other clause is a rule: a kind followed by ':'-separated qualifiers
 // in any order: a method (GET, POST, PUT, PATCH, DELETE), a probability
-// (0.1), #N for the Nth matching request only, or a path prefix (/users).
+// (0.1), #N for the Nth matching request only, or a path prefix (/users or
+// /v1.0/users; the version segment is optional).
 // Kinds are 429, 500, 503, 504, drop (alias reset), commit-then-fail and
 // commit-then-drop. Examples:
 //
@@ -369,8 +370,14 @@ func isWriteMethod(m string) bool {
 	return m == http.MethodPost || m == http.MethodPut || m == http.MethodPatch || m == http.MethodDelete
 }
 
+// hasPathPrefix matches a request path (after the version) against a rule's
+// prefix, which may be written with or without the version segment.
 func hasPathPrefix(path, prefix string) bool {
-	return strings.HasPrefix(strings.ToLower("/"+path), strings.ToLower("/"+strings.TrimPrefix(prefix, "/")))
+	p := strings.ToLower(strings.TrimPrefix(prefix, "/"))
+	for _, v := range []string{"v1.0/", "beta/"} {
+		p = strings.TrimPrefix(p, v)
+	}
+	return strings.HasPrefix(strings.ToLower(path), p)
 }
 
 // decide picks the fault (if any) for a request. Draws from the generator

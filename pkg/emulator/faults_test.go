@@ -295,3 +295,14 @@ func TestRandomFaultsOnlyOnChosenPaths(t *testing.T) {
 		require.Equal(t, 200, h.do(http.MethodGet, "groups?$top=1", nil).status, fmt.Sprint(i))
 	}
 }
+
+func TestRulePathsWithOrWithoutVersion(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"/users", "/v1.0/users", "/beta/Users"} {
+		f, err := ParseFaults("503:GET:" + p)
+		require.NoError(t, err)
+		h := newHarness(t, Options{Faults: f})
+		require.Equal(t, 503, h.do(http.MethodGet, "users/alice@contoso.com", nil).status, p)
+		require.Equal(t, 200, h.do(http.MethodGet, "groups", nil).status, p)
+	}
+}
