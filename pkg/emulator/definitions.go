@@ -88,12 +88,17 @@ var lastDay atomic.Pointer[dayCache]
 // refresh brings r's status up to date and returns its rendered JSON.
 // Callers hold s.mu.
 func (r *defRecord) refresh(now time.Time) []byte {
+	day := now.UTC().Unix() / 86400
+	if r.cache != nil && r.cacheDay == day {
+		return r.cache
+	}
 	st := definitionStatus(r.Object, now)
 	if r.cache == nil || r.cacheStatus != st {
 		r.Object.set("status", st)
 		r.cache = marshal(r.Object)
 		r.cacheStatus = st
 	}
+	r.cacheDay = day
 	return r.cache
 }
 

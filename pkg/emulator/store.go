@@ -33,6 +33,9 @@ type defRecord struct {
 
 	cache       []byte // rendered Object, valid while cacheStatus matches
 	cacheStatus string
+	// cacheDay is the UTC day cacheStatus was computed for: status depends
+	// only on the date, so a list needs no per-definition work within a day.
+	cacheDay int64
 }
 
 func newStore() *store { return &store{byID: map[string]*defRecord{}} }
