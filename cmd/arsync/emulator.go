@@ -83,6 +83,7 @@ addresses; --allow-remote lifts that for a trusted network.`,
 	f.Int64Var(&o.seed, "seed", 0, "seed for ids and request-ids (0: random)")
 	f.StringVar(&o.rangeStyle, "range-style", "as-sent", "how noEnd ranges are stored: as-sent or numbered (numbered + 9999-12-31)")
 	f.BoolVar(&o.allowRemote, "allow-remote", false, "allow a non-loopback --listen address")
+	cmd.AddCommand(emulatorControlCmds(io)...) // advance, decide, now (emulator_ctl.go)
 	return cmd
 }
 

@@ -122,6 +122,8 @@ all others are listed but never touched.`,
 		newInitCmd(io, g),
 		newGitHubCmd(io, g),
 		newEmulatorCmd(io, g),
+		newStatusCmd(io, g),
+		newDecisionsCmd(io, g),
 	)
 	return root
 }

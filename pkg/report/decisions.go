@@ -143,7 +143,7 @@ func (r *decisionRun) read(ctx context.Context) error {
 	if r.q.Decision != "" {
 		opts = &graphclient.ListOptions{Filter: "decision eq " + graphclient.ODataQuote(r.q.Decision)}
 	}
-	matched := false
+	matched, instanceFound := false, false
 	for def, err := range r.src.ListDefinitions(ctx, nil) {
 		if err != nil {
 			return fmt.Errorf("listing access review definitions: %w", err)
@@ -161,6 +161,7 @@ func (r *decisionRun) read(ctx context.Context) error {
 			if r.q.Instance != "" && !strings.EqualFold(inst.ID, r.q.Instance) {
 				continue
 			}
+			instanceFound = true
 			r.st.Instances++
 			res, err := r.e.instanceResource(ctx, inst)
 			if err != nil {
@@ -191,6 +192,9 @@ func (r *decisionRun) read(ctx context.Context) error {
 	}
 	if r.q.Review != "" && !matched {
 		return fmt.Errorf("%q is neither the name of a managed review nor a definition id: %w", r.q.Review, ErrNoSuchReview)
+	}
+	if r.q.Instance != "" && !instanceFound {
+		return fmt.Errorf("no instance %q in the reviews read: %w", r.q.Instance, ErrNoSuchInstance)
 	}
 	return nil
 }

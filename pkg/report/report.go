@@ -34,6 +34,10 @@ type Source interface {
 // ErrNoSuchReview is returned (wrapped) when --review names no definition.
 var ErrNoSuchReview = errors.New("no such access review")
 
+// ErrNoSuchInstance is returned (wrapped) when --instance names no
+// instance of the reviews read.
+var ErrNoSuchInstance = errors.New("no such access review instance")
+
 // managedName is the arsync name of a definition, "" when unmanaged.
 func managedName(d *graphclient.Definition) string {
 	name, _, ok := spec.SplitMarker(d.DescriptionForAdmins)

@@ -213,6 +213,8 @@ func TestDecisionsQuery(t *testing.T) {
 
 	_, err = Decisions(ctx, f.client, DecisionQuery{Review: "nope"}, &rows{})
 	require.ErrorIs(t, err, ErrNoSuchReview)
+	_, err = Decisions(ctx, f.client, DecisionQuery{Instance: "nope"}, &rows{})
+	require.ErrorIs(t, err, ErrNoSuchInstance)
 	_, err = Decisions(ctx, f.client, DecisionQuery{Decision: "Maybe"}, &rows{})
 	require.ErrorContains(t, err, "use Approve")
 }
