@@ -128,18 +128,18 @@ type instSettings struct {
 // instance is an accessReviewInstance with its decisions; it is also the
 // form persisted in the state file (defRecord.Instances).
 type instance struct {
-	ID          string       `json:"id"`
-	PeriodStart time.Time    `json:"periodStart"`
-	Start       time.Time    `json:"startDateTime"`
-	End         time.Time    `json:"endDateTime"`
-	Status      string       `json:"status"`
-	Scope       *object      `json:"scope"`
-	Reviewers   []*object    `json:"reviewers"`
-	Fallback    []*object    `json:"fallbackReviewers"`
-	Resource    *resourceRef `json:"resource,omitempty"`
-	Settings    instSettings `json:"settings"`
-	Contacted   []identRef   `json:"contactedReviewers"`
-	Decisions   []*decisionItem  `json:"decisions"`
+	ID          string          `json:"id"`
+	PeriodStart time.Time       `json:"periodStart"`
+	Start       time.Time       `json:"startDateTime"`
+	End         time.Time       `json:"endDateTime"`
+	Status      string          `json:"status"`
+	Scope       *object         `json:"scope"`
+	Reviewers   []*object       `json:"reviewers"`
+	Fallback    []*object       `json:"fallbackReviewers"`
+	Resource    *resourceRef    `json:"resource,omitempty"`
+	Settings    instSettings    `json:"settings"`
+	Contacted   []identRef      `json:"contactedReviewers"`
+	Decisions   []*decisionItem `json:"decisions"`
 	// Unsupported says why the emulator could not evaluate the scope (the
 	// instance then has no decisions); beta shows it in "errors".
 	Unsupported string `json:"unsupported,omitempty"`
@@ -282,6 +282,11 @@ func (s *Server) initLifecycle() error {
 			}
 			if in.ID == "" || in.Status == "" {
 				return fmt.Errorf("emulator state %s: definition %s: instances[%d] has no id or status", s.opts.StateFile, r.ID, i)
+			}
+			for j, d := range in.Decisions {
+				if d == nil || d.ID == "" || d.Principal.ID == "" {
+					return fmt.Errorf("emulator state %s: definition %s: instances[%d].decisions[%d] has no id or principal", s.opts.StateFile, r.ID, i, j)
+				}
 			}
 			l.instances = append(l.instances, in)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -324,7 +325,9 @@ func TestDecisionListing(t *testing.T) {
 	}
 
 	// One decision, the documented shape (golden), and unknown ones.
-	graph := func(b []byte) []byte { return []byte(strings.ReplaceAll(string(b), h.ts.URL, "https://graph.microsoft.com")) }
+	graph := func(b []byte) []byte {
+		return []byte(strings.ReplaceAll(string(b), h.ts.URL, "https://graph.microsoft.com"))
+	}
 	assertGolden(t, "lifecycle/decision.json", indentJSON(t, graph(h.do(http.MethodGet, base+"/"+all[0]["id"].(string), nil).body)))
 	assertGolden(t, "lifecycle/instance.json", indentJSON(t, graph(h.do(http.MethodGet, definitionsPath+"/"+id+"/instances/"+sales, nil).body)))
 	require.Equal(t, http.StatusNotFound, h.do(http.MethodGet, base+"/nope", nil).status)
@@ -679,4 +682,26 @@ func TestDefinitionChangesAffectFutureInstancesOnly(t *testing.T) {
 	// Deleting the definition deletes its instances.
 	require.Equal(t, http.StatusNoContent, h.do(http.MethodDelete, definitionsPath+"/"+id, nil).status)
 	require.Equal(t, http.StatusNotFound, h.do(http.MethodGet, definitionsPath+"/"+id+"/instances", nil).status)
+}
+
+func TestLifecycleStateErrors(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ lifecycle, instances, msg string }{
+		"clock offset":     {`{"clockOffset":"soon"}`, `[]`, "clockOffset"},
+		"negative offset":  {`{"clockOffset":"-1h"}`, `[]`, "clockOffset"},
+		"instance":         {`{}`, `[{"id":"x"}]`, "has no id or status"},
+		"instance shape":   {`{}`, `[7]`, "instances[0]"},
+		"null decision":    {`{}`, `[{"id":"x","status":"InProgress","decisions":[null]}]`, "decisions[0]"},
+		"decision without": {`{}`, `[{"id":"x","status":"InProgress","decisions":[{"id":"d"}]}]`, "no id or principal"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "state.json")
+			state := `{"formatVersion":1,"lifecycle":` + tc.lifecycle + `,"definitions":[{"id":"33b01ac7-5a3c-4a2e-a394-a5f15237c292","apiVersion":"v1.0",
+				"createdAt":"2026-01-01T00:00:00Z","definition":{"displayName":"x"},"instances":` + tc.instances + `}]}`
+			require.NoError(t, os.WriteFile(path, []byte(state), 0o644))
+			_, err := New(Options{StateFile: path})
+			require.ErrorContains(t, err, tc.msg)
+		})
+	}
 }
