@@ -705,3 +705,35 @@ func TestLifecycleStateErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestTeamsEnumeration(t *testing.T) {
+	t.Parallel()
+	h := lcHarness(t, "2026-01-05T10:00:00Z", Options{})
+	body := guestReview()
+	// Guests in all Teams: Project Falcon and Engineering are Teams; only
+	// Project Falcon has guests.
+	setPath(body, "instanceEnumerationScope.query", "/groups?$filter=(groupTypes/any(c:c eq 'Unified') and resourceProvisioningOptions/Any(x:x eq 'Team'))")
+	id := h.create(body)
+	require.Equal(t, []string{"Project Falcon"}, slices.Sorted(maps.Keys(h.instancesByGroup(id))))
+
+	// The docs' copy of that filter has a stray quote: not a filter the
+	// emulator can read, so no instance is made.
+	setPath(body, "instanceEnumerationScope.query", "/groups?$filter=(groupTypes/any(c:c eq 'Unified') and resourceProvisioningOptions/Any(x:x eq 'Team')')")
+	id = h.create(body)
+	require.Empty(t, h.instancesByGroup(id))
+
+	// Every group (no filter): dynamic and role-assignable groups are left out.
+	tenant := &Tenant{Admin: "admin@contoso.com", Users: []User{{UserPrincipalName: "admin@contoso.com"}, {UserPrincipalName: "g@x.com", UserType: "Guest"}},
+		Groups: []Group{
+			{DisplayName: "Plain", Members: []string{"g@x.com"}, Owners: []string{"admin@contoso.com"}},
+			{DisplayName: "Dynamic", GroupTypes: []string{"Unified", "DynamicMembership"}, Members: []string{"g@x.com"}},
+			{DisplayName: "Privileged", IsAssignableToRole: true, Members: []string{"g@x.com"}},
+		}}
+	h2 := lcHarness(t, "2026-01-05T10:00:00Z", Options{Tenant: tenant})
+	setPath(body, "instanceEnumerationScope.query", "/groups")
+	setPath(body, "fallbackReviewers", nil)
+	id = h2.create(body)
+	insts := h2.do(http.MethodGet, definitionsPath+"/"+id+"/instances", nil).values(t)
+	require.Len(t, insts, 1)
+	require.Contains(t, getPath(insts[0], "scope.query"), "/groups/"+nameGUID("group:plain")+"/members")
+}
