@@ -350,7 +350,13 @@ func BenchmarkDecisions100k(b *testing.B) {
 	}
 	tenant.Groups = []emulator.Group{group}
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	run := emulatortest.New(b, emulator.Options{Tenant: tenant, Seed: 1, Clock: func() time.Time { return start.AddDate(0, 0, -1) }})
+	// Not emulatortest: a b.Cleanup would keep this emulator reachable
+	// while -count runs the next one, and the heap figures would add up.
+	srv, err := emulator.New(emulator.Options{Tenant: tenant, Seed: 1, Clock: func() time.Time { return start.AddDate(0, 0, -1) }})
+	require.NoError(b, err)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	run := emulator.Attach(srv, ts.URL, ts.Close)
 	dir := b.TempDir()
 	spec := fmt.Sprintf(`apiVersion: arsync/v1
 kind: AccessReviewDefinition
@@ -379,7 +385,7 @@ spec:
 		}
 	}
 	cli(io.Discard, "apply", "--auto-approve", dir)
-	_, err := run.Server.SetNow(start.AddDate(0, 0, 7*weeks-1))
+	_, err = run.Server.SetNow(start.AddDate(0, 0, 7*weeks-1))
 	require.NoError(b, err)
 	emulatorMB := heapMB()
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net/http/httptest"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -16,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/pkg/emulator"
-	"github.com/arsync/arsync/pkg/emulator/emulatortest"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
@@ -154,7 +154,13 @@ func benchDecisions(b *testing.B, guests, weeks int) {
 	}
 	tenant.Groups = []emulator.Group{group}
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	run := emulatortest.New(b, emulator.Options{Tenant: tenant, Seed: 1, Clock: func() time.Time { return start.AddDate(0, 0, -1) }})
+	// Not emulatortest: a b.Cleanup would keep this emulator reachable
+	// while -count runs the next one, and the heap figures would add up.
+	srv, err := emulator.New(emulator.Options{Tenant: tenant, Seed: 1, Clock: func() time.Time { return start.AddDate(0, 0, -1) }})
+	require.NoError(b, err)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	run := emulator.Attach(srv, ts.URL, ts.Close)
 	c, err := graphclient.New(graphclient.Options{BaseURL: run.URL, Credential: graphclient.StaticToken(run.Token)})
 	require.NoError(b, err)
 	ctx := context.Background()
