@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -209,7 +211,7 @@ func (l *defLife) find(id string) *instance {
 // return them in order.
 type LifecycleEvent struct {
 	Time         time.Time
-	Kind         string // InstanceStarted, InstanceCompleted, DecisionsApplied, AccessRemoved, UserDisabled, UserDeleted
+	Kind         string // one of the Event* constants
 	DefinitionID string
 	Review       string // the definition's displayName
 	InstanceID   string
@@ -226,6 +228,9 @@ const (
 	EventAccessRemoved     = "AccessRemoved"
 	EventUserDisabled      = "UserDisabled"
 	EventUserDeleted       = "UserDeleted"
+	// EventPeriodSkipped: a period began but made no instance (no group
+	// with anyone to review, or an enumeration the emulator cannot read).
+	EventPeriodSkipped = "PeriodSkipped"
 )
 
 func (e LifecycleEvent) String() string {
@@ -361,7 +366,7 @@ func (s *Server) nextPeriod(r *defRecord, l *defLife) (period, bool) {
 func (s *Server) runLifecycle(now time.Time) ([]LifecycleEvent, error) {
 	var events []LifecycleEvent
 	changed := map[*defRecord]bool{}
-	dirChanged := false
+	deleted := false // a pending user deletion was carried out
 	s.pruneLifecycle()
 	for {
 		// The earliest due event; ties go to deletions and instance ends
@@ -382,7 +387,7 @@ func (s *Server) runLifecycle(now time.Time) ([]LifecycleEvent, error) {
 			if ev, ok := s.changeDirectory(dirChange{Time: p.Due, Op: opDeleteUser, Object: p.User}); ok {
 				events = append(events, ev)
 			}
-			dirChanged = true
+			deleted = true
 			continue
 		}
 		for _, r := range s.store.defs {
@@ -413,9 +418,8 @@ func (s *Server) runLifecycle(now time.Time) ([]LifecycleEvent, error) {
 		}
 		l.invalidate()
 		changed[r] = true
-		dirChanged = true
 	}
-	if len(changed) == 0 && !dirChanged {
+	if len(changed) == 0 && !deleted {
 		return nil, nil
 	}
 	return events, s.saveLifecycle(changed)
@@ -467,10 +471,11 @@ func (s *Server) catchUp(now time.Time) *graphError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.runLifecycle(now); err != nil {
-		if gerr, ok := err.(*graphError); ok {
+		var gerr *graphError
+		if errors.As(err, &gerr) {
 			return gerr
 		}
-		return errorf(500, codeGeneral, "The emulator could not save its state: %v", err)
+		return errorf(http.StatusInternalServerError, codeGeneral, "The emulator could not save its state: %v", err)
 	}
 	return nil
 }
@@ -521,8 +526,8 @@ func (s *Server) startPeriod(r *defRecord, l *defLife, p period) []LifecycleEven
 	if enum, _ := o.vals["instanceEnumerationScope"].(*object); enum != nil {
 		groups, err := s.enumerateGroups(enum)
 		if err != nil {
-			return []LifecycleEvent{{Time: p.start, Kind: EventInstanceStarted, DefinitionID: r.ID, Review: display,
-				Detail: "no instance: " + err.Error()}}
+			return []LifecycleEvent{{Time: p.start, Kind: EventPeriodSkipped, DefinitionID: r.ID, Review: display,
+				Detail: "instanceEnumerationScope: " + err.Error()}}
 		}
 		for _, g := range groups {
 			res := groupResource(g)
@@ -533,6 +538,10 @@ func (s *Server) startPeriod(r *defRecord, l *defLife, p period) []LifecycleEven
 				continue
 			}
 			add(res, pairs, instanceScope(scope, g.id, r.Version), "")
+		}
+		if len(events) == 0 {
+			events = append(events, LifecycleEvent{Time: p.start, Kind: EventPeriodSkipped, DefinitionID: r.ID, Review: display,
+				Detail: fmt.Sprintf("none of the %d enumerated group(s) has anyone in scope", len(groups))})
 		}
 		return events
 	}

@@ -719,8 +719,14 @@ func TestTeamsEnumeration(t *testing.T) {
 	// The docs' copy of that filter has a stray quote: not a filter the
 	// emulator can read, so no instance is made.
 	setPath(body, "instanceEnumerationScope.query", "/groups?$filter=(groupTypes/any(c:c eq 'Unified') and resourceProvisioningOptions/Any(x:x eq 'Team')')")
+	setPath(body, "settings.recurrence.range.startDate", "2026-02-01")
 	id = h.create(body)
+	evs := h.advanceTo("2026-02-01T00:00:00Z") // the first review's instance ends on the way
+	last := evs[len(evs)-1]
+	require.Equal(t, EventPeriodSkipped, last.Kind)
+	require.Contains(t, last.Detail, "not emulated")
 	require.Empty(t, h.instancesByGroup(id))
+	setPath(body, "settings.recurrence.range.startDate", "2026-01-05")
 
 	// Every group (no filter): dynamic and role-assignable groups are left out.
 	tenant := &Tenant{Admin: "admin@contoso.com", Users: []User{{UserPrincipalName: "admin@contoso.com"}, {UserPrincipalName: "g@x.com", UserType: "Guest"}},
