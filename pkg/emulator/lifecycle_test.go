@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -742,4 +743,44 @@ func TestTeamsEnumeration(t *testing.T) {
 	insts := h2.do(http.MethodGet, definitionsPath+"/"+id+"/instances", nil).values(t)
 	require.Len(t, insts, 1)
 	require.Contains(t, getPath(insts[0], "scope.query"), "/groups/"+nameGUID("group:plain")+"/members")
+}
+
+// TestDirectoryReadsDuringApply reads the directory while the lifecycle
+// changes it (run with -race): applied removals and deletions never race
+// with member, user and token look-ups.
+func TestDirectoryReadsDuringApply(t *testing.T) {
+	t.Parallel()
+	h := lcHarness(t, "2025-12-01T09:00:00Z", Options{})
+	body := guestReview()
+	setPath(body, "settings.applyActions", []any{
+		map[string]any{"@odata.type": "#microsoft.graph.removeAccessApplyAction"},
+		map[string]any{"@odata.type": "#microsoft.graph.disableAndDeleteUserApplyAction"},
+	})
+	h.create(body)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, path := range []string{"groups/" + demoMarketing + "/members", "users/" + demoPriya, "users?$filter=userType eq 'Guest'", "groups/" + demoFalcon + "/transitiveMembers"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				r := h.as("alice@contoso.com").do(http.MethodGet, path, nil)
+				if r.status != http.StatusOK && r.status != http.StatusNotFound {
+					t.Errorf("GET %s: %d %s", path, r.status, r.body)
+					return
+				}
+			}
+		}()
+	}
+	for _, step := range []string{"2026-01-05T01:00:00Z", "2026-01-19T01:00:00Z", "2026-02-20T00:00:00Z"} {
+		h.advanceTo(step)
+	}
+	close(done)
+	wg.Wait()
+	require.Equal(t, http.StatusNotFound, h.do(http.MethodGet, "users/"+demoPriya, nil).status, "denied by default and deleted 30 days later")
 }
