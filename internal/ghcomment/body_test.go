@@ -2,7 +2,6 @@ package ghcomment
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,15 +10,13 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/arsync/arsync/internal/golden"
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/graphclient"
 	"github.com/arsync/arsync/pkg/spec"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
@@ -27,19 +24,6 @@ var testMeta = Meta{
 	Key:    "contoso.onmicrosoft.com",
 	Commit: "4f2a9c1e0b7d5a3c8e6f1b2d4a6c8e0f1a3b5c7d",
 	RunURL: "https://github.com/contoso/access-reviews/actions/runs/123456789",
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test ./internal/ghcomment -update to create it")
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s\nregenerate: go test ./internal/ghcomment -update", path, d)
-	}
 }
 
 // allSixPlan plans testdata/allsix: YAML specs against live definitions
@@ -92,7 +76,7 @@ func TestPlanBodyAllSixActions(t *testing.T) {
 	body, err := PlanBody(p, testMeta)
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(body, Marker(testMeta.Key)+"\n"))
-	golden(t, "all-six.md.golden", body)
+	golden.Assert(t, "testdata/all-six.md.golden", []byte(body))
 }
 
 func TestPlanBodyNoChanges(t *testing.T) {
@@ -103,7 +87,7 @@ func TestPlanBodyNoChanges(t *testing.T) {
 			{Action: diff.NoOp, Name: "c", ID: "3", DisplayName: "C"},
 		}}, Meta{Key: "8f1e2a3b-0000-4000-8000-000000000001"})
 	require.NoError(t, err)
-	golden(t, "no-changes.md.golden", body)
+	golden.Assert(t, "testdata/no-changes.md.golden", []byte(body))
 }
 
 func TestFailureBody(t *testing.T) {
@@ -111,7 +95,7 @@ func TestFailureBody(t *testing.T) {
 		"reviews/guests.yaml:20:7: warning: spec.settings.defaultDecision Deny has no effect unless defaultDecisionEnabled is true\n" +
 		"\x1b[31mError:\x1b[0m 1 file: 1 error, 1 warning\n" +
 		"a line with a fence ``` inside\n"
-	golden(t, "failure.md.golden", FailureBody(log, testMeta))
+	golden.Assert(t, "testdata/failure.md.golden", []byte(FailureBody(log, testMeta)))
 	require.Contains(t, FailureBody("", testMeta), "arsync printed nothing")
 }
 

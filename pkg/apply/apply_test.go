@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/arsync/arsync/internal/golden"
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/graphclient"
@@ -474,8 +475,8 @@ func TestApplyProgressAndReport(t *testing.T) {
 	require.NoError(t, rep.Write(&report))
 	// The emulator's port changes from run to run.
 	scrub := func(s string) string { return strings.ReplaceAll(s, e.run.URL, "http://emulator/v1.0") }
-	golden(t, "progress.txt", scrub(progress.String()))
-	golden(t, "report.txt", scrub(report.String()))
+	golden.Assert(t, "testdata/progress.txt", []byte(scrub(progress.String())))
+	golden.Assert(t, "testdata/report.txt", []byte(scrub(report.String())))
 }
 
 // steppingClock moves the fake clock a fixed step on every reading, so

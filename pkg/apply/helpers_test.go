@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/pkg/diff"
@@ -23,8 +20,6 @@ import (
 	"github.com/arsync/arsync/pkg/graphclient"
 	"github.com/arsync/arsync/pkg/spec"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // testStart is where every fake clock starts.
 var testStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -285,22 +280,6 @@ func withScopeGroup(id string) func(*graphclient.Definition) {
 		sc := *d.Scope
 		sc.Query = "/groups/" + id + "/transitiveMembers"
 		d.Scope = &sc
-	}
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./pkg/apply -update")
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s differs from golden (-want +got):\n%s", path, d)
 	}
 }
 

@@ -1,20 +1,14 @@
 package diff
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/pkg/graphclient"
 	"github.com/arsync/arsync/pkg/spec"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // testNow is the fixed clock of every test plan.
 var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -85,20 +79,4 @@ func compute(t *testing.T, desired []Desired, live []graphclient.Definition) *Pl
 	p, err := Compute(desired, live, Options{Now: testNow, TenantID: "contoso.onmicrosoft.com", GraphEndpoint: "https://graph.microsoft.com/v1.0"})
 	require.NoError(t, err)
 	return p
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./pkg/diff -update")
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs from golden (-want +got):\n%s", path, diff)
-	}
 }

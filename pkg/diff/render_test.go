@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/arsync/arsync/internal/golden"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
@@ -37,9 +38,9 @@ func TestRenderGolden(t *testing.T) {
 			require.NoError(t, RenderText(&txt, p, TextOptions{}))
 			require.NoError(t, RenderMarkdown(&md, p))
 			require.NoError(t, RenderJSON(&js, p))
-			golden(t, name+".txt.golden", txt.Bytes())
-			golden(t, name+".md.golden", md.Bytes())
-			golden(t, name+".json.golden", js.Bytes())
+			golden.Assert(t, "testdata/"+name+".txt.golden", txt.Bytes())
+			golden.Assert(t, "testdata/"+name+".md.golden", md.Bytes())
+			golden.Assert(t, "testdata/"+name+".json.golden", js.Bytes())
 			require.NotContains(t, txt.String(), "\x1b[", "colour without TextOptions.Color")
 
 			// The saved plan reads back as the same plan.
@@ -54,7 +55,7 @@ func TestRenderTextColor(t *testing.T) {
 	p := scenarios(t)["all-six"]
 	var b bytes.Buffer
 	require.NoError(t, RenderText(&b, p, TextOptions{Color: true}))
-	golden(t, "all-six.color.txt.golden", b.Bytes())
+	golden.Assert(t, "testdata/all-six.color.txt.golden", b.Bytes())
 	require.Contains(t, b.String(), ansiRed+"# forces replacement"+ansiReset)
 	require.Contains(t, b.String(), ansiGreen+"+"+ansiReset)
 }

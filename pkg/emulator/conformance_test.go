@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/internal/golden"
 )
 
 // Conformance tests replay the request/response pairs documented in
@@ -64,7 +66,7 @@ func TestConformanceCreate(t *testing.T) {
 			r := h.do(http.MethodPost, definitionsPath, fixture(t, tt.request))
 			require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
 			body := h.asGraph(r.body)
-			assertGolden(t, filepath.Join("golden", tt.golden), indentJSON(t, body))
+			golden.Assert(t, filepath.Join("testdata", "golden", tt.golden), indentJSON(t, body))
 			if tt.documented == "" {
 				return
 			}

@@ -3,22 +3,17 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // fakeClock is a settable clock for tests.
 type fakeClock struct {
@@ -236,21 +231,6 @@ func splitDotted(path string) []string {
 		out = append(out, strings.ReplaceAll(p, "\x00", "."))
 	}
 	return out
-}
-
-// assertGolden compares got with testdata/name, rewriting it with -update.
-func assertGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "reading golden file (run go test ./pkg/emulator -update to create it)")
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s\nregenerate: go test ./pkg/emulator -update", path, diff)
-	}
 }
 
 // indentJSON pretty-prints JSON for golden files.

@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/internal/golden"
 )
 
 // Ids in the demo tenant (examples/tenant.yaml).
@@ -329,8 +331,8 @@ func TestDecisionListing(t *testing.T) {
 	graph := func(b []byte) []byte {
 		return []byte(strings.ReplaceAll(string(b), h.ts.URL, "https://graph.microsoft.com"))
 	}
-	assertGolden(t, "lifecycle/decision.json", indentJSON(t, graph(h.do(http.MethodGet, base+"/"+all[0]["id"].(string), nil).body)))
-	assertGolden(t, "lifecycle/instance.json", indentJSON(t, graph(h.do(http.MethodGet, definitionsPath+"/"+id+"/instances/"+sales, nil).body)))
+	golden.Assert(t, "testdata/lifecycle/decision.json", indentJSON(t, graph(h.do(http.MethodGet, base+"/"+all[0]["id"].(string), nil).body)))
+	golden.Assert(t, "testdata/lifecycle/instance.json", indentJSON(t, graph(h.do(http.MethodGet, definitionsPath+"/"+id+"/instances/"+sales, nil).body)))
 	require.Equal(t, http.StatusNotFound, h.do(http.MethodGet, base+"/nope", nil).status)
 	require.Equal(t, http.StatusNotFound, h.do(http.MethodGet, definitionsPath+"/"+id+"/instances/nope/decisions", nil).status)
 	require.Equal(t, http.StatusMethodNotAllowed, h.do(http.MethodPost, base, map[string]any{}).status)

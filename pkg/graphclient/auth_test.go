@@ -27,6 +27,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/internal/golden"
 )
 
 const (
@@ -175,7 +177,7 @@ func TestAutoFailureSaysWhatWasTriedAndWhy(t *testing.T) {
 	_, err = token(t, cred)
 	var ae *AuthError
 	require.ErrorAs(t, err, &ae)
-	assertGolden(t, "auth-auto-error.golden", []byte(err.Error()+"\n"))
+	golden.Assert(t, "testdata/auth-auto-error.golden", []byte(err.Error()+"\n"))
 	require.Len(t, ae.Tried, 6)
 }
 

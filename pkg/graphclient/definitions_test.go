@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/internal/golden"
 )
 
 // pagedServer serves n definitions under /v1.0/.../definitions in pages of
@@ -249,7 +251,7 @@ func TestCreateDefinitionRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(&want, out); diff != "" {
 		t.Errorf("CreateDefinition mismatch (-want +got):\n%s", diff)
 	}
-	assertGolden(t, "create-body.json", append(gotBody, '\n'))
+	golden.Assert(t, "testdata/create-body.json", append(gotBody, '\n'))
 }
 
 func TestCreateWithoutIDIsUnknown(t *testing.T) {

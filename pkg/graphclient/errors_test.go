@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/internal/golden"
 )
 
 func TestErrorDecoding(t *testing.T) {
@@ -49,7 +51,7 @@ func TestErrorDecoding(t *testing.T) {
 		fmt.Fprintf(&out, "## %s\n%s\n\n", tt.name, e.Error())
 		require.NotContains(t, e.Error(), "\n", "one line")
 	}
-	assertGolden(t, "errors.golden", []byte(out.String()))
+	golden.Assert(t, "testdata/errors.golden", []byte(out.String()))
 }
 
 func TestErrorClassification(t *testing.T) {

@@ -2,37 +2,16 @@ package graphclient
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-// assertGolden compares got with testdata/name, rewriting it with -update.
-func assertGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "reading golden file (run go test ./pkg/graphclient -update to create it)")
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s\nregenerate: go test ./pkg/graphclient -update", path, diff)
-	}
-}
 
 // fakeClock is an injected clock whose Sleep records the wait and moves
 // time forward instead of sleeping.

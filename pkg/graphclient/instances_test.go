@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/internal/golden"
 )
 
 // The decision item of reference/graph-api.md §20.7 plus properties this
@@ -49,7 +51,7 @@ func TestDecisionKeepsUnknownProperties(t *testing.T) {
 
 	out, err := json.MarshalIndent(d, "", "  ")
 	require.NoError(t, err)
-	assertGolden(t, "decision-roundtrip.json", append(out, '\n'))
+	golden.Assert(t, "testdata/decision-roundtrip.json", append(out, '\n'))
 
 	// Decoding the output again gives the same value: nothing is lost.
 	var again Decision

@@ -5,36 +5,17 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/arsync/arsync/internal/golden"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-func assertGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "reading golden file (run go test ./pkg/report -update to create it)")
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s\nregenerate: go test ./pkg/report -update", path, d)
-	}
-}
 
 func ts(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
@@ -157,7 +138,7 @@ func TestDecisionsReport(t *testing.T) {
 			require.Equal(t, DecisionStats{Definitions: 2, Instances: 4, Decisions: 6, Rows: 6}, st)
 			return err
 		})
-		assertGolden(t, "decisions."+format, []byte(out))
+		golden.Assert(t, "testdata/decisions."+format, []byte(out))
 	}
 
 	// Each outcome with its applyResult: approved guests stay, denied and
@@ -230,7 +211,7 @@ func TestStatusReport(t *testing.T) {
 	var text, js bytes.Buffer
 	require.NoError(t, RenderStatusText(&text, rep))
 	require.NoError(t, RenderStatusJSON(&js, rep))
-	assertGolden(t, "status-applied.txt", []byte(strings.ReplaceAll(text.String(), f.guestsID, "<id>")))
+	golden.Assert(t, "testdata/status-applied.txt", []byte(strings.ReplaceAll(text.String(), f.guestsID, "<id>")))
 
 	// Next quarter: Marketing's new instance is the current one.
 	_, err = f.run.Server.SetNow(ts("2026-04-05T12:00:00Z"))
@@ -247,10 +228,10 @@ func TestStatusReport(t *testing.T) {
 	require.Equal(t, "Applied", d.Instances[1].Status)
 	js.Reset()
 	require.NoError(t, RenderStatusJSON(&js, rep))
-	assertGolden(t, "status-next-quarter.json", []byte(strings.ReplaceAll(js.String(), f.guestsID, "<id>")))
+	golden.Assert(t, "testdata/status-next-quarter.json", []byte(strings.ReplaceAll(js.String(), f.guestsID, "<id>")))
 	text.Reset()
 	require.NoError(t, RenderStatusText(&text, rep))
-	assertGolden(t, "status-next-quarter.txt", []byte(strings.ReplaceAll(text.String(), f.guestsID, "<id>")))
+	golden.Assert(t, "testdata/status-next-quarter.txt", []byte(strings.ReplaceAll(text.String(), f.guestsID, "<id>")))
 
 	empty, err := Status(ctx, f.client, []string{"nothing-here"}, now)
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/arsync/arsync/internal/golden"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
@@ -67,7 +68,7 @@ func TestExportGolden(t *testing.T) {
 		names = append(names, f.Name)
 		require.Equal(t, filepath.Join("out", f.Name+".yaml"), f.Path)
 		require.False(t, f.Diagnostics.HasErrors(), "%s:\n%s", f.Path, f.Content)
-		assertGolden(t, filepath.Join("testdata/export/unit", f.Name+".yaml.golden"), f.Content)
+		golden.Assert(t, filepath.Join("testdata/export/unit", f.Name+".yaml.golden"), f.Content)
 
 		defs, diags := Parse(f.Path, f.Content)
 		require.Equal(t, f.Diagnostics, diags)
@@ -120,7 +121,7 @@ func TestExportInvalidLiveDefinition(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, files, 1)
 	require.True(t, files[0].Diagnostics.HasErrors())
-	assertGolden(t, "testdata/export/unit/invalid.diagnostics.golden", []byte(files[0].Diagnostics.Error()+"\n"))
+	golden.Assert(t, "testdata/export/unit/invalid.diagnostics.golden", []byte(files[0].Diagnostics.Error()+"\n"))
 }
 
 func TestExportManagedOnly(t *testing.T) {

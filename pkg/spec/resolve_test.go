@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/arsync/arsync/internal/golden"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
@@ -317,7 +318,7 @@ func TestResolveErrors(t *testing.T) {
 	var diags Diagnostics
 	require.ErrorAs(t, err, &diags)
 	require.Equal(t, len(diags), diags.Count(Error))
-	assertGolden(t, "testdata/resolve/errors.golden", []byte(err.Error()+"\n"))
+	golden.Assert(t, "testdata/resolve/errors.golden", []byte(err.Error()+"\n"))
 
 }
 

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/arsync/arsync/internal/golden"
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
@@ -30,26 +29,6 @@ import (
 )
 
 var testNow = time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
-
-// updating reports whether -update was given (the flag is declared by the
-// package's internal tests, which share this test binary).
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if updating() {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "reading golden file (run go test ./pkg/spec -update to create it)")
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, d)
-	}
-}
 
 // tenant is an emulator and a graphclient talking to it.
 type tenant struct {
@@ -226,7 +205,7 @@ func TestAdoptExamples(t *testing.T) {
 				tn.createByHand(t, bodies)
 				exported := tn.adopt(t, len(bodies))
 				for _, f := range exported {
-					golden(t, filepath.Join("testdata/export/examples", base, f.Name+".yaml.golden"), []byte(body(f.Content)))
+					golden.Assert(t, filepath.Join("testdata/export/examples", base, f.Name+".yaml.golden"), []byte(body(f.Content)))
 				}
 			})
 		}
@@ -248,7 +227,7 @@ func TestAdoptGraphPayloads(t *testing.T) {
 				tn := newTenant(t, v.opts)
 				tn.createByHand(t, []graphclient.Definition{d})
 				exported := tn.adopt(t, 1)
-				golden(t, filepath.Join("testdata/export/graph", base+".yaml.golden"), []byte(body(exported[0].Content)))
+				golden.Assert(t, filepath.Join("testdata/export/graph", base+".yaml.golden"), []byte(body(exported[0].Content)))
 			})
 		}
 	}
@@ -327,7 +306,7 @@ func TestResolveErrorsOnDemoTenant(t *testing.T) {
 	_, err = spec.Resolve(context.Background(), res.Definitions, tn.client)
 	var diags spec.Diagnostics
 	require.ErrorAs(t, err, &diags)
-	golden(t, "testdata/resolve/demo-tenant.golden", []byte(err.Error()+"\n"))
+	golden.Assert(t, "testdata/resolve/demo-tenant.golden", []byte(err.Error()+"\n"))
 }
 
 // bigTenant is a directory of users user0000@big.example... and groups

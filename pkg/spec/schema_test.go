@@ -19,6 +19,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/arsync/arsync/internal/golden"
 )
 
 const schemaDir = "../../schema"
@@ -39,15 +41,7 @@ func TestSchemaFilesUpToDate(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			got, err := tc.gen()
 			require.NoError(t, err)
-			path := filepath.Join(schemaDir, tc.file)
-			if *update {
-				require.NoError(t, os.WriteFile(path, got, 0o644))
-			}
-			want, err := os.ReadFile(path)
-			require.NoError(t, err, "the schema file is missing; run go generate ./pkg/spec")
-			if d := cmp.Diff(string(want), string(got)); d != "" {
-				t.Errorf("%s is stale (-committed +generated):\n%s\nregenerate: go generate ./pkg/spec", path, d)
-			}
+			golden.Assert(t, filepath.Join(schemaDir, tc.file), got)
 		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,26 +14,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/arsync/arsync/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
 const examplesDir = "../../examples/reviews"
-
-// assertGolden compares got with the golden file at path, rewriting it
-// with -update.
-func assertGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "reading golden file (run go test ./pkg/spec -update to create it)")
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s\nregenerate: go test ./pkg/spec -update", path, diff)
-	}
-}
 
 // fakeDirectory resolves every name to a fixed id derived from its kind and
 // name, and counts the look-ups.
@@ -84,7 +68,7 @@ func TestInvalid(t *testing.T) {
 				require.Positive(t, d.Pos.Line)
 				require.Positive(t, d.Pos.Col)
 			}
-			assertGolden(t, strings.TrimSuffix(file, ".yaml")+".golden", []byte(res.Diagnostics.Error()+"\n"))
+			golden.Assert(t, strings.TrimSuffix(file, ".yaml")+".golden", []byte(res.Diagnostics.Error()+"\n"))
 		})
 	}
 }
@@ -113,7 +97,7 @@ func TestExamples(t *testing.T) {
 		}
 		g, err := def.ToGraph(dir)
 		require.NoError(t, err, def.Name)
-		assertGolden(t, filepath.Join("testdata", "examples", def.Name+".json"), toJSON(t, g))
+		golden.Assert(t, filepath.Join("testdata", "examples", def.Name+".json"), toJSON(t, g))
 	}
 	for _, k := range []string{"query", "inactiveUsers", "principalResourceMemberships", "multi-stage", "one-time", "all-groups"} {
 		require.True(t, kinds[k], "examples lack a %s review", k)
