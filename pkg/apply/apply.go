@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/arsync/arsync/internal/clock"
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/graphclient"
 	"github.com/arsync/arsync/pkg/spec"
@@ -92,7 +93,7 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = clock.Sleep
 	}
 	if o.LookupWindow <= 0 {
 		o.LookupWindow = DefaultLookupWindow
@@ -107,17 +108,6 @@ func (o Options) withDefaults() Options {
 		o.CancelGrace = DefaultCancelGrace
 	}
 	return o
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Outcome is what became of one change.

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/arsync/arsync/internal/clock"
 )
 
 // Options configures a Server. The zero value is a working emulator with
@@ -112,7 +114,7 @@ func New(opts Options) (*Server, error) {
 		s.clock = time.Now
 	}
 	if s.sleep == nil {
-		s.sleep = sleepCtx
+		s.sleep = clock.Sleep
 	}
 	if s.pageSize == 0 {
 		s.pageSize = 100
@@ -155,17 +157,6 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // RetryAfterViolations counts requests that came back before the

@@ -21,6 +21,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/arsync/arsync/internal/clock"
 )
 
 // Defaults of [Options]. Identity-governance endpoints have been seen asking
@@ -167,7 +169,7 @@ func New(opts Options) (*Client, error) {
 		c.maxRetryWait = 0 // no limit
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = clock.Sleep
 	}
 	if c.rand == nil {
 		c.rand = mathrand.Float64
@@ -568,20 +570,6 @@ func wholeSeconds(secs float64) time.Duration {
 		return time.Duration(math.MaxInt64)
 	}
 	return time.Duration(secs) * time.Second
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // token returns a cached token, fetching a new one when it is near expiry.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arsync/arsync/internal/clock"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
 	"github.com/stretchr/testify/require"
@@ -250,7 +251,7 @@ func BenchmarkEmulatorList10000(b *testing.B) {
 			if !slow.Load() {
 				return nil // no latency while seeding
 			}
-			return sleepCtx(ctx, d)
+			return clock.Sleep(ctx, d)
 		}})
 	c, err := New(Options{BaseURL: run.URL, Credential: StaticToken(run.Token), MaxConcurrency: 8})
 	if err != nil {
