@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/graphclient"
 	"github.com/arsync/arsync/pkg/spec"
 )
@@ -116,22 +117,8 @@ func findMarked(ctx context.Context, c Client, name, exclude string) ([]*graphcl
 			out = append(out, d)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return olderFirst(out[i], out[j]) })
+	sort.SliceStable(out, func(i, j int) bool { return diff.OlderFirst(out[i], out[j]) })
 	return out, nil
-}
-
-// olderFirst orders by createdDateTime (unparsable last), then id, as
-// pkg/diff keeps the oldest of duplicates.
-func olderFirst(a, b *graphclient.Definition) bool {
-	ta, errA := time.Parse(time.RFC3339Nano, a.CreatedDateTime)
-	tb, errB := time.Parse(time.RFC3339Nano, b.CreatedDateTime)
-	switch {
-	case errA == nil && errB == nil && !ta.Equal(tb):
-		return ta.Before(tb)
-	case (errA == nil) != (errB == nil):
-		return errA == nil
-	}
-	return a.ID < b.ID
 }
 
 // shortErr keeps notes readable: the status of a Graph error, else the

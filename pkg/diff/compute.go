@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,7 +49,7 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 	for i := range live {
 		lv[i] = &live[i]
 	}
-	sort.SliceStable(lv, func(i, j int) bool { return olderFirst(lv[i], lv[j]) })
+	sort.SliceStable(lv, func(i, j int) bool { return OlderFirst(lv[i], lv[j]) })
 	seenID := map[string]bool{}
 	marked := map[string][]*graphclient.Definition{}
 	unmarked := map[string][]*graphclient.Definition{}
@@ -81,7 +83,7 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 	}
 
 	// Duplicate markers: keep the oldest, delete the others, or stop.
-	for _, name := range sortedKeys(marked) {
+	for _, name := range slices.Sorted(maps.Keys(marked)) {
 		group := marked[name]
 		if len(group) < 2 {
 			continue
@@ -118,7 +120,7 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 	}
 	adopted := map[string]bool{} // live ids
 	blocked := map[string]bool{} // displayNames with an ambiguous adoption
-	for _, dn := range sortedKeys(claims) {
+	for _, dn := range slices.Sorted(maps.Keys(claims)) {
 		cands := unmarked[dn]
 		if len(cands) == 1 && len(claims[dn]) == 1 {
 			adopted[cands[0].ID] = true
@@ -160,7 +162,7 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 	}
 
 	// Marked definitions nothing wants any more.
-	for _, name := range sortedKeys(marked) {
+	for _, name := range slices.Sorted(maps.Keys(marked)) {
 		if wanted[name] || len(marked[name]) == 0 {
 			continue
 		}
@@ -231,22 +233,15 @@ func actionRank(a Action) int {
 	return 5
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func ref(l *graphclient.Definition) LiveRef {
 	return LiveRef{ID: l.ID, DisplayName: l.DisplayName, CreatedDateTime: l.CreatedDateTime}
 }
 
-// olderFirst orders live definitions by createdDateTime (unparsable or
-// missing times last), then id.
-func olderFirst(a, b *graphclient.Definition) bool {
+// OlderFirst orders live definitions by createdDateTime (unparsable or
+// missing times last), then id. Of definitions that carry the same marker,
+// the first in this order is the one kept: Compute plans the deletion of
+// the others, and apply adopts the first when it finds a create's marker.
+func OlderFirst(a, b *graphclient.Definition) bool {
 	ta, errA := time.Parse(time.RFC3339Nano, a.CreatedDateTime)
 	tb, errB := time.Parse(time.RFC3339Nano, b.CreatedDateTime)
 	switch {

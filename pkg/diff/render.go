@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -96,7 +98,7 @@ func fieldLabels(c Change, f FieldChange) []string {
 	}
 	text := strings.ToLower(formatValue(f.Before) + " " + formatValue(f.After))
 	var notes []string
-	for _, id := range sortedKeys(c.Labels) {
+	for _, id := range slices.Sorted(maps.Keys(c.Labels)) {
 		if strings.Contains(text, id) {
 			notes = append(notes, id+" = "+c.Labels[id])
 		}
