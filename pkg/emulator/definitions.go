@@ -22,7 +22,14 @@ var definitionCollection = &collection{
 		"instanceEnumerationScope", "reviewers", "backupReviewers", "fallbackReviewers",
 		"settings", "stageSettings", "additionalNotificationRecipients"},
 	orderable: []string{"displayName", "createdDateTime", "status"},
-	checkLeaf: func(n filterNode, _ map[string]bool) *graphError {
+	checkLeaf: statusOrScopeQueryOnly("access review definitions"),
+}
+
+// statusOrScopeQueryOnly restricts $filter to what Graph documents for
+// access review definitions and instances: status eq '...' and
+// contains(scope/microsoft.graph.accessReviewQueryScope/query, '...').
+func statusOrScopeQueryOnly(what string) func(filterNode, map[string]bool) *graphError {
+	return func(n filterNode, _ map[string]bool) *graphError {
 		switch t := n.(type) {
 		case fCmp:
 			if len(t.path) == 1 && strings.EqualFold(t.path[0], "status") && t.op == "eq" {
@@ -36,8 +43,8 @@ var definitionCollection = &collection{
 				return nil
 			}
 		}
-		return badRequest("Invalid filter clause: access review definitions can be filtered only with status eq '...' and contains(scope/microsoft.graph.accessReviewQueryScope/query, '...').")
-	},
+		return badRequest("Invalid filter clause: %s can be filtered only with status eq '...' and contains(scope/microsoft.graph.accessReviewQueryScope/query, '...').", what)
+	}
 }
 
 // timestamp formats a time as Graph does: UTC, up to 7 fractional digits.
@@ -200,27 +207,19 @@ func (s *Server) listDefinitions(rc *reqCtx, req *request, currentUser bool) *re
 		}
 		objs = append(objs, r.Object)
 	}
-	page, total, next := q.apply(objs, s.pageSize)
-	items := make([][]byte, 0, len(page))
-	for _, o := range page {
-		var b []byte
+	items, total, link := s.page(rc, req, q, objs, func(o *object) []byte {
 		switch {
 		case len(q.sel) > 0:
-			b = marshal(selectProps(o, q.sel))
+			return q.marshalSelected(o)
 		case currentUser:
-			b = withLeadingProp("@odata.type", typeDefinition, s.store.byID[o.str("id")].cache)
+			return withLeadingProp("@odata.type", typeDefinition, s.store.byID[o.str("id")].cache)
 		default:
-			b = s.store.byID[o.str("id")].cache
+			return s.store.byID[o.str("id")].cache
 		}
-		items = append(items, b)
-	}
+	})
 	ctx := selectContext(s.definitionContext(rc), q.sel)
 	if currentUser {
 		ctx = rc.base + "/$metadata#Collection(accessReviewScheduleDefinition)"
-	}
-	link := ""
-	if next >= 0 {
-		link = nextLink(rc, req, false, next)
 	}
 	return jsonResponse(http.StatusOK, collectionBody(ctx, total, q.count, link, items))
 }

@@ -272,18 +272,7 @@ func (s *Server) listObjects(rc *reqCtx, req *request, c *collection, items []*o
 	if gerr := needConsistency(req, c, q); gerr != nil {
 		return rc.fail(gerr)
 	}
-	page, total, next := q.apply(items, s.pageSize)
-	out := make([][]byte, 0, len(page))
-	for _, it := range page {
-		if len(q.sel) > 0 {
-			it = selectProps(it, q.sel)
-		}
-		out = append(out, marshal(it))
-	}
-	link := ""
-	if next >= 0 {
-		link = nextLink(rc, req, true, next)
-	}
+	out, total, link := s.page(rc, req, q, items, q.marshalSelected)
 	return jsonResponse(http.StatusOK, collectionBody(selectContext(ctx, q.sel), total, q.count, link, out))
 }
 
@@ -311,15 +300,9 @@ func (s *Server) listDirObjects(rc *reqCtx, req *request, c *collection, objs []
 		full[i] = o.full
 		back[o.full] = o
 	}
-	page, total, next := q.apply(full, s.pageSize)
-	items := make([][]byte, 0, len(page))
-	for _, f := range page {
-		items = append(items, marshal(back[f].view(q.sel, withType)))
-	}
-	link := ""
-	if next >= 0 {
-		link = nextLink(rc, req, true, next)
-	}
+	items, total, link := s.page(rc, req, q, full, func(f *object) []byte {
+		return marshal(back[f].view(q.sel, withType))
+	})
 	return jsonResponse(http.StatusOK, collectionBody(selectContext(ctx, q.sel), total, q.count, link, items))
 }
 

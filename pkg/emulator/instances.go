@@ -19,22 +19,7 @@ var instanceCollection = &collection{
 	entityType: "microsoft.graph.accessReviewInstance",
 	props:      []string{"id", "startDateTime", "endDateTime", "status", "scope", "reviewers", "fallbackReviewers", "errors"},
 	orderable:  []string{"status"},
-	checkLeaf: func(n filterNode, _ map[string]bool) *graphError {
-		switch t := n.(type) {
-		case fCmp:
-			if len(t.path) == 1 && strings.EqualFold(t.path[0], "status") && t.op == "eq" {
-				if _, ok := t.lit.(string); ok {
-					return nil
-				}
-			}
-		case fFunc:
-			if t.name == "contains" && len(t.path) == 3 && strings.EqualFold(t.path[0], "scope") &&
-				strings.EqualFold(t.path[1], "microsoft.graph.accessReviewQueryScope") && strings.EqualFold(t.path[2], "query") {
-				return nil
-			}
-		}
-		return badRequest("Invalid filter clause: access review instances can be filtered only with status eq '...' and contains(scope/microsoft.graph.accessReviewQueryScope/query, '...').")
-	},
+	checkLeaf:  statusOrScopeQueryOnly("access review instances"),
 }
 
 // decisionFilterProps can be filtered (eq) and sorted, as Graph documents.
@@ -294,18 +279,7 @@ func (s *Server) listInstances(rc *reqCtx, req *request, l *defLife, ctx string,
 		}
 		objs = append(objs, in.render(rc.version))
 	}
-	page, total, next := q.apply(objs, s.pageSize)
-	items := make([][]byte, 0, len(page))
-	for _, o := range page {
-		if len(q.sel) > 0 {
-			o = selectProps(o, q.sel)
-		}
-		items = append(items, marshal(o))
-	}
-	link := ""
-	if next >= 0 {
-		link = nextLink(rc, req, false, next)
-	}
+	items, total, link := s.page(rc, req, q, objs, q.marshalSelected)
 	return jsonResponse(http.StatusOK, collectionBody(selectContext(ctx, q.sel), total, q.count, link, items))
 }
 
@@ -387,15 +361,11 @@ func (s *Server) listDecisions(rc *reqCtx, req *request, in *instance, ctx strin
 		if idx != nil {
 			j = idx[i]
 		}
-		o := in.Decisions[j].render(in.ID)
-		if len(q.sel) > 0 {
-			o = selectProps(o, q.sel)
-		}
-		items = append(items, marshal(o))
+		items = append(items, q.marshalSelected(in.Decisions[j].render(in.ID)))
 	}
 	link := ""
 	if end < total && size > 0 {
-		link = nextLink(rc, req, false, end)
+		link = nextLink(rc, req, q, end)
 	}
 	return jsonResponse(http.StatusOK, collectionBody(selectContext(ctx, q.sel), total, q.count, link, items))
 }
@@ -425,18 +395,7 @@ func (s *Server) listContacted(rc *reqCtx, req *request, in *instance, ctx strin
 		objs = append(objs, newObject().set("id", c.ID).set("displayName", c.DisplayName).
 			set("userPrincipalName", c.UPN).set("createdDateTime", timestamp(in.Start)))
 	}
-	page, total, next := q.apply(objs, s.pageSize)
-	items := make([][]byte, 0, len(page))
-	for _, o := range page {
-		if len(q.sel) > 0 {
-			o = selectProps(o, q.sel)
-		}
-		items = append(items, marshal(o))
-	}
-	link := ""
-	if next >= 0 {
-		link = nextLink(rc, req, false, next)
-	}
+	items, total, link := s.page(rc, req, q, objs, q.marshalSelected)
 	return jsonResponse(http.StatusOK, collectionBody(selectContext(ctx, q.sel), total, q.count, link, items))
 }
 
@@ -711,16 +670,7 @@ func (s *Server) updateInstance(rc *reqCtx, req *request, r *defRecord, in *inst
 			continue
 		}
 		res = s.resourceFor(d)
-		revs := s.reviewersOf(in.Reviewers, in.Fallback, p, res)
-		ids := make([]string, 0, len(revs))
-		for _, rv := range revs {
-			ids = append(ids, rv.id)
-			if !contacted[rv.id] {
-				contacted[rv.id] = true
-				in.Contacted = append(in.Contacted, refOf(rv))
-			}
-		}
-		d.Reviewers = ids
+		d.Reviewers = in.contact(s.reviewersOf(in.Reviewers, in.Fallback, p, res), contacted)
 	}
 	return s.saved(rc, r, http.StatusOK, withLeadingProp("@odata.context", ctx+"/$entity", marshal(in.render(rc.version))))
 }

@@ -649,15 +649,7 @@ func (s *Server) makeDecisions(in *instance, pairs []scopePair, reviewers, fallb
 	in.Contacted = []identRef{}
 	shared := map[string][]string{} // equal reviewer lists share one slice
 	for _, p := range pairs {
-		revs := s.reviewersOf(reviewers, fallback, p.principal, p.res)
-		ids := make([]string, 0, len(revs))
-		for _, rv := range revs {
-			ids = append(ids, rv.id)
-			if !contacted[rv.id] {
-				contacted[rv.id] = true
-				in.Contacted = append(in.Contacted, refOf(rv))
-			}
-		}
+		ids := in.contact(s.reviewersOf(reviewers, fallback, p.principal, p.res), contacted)
 		key := strings.Join(ids, ",")
 		if prev, ok := shared[key]; ok {
 			ids = prev
@@ -682,6 +674,20 @@ func (s *Server) makeDecisions(in *instance, pairs []scopePair, reviewers, fallb
 		}
 		in.Decisions = append(in.Decisions, d)
 	}
+}
+
+// contact returns the ids of revs and adds those not yet in contacted (the
+// ids already in in.Contacted) to in.Contacted, in order.
+func (in *instance) contact(revs []*dirObject, contacted map[string]bool) []string {
+	ids := make([]string, 0, len(revs))
+	for _, rv := range revs {
+		ids = append(ids, rv.id)
+		if !contacted[rv.id] {
+			contacted[rv.id] = true
+			in.Contacted = append(in.Contacted, refOf(rv))
+		}
+	}
+	return ids
 }
 
 // complete ends an instance at the given time: the default decision is

@@ -29,12 +29,15 @@ type orderKey struct {
 
 // listQuery holds the parsed query options of a collection request.
 type listQuery struct {
-	top    int // -1 when absent
-	offset int // from $skip or $skiptoken
-	count  bool
-	sel    []string
-	filter filterNode
-	order  []orderKey
+	// directory: pages are linked with $skiptoken (else $skip); from the
+	// collection.
+	directory bool
+	top       int // -1 when absent
+	offset    int // from $skip or $skiptoken
+	count     bool
+	sel       []string
+	filter    filterNode
+	order     []orderKey
 }
 
 func (c *collection) badRequest(format string, args ...any) *graphError {
@@ -58,7 +61,7 @@ func (c *collection) canonicalProp(name string) (string, bool) {
 // parseListQuery reads the system query options; unknown or malformed ones
 // are a 400, as in Graph.
 func parseListQuery(req *request, c *collection) (*listQuery, *graphError) {
-	q := &listQuery{top: -1}
+	q := &listQuery{top: -1, directory: c.directory}
 	for key, vals := range req.query {
 		if !strings.HasPrefix(key, "$") {
 			continue
@@ -230,9 +233,32 @@ func compareForSort(a, b any) int {
 	return strings.Compare(strings.ToLower(sa), strings.ToLower(sb))
 }
 
+// page applies q to objs and renders each item of the page with render. It
+// returns the items, the number of objects q matched and the page's
+// @odata.nextLink ("" on the last page).
+func (s *Server) page(rc *reqCtx, req *request, q *listQuery, objs []*object, render func(*object) []byte) (items [][]byte, total int, link string) {
+	page, total, next := q.apply(objs, s.pageSize)
+	items = make([][]byte, 0, len(page))
+	for _, o := range page {
+		items = append(items, render(o))
+	}
+	if next >= 0 {
+		link = nextLink(rc, req, q, next)
+	}
+	return items, total, link
+}
+
+// marshalSelected renders an item with only the properties of $select.
+func (q *listQuery) marshalSelected(o *object) []byte {
+	if len(q.sel) > 0 {
+		o = selectProps(o, q.sel)
+	}
+	return marshal(o)
+}
+
 // nextLink builds the absolute link to the page at offset: the request's
-// own query with $skip (or $skiptoken) replaced.
-func nextLink(rc *reqCtx, req *request, directory bool, offset int) string {
+// own query with $skip (or, in the directory, $skiptoken) replaced.
+func nextLink(rc *reqCtx, req *request, q *listQuery, offset int) string {
 	var parts []string
 	for _, p := range strings.Split(req.rawQuery, "&") {
 		if p == "" {
@@ -247,7 +273,7 @@ func nextLink(rc *reqCtx, req *request, directory bool, offset int) string {
 		}
 		parts = append(parts, p)
 	}
-	if directory {
+	if q.directory {
 		parts = append(parts, "$skiptoken="+encodeSkipToken(offset))
 	} else {
 		parts = append(parts, "$skip="+strconv.Itoa(offset))
