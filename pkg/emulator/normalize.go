@@ -184,6 +184,46 @@ func optObject(o *object, key, where string) (*object, bool, *graphError) {
 	return obj, true, nil
 }
 
+// copyBool sets key on out when o has it (a non-nullable boolean).
+func copyBool(out, o *object, key, where string) *graphError {
+	b, ok, gerr := optBool(o, key, where)
+	if ok {
+		out.set(key, b)
+	}
+	return gerr
+}
+
+// copyDuration sets key on out, normalised, when o has it (a nullable
+// Edm.Duration).
+func copyDuration(out, o *object, key, where string) *graphError {
+	s, ok, gerr := optString(o, key, where)
+	if gerr != nil || !ok {
+		return gerr
+	}
+	d, gerr := normDuration(s, join(where, key))
+	if gerr != nil {
+		return gerr
+	}
+	out.set(key, d)
+	return nil
+}
+
+// copyInsightSettings sets recommendationInsightSettings on out, checked,
+// when o has it.
+func copyInsightSettings(out, o *object, where string) *graphError {
+	const key = "recommendationInsightSettings"
+	a, ok, gerr := optArray(o, key, where)
+	if gerr != nil || !ok {
+		return gerr
+	}
+	ins, gerr := insightSettings(a, join(where, key))
+	if gerr != nil {
+		return gerr
+	}
+	out.set(key, ins)
+	return nil
+}
+
 func asObject(v any, where string) (*object, *graphError) {
 	o, ok := v.(*object)
 	if !ok {
@@ -375,15 +415,10 @@ func (n *normalizer) scope(o *object, where string, kind scopeKind) (*object, *g
 	}
 	out.set("query", n.rewriteQuery(q, kind != scopeEnumeration))
 	if t == typeInactiveScope {
-		d := "PT0S"
-		if s, ok, gerr := optString(o, "inactiveDuration", where); gerr != nil {
+		out.set("inactiveDuration", "PT0S") // the default
+		if gerr := copyDuration(out, o, "inactiveDuration", where); gerr != nil {
 			return nil, gerr
-		} else if ok {
-			if d, gerr = normDuration(s, join(where, "inactiveDuration")); gerr != nil {
-				return nil, gerr
-			}
 		}
-		out.set("inactiveDuration", d)
 	}
 	return out, nil
 }
@@ -575,23 +610,11 @@ func (n *normalizer) settings(o *object) (*object, int, *graphError) {
 		}
 		out.set(k, b)
 	}
-	if s, ok, gerr := optString(o, "recommendationLookBackDuration", where); gerr != nil {
+	if gerr := copyDuration(out, o, "recommendationLookBackDuration", where); gerr != nil {
 		return nil, 0, gerr
-	} else if ok {
-		d, gerr := normDuration(s, "settings.recommendationLookBackDuration")
-		if gerr != nil {
-			return nil, 0, gerr
-		}
-		out.set("recommendationLookBackDuration", d)
 	}
-	if a, ok, gerr := optArray(o, "recommendationInsightSettings", where); gerr != nil {
+	if gerr := copyInsightSettings(out, o, where); gerr != nil {
 		return nil, 0, gerr
-	} else if ok {
-		ins, gerr := insightSettings(a, "settings.recommendationInsightSettings")
-		if gerr != nil {
-			return nil, 0, gerr
-		}
-		out.set("recommendationInsightSettings", ins)
 	}
 
 	recIn, ok, gerr := optObject(o, "recurrence", where)
@@ -606,10 +629,8 @@ func (n *normalizer) settings(o *object) (*object, int, *graphError) {
 		return nil, 0, gerr
 	}
 	out.set("recurrence", rec)
-	if b, ok, gerr := optBool(o, "decisionHistoriesForReviewersEnabled", where); gerr != nil {
+	if gerr := copyBool(out, o, "decisionHistoriesForReviewersEnabled", where); gerr != nil {
 		return nil, 0, gerr
-	} else if ok {
-		out.set("decisionHistoriesForReviewersEnabled", b)
 	}
 
 	actions, _, gerr := optArray(o, "applyActions", where)
@@ -639,10 +660,8 @@ func (n *normalizer) settings(o *object) (*object, int, *graphError) {
 		outActions = append(outActions, newObject().set("@odata.type", t))
 	}
 	out.set("applyActions", outActions)
-	if b, ok, gerr := optBool(o, "isAgenticExperienceEnabled", where); gerr != nil {
+	if gerr := copyBool(out, o, "isAgenticExperienceEnabled", where); gerr != nil {
 		return nil, 0, gerr
-	} else if ok {
-		out.set("isAgenticExperienceEnabled", b)
 	}
 	return out, period, nil
 }
@@ -665,14 +684,8 @@ func insightSettings(a []any, where string) ([]any, *graphError) {
 			if gerr := checkKeys(o, w, t, "recommendationLookBackDuration", "signInScope"); gerr != nil {
 				return nil, gerr
 			}
-			if s, ok, gerr := optString(o, "recommendationLookBackDuration", w); gerr != nil {
+			if gerr := copyDuration(item, o, "recommendationLookBackDuration", w); gerr != nil {
 				return nil, gerr
-			} else if ok {
-				d, gerr := normDuration(s, w+".recommendationLookBackDuration")
-				if gerr != nil {
-					return nil, gerr
-				}
-				item.set("recommendationLookBackDuration", d)
 			}
 			if s, ok, gerr := optString(o, "signInScope", w); gerr != nil {
 				return nil, gerr
@@ -961,14 +974,8 @@ func (n *normalizer) stageSettings(a []any, period int) ([]any, *graphError) {
 			set("dependsOn", strs(deps)).
 			set("durationInDays", days).
 			set("recommendationsEnabled", rec)
-		if s, ok, gerr := optString(o, "recommendationLookBackDuration", w); gerr != nil {
+		if gerr := copyDuration(item, o, "recommendationLookBackDuration", w); gerr != nil {
 			return nil, gerr
-		} else if ok {
-			d, gerr := normDuration(s, w+".recommendationLookBackDuration")
-			if gerr != nil {
-				return nil, gerr
-			}
-			item.set("recommendationLookBackDuration", d)
 		}
 		if da, ok, gerr := optArray(o, "decisionsThatWillMoveToNextStage", w); gerr != nil {
 			return nil, gerr
@@ -984,14 +991,8 @@ func (n *normalizer) stageSettings(a []any, period int) ([]any, *graphError) {
 			}
 			item.set("decisionsThatWillMoveToNextStage", strs(ds))
 		}
-		if ia, ok, gerr := optArray(o, "recommendationInsightSettings", w); gerr != nil {
+		if gerr := copyInsightSettings(item, o, w); gerr != nil {
 			return nil, gerr
-		} else if ok {
-			ins, gerr := insightSettings(ia, w+".recommendationInsightSettings")
-			if gerr != nil {
-				return nil, gerr
-			}
-			item.set("recommendationInsightSettings", ins)
 		}
 		for _, k := range []string{"reviewers", "fallbackReviewers"} {
 			list, gerr := n.reviewerList(o, k, w)
