@@ -1,8 +1,10 @@
 package diff
 
 import (
+	"cmp"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -165,11 +167,17 @@ func normScopeList(in []graphclient.Scope) []graphclient.Scope {
 			out = append(out, *n)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return scopeKey(out[i]) < scopeKey(out[j]) })
-	if len(out) == 0 {
+	return sortedOrNil(out, func(a, b graphclient.Scope) int { return strings.Compare(scopeKey(a), scopeKey(b)) })
+}
+
+// sortedOrNil sorts s stably with cmp, and returns nil for an empty s:
+// Graph echoes [] for a list that was not sent, and the two mean the same.
+func sortedOrNil[T any](s []T, cmp func(a, b T) int) []T {
+	if len(s) == 0 {
 		return nil
 	}
-	return out
+	slices.SortStableFunc(s, cmp)
+	return s
 }
 
 func scopeKey(s graphclient.Scope) string {
@@ -199,20 +207,9 @@ func normReviewers(in []graphclient.ReviewerScope) []graphclient.ReviewerScope {
 			QueryRoot: normQueryRoot(r.QueryRoot, q),
 		})
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Query != b.Query {
-			return a.Query < b.Query
-		}
-		if a.QueryRoot != b.QueryRoot {
-			return a.QueryRoot < b.QueryRoot
-		}
-		return a.QueryType < b.QueryType
+	return sortedOrNil(out, func(a, b graphclient.ReviewerScope) int {
+		return cmp.Or(strings.Compare(a.Query, b.Query), strings.Compare(a.QueryRoot, b.QueryRoot), strings.Compare(a.QueryType, b.QueryType))
 	})
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }
 
 func boolPtr(b *bool) *bool {
@@ -315,20 +312,10 @@ func normInsights(in []graphclient.RecommendationInsightSetting) []graphclient.R
 		}
 		out = append(out, n)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.ODataType != b.ODataType {
-			return a.ODataType < b.ODataType
-		}
-		if a.SignInScope != b.SignInScope {
-			return a.SignInScope < b.SignInScope
-		}
-		return a.RecommendationLookBackDuration < b.RecommendationLookBackDuration
+	return sortedOrNil(out, func(a, b graphclient.RecommendationInsightSetting) int {
+		return cmp.Or(strings.Compare(a.ODataType, b.ODataType), strings.Compare(a.SignInScope, b.SignInScope),
+			strings.Compare(a.RecommendationLookBackDuration, b.RecommendationLookBackDuration))
 	})
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }
 
 func normStages(in []graphclient.StageSettings) []graphclient.StageSettings {
@@ -376,11 +363,7 @@ func sortedStrings(in []string, f func(string) string) []string {
 			out = append(out, s)
 		}
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	sort.Strings(out)
-	return out
+	return sortedOrNil(out, strings.Compare)
 }
 
 func normRecipients(in []graphclient.NotificationRecipientItem) []graphclient.NotificationRecipientItem {
@@ -399,21 +382,17 @@ func normRecipients(in []graphclient.NotificationRecipientItem) []graphclient.No
 			NotificationRecipientScope: normScope(r.NotificationRecipientScope, graphclient.TypeNotificationRecipientQuery),
 		})
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.NotificationTemplateType != b.NotificationTemplateType {
-			return a.NotificationTemplateType < b.NotificationTemplateType
-		}
-		var ka, kb string
-		if a.NotificationRecipientScope != nil {
-			ka = scopeKey(*a.NotificationRecipientScope)
-		}
-		if b.NotificationRecipientScope != nil {
-			kb = scopeKey(*b.NotificationRecipientScope)
-		}
-		return ka < kb
+	return sortedOrNil(out, func(a, b graphclient.NotificationRecipientItem) int {
+		return cmp.Or(strings.Compare(a.NotificationTemplateType, b.NotificationTemplateType),
+			strings.Compare(recipientScopeKey(a), recipientScopeKey(b)))
 	})
-	return out
+}
+
+func recipientScopeKey(r graphclient.NotificationRecipientItem) string {
+	if r.NotificationRecipientScope == nil {
+		return ""
+	}
+	return scopeKey(*r.NotificationRecipientScope)
 }
 
 // farFuture is the end date Graph writes for a series without an end (§4).
@@ -513,17 +492,8 @@ func normRange(r *graphclient.RecurrenceRange) *graphclient.RecurrenceRange {
 		if end == "" {
 			n.Type = "noEnd"
 		}
-	case "numbered":
-		switch {
-		case r.NumberOfOccurrences > 0:
-			n.Type, n.NumberOfOccurrences = "numbered", r.NumberOfOccurrences
-		case end != "":
-			n.Type, n.EndDate = "endDate", end
-		default:
-			n.Type = "noEnd"
-		}
-	case "":
-		// No type: infer it from what is there.
+	case "numbered", "":
+		// Numbered with 0 occurrences, or no type: what is there decides.
 		switch {
 		case r.NumberOfOccurrences > 0:
 			n.Type, n.NumberOfOccurrences = "numbered", r.NumberOfOccurrences
@@ -701,12 +671,15 @@ func normExpr(s string) string {
 	b.Grow(len(s))
 	pendingSpace := false
 	i := 0
-	last := func() byte {
-		str := b.String()
-		if len(str) == 0 {
-			return 0
+	// space writes the white space pending before the token starting with
+	// next, as one space, unless no space belongs between the two.
+	space := func(next byte) {
+		if pendingSpace && b.Len() > 0 {
+			if str := b.String(); !noSpaceAfter(str[len(str)-1]) && !noSpaceBefore(next) {
+				b.WriteByte(' ')
+			}
 		}
-		return str[len(str)-1]
+		pendingSpace = false
 	}
 	for i < len(s) {
 		c := s[i]
@@ -727,10 +700,7 @@ func normExpr(s string) string {
 			if j >= len(s) {
 				j = len(s) - 1
 			}
-			if pendingSpace && b.Len() > 0 && !noSpaceAfter(last()) {
-				b.WriteByte(' ')
-			}
-			pendingSpace = false
+			space(c)
 			b.WriteString(s[i : j+1])
 			i = j + 1
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
@@ -745,17 +715,11 @@ func normExpr(s string) string {
 			if odataKeywords[strings.ToLower(w)] {
 				w = strings.ToLower(w)
 			}
-			if pendingSpace && b.Len() > 0 && !noSpaceAfter(last()) {
-				b.WriteByte(' ')
-			}
-			pendingSpace = false
+			space(c)
 			b.WriteString(w)
 			i = j
 		default:
-			if pendingSpace && b.Len() > 0 && !noSpaceAfter(last()) && !noSpaceBefore(c) {
-				b.WriteByte(' ')
-			}
-			pendingSpace = false
+			space(c)
 			b.WriteByte(c)
 			i++
 		}
