@@ -16,8 +16,10 @@ import (
 
 // Where --emulator keeps its state and finds its directory seed, relative to
 // the working directory, so that separate runs (apply, then plan) chain.
+// init adds emulatorStateDir to .gitignore.
 const (
-	emulatorStateFile  = ".arsync/emulator.json"
+	emulatorStateDir   = ".arsync/"
+	emulatorStateFile  = emulatorStateDir + "emulator.json"
 	emulatorTenantFile = "examples/tenant.yaml"
 )
 

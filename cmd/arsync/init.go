@@ -34,6 +34,7 @@ may not exist yet):
   arsync.yaml                      the tenant and where the specs are
   reviews/guests-m365-groups.yaml  a quarterly review of guests in Microsoft 365 groups
   .github/workflows/arsync.yml     plan on pull requests, apply on merge
+  .gitignore                       .arsync/ (the --emulator state), added to an existing one
 
 The YAML files start with a yaml-language-server line naming arsync's JSON
 Schema, so editors with the YAML extension complete and check fields. By
@@ -41,7 +42,8 @@ default it points at the schema published in arsync's repository; with
 --local-schema the schema files are written to DIR/schema and referenced
 by relative path, which works offline.
 
-Init never overwrites a file unless --force is given.`,
+Init never overwrites a file unless --force is given; it only ever adds a
+line to .gitignore.`,
 		Example: `  arsync init access-reviews --tenant-id contoso.onmicrosoft.com
   cd access-reviews && arsync validate`,
 		Args: cobra.MaximumNArgs(1),
@@ -97,6 +99,10 @@ func runInit(s *streams, g *globalOptions, o *initOptions, dir string) error {
 	if len(existing) > 0 && !o.Force {
 		return fmt.Errorf("not overwriting %s; use --force to replace them", strings.Join(existing, ", "))
 	}
+	ignore := filepath.Join(dir, ".gitignore")
+	if info, err := os.Lstat(ignore); err == nil && info.IsDir() {
+		return fmt.Errorf("%s is a directory; init adds a line to the file there", ignore)
+	}
 
 	for _, f := range files {
 		p := filepath.Join(dir, filepath.FromSlash(f.path))
@@ -108,8 +114,59 @@ func runInit(s *streams, g *globalOptions, o *initOptions, dir string) error {
 		}
 		fmt.Fprintf(s.Out, "wrote %s\n", p)
 	}
+	switch added, err := ignoreEmulatorState(ignore); {
+	case err != nil:
+		return fmt.Errorf("adding %s to %s: %w", emulatorStateDir, ignore, err)
+	case added == ignoreCreated:
+		fmt.Fprintf(s.Out, "wrote %s\n", ignore)
+	case added == ignoreAppended:
+		fmt.Fprintf(s.Out, "added %s to %s\n", emulatorStateDir, ignore)
+	}
 	fmt.Fprintln(s.Out, nextSteps(dir, g.TenantID != ""))
 	return nil
+}
+
+// What ignoreEmulatorState did to .gitignore.
+const (
+	ignoreUnchanged = iota // a line already ignores the directory
+	ignoreCreated
+	ignoreAppended
+)
+
+// ignoreEmulatorState makes the .gitignore at path ignore the --emulator
+// state directory: it creates the file, or appends a line to it unless one
+// already names the directory (.arsync, /.arsync/ and the like).
+func ignoreEmulatorState(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, err
+	}
+	name := strings.Trim(emulatorStateDir, "/")
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if strings.Trim(strings.TrimSpace(line), "/") == name {
+			return ignoreUnchanged, nil
+		}
+	}
+	text := "# arsync --emulator keeps its state here\n" + emulatorStateDir + "\n"
+	if len(data) > 0 && !strings.HasSuffix(string(data), "\n") {
+		text = "\n" + text
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return 0, err
+	}
+	if err := f.Close(); err != nil {
+		return 0, err
+	}
+	if exists {
+		return ignoreAppended, nil
+	}
+	return ignoreCreated, nil
 }
 
 func nextSteps(dir string, haveTenant bool) string {

@@ -130,3 +130,67 @@ func TestInitWorkflowIsPublished(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, initWorkflow, string(data))
 }
+
+// TestInitIgnoresEmulatorState: init keeps .arsync/ (the --emulator state)
+// out of Git: it writes a .gitignore, adds the line to an existing one
+// (whatever --force says, the file is never replaced), and adds nothing
+// when a line already ignores the directory.
+func TestInitIgnoresEmulatorState(t *testing.T) {
+	fixInitClock(t)
+	read := func(t *testing.T, path string) string {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		return string(data)
+	}
+
+	t.Run("new", func(t *testing.T) {
+		dir := t.TempDir()
+		code, stdout, stderr := runArsync(t, "init", dir)
+		require.Equal(t, exitOK, code, stderr)
+		ignore := filepath.Join(dir, ".gitignore")
+		require.Contains(t, stdout, "wrote "+ignore+"\n")
+		require.Equal(t, "# arsync --emulator keeps its state here\n.arsync/\n", read(t, ignore))
+	})
+
+	t.Run("existing", func(t *testing.T) {
+		dir := t.TempDir()
+		ignore := filepath.Join(dir, ".gitignore")
+		require.NoError(t, os.WriteFile(ignore, []byte("node_modules/\n*.log"), 0o644))
+		code, stdout, stderr := runArsync(t, "init", dir)
+		require.Equal(t, exitOK, code, stderr)
+		require.Contains(t, stdout, "added .arsync/ to "+ignore+"\n")
+		require.Equal(t, "node_modules/\n*.log\n# arsync --emulator keeps its state here\n.arsync/\n", read(t, ignore))
+
+		// Run again with --force: the templates are replaced, the
+		// .gitignore already has the line and stays as it is.
+		before := read(t, ignore)
+		code, stdout, stderr = runArsync(t, "init", dir, "--force")
+		require.Equal(t, exitOK, code, stderr)
+		require.NotContains(t, stdout, ".gitignore")
+		require.Equal(t, before, read(t, ignore))
+	})
+
+	t.Run("already ignored", func(t *testing.T) {
+		for _, line := range []string{".arsync", "/.arsync/", "  .arsync/  "} {
+			dir := t.TempDir()
+			ignore := filepath.Join(dir, ".gitignore")
+			require.NoError(t, os.WriteFile(ignore, []byte("bin/\n"+line+"\n"), 0o644))
+			code, stdout, stderr := runArsync(t, "init", dir)
+			require.Equal(t, exitOK, code, stderr)
+			require.NotContains(t, stdout, ".gitignore", line)
+			require.Equal(t, "bin/\n"+line+"\n", read(t, ignore), line)
+		}
+	})
+
+	t.Run("directory", func(t *testing.T) {
+		dir := t.TempDir()
+		ignore := filepath.Join(dir, ".gitignore")
+		require.NoError(t, os.Mkdir(ignore, 0o755))
+		code, stdout, stderr := runArsync(t, "init", dir)
+		require.Equal(t, exitError, code)
+		require.Empty(t, stdout)
+		require.Equal(t, "Error: "+ignore+" is a directory; init adds a line to the file there\n", stderr)
+		require.NoFileExists(t, filepath.Join(dir, "arsync.yaml"), "nothing is written after a refusal")
+	})
+}
