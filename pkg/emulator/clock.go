@@ -59,6 +59,7 @@ func (s *Server) SetNow(t time.Time) ([]LifecycleEvent, error) {
 // advanced runs the lifecycle after a clock change and always saves, so the
 // new offset is kept even when nothing else happened. Callers hold s.mu.
 func (s *Server) advanced() ([]LifecycleEvent, error) {
+	s.changed()
 	events, err := s.runLifecycle(s.clock())
 	if err != nil {
 		return events, err

@@ -733,6 +733,7 @@ func (s *Server) RecordDecision(in DecisionInput) (int, error) {
 	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changed()
 	if _, err := s.runLifecycle(now); err != nil {
 		return 0, err
 	}

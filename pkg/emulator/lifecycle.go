@@ -467,18 +467,49 @@ func (s *Server) saveLifecycle(changed map[*defRecord]bool) error {
 
 // catchUp runs the lifecycle up to now before a request is answered, so
 // every answer reflects the current time.
+//
+// Reads far outnumber writes, so after a run it remembers when the next
+// event is due: until then, and until a write (see quietUntilChange), a
+// request costs no lifecycle work however many definitions there are.
 func (s *Server) catchUp(now time.Time) *graphError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.lifeQuiet && now.Before(s.lifeNextDue) {
+		return nil
+	}
 	if _, err := s.runLifecycle(now); err != nil {
+		s.lifeQuiet = false
 		var gerr *graphError
 		if errors.As(err, &gerr) {
 			return gerr
 		}
 		return errorf(http.StatusInternalServerError, codeGeneral, "The emulator could not save its state: %v", err)
 	}
+	s.lifeNextDue, s.lifeQuiet = s.nextDue(), true
 	return nil
 }
+
+// nextDue is the earliest time at which the lifecycle has something to do
+// (far future when nothing is scheduled). Callers hold s.mu.
+func (s *Server) nextDue() time.Time {
+	next := time.Unix(1<<62, 0)
+	for _, p := range s.store.life.PendingDeletions {
+		if p.Due.Before(next) {
+			next = p.Due
+		}
+	}
+	for _, r := range s.store.defs {
+		if due := s.dueOf(r); !due.IsZero() && due.Before(next) {
+			next = due
+		}
+	}
+	return next
+}
+
+// changed forgets the remembered next due time after anything that may
+// move it: a write request, a recorded decision, a clock change. Callers
+// hold s.mu.
+func (s *Server) changed() { s.lifeQuiet = false }
 
 // startPeriod creates the instances of period p.
 func (s *Server) startPeriod(r *defRecord, l *defLife, p period) []LifecycleEvent {

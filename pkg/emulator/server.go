@@ -93,6 +93,10 @@ type Server struct {
 	// (applied decisions): those hold s.mu and dirMu; reads hold either.
 	dirMu    sync.RWMutex
 	clockOff atomic.Int64 // the virtual clock's offset (clock.go)
+	// lifeNextDue is when the review lifecycle next has work, valid while
+	// lifeQuiet (catchUp); both are guarded by mu.
+	lifeNextDue time.Time
+	lifeQuiet   bool
 
 	mu       sync.Mutex // guards everything below
 	store    *store
@@ -399,6 +403,11 @@ func (s *Server) serve(ctx context.Context, rc *reqCtx, req *request) *response 
 		return s.faultResponse(rc, d)
 	}
 	resp := s.route(ctx, rc, req)
+	if req.method != http.MethodGet && req.method != http.MethodHead {
+		s.mu.Lock()
+		s.changed()
+		s.mu.Unlock()
+	}
 	if d.kind != "" && d.kind.commits() && resp.status < 300 {
 		// The write happened; the client is told otherwise.
 		return s.faultResponse(rc, d)
