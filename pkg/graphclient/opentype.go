@@ -3,9 +3,11 @@ package graphclient
 import (
 	"bytes"
 	"encoding/json"
+	"iter"
 	"reflect"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Open types (Graph lets the service add properties, and beta adds more)
@@ -13,33 +15,124 @@ import (
 // them back out, so a value read and re-encoded loses nothing.
 
 // unmarshalOpen decodes data into known (a pointer to a struct without
-// custom JSON methods) and returns the remaining properties.
+// custom JSON methods) and returns the remaining properties. data is decoded
+// once; the properties known does not have are then found by walking the
+// object's members, which json.Unmarshal has just checked.
 func unmarshalOpen(data []byte, known any) (map[string]json.RawMessage, error) {
 	if err := json.Unmarshal(data, known); err != nil {
 		return nil, err
 	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(data, &all); err != nil {
-		return nil, err
-	}
 	names := jsonNames(reflect.TypeOf(known).Elem())
-	for k, v := range all {
+	var extra map[string]json.RawMessage
+	for key, value := range members(data) {
+		name, err := memberName(key)
+		if err != nil {
+			return nil, err
+		}
 		// encoding/json matches names case-insensitively, so must we.
-		if names[strings.ToLower(k)] {
-			delete(all, k)
+		if names[strings.ToLower(name)] {
 			continue
 		}
 		// Compact, so equal values compare equal however they were spaced.
 		var buf bytes.Buffer
-		if err := json.Compact(&buf, v); err != nil {
+		if err := json.Compact(&buf, value); err != nil {
 			return nil, err
 		}
-		all[k] = buf.Bytes()
+		if extra == nil {
+			extra = map[string]json.RawMessage{}
+		}
+		extra[name] = buf.Bytes()
 	}
-	if len(all) == 0 {
-		return nil, nil
+	return extra, nil
+}
+
+// members iterates over the members of the JSON object in data, which must
+// be valid JSON: each key as its quoted token, with the value's bytes. For
+// anything but an object it yields nothing.
+func members(data []byte) iter.Seq2[[]byte, []byte] {
+	return func(yield func(key, value []byte) bool) {
+		i := skipSpace(data, 0)
+		if i == len(data) || data[i] != '{' {
+			return
+		}
+		i = skipSpace(data, i+1)
+		for i < len(data) && data[i] != '}' {
+			keyEnd := endOfString(data, i)
+			v := skipSpace(data, skipSpace(data, keyEnd)+1) // past ':'
+			vEnd := endOfValue(data, v)
+			if !yield(data[i:keyEnd], data[v:vEnd]) {
+				return
+			}
+			i = skipSpace(data, vEnd)
+			if i < len(data) && data[i] == ',' {
+				i = skipSpace(data, i+1)
+			}
+		}
 	}
-	return all, nil
+}
+
+// memberName decodes a quoted key; most need no unescaping.
+func memberName(key []byte) (string, error) {
+	if bytes.IndexByte(key, '\\') < 0 && utf8.Valid(key) {
+		return string(key[1 : len(key)-1]), nil
+	}
+	var name string
+	err := json.Unmarshal(key, &name)
+	return name, err
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// endOfString returns the index just past the string token at data[i].
+func endOfString(data []byte, i int) int {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(data)
+}
+
+// endOfValue returns the index just past the value at data[i].
+func endOfValue(data []byte, i int) int {
+	if i == len(data) {
+		return i
+	}
+	switch data[i] {
+	case '"':
+		return endOfString(data, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); {
+			switch data[j] {
+			case '"':
+				j = endOfString(data, j)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+			j++
+		}
+		return len(data)
+	}
+	j := i // a number, true, false or null
+	for j < len(data) && !strings.ContainsRune(",}] \t\r\n", rune(data[j])) {
+		j++
+	}
+	return j
 }
 
 // marshalOpen encodes known and adds the extra properties; a modelled
