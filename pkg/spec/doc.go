@@ -1,11 +1,16 @@
 // Package spec loads arsync's YAML files, each describing Microsoft Entra
 // access review definitions, validates them and maps them to Microsoft
-// Graph request bodies. It does no network I/O: names used instead of ids
-// are turned into ids through a Resolver supplied by the caller.
+// Graph request bodies; and the other way, it exports live definitions as
+// such files. It makes no network calls of its own: the directory is read
+// through small interfaces (Directory, ObjectReader, Namer) that
+// *graphclient.Client implements and tests fake.
 //
-// Data flow: files --Load--> []*Definition --ToGraph(resolver)-->
-// graphclient.Definition (the desired state that pkg/diff compares with
-// Graph).
+// Data flow:
+//
+//	files --Load--> []*Definition --Resolve(Directory)--> []Resolved (Body: the desired graphclient.Definition)
+//	[]graphclient.Definition (live) --Export(Namer)--> []ExportFile --WriteFiles--> files
+//
+// ToGraph is the step under Resolve for one definition, given a Resolver.
 //
 // # Format
 //
@@ -62,6 +67,35 @@
 // ${servicePrincipal:NAME} or ${role:NAME}, replaced by the object's id.
 // Definition.References lists them all with their positions; ToGraph asks
 // a Resolver for each distinct name that is not already a GUID.
+//
+// # Resolution
+//
+// Resolve (resolve.go) turns the references of all definitions into ids in
+// one step: it collects every distinct name, looks each up once with one
+// batched Directory call per kind of object (users, groups, service
+// principals, roles; the calls run concurrently), then runs ToGraph. A name
+// that matches nothing or several objects is a *NameError, and all of them,
+// across all files, come back together as Diagnostics at the reference's
+// file:line:col. References written as ids are checked in the same calls;
+// when the directory refuses (403) a look-up of ids only, they are used
+// unchecked, so specs without names need no directory permission.
+// Resolved.Labels names the ids a definition refers to, for the plan's
+// display.
+//
+// # Export
+//
+// Export (export.go) is the inverse: live definitions become spec files
+// that, loaded and resolved again, are equal by meaning to what is live, so
+// a plan over them shows only adoptions or no-ops. The marker and values
+// the service fills in are left out, queries that have a reference form
+// become {user: ...}, {owners: true} and the like, and an id in a query
+// becomes ${user:UPN}, ${group:NAME}, ... only when that name resolves back
+// to the same id alone (one getByIds call, then one look-up per kind).
+// Unmarked definitions are exported only with ExportOptions.All, named
+// after their displayName. WriteFiles writes the files atomically and
+// refuses, writing nothing, to overwrite existing ones unless told to
+// (*ExistsError). DescribeIDs, used by plan, labels the ids of live
+// definitions the same way.
 //
 // # Validation
 //
