@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/graphclient"
@@ -74,6 +76,11 @@ func connect(ctx context.Context, s *streams, g *globalOptions, cfg *spec.Config
 	if err != nil {
 		return nil, err
 	}
+	// Sign in once, up front: a failure is then one message, not one per
+	// concurrent request. The credential caches the token for the requests.
+	if _, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.Scope()}}); err != nil {
+		return nil, fmt.Errorf("signing in: %w", err)
+	}
 	return &session{Client: c, TenantID: tenant, Endpoint: c.BaseURL()}, nil
 }
 
@@ -130,6 +137,12 @@ func loadSpecs(s *streams, paths []string) (*spec.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// No spec file at all is far more likely a wrong path than an intent to
+	// delete every managed definition; refuse rather than plan that. (An
+	// empty spec file still expresses "nothing managed here".)
+	if len(res.Files) == 0 {
+		return nil, fmt.Errorf("no spec files (*.yaml, *.yml) found in %s; check the path (to remove every managed definition on purpose, keep one spec file with no documents)", strings.Join(paths, ", "))
+	}
 	for _, d := range res.Diagnostics {
 		fmt.Fprintln(s.ErrOut, d.String())
 	}
@@ -164,7 +177,7 @@ func desiredFrom(ctx context.Context, sess *session, res *spec.Result) ([]diff.D
 		if errors.As(err, &diags) {
 			return nil, &exitCodeError{code: exitError, msg: diags.Error()}
 		}
-		return nil, fmt.Errorf("resolving names: %w", err)
+		return nil, err // already says "resolving names in the directory"
 	}
 	desired := make([]diff.Desired, 0, len(resolved))
 	for _, r := range resolved {

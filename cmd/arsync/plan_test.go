@@ -101,3 +101,16 @@ spec:
 	require.Contains(t, errOut, "recurrence")
 	require.Empty(t, run.Server.Requests(), "invalid specs must not reach Graph")
 }
+
+// A path with no spec file is refused: planned literally, it would delete
+// every managed definition.
+func TestPlanRefusesNoSpecFiles(t *testing.T) {
+	run := emulatortest.New(t, emulator.Options{Seed: 1})
+	empty := t.TempDir()
+	for _, args := range [][]string{{"plan", empty}, {"apply", "--auto-approve", empty}} {
+		code, _, errOut := runCLI(t, run, args...)
+		require.Equal(t, exitError, code, args[0])
+		require.Contains(t, errOut, "no spec files (*.yaml, *.yml) found in "+empty, args[0])
+	}
+	require.Empty(t, run.Server.Requests(), "nothing may reach Graph")
+}
