@@ -455,7 +455,7 @@ var configDoc = typeDoc{
 	arsyncOnly: true,
 	fields: map[string]fieldDoc{
 		"TenantID": {key: "tenantId",
-			desc: "The Entra tenant: its id (GUID) or a domain such as contoso.onmicrosoft.com. --tenant-id and AZURE_TENANT_ID override it.",
+			desc: "The Entra tenant: its id (GUID) or a domain such as contoso.onmicrosoft.com. --tenant-id overrides it; when neither is set, AZURE_TENANT_ID is used.",
 			refine: func(s *schema) {
 				s.Pattern = tenantRE.String()
 				s.Examples = []any{"contoso.onmicrosoft.com"}
@@ -470,7 +470,7 @@ var configDoc = typeDoc{
 				s.Pattern = `^https?://`
 			}},
 		"Paths": {key: "paths",
-			desc: "Where the spec files are: files or directories, relative to this file. Default: this file's directory.",
+			desc: "Where the spec files are: files or directories, relative to this file. Default: the current directory. PATH arguments on the command line replace it.",
 			refine: func(s *schema) {
 				s.Items.MinLength = ptr(1)
 			}},
