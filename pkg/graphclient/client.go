@@ -217,8 +217,9 @@ type call struct {
 	body   []byte
 	header http.Header
 	// idempotent requests are retried on 429, 503, 504 and transport
-	// errors; the others (creates) only on 429 and on failures that
-	// certainly happened before sending.
+	// errors (not on 500 or 502: see the package doc); the others
+	// (creates) only on 429 and on failures that certainly happened
+	// before sending.
 	idempotent bool
 	// goneIsDone makes a 404 after an attempt that may have been carried
 	// out count as success (a retried DELETE).

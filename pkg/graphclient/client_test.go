@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -368,6 +369,35 @@ func TestServerErrorsOnReadsAreNotRetried(t *testing.T) {
 	require.ErrorAs(t, err, &gerr)
 	require.Equal(t, 500, gerr.StatusCode)
 	require.Len(t, srv.Requests(), 1)
+}
+
+// TestServerErrorsOnWritesAreNotRetried: 500 and 502 are not retried for
+// PUT and DELETE either (only 429, 503, 504 and transport errors are, as in
+// Microsoft's Graph SDKs): a PUT or DELETE that failed that way is reported
+// once, and apply's next run does it again.
+func TestServerErrorsOnWritesAreNotRetried(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{500, 502} {
+		for _, method := range []string{http.MethodPut, http.MethodDelete} {
+			t.Run(fmt.Sprintf("%s %d", method, status), func(t *testing.T) {
+				t.Parallel()
+				srv := newScriptServer(t, step{status: status, body: graphError("generalException", "boom")}, step{status: 204})
+				c, clock := newTestClient(t, srv.URL)
+				var err error
+				if method == http.MethodPut {
+					err = c.UpdateDefinition(t.Context(), "x", &Definition{DisplayName: "x"})
+				} else {
+					err = c.DeleteDefinition(t.Context(), "x")
+				}
+				var gerr *Error
+				require.ErrorAs(t, err, &gerr)
+				require.Equal(t, status, gerr.StatusCode)
+				require.False(t, IsUnknownOutcome(err), "an idempotent request has no unknown outcome")
+				require.Len(t, srv.Requests(), 1)
+				require.Empty(t, clock.Sleeps())
+			})
+		}
+	}
 }
 
 func TestDeleteDefinition(t *testing.T) {
