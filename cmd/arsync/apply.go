@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/arsync/arsync/pkg/apply"
 	"github.com/arsync/arsync/pkg/diff"
@@ -194,12 +195,13 @@ func confirm(ctx context.Context, s *streams) error {
 	}
 }
 
-// isTerminal reports whether r is a character device (a terminal).
+// isTerminal reports whether r is a terminal. A character device is not
+// enough: /dev/null is one, and a CI job's stdin often is /dev/null.
+// A reader may also say so itself (tests stand in for a terminal that way).
 func isTerminal(r io.Reader) bool {
-	f, ok := r.(interface{ Stat() (os.FileInfo, error) })
-	if !ok {
-		return false
+	if t, ok := r.(interface{ IsTerminal() bool }); ok {
+		return t.IsTerminal()
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	f, ok := r.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -5,13 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -203,16 +201,7 @@ func TestApplyConfigGates(t *testing.T) {
 // ttyReader is standard input that says it is a terminal.
 type ttyReader struct{ *strings.Reader }
 
-func (ttyReader) Stat() (os.FileInfo, error) { return ttyInfo{}, nil }
-
-type ttyInfo struct{}
-
-func (ttyInfo) Name() string       { return "tty" }
-func (ttyInfo) Size() int64        { return 0 }
-func (ttyInfo) Mode() fs.FileMode  { return fs.ModeDevice | fs.ModeCharDevice }
-func (ttyInfo) ModTime() time.Time { return time.Time{} }
-func (ttyInfo) IsDir() bool        { return false }
-func (ttyInfo) Sys() any           { return nil }
+func (ttyReader) IsTerminal() bool { return true }
 
 // TestApplyConfirmation: on a terminal apply asks and needs "yes";
 // elsewhere it needs --auto-approve. Without approval nothing is written.

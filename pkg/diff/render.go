@@ -6,9 +6,10 @@ import (
 	"html"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
+
+	"golang.org/x/term"
 )
 
 // TextOptions control RenderText.
@@ -305,13 +306,16 @@ func writeMarkdownChange(w io.Writer, c Change) {
 // is a terminal, NO_COLOR is unset or empty (https://no-color.org) and TERM
 // is not "dumb". getenv is os.Getenv in production.
 func ColorFor(w io.Writer, getenv func(string) string) bool {
+	return colorFor(w, getenv, term.IsTerminal)
+}
+
+// colorFor is ColorFor with the terminal check injected, for tests (a real
+// terminal cannot be opened in a test; /dev/null is a character device but
+// not a terminal).
+func colorFor(w io.Writer, getenv func(string) string, isTerminal func(fd int) bool) bool {
 	if getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
 		return false
 	}
-	f, ok := w.(interface{ Stat() (os.FileInfo, error) })
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && isTerminal(int(f.Fd()))
 }
