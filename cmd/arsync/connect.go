@@ -10,6 +10,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/arsync/arsync/internal/emuctl"
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/graphclient"
@@ -87,17 +88,13 @@ func connect(ctx context.Context, s *streams, g *globalOptions, cfg *spec.Config
 // connectEmulator starts the emulator in this process on a loopback port,
 // with its state in .arsync/emulator.json.
 func connectEmulator(opts graphclient.Options) (*session, error) {
-	eopts := emulator.Options{StateFile: emulatorStateFile}
+	eopts, err := emuctl.StateOptions(emulatorStateFile, "", emulatorTenantFile)
+	if err != nil {
+		return nil, err
+	}
 	tenantID := "emulator"
-	if _, err := os.Stat(emulatorTenantFile); err == nil {
-		t, err := emulator.LoadTenant(emulatorTenantFile)
-		if err != nil {
-			return nil, fmt.Errorf("loading the emulator's tenant: %w", err)
-		}
-		eopts.Tenant = t
-		if t.TenantID != "" {
-			tenantID = t.TenantID
-		}
+	if eopts.Tenant != nil && eopts.Tenant.TenantID != "" {
+		tenantID = eopts.Tenant.TenantID
 	}
 	if err := os.MkdirAll(filepath.Dir(emulatorStateFile), 0o755); err != nil {
 		return nil, fmt.Errorf("creating the emulator's state directory: %w", err)

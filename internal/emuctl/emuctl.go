@@ -19,12 +19,22 @@ import (
 )
 
 // Open loads the emulator kept in stateFile (a missing file is a new
-// emulator). The directory comes from tenantFile, or, when that is empty,
-// from defaultTenant if it exists, else the built-in demo tenant: the same
-// rule as --emulator, so both see one directory.
+// emulator), with the directory StateOptions picks.
 func Open(stateFile, tenantFile, defaultTenant string) (*emulator.Server, error) {
+	opts, err := StateOptions(stateFile, tenantFile, defaultTenant)
+	if err != nil {
+		return nil, err
+	}
+	return emulator.New(opts)
+}
+
+// StateOptions are the emulator options of --emulator and of the emulator's
+// controls, so that both see one emulator: its state in stateFile, its
+// directory from tenantFile, or, when that is empty, from defaultTenant if
+// it exists, else the built-in demo tenant (Options.Tenant nil).
+func StateOptions(stateFile, tenantFile, defaultTenant string) (emulator.Options, error) {
 	if strings.TrimSpace(stateFile) == "" {
-		return nil, errors.New("the emulator's state file is required")
+		return emulator.Options{}, errors.New("the emulator's state file is required")
 	}
 	opts := emulator.Options{StateFile: stateFile}
 	path := tenantFile
@@ -36,15 +46,11 @@ func Open(stateFile, tenantFile, defaultTenant string) (*emulator.Server, error)
 	if path != "" {
 		t, err := emulator.LoadTenant(path)
 		if err != nil {
-			return nil, fmt.Errorf("loading the emulator's tenant: %w", err)
+			return emulator.Options{}, fmt.Errorf("loading the emulator's tenant: %w", err)
 		}
 		opts.Tenant = t
 	}
-	srv, err := emulator.New(opts)
-	if err != nil {
-		return nil, err
-	}
-	return srv, nil
+	return opts, nil
 }
 
 // ParseStep reads how far to move the clock: a Go duration (12h, 90m) or a
