@@ -480,6 +480,13 @@ func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Res
 	start := time.Now()
 	hresp, err := c.hc.Do(req)
 	if err != nil {
+		// net/http wraps the failure in a *url.Error that repeats the method
+		// and the raw URL (secret query parameters included); callers name
+		// the request themselves, sanitised.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		c.logf("graph: %s %s -> error after %s (attempt %d, client-request-id %s): %v",
 			cl.method, c.sanitize(cl.url), since(start), n, crid, c.scrubErr(err))
 		return nil, err

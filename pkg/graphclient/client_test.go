@@ -360,6 +360,23 @@ func TestIdempotentRequestsRetryTransportErrors(t *testing.T) {
 	require.Equal(t, []time.Duration{750 * time.Millisecond}, clock.Sleeps())
 }
 
+// TestTransportErrorNamesTheRequestOnce: a transport failure reads
+// "GET <url> (attempt n): <what failed>", without net/http's repeat of the
+// method and the unsanitised URL.
+func TestTransportErrorNamesTheRequestOnce(t *testing.T) {
+	t.Parallel()
+	srv := newScriptServer(t, step{drop: true})
+	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.MaxRetries = 1 })
+	_, err := c.Do(t.Context(), http.MethodGet, "identityGovernance/accessReviews/definitions?$top=1&client_secret=hunter2", nil, nil)
+	require.Error(t, err)
+	msg := err.Error()
+	require.Equal(t, 1, strings.Count(msg, "/v1.0/identityGovernance/accessReviews/definitions"), msg)
+	require.True(t, strings.HasPrefix(msg, "GET "+srv.URL+"/v1.0/identityGovernance/accessReviews/definitions?"), msg)
+	require.Contains(t, msg, " (attempt 2): ")
+	require.NotContains(t, msg, `Get "`)
+	require.NotContains(t, msg, "hunter2")
+}
+
 func TestServerErrorsOnReadsAreNotRetried(t *testing.T) {
 	t.Parallel()
 	srv := newScriptServer(t, step{status: 500, body: graphError("generalException", "boom")})
