@@ -952,7 +952,13 @@ func WriteFiles(files []ExportFile, overwrite bool) error {
 		case err == nil && !overwrite:
 			exist = append(exist, f.Path)
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
-			return fmt.Errorf("checking %s: %w", f.Path, err)
+			// Typically ENOTDIR (--out names a file): say so about the
+			// file, without Go's "lstat <the same path>".
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fmt.Errorf("cannot write %s: %w; nothing was written", f.Path, err)
 		}
 	}
 	if len(exist) > 0 {

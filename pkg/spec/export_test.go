@@ -298,6 +298,11 @@ func TestWriteFiles(t *testing.T) {
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "c.yaml"), 0o755))
 	err = WriteFiles([]ExportFile{{Path: filepath.Join(dir, "c.yaml")}}, true)
 	require.EqualError(t, err, filepath.Join(dir, "c.yaml")+" is a directory; nothing was written")
+
+	// A file where the directory should be (export --out FILE).
+	file := filepath.Join(dir, "a.yaml")
+	err = WriteFiles([]ExportFile{{Path: filepath.Join(file, "d.yaml")}}, true)
+	require.EqualError(t, err, "cannot write "+filepath.Join(file, "d.yaml")+": not a directory; nothing was written")
 }
 
 // FuzzExport exports arbitrary live definitions (JSON, as Graph would send
