@@ -78,7 +78,10 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 func (p *Plan) validate() error {
 	var sum Summary
 	for i, c := range p.Changes {
-		where := fmt.Sprintf("change %d (%s)", i+1, c.Name)
+		where := fmt.Sprintf("change %d", i+1)
+		if c.Name != "" {
+			where += " (" + c.Name + ")"
+		}
 		if !c.Action.Valid() {
 			return fmt.Errorf("%s: unknown action %q", where, c.Action)
 		}
@@ -86,18 +89,18 @@ func (p *Plan) validate() error {
 			return fmt.Errorf("change %d: no name", i+1)
 		}
 		if c.Action != Create && c.ID == "" {
-			return fmt.Errorf("%s: a %s needs the live id", where, c.Action)
+			return fmt.Errorf("%s: %s needs the live id", where, c.Action)
 		}
 		switch c.Action {
 		case Create, Update, Adopt, Replace:
 			if c.After == nil {
-				return fmt.Errorf("%s: a %s needs the request body (after)", where, c.Action)
+				return fmt.Errorf("%s: %s needs the request body (after)", where, c.Action)
 			}
 		}
 		switch c.Action {
 		case Update, Adopt, Replace, Delete:
 			if c.LiveFingerprint == "" {
-				return fmt.Errorf("%s: a %s needs the live definition's fingerprint", where, c.Action)
+				return fmt.Errorf("%s: %s needs the live definition's fingerprint", where, c.Action)
 			}
 		}
 		sum.add(c.Action)

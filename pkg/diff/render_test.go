@@ -132,6 +132,8 @@ func TestReadPlanErrors(t *testing.T) {
 		{"unknown action", edit(`"action": "create"`, `"action": "upsert"`), `unknown action "upsert"`},
 		{"missing fingerprint", edit(`"liveFingerprint": "sha256:`, `"liveFingerprintX": "sha256:`), "fingerprint"},
 		{"edited summary", edit(`"create": 1`, `"create": 0`), "summary does not match"},
+		{"update without body", `{"formatVersion": 1, "changes": [{"action": "update", "name": "x", "id": "1"}]}`, "read plan: change 1 (x): update needs the request body (after)"},
+		{"no name", `{"formatVersion": 1, "changes": [{"action": "explode"}]}`, `read plan: change 1: unknown action "explode"`},
 		{"wrong type", edit(`"formatVersion": 1`, `"formatVersion": "1"`), "not a plan"},
 	}
 	for _, tt := range tests {
