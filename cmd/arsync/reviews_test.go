@@ -245,6 +245,14 @@ func TestStatusCommand(t *testing.T) {
 	require.Equal(t, exitError, code)
 	require.Contains(t, errOut, `unknown output format "yaml"`)
 	require.Empty(t, run.Server.Requests())
+
+	// Spec files without definitions: the paths named as typed.
+	empty := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(empty, "none.yaml"), nil, 0o644))
+	code, _, errOut = runCLI(t, run, "status", empty)
+	require.Equal(t, exitError, code)
+	require.Equal(t, "Error: no access review definitions in "+empty+"\n", errOut)
+	require.Empty(t, run.Server.Requests())
 }
 
 func TestDecisionsCommand(t *testing.T) {

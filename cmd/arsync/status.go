@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,7 +60,7 @@ func runStatus(ctx context.Context, s *streams, g *globalOptions, o *statusOptio
 			names = append(names, d.Name)
 		}
 		if len(names) == 0 {
-			return fmt.Errorf("no access review definitions in %v", specPaths(args, cfg))
+			return fmt.Errorf("no access review definitions in %s", strings.Join(specPaths(args, cfg), ", "))
 		}
 	}
 	sess, err := connect(ctx, s, g, cfg)
