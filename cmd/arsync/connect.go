@@ -155,16 +155,6 @@ func loadSpecs(s *streams, paths []string) (*spec.Result, error) {
 	return res, nil
 }
 
-// loadDesired loads the specs and turns them into the desired Graph bodies,
-// resolving names against the directory.
-func loadDesired(ctx context.Context, s *streams, sess *session, paths []string) ([]diff.Desired, error) {
-	res, err := loadSpecs(s, paths)
-	if err != nil {
-		return nil, err
-	}
-	return desiredFrom(ctx, sess, res)
-}
-
 // desiredFrom turns loaded specs into the desired Graph bodies, resolving
 // the names they use against the directory in batches.
 func desiredFrom(ctx context.Context, sess *session, res *spec.Result) ([]diff.Desired, error) {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -240,15 +239,6 @@ func indentJSON(t testing.TB, b []byte) []byte {
 	require.NoError(t, json.Indent(&out, b, "", "  "))
 	out.WriteByte('\n')
 	return out.Bytes()
-}
-
-func readJSONFile(t testing.TB, path string) map[string]any {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(data, &m))
-	return m
 }
 
 func jsonReader(t testing.TB, v any) io.Reader {

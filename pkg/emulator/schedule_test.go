@@ -8,14 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func day(s string) time.Time {
-	t, err := time.Parse(dateLayout, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 func at(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {

@@ -278,12 +278,6 @@ func uniqueName(base string, taken map[string]bool) string {
 	}
 }
 
-// namedRef is how an exported file refers to an object.
-type namedRef struct {
-	kind RefKind
-	name string
-}
-
 var guidInTextRE = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
 
 // guidsIn returns the byte ranges of the GUIDs in s that stand alone (not
@@ -341,7 +335,7 @@ func queriesOf(d *graphclient.Definition) []string {
 // idNames is what the directory said about the ids in the definitions.
 // Maps are keyed by lower-case id.
 type idNames struct {
-	names   map[string]namedRef // ids with a name that leads back to them alone
+	names   map[string]refKey // ids with a name that leads back to them alone
 	known   map[string]bool     // ids of existing objects (users, groups, service principals, roles)
 	checked bool                // the directory was asked
 }
@@ -362,7 +356,7 @@ func nameIDs(ctx context.Context, n Namer, sel []*selected) (*idNames, error) {
 			}
 		}
 	}
-	names := map[string]namedRef{}
+	names := map[string]refKey{}
 	out := &idNames{names: names, known: map[string]bool{}, checked: n != nil}
 	if len(ids) == 0 || n == nil {
 		return out, nil
@@ -373,7 +367,7 @@ func nameIDs(ctx context.Context, n Namer, sel []*selected) (*idNames, error) {
 	}
 
 	// Candidate names per id, best first.
-	cands := map[string][]namedRef{}
+	cands := map[string][]refKey{}
 	var notObjects []string
 	for _, id := range ids {
 		o, ok := objs[id]
@@ -388,11 +382,11 @@ func nameIDs(ctx context.Context, n Namer, sel []*selected) (*idNames, error) {
 			if strings.Contains(strings.ToUpper(upn), "#EXT#") {
 				upn, mail = mail, upn // a guest is better known by their own address
 			}
-			cands[id] = []namedRef{{RefUser, upn}, {RefUser, mail}}
+			cands[id] = []refKey{{RefUser, upn}, {RefUser, mail}}
 		case "group":
-			cands[id] = []namedRef{{RefGroup, o.DisplayName}}
+			cands[id] = []refKey{{RefGroup, o.DisplayName}}
 		case "servicePrincipal":
-			cands[id] = []namedRef{{RefServicePrincipal, o.DisplayName}}
+			cands[id] = []refKey{{RefServicePrincipal, o.DisplayName}}
 		}
 	}
 	// Role definitions are not directory objects; an id getByIds does not
@@ -406,7 +400,7 @@ func nameIDs(ctx context.Context, n Namer, sel []*selected) (*idNames, error) {
 			rs := roles[id]
 			out.known[id] = len(rs) > 0
 			if len(rs) == 1 {
-				cands[id] = []namedRef{{RefRole, rs[0].DisplayName}}
+				cands[id] = []refKey{{RefRole, rs[0].DisplayName}}
 			}
 		}
 	}
@@ -415,9 +409,8 @@ func nameIDs(ctx context.Context, n Namer, sel []*selected) (*idNames, error) {
 	asked := map[refKey]bool{}
 	for _, id := range ids {
 		for _, c := range cands[id] {
-			k := refKey{c.kind, c.name}
-			if usableName(c.name) && !asked[k] {
-				asked[k] = true
+			if usableName(c.name) && !asked[c] {
+				asked[c] = true
 				keys[c.kind] = append(keys[c.kind], c.name)
 			}
 		}

@@ -121,6 +121,7 @@ func (d *Definition) ToGraph(r Resolver) (graphclient.Definition, error) {
 	return out, nil
 }
 
+// refKey is a reference by kind and name: how a spec file names an object.
 type refKey struct {
 	kind RefKind
 	name string
