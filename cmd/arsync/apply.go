@@ -96,7 +96,7 @@ func runApply(ctx context.Context, s *streams, g *globalOptions, o *applyOptions
 		if err := apply.CheckStale(ctx, sess.Client, p, sess.TenantID, sess.Endpoint); err != nil {
 			return err
 		}
-		if err := diff.RenderText(s.Out, p, diff.TextOptions{Color: diff.ColorFor(s.Out, os.Getenv)}); err != nil {
+		if err := renderPlanText(s, p); err != nil {
 			return err
 		}
 	} else {
@@ -112,7 +112,7 @@ func runApply(ctx context.Context, s *streams, g *globalOptions, o *applyOptions
 		if p, err = computePlan(ctx, sess, specs, opts.AllowDelete); err != nil {
 			return err
 		}
-		if err := diff.RenderText(s.Out, p, diff.TextOptions{Color: diff.ColorFor(s.Out, os.Getenv)}); err != nil {
+		if err := renderPlanText(s, p); err != nil {
 			return err
 		}
 		if !p.HasChanges() {

@@ -115,6 +115,18 @@ func connectEmulator(opts graphclient.Options) (*session, error) {
 	return &session{Client: c, TenantID: tenantID, Endpoint: "emulator", Emulator: run}, nil
 }
 
+// listLive reads every access review definition in the tenant.
+func listLive(ctx context.Context, sess *session) ([]graphclient.Definition, error) {
+	var live []graphclient.Definition
+	for d, err := range sess.Client.ListDefinitions(ctx, nil) {
+		if err != nil {
+			return nil, fmt.Errorf("listing the tenant's access review definitions: %w", err)
+		}
+		live = append(live, *d)
+	}
+	return live, nil
+}
+
 // specPaths picks the spec paths: the arguments, else the config's paths,
 // else the working directory.
 func specPaths(args []string, cfg *spec.Config) []string {

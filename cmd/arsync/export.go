@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/arsync/arsync/pkg/graphclient"
 	"github.com/arsync/arsync/pkg/spec"
 )
 
@@ -62,12 +61,9 @@ func runExport(ctx context.Context, s *streams, g *globalOptions, o *exportOptio
 	}
 	defer sess.Close()
 
-	var live []graphclient.Definition
-	for d, err := range sess.Client.ListDefinitions(ctx, nil) {
-		if err != nil {
-			return fmt.Errorf("listing the tenant's access review definitions: %w", err)
-		}
-		live = append(live, *d)
+	live, err := listLive(ctx, sess)
+	if err != nil {
+		return err
 	}
 	files, err := spec.Export(ctx, live, sess.Client, spec.ExportOptions{All: o.All, Dir: o.Out})
 	if err != nil {

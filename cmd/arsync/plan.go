@@ -45,7 +45,7 @@ called. PATHs default to the config's paths, else the current directory.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", "text", "output format: text, markdown or json")
+	f.StringVarP(&o.Output, "output", "o", "text", "output format: "+orList(planFormats))
 	f.StringVar(&o.Out, "out", "", "also write the plan as JSON to `file` (for apply --plan)")
 	f.BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	f.BoolVar(&o.DeleteDuplicates, "allow-delete", false, "plan the deletion of younger duplicates of a managed definition")
@@ -53,10 +53,8 @@ called. PATHs default to the config's paths, else the current directory.`,
 }
 
 func runPlan(ctx context.Context, s *streams, g *globalOptions, o *planOptions, args []string) error {
-	switch o.Output {
-	case "text", "markdown", "json":
-	default:
-		return fmt.Errorf("unknown output format %q: use text, markdown or json", o.Output)
+	if err := checkFormat(o.Output, planFormats); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(g)
 	if err != nil {
@@ -93,7 +91,7 @@ func runPlan(ctx context.Context, s *streams, g *globalOptions, o *planOptions, 
 	case "json":
 		err = diff.RenderJSON(s.Out, p)
 	default:
-		err = diff.RenderText(s.Out, p, diff.TextOptions{Color: diff.ColorFor(s.Out, os.Getenv)})
+		err = renderPlanText(s, p)
 	}
 	if err != nil {
 		return err
@@ -115,15 +113,8 @@ func computePlan(ctx context.Context, sess *session, specs *spec.Result, deleteD
 	}
 	liveC := make(chan listed, 1)
 	go func() {
-		var l listed
-		for d, err := range sess.Client.ListDefinitions(ctx, nil) {
-			if err != nil {
-				l.err = fmt.Errorf("listing the tenant's access review definitions: %w", err)
-				break
-			}
-			l.defs = append(l.defs, *d)
-		}
-		liveC <- l
+		defs, err := listLive(ctx, sess)
+		liveC <- listed{defs, err}
 	}()
 	desired, err := desiredFrom(ctx, sess, specs)
 	if err != nil {

@@ -38,13 +38,13 @@ and those not in the tenant yet are listed; without, every managed review.`,
 			return runStatus(cmd.Context(), s, g, o, args)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: "+orList(statusFormats))
 	return cmd
 }
 
 func runStatus(ctx context.Context, s *streams, g *globalOptions, o *statusOptions, args []string) error {
-	if o.Output != "text" && o.Output != "json" {
-		return fmt.Errorf("unknown output format %q: use text or json", o.Output)
+	if err := checkFormat(o.Output, statusFormats); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(g)
 	if err != nil {
