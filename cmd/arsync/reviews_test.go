@@ -347,16 +347,7 @@ func TestEmulatorControls(t *testing.T) {
 //	go test ./cmd/arsync -run '^$' -bench Decisions100k -benchmem -benchtime 1x
 func BenchmarkDecisions100k(b *testing.B) {
 	const guests, weeks = 1000, 100
-	tenant := &emulator.Tenant{TenantID: "5c1b9a52-7f0e-4a7b-9d39-0b6f2e3c4d11", Domain: "contoso.com", Admin: "admin@contoso.com",
-		Users: []emulator.User{{UserPrincipalName: "admin@contoso.com", DisplayName: "Admin"}}}
-	group := emulator.Group{DisplayName: "Partners", MailNickname: "partners", GroupTypes: []string{"Unified"}, Owners: []string{"admin@contoso.com"}}
-	for i := range guests {
-		upn := fmt.Sprintf("guest%04d_partner.com#EXT#@contoso.onmicrosoft.com", i)
-		tenant.Users = append(tenant.Users, emulator.User{UserPrincipalName: upn, DisplayName: fmt.Sprintf("Guest %04d", i),
-			UserType: "Guest", LastSignInDateTime: "2026-01-01T00:00:00Z"})
-		group.Members = append(group.Members, upn)
-	}
-	tenant.Groups = []emulator.Group{group}
+	tenant := benchutil.PartnerGuests(guests)
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	// Not emulatortest: a b.Cleanup would keep this emulator reachable
 	// while -count runs the next one, and the heap figures would add up.
