@@ -101,7 +101,7 @@ func runApply(ctx context.Context, s *streams, g *globalOptions, o *applyOptions
 		}
 	} else {
 		// Validate before signing in: bad input never costs a Graph call.
-		specs, err := loadSpecs(s, specPaths(args, cfg))
+		specs, err := loadSpecs(s, cfg.SpecPaths(args))
 		if err != nil {
 			return err
 		}

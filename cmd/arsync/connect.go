@@ -127,18 +127,6 @@ func listLive(ctx context.Context, sess *session) ([]graphclient.Definition, err
 	return live, nil
 }
 
-// specPaths picks the spec paths: the arguments, else the config's paths,
-// else the working directory.
-func specPaths(args []string, cfg *spec.Config) []string {
-	if len(args) > 0 {
-		return args
-	}
-	if len(cfg.Paths) > 0 {
-		return cfg.Paths
-	}
-	return []string{"."}
-}
-
 // loadSpecs loads and validates the spec files, printing every diagnostic to
 // stderr. It fails, before any Graph call, when any is an error.
 func loadSpecs(s *streams, paths []string) (*spec.Result, error) {
@@ -155,13 +143,7 @@ func loadSpecs(s *streams, paths []string) (*spec.Result, error) {
 	for _, d := range res.Diagnostics {
 		fmt.Fprintln(s.ErrOut, d.String())
 	}
-	if res.Diagnostics.HasErrors() {
-		n := 0
-		for _, d := range res.Diagnostics {
-			if d.Severity == spec.Error {
-				n++
-			}
-		}
+	if n := res.Diagnostics.Count(spec.Error); n > 0 {
 		return nil, &exitCodeError{code: exitError, msg: fmt.Sprintf("the spec files have %d error(s); nothing was sent to Graph", n)}
 	}
 	return res, nil

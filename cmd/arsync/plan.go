@@ -60,7 +60,7 @@ func runPlan(ctx context.Context, s *streams, g *globalOptions, o *planOptions, 
 	if err != nil {
 		return err
 	}
-	paths := specPaths(args, cfg)
+	paths := cfg.SpecPaths(args)
 	// Validate before signing in: bad input never costs a Graph call.
 	specs, err := loadSpecs(s, paths)
 	if err != nil {

@@ -52,7 +52,7 @@ func runStatus(ctx context.Context, s *streams, g *globalOptions, o *statusOptio
 	}
 	var names []string
 	if len(args) > 0 || len(cfg.Paths) > 0 {
-		specs, err := loadSpecs(s, specPaths(args, cfg))
+		specs, err := loadSpecs(s, cfg.SpecPaths(args))
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func runStatus(ctx context.Context, s *streams, g *globalOptions, o *statusOptio
 			names = append(names, d.Name)
 		}
 		if len(names) == 0 {
-			return fmt.Errorf("no access review definitions in %s", strings.Join(specPaths(args, cfg), ", "))
+			return fmt.Errorf("no access review definitions in %s", strings.Join(cfg.SpecPaths(args), ", "))
 		}
 	}
 	sess, err := connect(ctx, s, g, cfg)
