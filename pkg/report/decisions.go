@@ -163,30 +163,8 @@ func (r *decisionRun) read(ctx context.Context) error {
 			}
 			instanceFound = true
 			r.st.Instances++
-			res, err := r.e.instanceResource(ctx, inst)
-			if err != nil {
+			if err := r.readInstance(ctx, def, name, inst, opts); err != nil {
 				return err
-			}
-			for d, err := range r.src.ListDecisions(ctx, def.ID, inst.ID, opts) {
-				if err != nil {
-					return fmt.Errorf("listing the decisions of instance %s of %q: %w", inst.ID, def.DisplayName, err)
-				}
-				r.st.Decisions++
-				row := decisionRow(def, name, inst, res, d)
-				if !r.q.Since.IsZero() && !after(row.ReviewedDateTime, r.q.Since) && !after(row.AppliedDateTime, r.q.Since) {
-					continue
-				}
-				if row.Resource == "" && row.ResourceID != "" && row.ResourceType != "" {
-					if row.Resource, err = r.e.names.resolve(ctx, row.ResourceType, row.ResourceID); err != nil {
-						return fmt.Errorf("looking up resource %s: %w", row.ResourceID, err)
-					}
-				}
-				r.batch = append(r.batch, row)
-				if len(r.batch) == batchSize {
-					if err := r.flush(ctx); err != nil {
-						return err
-					}
-				}
 			}
 		}
 	}
@@ -195,6 +173,37 @@ func (r *decisionRun) read(ctx context.Context) error {
 	}
 	if r.q.Instance != "" && !instanceFound {
 		return fmt.Errorf("no instance %q in the reviews read: %w", r.q.Instance, ErrNoSuchInstance)
+	}
+	return nil
+}
+
+// readInstance reads the decisions of one instance into the batch, writing
+// each full batch.
+func (r *decisionRun) readInstance(ctx context.Context, def *graphclient.Definition, name string, inst *graphclient.Instance, opts *graphclient.ListOptions) error {
+	res, err := r.e.instanceResource(ctx, inst)
+	if err != nil {
+		return err
+	}
+	for d, err := range r.src.ListDecisions(ctx, def.ID, inst.ID, opts) {
+		if err != nil {
+			return fmt.Errorf("listing the decisions of instance %s of %q: %w", inst.ID, def.DisplayName, err)
+		}
+		r.st.Decisions++
+		row := decisionRow(def, name, inst, res, d)
+		if !r.q.Since.IsZero() && !after(row.ReviewedDateTime, r.q.Since) && !after(row.AppliedDateTime, r.q.Since) {
+			continue
+		}
+		if row.Resource == "" && row.ResourceID != "" && row.ResourceType != "" {
+			if row.Resource, err = r.e.names.resolve(ctx, row.ResourceType, row.ResourceID); err != nil {
+				return fmt.Errorf("looking up resource %s: %w", row.ResourceID, err)
+			}
+		}
+		r.batch = append(r.batch, row)
+		if len(r.batch) == batchSize {
+			if err := r.flush(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
