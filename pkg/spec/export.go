@@ -336,8 +336,8 @@ func queriesOf(d *graphclient.Definition) []string {
 // Maps are keyed by lower-case id.
 type idNames struct {
 	names   map[string]refKey // ids with a name that leads back to them alone
-	known   map[string]bool     // ids of existing objects (users, groups, service principals, roles)
-	checked bool                // the directory was asked
+	known   map[string]bool   // ids of existing objects (users, groups, service principals, roles)
+	checked bool              // the directory was asked
 }
 
 // nameIDs finds, for every id in the queries of sel, a name that resolves
