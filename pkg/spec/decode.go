@@ -323,6 +323,16 @@ func (d *decoder) integer(n *yaml.Node, path string) (int, bool) {
 	return 0, false
 }
 
+// positive reads a whole number that must be at least 1.
+func (d *decoder) positive(n *yaml.Node, path string) (int, bool) {
+	v, ok := d.integer(n, path)
+	if ok && v < 1 {
+		d.errf(n, "%s must be at least 1, got %d", path, v)
+		return 0, false
+	}
+	return v, ok
+}
+
 // list reads a sequence; null reads as absent (ok false, no error).
 func (d *decoder) list(n *yaml.Node, path string) (items []*yaml.Node, ok bool) {
 	if isNull(n) {

@@ -44,13 +44,9 @@ func (d *decoder) decodeSettings(n, at *yaml.Node, path string, hasStages bool) 
 			st.DefaultDecision, _ = d.enum(p.v, fp, defaultDecisions)
 			decisionNode = p.v
 		case "instanceDurationInDays":
-			if v, ok := d.integer(p.v, fp); ok {
-				if v < 1 {
-					d.errf(p.v, "%s must be at least 1, got %d", fp, v)
-				} else {
-					st.InstanceDurationInDays = &v
-					durationNode = p.v
-				}
+			if v, ok := d.positive(p.v, fp); ok {
+				st.InstanceDurationInDays = &v
+				durationNode = p.v
 			}
 		case "autoApplyDecisionsEnabled":
 			st.AutoApplyDecisionsEnabled = d.boolean(p.v, fp)
@@ -165,12 +161,8 @@ func (d *decoder) decodePattern(n, at *yaml.Node, path string) *Pattern {
 		d.errf(at, "%s.type is required (weekly or absoluteMonthly); leave the pattern out for a one-time review", path)
 	}
 	if p := ps.get("interval"); p != nil {
-		if v, ok := d.integer(p.v, join(path, "interval")); ok {
-			if v < 1 {
-				d.errf(p.v, "%s.interval must be at least 1, got %d", path, v)
-			} else {
-				pat.Interval = v
-			}
+		if v, ok := d.positive(p.v, join(path, "interval")); ok {
+			pat.Interval = v
 		}
 	} else if !ps.misspelt("interval") {
 		d.errf(at, "%s.interval is required (1 = every week or month, 3 = quarterly with absoluteMonthly)", path)
@@ -438,12 +430,8 @@ func (d *decoder) decodeStages(n *yaml.Node, path string) []Stage {
 			d.errf(it, "%s.dependsOn is required: write dependsOn: [\"%d\"]", ip, i)
 		}
 		if p := ps.get("durationInDays"); p != nil {
-			if v, ok := d.integer(p.v, join(ip, "durationInDays")); ok {
-				if v < 1 {
-					d.errf(p.v, "%s.durationInDays must be at least 1, got %d", ip, v)
-				} else {
-					st.DurationInDays = v
-				}
+			if v, ok := d.positive(p.v, join(ip, "durationInDays")); ok {
+				st.DurationInDays = v
 			}
 		} else if !ps.misspelt("durationInDays") {
 			d.errf(it, "%s.durationInDays is required", ip)
