@@ -127,20 +127,12 @@ func computePlan(ctx context.Context, sess *session, specs *spec.Result, deleteD
 	// Name the ids on the live side too, so field changes read "alice@..."
 	// rather than a GUID. Labels are a courtesy: without directory read
 	// permission the plan still works, with ids.
-	if names, err := spec.DescribeIDs(ctx, sess.Client, live.defs); err == nil {
-		for i := range desired {
-			d := &desired[i]
-			if d.Display == nil {
-				d.Display = make(map[string]string, len(names))
-			}
-			for id, name := range names {
-				if _, ok := d.Display[id]; !ok {
-					d.Display[id] = name
-				}
-			}
-		}
+	labels, err := spec.DescribeIDs(ctx, sess.Client, live.defs)
+	if err != nil {
+		labels = nil
 	}
 	return diff.Compute(desired, live.defs, diff.Options{
+		Labels:           labels,
 		Now:              time.Now().UTC(),
 		TenantID:         sess.TenantID,
 		GraphEndpoint:    sess.Endpoint,

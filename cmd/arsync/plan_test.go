@@ -114,3 +114,18 @@ func TestPlanRefusesNoSpecFiles(t *testing.T) {
 	}
 	require.Empty(t, run.Server.Requests(), "nothing may reach Graph")
 }
+
+// TestPlanNamesLiveIDs: ids that only the live side has are named in the
+// plan too (from one getByIds call), not only those the specs resolved.
+func TestPlanNamesLiveIDs(t *testing.T) {
+	run := emulatortest.New(t, emulator.Options{Seed: 1})
+	dir := reviewsDir(t, "alpha")
+	code, _, errOut := applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitOK, code, errOut)
+
+	writeReview(t, dir, "alpha", salesID, 7) // the scope moves from Marketing to Sales
+	code, out, errOut := runCLI(t, run, "plan", dir)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, "-/+ replace alpha")
+	require.Contains(t, out, marketingID+" = Marketing", "the live scope's group is named")
+}

@@ -81,6 +81,7 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 	if !opts.Now.IsZero() {
 		p.CreatedAt = opts.Now.UTC().Format(time.RFC3339)
 	}
+	lab := newLabeler(opts.Labels)
 
 	// Duplicate markers: keep the oldest, delete the others, or stop.
 	for _, name := range slices.Sorted(maps.Keys(marked)) {
@@ -145,14 +146,14 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 		var err error
 		switch {
 		case len(marked[d.Name]) > 0:
-			c, err = compare(d, marked[d.Name][0], false)
+			c, err = compare(d, marked[d.Name][0], false, lab)
 		case d.Definition.DisplayName != "" && len(unmarked[d.Definition.DisplayName]) > 0:
 			if blocked[d.Definition.DisplayName] {
 				continue
 			}
-			c, err = compare(d, unmarked[d.Definition.DisplayName][0], true)
+			c, err = compare(d, unmarked[d.Definition.DisplayName][0], true, lab)
 		default:
-			c = create(d)
+			c = create(d, lab)
 		}
 		if err != nil {
 			errs = append(errs, &InputError{Name: d.Name, Source: d.Source, Reason: err.Error()})
@@ -281,7 +282,7 @@ func postBody(d *Desired) *graphclient.Definition {
 	return b
 }
 
-func create(d *Desired) Change {
+func create(d *Desired, lab labeler) Change {
 	shown := d.Definition.UpdateBody()
 	shown.ID = ""
 	shown.DescriptionForAdmins = descriptionWithoutMarker(shown.DescriptionForAdmins)
@@ -292,14 +293,14 @@ func create(d *Desired) Change {
 		DisplayName: d.Definition.DisplayName,
 		Source:      d.Source,
 		Fields:      fields,
-		Labels:      labels(fields, d.Display),
+		Labels:      lab.labels(fields, d.Display),
 		After:       postBody(d),
 	}
 }
 
 // compare plans the change of live definition l into d. adopt says l carries
 // no marker yet.
-func compare(d *Desired, l *graphclient.Definition, adopt bool) (Change, error) {
+func compare(d *Desired, l *graphclient.Definition, adopt bool, lab labeler) (Change, error) {
 	want := Normalize(d.Definition)
 	have := Normalize(*l)
 	var fields []FieldChange
@@ -350,7 +351,7 @@ func compare(d *Desired, l *graphclient.Definition, adopt bool) (Change, error) 
 	}
 	c.Fields = fields
 	c.UnchangedFields = countUnchanged(want, fields)
-	c.Labels = labels(fields, d.Display)
+	c.Labels = lab.labels(fields, d.Display)
 	c.Before = clone(l)
 	c.LiveFingerprint = Fingerprint(*l)
 	return c, nil
@@ -430,14 +431,24 @@ func countUnchanged(want graphclient.Definition, fields []FieldChange) int {
 }
 
 // labels maps the GUIDs that appear in fields to their names in display.
-func labels(fields []FieldChange, display map[string]string) map[string]string {
-	if len(display) == 0 || len(fields) == 0 {
+// labeler holds Options.Labels by lower-case id.
+type labeler map[string]string
+
+func newLabeler(names map[string]string) labeler {
+	lab := make(labeler, len(names))
+	for k, v := range names {
+		lab[strings.ToLower(k)] = v
+	}
+	return lab
+}
+
+// labels names the ids in fields' values, from display (a Desired's) first,
+// then from lab.
+func (lab labeler) labels(fields []FieldChange, display map[string]string) map[string]string {
+	if len(display) == 0 && len(lab) == 0 || len(fields) == 0 {
 		return nil
 	}
-	lower := make(map[string]string, len(display))
-	for k, v := range display {
-		lower[strings.ToLower(k)] = v
-	}
+	lower := newLabeler(display)
 	out := map[string]string{}
 	for _, f := range fields {
 		for _, v := range []any{f.Before, f.After} {
@@ -447,7 +458,11 @@ func labels(fields []FieldChange, display map[string]string) map[string]string {
 			}
 			for _, g := range guidRE.FindAllString(string(b), -1) {
 				g = strings.ToLower(g)
-				if name, ok := lower[g]; ok && name != "" {
+				name := lower[g]
+				if name == "" {
+					name = lab[g]
+				}
+				if name != "" {
 					out[g] = name
 				}
 			}

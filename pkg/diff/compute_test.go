@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -148,6 +149,30 @@ func TestComputeFieldValues(t *testing.T) {
 	require.Positive(t, c.UnchangedFields)
 	require.Equal(t, Fingerprint(live), c.LiveFingerprint)
 	require.Empty(t, cmp.Diff(&live, c.Before))
+}
+
+// TestComputeLabels: Options.Labels names ids in every change's fields, as
+// a Desired's Display does, which wins where both name an id.
+func TestComputeLabels(t *testing.T) {
+	desired := baseDef(func(d *graphclient.Definition) {
+		d.Reviewers = []graphclient.ReviewerScope{{Query: "/users/" + bobID}}
+	})
+	live := liveOf(baseDef(), "11111111-0000-0000-0000-000000000001", "project")
+	dd := desiredOf("project", desired)
+	dd.Display = map[string]string{bobID: "bob@contoso.com"}
+	p, err := Compute([]Desired{dd}, []graphclient.Definition{live}, Options{Now: testNow, Labels: map[string]string{
+		strings.ToUpper(aliceID): "alice@contoso.com", // the live side's reviewer
+		bobID:                    "Bob (from the live side)",
+		groupID:                  "Project", // in no changed field
+	}})
+	require.NoError(t, err)
+	require.Len(t, p.Changes, 1)
+	require.Equal(t, map[string]string{aliceID: "alice@contoso.com", bobID: "bob@contoso.com"}, p.Changes[0].Labels)
+
+	// Without changed fields there is nothing to label.
+	p, err = Compute([]Desired{desiredOf("project", baseDef())}, []graphclient.Definition{live}, Options{Labels: map[string]string{aliceID: "alice"}})
+	require.NoError(t, err)
+	require.Nil(t, p.Changes[0].Labels)
 }
 
 // TestComputeRequestBodies checks the exact bodies apply will send.

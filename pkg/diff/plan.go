@@ -40,6 +40,11 @@ type Options struct {
 	// createdDateTime) of live definitions sharing one marker. Without it such
 	// duplicates make Compute fail with a *DuplicateMarkerError.
 	DeleteDuplicates bool
+	// Labels, like Desired.Display, maps object ids to readable names, for
+	// every change: typically the ids of the live definitions, so that the
+	// "before" side of a field change shows names too. A Desired's own
+	// Display wins. Keys are matched case-insensitively.
+	Labels map[string]string
 }
 
 // Action is what apply will do to one definition.
