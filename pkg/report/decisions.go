@@ -82,7 +82,7 @@ func CanonicalDecision(v string) (string, error) {
 			return d, nil
 		}
 	}
-	return "", fmt.Errorf("decision %q: use Approve, Deny, NotReviewed or DontKnow", v)
+	return "", fmt.Errorf("%q is not a decision: use Approve, Deny, NotReviewed or DontKnow", v)
 }
 
 // Decisions reads every decision item q selects, across definitions and

@@ -299,3 +299,11 @@ func TestWriters(t *testing.T) {
 	_, err = NewDecisionWriter(&bytes.Buffer{}, "xml")
 	require.ErrorContains(t, err, "table, csv, json, jsonl")
 }
+
+func TestCanonicalDecision(t *testing.T) {
+	d, err := CanonicalDecision("dontknow")
+	require.NoError(t, err)
+	require.Equal(t, "DontKnow", d)
+	_, err = CanonicalDecision("Maybe")
+	require.EqualError(t, err, `"Maybe" is not a decision: use Approve, Deny, NotReviewed or DontKnow`)
+}
