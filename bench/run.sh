@@ -48,7 +48,7 @@ echo "| benchmark | target | time/op | memory/op | other metrics |"
 echo "|---|---|---|---|---|"
 awk '
   /^# target / { target = substr($0, 10); next }
-  /^# chaos /  { printf "| TestChaos (100 seeds) | #6: converges, no duplicates, 0 violations | %s | | |\n", substr($0, 18); next }
+  /^# chaos /  { sub(/^# chaos 100 seeds: /, ""); printf "| TestChaos (100 seeds) | #6: converges, no duplicates, 0 violations | %s | | |\n", $0; next }
   /^Benchmark/ {
     name = $1; sub(/-[0-9]+$/, "", name)
     t = ""; mem = ""; other = ""
