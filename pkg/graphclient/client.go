@@ -31,8 +31,11 @@ import (
 const (
 	DefaultMaxConcurrency = 4
 	DefaultMaxRetries     = 8
-	DefaultMaxRetryWait   = 10 * time.Minute
-	DefaultUserAgent      = "arsync"
+	// maxDialRetries bounds the retries of a request whose connection
+	// could not be made (nothing was sent): about 3 s of backoff.
+	maxDialRetries      = 2
+	DefaultMaxRetryWait = 10 * time.Minute
+	DefaultUserAgent    = "arsync"
 
 	backoffBase = time.Second
 	backoffMax  = time.Minute
@@ -337,6 +340,7 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 	crid := c.newID()
 	maybeDone := false // an earlier attempt may have been carried out
 	reauthed := false
+	dialFails := 0
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -369,6 +373,15 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 			}
 			maybeDone = maybeDone || sent
 			retryErr = fmt.Errorf("%s %s (attempt %d): %w", cl.method, safeURL, attempt, c.scrubErr(terr))
+			// A host that refuses connections or does not resolve is
+			// rarely back within the backoff's minutes (a wrong
+			// --graph-endpoint, a network down): give up after a short
+			// while instead of waiting out every retry.
+			if !sent {
+				if dialFails++; dialFails > maxDialRetries {
+					return nil, retryErr
+				}
+			}
 		} else {
 			s := resp.StatusCode
 			if s >= 200 && s < 300 {

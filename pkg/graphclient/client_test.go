@@ -325,6 +325,21 @@ func TestCreateRetriedWhenNothingWasSent(t *testing.T) {
 	require.Len(t, clock.Sleeps(), 2)
 }
 
+// A host that refuses connections fails fast: maxDialRetries retries, not
+// the default eight with minutes of backoff.
+func TestRefusedConnectionGivesUpSoon(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	c, clock := newTestClient(t, "http://"+addr, func(o *Options) { o.MaxRetries = DefaultMaxRetries })
+	_, err = c.GetDefinition(t.Context(), "x")
+	require.ErrorContains(t, err, "(attempt 3)")
+	require.ErrorContains(t, err, "connection refused")
+	require.Len(t, clock.Sleeps(), maxDialRetries)
+}
+
 func TestCreateCancelledInFlightIsUnknown(t *testing.T) {
 	t.Parallel()
 	arrived := make(chan struct{})
