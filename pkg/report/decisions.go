@@ -329,9 +329,10 @@ func (e *enricher) principalTypes(ctx context.Context, rows []DecisionRow) error
 	}
 	if len(missing) > 0 {
 		found, err := e.src.LookupUsers(ctx, missing)
-		if err != nil {
+		if err != nil && !graphclient.IsForbidden(err) {
 			return fmt.Errorf("looking up the reviewed users: %w", err)
 		}
+		// Without User.Read.All (403) the type is left to the UPN below.
 		for _, id := range missing {
 			t := ""
 			if us := found[id]; len(us) == 1 {

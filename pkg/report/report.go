@@ -100,7 +100,7 @@ func (n *names) resolve(ctx context.Context, kind, id string) (string, error) {
 	switch kind {
 	case kindRole:
 		found, err := n.src.LookupRoleDefinitions(ctx, []string{id})
-		if err != nil {
+		if err != nil && !graphclient.IsForbidden(err) {
 			return "", err
 		}
 		if rs := found[id]; len(rs) == 1 {
@@ -108,11 +108,13 @@ func (n *names) resolve(ctx context.Context, kind, id string) (string, error) {
 		}
 	default:
 		found, err := n.src.GetDirectoryObjects(ctx, []string{id})
-		if err != nil {
+		if err != nil && !graphclient.IsForbidden(err) {
 			return "", err
 		}
 		name = found[id].DisplayName
 	}
+	// Names are a courtesy: without directory read permission (403) the
+	// report still comes out, with ids.
 	n.known[id] = name
 	return name, nil
 }

@@ -28,6 +28,7 @@ type fakeSource struct {
 	produced               atomic.Int64
 	lookups                atomic.Int64
 	failAt                 int64 // fail the listing after this many decisions (0: never)
+	forbidden              bool  // directory reads get 403 (no directory permission)
 }
 
 func (f *fakeSource) ListDefinitions(context.Context, *graphclient.ListOptions) iter.Seq2[*graphclient.Definition, error] {
@@ -67,6 +68,9 @@ func (f *fakeSource) ListDecisions(_ context.Context, _, inst string, _ *graphcl
 
 func (f *fakeSource) LookupUsers(_ context.Context, keys []string) (map[string][]graphclient.User, error) {
 	f.lookups.Add(1)
+	if f.forbidden {
+		return nil, &graphclient.Error{StatusCode: 403, Code: "Authorization_RequestDenied"}
+	}
 	out := map[string][]graphclient.User{}
 	for _, k := range keys {
 		out[k] = []graphclient.User{{ID: k, UserType: "Member"}}
@@ -75,6 +79,9 @@ func (f *fakeSource) LookupUsers(_ context.Context, keys []string) (map[string][
 }
 
 func (f *fakeSource) GetDirectoryObjects(_ context.Context, ids []string) (map[string]graphclient.DirectoryObject, error) {
+	if f.forbidden {
+		return nil, &graphclient.Error{StatusCode: 403, Code: "Authorization_RequestDenied"}
+	}
 	out := map[string]graphclient.DirectoryObject{}
 	for _, id := range ids {
 		out[id] = graphclient.DirectoryObject{ID: id, DisplayName: "Partners"}
@@ -126,6 +133,28 @@ func TestDecisionsStream(t *testing.T) {
 	require.Equal(t, 750, st.Rows)
 	require.Equal(t, 750, w.rows)
 }
+
+// Without directory read permission the report still comes out, with the
+// resource's id (and no name).
+func TestDecisionsWithoutDirectoryPermission(t *testing.T) {
+	t.Parallel()
+	src := &fakeSource{instances: 1, perInstance: 3, forbidden: true}
+	var rows []DecisionRow
+	st, err := Decisions(context.Background(), src, DecisionQuery{}, rowsFunc(func(rs []DecisionRow) error {
+		rows = append(rows, rs...)
+		return nil
+	}))
+	require.NoError(t, err)
+	require.Equal(t, 3, st.Rows)
+	require.Len(t, rows, 3)
+	require.Equal(t, "00000000-0000-0000-0000-0000000000aa", rows[0].ResourceID)
+	require.Empty(t, rows[0].Resource, "no name without the permission")
+}
+
+// rowsFunc adapts a function to a RowWriter.
+type rowsFunc func([]DecisionRow) error
+
+func (f rowsFunc) Write(rows []DecisionRow) error { return f(rows) }
 
 // BenchmarkDecisions100k streams decision items out of the emulator (a
 // weekly review of a group of 1,000 guests, 10 or 100 weeks of history:
