@@ -2,7 +2,7 @@
 # Runs every benchmark behind an issue's number, then the full 100-seed apply
 # chaos run, and prints one markdown table (the figures for BENCHMARKS.md).
 #
-#   bash bench/run.sh            # all of them (about 10 minutes on 2 cores)
+#   bash bench/run.sh            # all of them (about 3 minutes on 2 idle cores)
 #   bash bench/run.sh Plan       # only benchmarks whose name matches
 #
 # Raw `go test` output is kept in bench/out/ for benchstat.
