@@ -15,7 +15,7 @@ import (
 
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
-	"github.com/arsync/arsync/pkg/spec"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // applyCLI runs arsync against a test emulator with the given arsync.yaml
@@ -265,7 +265,7 @@ func TestApplySavedPlan(t *testing.T) {
 	var bravo string
 	for d, err := range c.ListDefinitions(context.Background(), nil) {
 		require.NoError(t, err)
-		if n, _, _ := spec.SplitMarker(d.DescriptionForAdmins); n == "bravo" {
+		if n, _, _ := graph.SplitMarker(d.DescriptionForAdmins); n == "bravo" {
 			d.DisplayName = "Renamed in the portal"
 			require.NoError(t, c.UpdateDefinition(context.Background(), d.ID, d))
 			bravo = d.ID
@@ -336,7 +336,7 @@ func TestApplyFailureExitCode(t *testing.T) {
 	count := map[string]int{}
 	for _, raw := range run.Server.Definitions() {
 		for _, n := range []string{"alpha", "bravo", "charlie"} {
-			if strings.Contains(string(raw), spec.Marker(n)) {
+			if strings.Contains(string(raw), graph.Marker(n)) {
 				count[n]++
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/arsync/arsync/internal/emuctl"
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
 	"github.com/arsync/arsync/pkg/spec"
 )
@@ -116,8 +117,8 @@ func connectEmulator(opts graphclient.Options) (*session, error) {
 }
 
 // listLive reads every access review definition in the tenant.
-func listLive(ctx context.Context, sess *session) ([]graphclient.Definition, error) {
-	var live []graphclient.Definition
+func listLive(ctx context.Context, sess *session) ([]graph.Definition, error) {
+	var live []graph.Definition
 	for d, err := range sess.Client.ListDefinitions(ctx, nil) {
 		if err != nil {
 			return nil, fmt.Errorf("listing the tenant's access review definitions: %w", err)

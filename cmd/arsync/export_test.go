@@ -12,7 +12,7 @@ import (
 
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // createByHand posts the documented Graph request bodies (graph-api.md §20)
@@ -26,7 +26,7 @@ func createByHand(t *testing.T, run *emulator.Running) int {
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		require.NoError(t, err)
-		var d graphclient.Definition
+		var d graph.Definition
 		require.NoError(t, json.Unmarshal(raw, &d))
 		_, err = c.CreateDefinition(context.Background(), &d)
 		require.NoError(t, err, f)
@@ -115,13 +115,13 @@ func TestExportEmptyTenant(t *testing.T) {
 // checks is still written, with its problems on stderr and exit code 1.
 func TestExportBrokenDefinition(t *testing.T) {
 	run := emulatortest.New(t, emulator.Options{Seed: 3})
-	d := graphclient.Definition{
+	d := graph.Definition{
 		DisplayName:             "Long note",
 		DescriptionForReviewers: strings.Repeat("x", 300),
-		Scope:                   &graphclient.Scope{ODataType: graphclient.TypeQueryScope, Query: "/users", QueryType: "MicrosoftGraph"},
-		Settings: &graphclient.ScheduleSettings{Recurrence: &graphclient.PatternedRecurrence{
-			Pattern: &graphclient.RecurrencePattern{Type: "weekly", Interval: 1},
-			Range:   &graphclient.RecurrenceRange{Type: "noEnd", StartDate: "2026-01-05"},
+		Scope:                   &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/users", QueryType: "MicrosoftGraph"},
+		Settings: &graph.ScheduleSettings{Recurrence: &graph.PatternedRecurrence{
+			Pattern: &graph.RecurrencePattern{Type: "weekly", Interval: 1},
+			Range:   &graph.RecurrenceRange{Type: "noEnd", StartDate: "2026-01-05"},
 		}},
 	}
 	_, err := clientFor(t, run).CreateDefinition(context.Background(), &d)

@@ -18,7 +18,7 @@ import (
 
 	"github.com/arsync/arsync/internal/ghcomment"
 	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // fakeIssueComments is GitHub's issue-comments API for one pull request,
@@ -107,8 +107,8 @@ func onePlan() *diff.Plan {
 			Action: diff.Update, Name: "guests", ID: "11111111-0000-0000-0000-000000000001", DisplayName: "Guests",
 			Source: "reviews/guests.yaml:1", LiveFingerprint: "sha256:00",
 			Fields: []diff.FieldChange{{Path: "settings.instanceDurationInDays", Before: 3.0, After: 7.0}},
-			Before: &graphclient.Definition{ID: "11111111-0000-0000-0000-000000000001", DisplayName: "Guests"},
-			After:  &graphclient.Definition{ID: "11111111-0000-0000-0000-000000000001", DisplayName: "Guests"},
+			Before: &graph.Definition{ID: "11111111-0000-0000-0000-000000000001", DisplayName: "Guests"},
+			After:  &graph.Definition{ID: "11111111-0000-0000-0000-000000000001", DisplayName: "Guests"},
 		}},
 		Summary: diff.Summary{Update: 1},
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
 
 	"github.com/arsync/arsync/pkg/diff"
+	"golang.org/x/term"
 )
 
 // The -o values of the commands that take one (decisions' are
@@ -35,5 +37,23 @@ func orList(items []string) string {
 // renderPlanText prints a plan as plan and apply show it: in colour on a
 // terminal unless NO_COLOR is set.
 func renderPlanText(s *streams, p *diff.Plan) error {
-	return diff.RenderText(s.Out, p, diff.TextOptions{Color: diff.ColorFor(s.Out, os.Getenv)})
+	return diff.RenderText(s.Out, p, diff.TextOptions{Color: colorOutput(s.Out, os.Getenv)})
+}
+
+// colorOutput reports whether text output to w should be coloured: only when w
+// is a terminal, NO_COLOR is unset or empty (https://no-color.org) and TERM
+// is not "dumb". getenv is os.Getenv in production.
+func colorOutput(w io.Writer, getenv func(string) string) bool {
+	return colorFor(w, getenv, term.IsTerminal)
+}
+
+// colorFor is colorOutput with the terminal check injected, for tests (a real
+// terminal cannot be opened in a test; /dev/null is a character device but
+// not a terminal).
+func colorFor(w io.Writer, getenv func(string) string, isTerminal func(fd int) bool) bool {
+	if getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && isTerminal(int(f.Fd()))
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/spec"
 )
 
@@ -108,7 +108,7 @@ func computePlan(ctx context.Context, sess *session, specs *spec.Result, deleteD
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type listed struct {
-		defs []graphclient.Definition
+		defs []graph.Definition
 		err  error
 	}
 	liveC := make(chan listed, 1)

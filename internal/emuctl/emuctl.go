@@ -14,8 +14,7 @@ import (
 	"time"
 
 	"github.com/arsync/arsync/pkg/emulator"
-	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // Open loads the emulator kept in stateFile (a missing file is a new
@@ -98,17 +97,17 @@ func ParseTime(s string) (time.Time, error) {
 // FindReview returns the id of the definition key names: its arsync name
 // (the marker), its id, or its exact displayName when that is unique.
 func FindReview(srv *emulator.Server, key string) (id, displayName string, err error) {
-	var byName []graphclient.Definition
-	var byDisplay []graphclient.Definition
+	var byName []graph.Definition
+	var byDisplay []graph.Definition
 	for _, raw := range srv.Definitions() {
-		var d graphclient.Definition
+		var d graph.Definition
 		if err := json.Unmarshal(raw, &d); err != nil {
 			return "", "", fmt.Errorf("reading the emulator's definitions: %w", err)
 		}
 		if strings.EqualFold(d.ID, key) {
 			return d.ID, d.DisplayName, nil
 		}
-		if name, _, ok := spec.SplitMarker(d.DescriptionForAdmins); ok && name == key {
+		if name, _, ok := graph.SplitMarker(d.DescriptionForAdmins); ok && name == key {
 			byName = append(byName, d)
 		}
 		if d.DisplayName == key {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
@@ -56,12 +57,12 @@ func TestOpenAndFindReview(t *testing.T) {
 	require.NoError(t, err)
 	yes := true
 	mk := func(name, desc string) string {
-		d, err := c.CreateDefinition(context.Background(), &graphclient.Definition{
+		d, err := c.CreateDefinition(context.Background(), &graph.Definition{
 			DisplayName: name, DescriptionForAdmins: desc,
-			Scope:     &graphclient.Scope{ODataType: graphclient.TypeQueryScope, Query: "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/members"},
-			Reviewers: []graphclient.ReviewerScope{{Query: "/users/398164b1-5196-49dd-ada2-364b49f99b27"}},
-			Settings: &graphclient.ScheduleSettings{MailNotificationsEnabled: &yes, Recurrence: &graphclient.PatternedRecurrence{
-				Range: &graphclient.RecurrenceRange{Type: "noEnd", StartDate: "2030-01-01"}}},
+			Scope:     &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/members"},
+			Reviewers: []graph.ReviewerScope{{Query: "/users/398164b1-5196-49dd-ada2-364b49f99b27"}},
+			Settings: &graph.ScheduleSettings{MailNotificationsEnabled: &yes, Recurrence: &graph.PatternedRecurrence{
+				Range: &graph.RecurrenceRange{Type: "noEnd", StartDate: "2030-01-01"}}},
 		})
 		require.NoError(t, err)
 		return d.ID

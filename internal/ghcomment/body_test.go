@@ -14,7 +14,7 @@ import (
 
 	"github.com/arsync/arsync/internal/golden"
 	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/spec"
 )
 
@@ -45,7 +45,7 @@ func allSixPlan(t *testing.T) *diff.Plan {
 	data, err := os.ReadFile("testdata/allsix/live.json")
 	require.NoError(t, err)
 	var live struct {
-		Value []graphclient.Definition `json:"value"`
+		Value []graph.Definition `json:"value"`
 	}
 	require.NoError(t, json.Unmarshal(data, &live))
 	p, err := diff.Compute(desired, live.Value, diff.Options{
@@ -113,7 +113,7 @@ func TestPlanBodyTooLong(t *testing.T) {
 				{Path: "descriptionForReviewers", After: strings.Repeat("Please check every member. ", 9)},
 				{Path: "scope.query", After: "/groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/transitiveMembers/microsoft.graph.user"},
 			},
-			After: &graphclient.Definition{DisplayName: "Review " + name},
+			After: &graph.Definition{DisplayName: "Review " + name},
 		})
 	}
 	p.Summary.Create = 400

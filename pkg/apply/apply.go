@@ -11,23 +11,25 @@ import (
 
 	"github.com/arsync/arsync/internal/clock"
 	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // Client is what apply needs from Graph; *graphclient.Client implements it.
 // Its methods must do their own retrying of what is safe to retry and
 // report a create whose outcome is unknown with an error for which
-// graphclient.IsUnknownOutcome is true.
+// graph.IsUnknownOutcome is true.
 type Client interface {
-	CreateDefinition(ctx context.Context, d *graphclient.Definition) (*graphclient.Definition, error)
-	UpdateDefinition(ctx context.Context, id string, d *graphclient.Definition) error
+	CreateDefinition(ctx context.Context, d *graph.Definition) (*graph.Definition, error)
+	UpdateDefinition(ctx context.Context, id string, d *graph.Definition) error
 	DeleteDefinition(ctx context.Context, id string) error
-	ListDefinitions(ctx context.Context, opts *graphclient.ListOptions) iter.Seq2[*graphclient.Definition, error]
+	ListDefinitions(ctx context.Context, opts *graph.ListOptions) iter.Seq2[*graph.Definition, error]
 }
 
 // Defaults of Options.
 const (
+	// DefaultMaxChangePercent is the share of managed definitions that one
+	// apply may update, replace or delete without Force.
+	DefaultMaxChangePercent  = 30
 	DefaultConcurrency       = 4
 	DefaultLookupWindow      = 2 * time.Minute
 	DefaultLookupInterval    = 5 * time.Second
@@ -50,7 +52,7 @@ type Options struct {
 	Force bool
 	// MaxChangePercent (0 to 100) is how many percent of the managed
 	// definitions one run may update, replace or delete without Force;
-	// nil means spec.DefaultMaxChangePercent. spec.Config.MaxChangePercent
+	// nil means DefaultMaxChangePercent. spec.Config.MaxChangePercent
 	// can be passed as is.
 	MaxChangePercent *int
 
@@ -371,7 +373,7 @@ func (r *runner) run(ctx, wctx context.Context, res *Result) {
 
 func (r *runner) delete(wctx context.Context, res *Result) error {
 	err := r.c.DeleteDefinition(wctx, res.Change.ID)
-	if graphclient.IsNotFound(err) {
+	if graph.IsNotFound(err) {
 		res.Notes = append(res.Notes, fmt.Sprintf("definition %s was already gone", res.Change.ID))
 		return nil
 	}
@@ -445,7 +447,7 @@ func validatePlan(p *diff.Plan) error {
 		if c.Action == diff.NoOp {
 			continue
 		}
-		if n, _, ok := spec.SplitMarker(spec.Marker(c.Name)); !ok || n != c.Name {
+		if n, _, ok := graph.SplitMarker(graph.Marker(c.Name)); !ok || n != c.Name {
 			bad("the name is not a valid metadata.name")
 			continue
 		}
@@ -467,8 +469,8 @@ func validatePlan(p *diff.Plan) error {
 		}
 		// The marker is what identifies the definition later, above all
 		// after a create whose outcome is unknown.
-		if n, _, ok := spec.SplitMarker(c.After.DescriptionForAdmins); !ok || n != c.Name {
-			bad("the body does not carry the marker %s", spec.Marker(c.Name))
+		if n, _, ok := graph.SplitMarker(c.After.DescriptionForAdmins); !ok || n != c.Name {
+			bad("the body does not carry the marker %s", graph.Marker(c.Name))
 		}
 		switch c.Action {
 		case diff.Create, diff.Replace:

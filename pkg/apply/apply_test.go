@@ -14,7 +14,7 @@ import (
 	"github.com/arsync/arsync/internal/golden"
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // applyAll applies desired from scratch and checks it converged.
@@ -383,12 +383,12 @@ func (c *cancelingClient) write(ctx context.Context) {
 	}
 }
 
-func (c *cancelingClient) CreateDefinition(ctx context.Context, d *graphclient.Definition) (*graphclient.Definition, error) {
+func (c *cancelingClient) CreateDefinition(ctx context.Context, d *graph.Definition) (*graph.Definition, error) {
 	c.write(ctx)
 	return c.Client.CreateDefinition(ctx, d)
 }
 
-func (c *cancelingClient) UpdateDefinition(ctx context.Context, id string, d *graphclient.Definition) error {
+func (c *cancelingClient) UpdateDefinition(ctx context.Context, id string, d *graph.Definition) error {
 	c.write(ctx)
 	return c.Client.UpdateDefinition(ctx, id, d)
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
-	"github.com/arsync/arsync/pkg/spec"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // chaosSeeds is how many seeds TestChaos runs: a few by default (CI), all
@@ -158,7 +158,7 @@ func chaosRun(t *testing.T, seed int64) {
 			DescriptionForAdmins string
 		}
 		require.NoError(t, json.Unmarshal(raw, &d))
-		if name, _, ok := spec.SplitMarker(d.DescriptionForAdmins); ok {
+		if name, _, ok := graph.SplitMarker(d.DescriptionForAdmins); ok {
 			require.False(t, gone[name], "%s was deleted", name)
 			continue
 		}

@@ -9,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // create POSTs the change's body and settles an unknown outcome by looking
@@ -37,7 +35,7 @@ func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) 
 			res.NewID = created.ID
 			return nil
 		}
-		if !graphclient.IsUnknownOutcome(err) {
+		if !graph.IsUnknownOutcome(err) {
 			return fmt.Errorf("creating the definition: %w", err)
 		}
 		lastErr = err
@@ -53,7 +51,7 @@ func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) 
 			res.Notes = append(res.Notes, fmt.Sprintf("the create's outcome was unknown (%v); definition %s carries the marker and was adopted", shortErr(err), found.ID))
 			if len(dups) > 0 {
 				res.Notes = append(res.Notes, fmt.Sprintf("%d younger definition(s) also carry %s: %s; the next plan reports them and apply --allow-delete removes them",
-					len(dups), spec.Marker(ch.Name), strings.Join(dups, ", ")))
+					len(dups), graph.Marker(ch.Name), strings.Join(dups, ", ")))
 			}
 			return nil
 		}
@@ -68,7 +66,7 @@ func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) 
 // exclude, until one shows up or LookupWindow has been waited: a definition
 // just created may be missing from lists for a while. It returns the oldest
 // match and the ids of any younger ones.
-func (r *runner) lookup(ctx, wctx context.Context, name, exclude string) (*graphclient.Definition, []string, error) {
+func (r *runner) lookup(ctx, wctx context.Context, name, exclude string) (*graph.Definition, []string, error) {
 	var waited time.Duration
 	interval := r.opts.LookupInterval
 	for {
@@ -104,27 +102,27 @@ var markerFields = []string{"id", "displayName", "descriptionForAdmins", "create
 // findMarked lists the definitions and returns those carrying name's marker
 // (other than exclude), oldest first. The marker is not filterable, so it
 // is matched here.
-func findMarked(ctx context.Context, c Client, name, exclude string) ([]*graphclient.Definition, error) {
-	var out []*graphclient.Definition
-	for d, err := range c.ListDefinitions(ctx, &graphclient.ListOptions{Select: markerFields}) {
+func findMarked(ctx context.Context, c Client, name, exclude string) ([]*graph.Definition, error) {
+	var out []*graph.Definition
+	for d, err := range c.ListDefinitions(ctx, &graph.ListOptions{Select: markerFields}) {
 		if err != nil {
 			return nil, fmt.Errorf("listing definitions: %w", err)
 		}
 		if d.ID == "" || d.ID == exclude {
 			continue
 		}
-		if n, _, ok := spec.SplitMarker(d.DescriptionForAdmins); ok && n == name {
+		if n, _, ok := graph.SplitMarker(d.DescriptionForAdmins); ok && n == name {
 			out = append(out, d)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return diff.OlderFirst(out[i], out[j]) })
+	sort.SliceStable(out, func(i, j int) bool { return graph.OlderFirst(out[i], out[j]) })
 	return out, nil
 }
 
 // shortErr keeps notes readable: the status of a Graph error, else the
 // error text.
 func shortErr(err error) string {
-	var ge *graphclient.Error
+	var ge *graph.Error
 	if errors.As(err, &ge) {
 		return fmt.Sprintf("%d %s", ge.StatusCode, http.StatusText(ge.StatusCode))
 	}

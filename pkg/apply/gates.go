@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/spec"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // MinManagedForLimit is how many definitions must be managed before the
@@ -80,7 +80,7 @@ func ManagedCount(p *diff.Plan) int {
 			// A replace may adopt an unmarked definition as it goes.
 			if c.Before == nil {
 				n++
-			} else if _, _, ok := spec.SplitMarker(c.Before.DescriptionForAdmins); ok {
+			} else if _, _, ok := graph.SplitMarker(c.Before.DescriptionForAdmins); ok {
 				n++
 			}
 		}
@@ -94,7 +94,7 @@ func CheckGates(p *diff.Plan, opts Options) error {
 	if p == nil {
 		return fmt.Errorf("%w: no plan", ErrInvalidPlan)
 	}
-	limit := spec.DefaultMaxChangePercent
+	limit := DefaultMaxChangePercent
 	if opts.MaxChangePercent != nil {
 		limit = *opts.MaxChangePercent
 	}

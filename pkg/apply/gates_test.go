@@ -8,8 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // synthPlan builds a plan with n changes of each action given, named
@@ -21,8 +20,8 @@ func synthPlan(counts map[string]int) *diff.Plan {
 		for i := range counts[a] {
 			name := fmt.Sprintf("%s-%d", a, i)
 			c := diff.Change{Name: name}
-			marked := &graphclient.Definition{ID: "id-" + name, DescriptionForAdmins: spec.WithMarker("d", name)}
-			body := &graphclient.Definition{DescriptionForAdmins: spec.WithMarker("d", name)}
+			marked := &graph.Definition{ID: "id-" + name, DescriptionForAdmins: graph.WithMarker("d", name)}
+			body := &graph.Definition{DescriptionForAdmins: graph.WithMarker("d", name)}
 			switch a {
 			case "create":
 				c.Action, c.After = diff.Create, body
@@ -30,12 +29,12 @@ func synthPlan(counts map[string]int) *diff.Plan {
 				c.Action, c.ID, c.Before, c.After = diff.Update, marked.ID, marked, body
 			case "adopt":
 				c.Action, c.ID, c.After = diff.Adopt, "id-"+name, body
-				c.Before = &graphclient.Definition{ID: c.ID, DescriptionForAdmins: "d"}
+				c.Before = &graph.Definition{ID: c.ID, DescriptionForAdmins: "d"}
 			case "replace":
 				c.Action, c.ID, c.Before, c.After = diff.Replace, marked.ID, marked, body
 			case "replace-adopt":
 				c.Action, c.ID, c.After = diff.Replace, "id-"+name, body
-				c.Before = &graphclient.Definition{ID: c.ID, DescriptionForAdmins: "d"}
+				c.Before = &graph.Definition{ID: c.ID, DescriptionForAdmins: "d"}
 			case "delete":
 				c.Action, c.ID, c.Before = diff.Delete, marked.ID, marked
 			case "noop":

@@ -17,8 +17,8 @@ import (
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
 )
 
 // testStart is where every fake clock starts.
@@ -138,9 +138,9 @@ func (e *env) opts(mods ...func(*Options)) Options {
 
 // live lists the definitions through the client (and so through any
 // faults), after waiting out any read-after-create lag.
-func (e *env) live() []graphclient.Definition {
+func (e *env) live() []graph.Definition {
 	e.t.Helper()
-	var out []graphclient.Definition
+	var out []graph.Definition
 	for d, err := range e.client.ListDefinitions(context.Background(), nil) {
 		require.NoError(e.t, err)
 		out = append(out, *d)
@@ -150,11 +150,11 @@ func (e *env) live() []graphclient.Definition {
 
 // stored reads the emulator's store directly, including definitions hidden
 // by lag.
-func (e *env) stored() []graphclient.Definition {
+func (e *env) stored() []graph.Definition {
 	e.t.Helper()
-	var out []graphclient.Definition
+	var out []graph.Definition
 	for _, raw := range e.srv.Definitions() {
-		var d graphclient.Definition
+		var d graph.Definition
 		require.NoError(e.t, json.Unmarshal(raw, &d))
 		out = append(out, d)
 	}
@@ -173,12 +173,12 @@ func (e *env) plan(desired []diff.Desired, deleteDuplicates bool) *diff.Plan {
 
 // seed creates a definition, marked for name unless name is "". Seed
 // before withFaults.
-func (e *env) seed(d graphclient.Definition, name string) string {
+func (e *env) seed(d graph.Definition, name string) string {
 	e.t.Helper()
 	body := d.UpdateBody()
 	body.ID = ""
 	if name != "" {
-		body.DescriptionForAdmins = spec.WithMarker(body.DescriptionForAdmins, name)
+		body.DescriptionForAdmins = graph.WithMarker(body.DescriptionForAdmins, name)
 	}
 	created, err := e.client.CreateDefinition(context.Background(), &body)
 	require.NoError(e.t, err)
@@ -208,7 +208,7 @@ func (e *env) requireConverged(desired []diff.Desired) {
 	}
 	count := map[string]int{}
 	for _, d := range e.stored() {
-		if n, _, ok := spec.SplitMarker(d.DescriptionForAdmins); ok {
+		if n, _, ok := graph.SplitMarker(d.DescriptionForAdmins); ok {
 			count[n]++
 		}
 	}
@@ -229,25 +229,25 @@ const aliceID = "398164b1-5196-49dd-ada2-364b49f99b27"
 // def is a desired definition numbered i: a quarterly review of one
 // group's members by an individual user, so both updates and replaces can
 // be made from it.
-func def(i int, mods ...func(*graphclient.Definition)) diff.Desired {
-	d := graphclient.Definition{
+func def(i int, mods ...func(*graph.Definition)) diff.Desired {
+	d := graph.Definition{
 		DisplayName:             fmt.Sprintf("Review %03d", i),
 		DescriptionForAdmins:    fmt.Sprintf("Generated review %d", i),
 		DescriptionForReviewers: "Remove people who no longer need access.",
-		Scope: &graphclient.Scope{
-			ODataType: graphclient.TypeQueryScope,
+		Scope: &graph.Scope{
+			ODataType: graph.TypeQueryScope,
 			Query:     "/groups/" + groupIDs[i%len(groupIDs)] + "/transitiveMembers",
-			QueryType: graphclient.QueryTypeMicrosoftGraph,
+			QueryType: graph.QueryTypeMicrosoftGraph,
 		},
-		Reviewers: []graphclient.ReviewerScope{{Query: "/users/" + aliceID, QueryType: graphclient.QueryTypeMicrosoftGraph}},
-		Settings: &graphclient.ScheduleSettings{
+		Reviewers: []graph.ReviewerScope{{Query: "/users/" + aliceID, QueryType: graph.QueryTypeMicrosoftGraph}},
+		Settings: &graph.ScheduleSettings{
 			MailNotificationsEnabled:     ptr(true),
 			ReminderNotificationsEnabled: ptr(true),
 			DefaultDecisionEnabled:       ptr(false),
 			InstanceDurationInDays:       ptr(7),
-			Recurrence: &graphclient.PatternedRecurrence{
-				Pattern: &graphclient.RecurrencePattern{Type: "absoluteMonthly", Interval: 3},
-				Range:   &graphclient.RecurrenceRange{Type: "noEnd", StartDate: "2026-04-01"},
+			Recurrence: &graph.PatternedRecurrence{
+				Pattern: &graph.RecurrencePattern{Type: "absoluteMonthly", Interval: 3},
+				Range:   &graph.RecurrenceRange{Type: "noEnd", StartDate: "2026-04-01"},
 			},
 		},
 	}
@@ -266,8 +266,8 @@ func defs(n int) []diff.Desired {
 }
 
 // withDuration changes the instance duration: an update.
-func withDuration(days int) func(*graphclient.Definition) {
-	return func(d *graphclient.Definition) {
+func withDuration(days int) func(*graph.Definition) {
+	return func(d *graph.Definition) {
 		s := *d.Settings
 		s.InstanceDurationInDays = ptr(days)
 		d.Settings = &s
@@ -275,8 +275,8 @@ func withDuration(days int) func(*graphclient.Definition) {
 }
 
 // withScopeGroup changes the scope: a replace.
-func withScopeGroup(id string) func(*graphclient.Definition) {
-	return func(d *graphclient.Definition) {
+func withScopeGroup(id string) func(*graph.Definition) {
+	return func(d *graph.Definition) {
 		sc := *d.Scope
 		sc.Query = "/groups/" + id + "/transitiveMembers"
 		d.Scope = &sc

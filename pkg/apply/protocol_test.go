@@ -15,8 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // fakeClient scripts Graph's answers, to pin the uncertain-create protocol
@@ -26,8 +25,8 @@ type fakeClient struct {
 	calls  []string
 	posts  int
 	lists  int
-	create func(n int, d *graphclient.Definition) (*graphclient.Definition, error)
-	list   func(n int) ([]*graphclient.Definition, error)
+	create func(n int, d *graph.Definition) (*graph.Definition, error)
+	list   func(n int) ([]*graph.Definition, error)
 	update func(id string) error
 	del    func(id string) error
 }
@@ -38,19 +37,19 @@ func (f *fakeClient) record(s string) {
 	f.calls = append(f.calls, s)
 }
 
-func (f *fakeClient) CreateDefinition(_ context.Context, d *graphclient.Definition) (*graphclient.Definition, error) {
+func (f *fakeClient) CreateDefinition(_ context.Context, d *graph.Definition) (*graph.Definition, error) {
 	f.record("POST")
 	f.mu.Lock()
 	f.posts++
 	n := f.posts
 	f.mu.Unlock()
 	if f.create == nil {
-		return &graphclient.Definition{ID: fmt.Sprintf("new-%d", n)}, nil
+		return &graph.Definition{ID: fmt.Sprintf("new-%d", n)}, nil
 	}
 	return f.create(n, d)
 }
 
-func (f *fakeClient) UpdateDefinition(_ context.Context, id string, _ *graphclient.Definition) error {
+func (f *fakeClient) UpdateDefinition(_ context.Context, id string, _ *graph.Definition) error {
 	f.record("PUT " + id)
 	if f.update == nil {
 		return nil
@@ -66,7 +65,7 @@ func (f *fakeClient) DeleteDefinition(_ context.Context, id string) error {
 	return f.del(id)
 }
 
-func (f *fakeClient) ListDefinitions(_ context.Context, opts *graphclient.ListOptions) iter.Seq2[*graphclient.Definition, error] {
+func (f *fakeClient) ListDefinitions(_ context.Context, opts *graph.ListOptions) iter.Seq2[*graph.Definition, error] {
 	sel := ""
 	if opts != nil {
 		sel = "?$select=" + strings.Join(opts.Select, ",")
@@ -76,7 +75,7 @@ func (f *fakeClient) ListDefinitions(_ context.Context, opts *graphclient.ListOp
 	f.lists++
 	n := f.lists
 	f.mu.Unlock()
-	return func(yield func(*graphclient.Definition, error) bool) {
+	return func(yield func(*graph.Definition, error) bool) {
 		if f.list == nil {
 			return
 		}
@@ -93,11 +92,11 @@ func (f *fakeClient) ListDefinitions(_ context.Context, opts *graphclient.ListOp
 }
 
 // unknown is a create whose outcome is unknown, as graphclient reports it.
-var unknown = &graphclient.UnknownOutcomeError{Method: http.MethodPost, URL: "https://graph/definitions",
-	Err: &graphclient.Error{StatusCode: http.StatusGatewayTimeout, Method: http.MethodPost}}
+var unknown = &graph.UnknownOutcomeError{Method: http.MethodPost, URL: "https://graph/definitions",
+	Err: &graph.Error{StatusCode: http.StatusGatewayTimeout, Method: http.MethodPost}}
 
-func marked(id, name, created string) *graphclient.Definition {
-	return &graphclient.Definition{ID: id, DescriptionForAdmins: spec.WithMarker("x", name), CreatedDateTime: created}
+func marked(id, name, created string) *graph.Definition {
+	return &graph.Definition{ID: id, DescriptionForAdmins: graph.WithMarker("x", name), CreatedDateTime: created}
 }
 
 // sleepRecorder is an Options.Sleep that records and does not wait.
@@ -123,7 +122,7 @@ func createPlan(names ...string) *diff.Plan {
 	p := &diff.Plan{FormatVersion: diff.FormatVersion}
 	for _, n := range names {
 		p.Changes = append(p.Changes, diff.Change{Action: diff.Create, Name: n,
-			After: &graphclient.Definition{DisplayName: n, DescriptionForAdmins: spec.WithMarker("d", n)}})
+			After: &graph.Definition{DisplayName: n, DescriptionForAdmins: graph.WithMarker("d", n)}})
 	}
 	return p
 }
@@ -146,9 +145,9 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "found at once: adopted, never sent twice",
 			plan: createPlan("a"),
 			client: &fakeClient{
-				create: func(int, *graphclient.Definition) (*graphclient.Definition, error) { return nil, unknown },
-				list: func(int) ([]*graphclient.Definition, error) {
-					return []*graphclient.Definition{marked("other", "b", ""), marked("x1", "a", "2026-01-01T00:00:00Z")}, nil
+				create: func(int, *graph.Definition) (*graph.Definition, error) { return nil, unknown },
+				list: func(int) ([]*graph.Definition, error) {
+					return []*graph.Definition{marked("other", "b", ""), marked("x1", "a", "2026-01-01T00:00:00Z")}, nil
 				},
 			},
 			calls: []string{"POST", sel}, outcome: Done, newID: "x1",
@@ -158,12 +157,12 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "read-after-create lag: found on the fourth look",
 			plan: createPlan("a"),
 			client: &fakeClient{
-				create: func(int, *graphclient.Definition) (*graphclient.Definition, error) { return nil, unknown },
-				list: func(n int) ([]*graphclient.Definition, error) {
+				create: func(int, *graph.Definition) (*graph.Definition, error) { return nil, unknown },
+				list: func(n int) ([]*graph.Definition, error) {
 					if n < 4 {
 						return nil, nil
 					}
-					return []*graphclient.Definition{marked("x1", "a", "")}, nil
+					return []*graph.Definition{marked("x1", "a", "")}, nil
 				},
 			},
 			calls: []string{"POST", sel, sel, sel, sel},
@@ -174,11 +173,11 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "not found within the window: sent again",
 			plan: createPlan("a"),
 			client: &fakeClient{
-				create: func(n int, _ *graphclient.Definition) (*graphclient.Definition, error) {
+				create: func(n int, _ *graph.Definition) (*graph.Definition, error) {
 					if n == 1 {
 						return nil, unknown
 					}
-					return &graphclient.Definition{ID: "x2"}, nil
+					return &graph.Definition{ID: "x2"}, nil
 				},
 			},
 			calls: []string{"POST", sel, sel, sel, sel, sel, sel, sel, "POST"},
@@ -191,7 +190,7 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "unknown every time: gives up after five POSTs",
 			plan: createPlan("a"),
 			client: &fakeClient{
-				create: func(int, *graphclient.Definition) (*graphclient.Definition, error) { return nil, unknown },
+				create: func(int, *graph.Definition) (*graph.Definition, error) { return nil, unknown },
 			},
 			outcome: Failed, errHas: "5 attempts, each with an unknown outcome and not found afterwards",
 			notes: []string{"sent again", "sent again", "sent again", "sent again"},
@@ -200,9 +199,9 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "the look-up fails: not sent again",
 			plan: createPlan("a"),
 			client: &fakeClient{
-				create: func(int, *graphclient.Definition) (*graphclient.Definition, error) { return nil, unknown },
-				list: func(int) ([]*graphclient.Definition, error) {
-					return nil, &graphclient.Error{StatusCode: http.StatusForbidden, Method: http.MethodGet}
+				create: func(int, *graph.Definition) (*graph.Definition, error) { return nil, unknown },
+				list: func(int) ([]*graph.Definition, error) {
+					return nil, &graph.Error{StatusCode: http.StatusForbidden, Method: http.MethodGet}
 				},
 			},
 			calls: []string{"POST", sel}, outcome: Failed,
@@ -212,9 +211,9 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "duplicates found: the oldest is adopted, the others reported",
 			plan: createPlan("a"),
 			client: &fakeClient{
-				create: func(int, *graphclient.Definition) (*graphclient.Definition, error) { return nil, unknown },
-				list: func(int) ([]*graphclient.Definition, error) {
-					return []*graphclient.Definition{
+				create: func(int, *graph.Definition) (*graph.Definition, error) { return nil, unknown },
+				list: func(int) ([]*graph.Definition, error) {
+					return []*graph.Definition{
 						marked("young", "a", "2026-03-02T10:00:00Z"),
 						marked("old", "a", "2026-03-02T09:00:00Z"),
 					}, nil
@@ -227,8 +226,8 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "a plain error is not an unknown outcome: no look-up",
 			plan: createPlan("a"),
 			client: &fakeClient{
-				create: func(int, *graphclient.Definition) (*graphclient.Definition, error) {
-					return nil, &graphclient.Error{StatusCode: http.StatusBadRequest, Method: http.MethodPost, Message: "bad"}
+				create: func(int, *graph.Definition) (*graph.Definition, error) {
+					return nil, &graph.Error{StatusCode: http.StatusBadRequest, Method: http.MethodPost, Message: "bad"}
 				},
 			},
 			calls: []string{"POST"}, outcome: Failed, errHas: "creating the definition: POST : 400 Bad Request",
@@ -237,7 +236,7 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "Ctrl-C while looking: interrupted, not sent again",
 			plan: createPlan("a", "b"),
 			client: &fakeClient{
-				create: func(int, *graphclient.Definition) (*graphclient.Definition, error) { return nil, unknown },
+				create: func(int, *graph.Definition) (*graph.Definition, error) { return nil, unknown },
 			},
 			cancel: 2,
 			calls:  []string{"POST", sel, sel}, waits: []time.Duration{5 * time.Second, 10 * time.Second},
@@ -247,15 +246,15 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "replace: the deleted definition's marker does not count",
 			plan: &diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{{
 				Action: diff.Replace, Name: "a", ID: "old", LiveFingerprint: "sha256:x",
-				After: &graphclient.Definition{DescriptionForAdmins: spec.WithMarker("", "a")},
+				After: &graph.Definition{DescriptionForAdmins: graph.WithMarker("", "a")},
 			}}},
 			client: &fakeClient{
-				create: func(int, *graphclient.Definition) (*graphclient.Definition, error) { return nil, unknown },
-				list: func(n int) ([]*graphclient.Definition, error) {
+				create: func(int, *graph.Definition) (*graph.Definition, error) { return nil, unknown },
+				list: func(n int) ([]*graph.Definition, error) {
 					if n == 1 {
-						return []*graphclient.Definition{marked("old", "a", "")}, nil // still listed
+						return []*graph.Definition{marked("old", "a", "")}, nil // still listed
 					}
-					return []*graphclient.Definition{marked("old", "a", ""), marked("new", "a", "")}, nil
+					return []*graph.Definition{marked("old", "a", ""), marked("new", "a", "")}, nil
 				},
 			},
 			calls: []string{"DELETE old", "POST", sel, sel}, waits: []time.Duration{5 * time.Second},
@@ -266,7 +265,7 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			plan: &diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{{Action: diff.Delete, Name: "a", ID: "gone", LiveFingerprint: "sha256:x"}}},
 			client: &fakeClient{
 				del: func(string) error {
-					return &graphclient.Error{StatusCode: http.StatusNotFound, Method: http.MethodDelete}
+					return &graph.Error{StatusCode: http.StatusNotFound, Method: http.MethodDelete}
 				},
 			},
 			calls: []string{"DELETE gone"}, outcome: Done, notes: []string{"definition gone was already gone"},
@@ -275,11 +274,11 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "replace whose delete fails creates nothing",
 			plan: &diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{{
 				Action: diff.Replace, Name: "a", ID: "old", LiveFingerprint: "sha256:x",
-				After: &graphclient.Definition{DescriptionForAdmins: spec.WithMarker("", "a")},
+				After: &graph.Definition{DescriptionForAdmins: graph.WithMarker("", "a")},
 			}}},
 			client: &fakeClient{
 				del: func(string) error {
-					return &graphclient.Error{StatusCode: http.StatusForbidden, Method: http.MethodDelete}
+					return &graph.Error{StatusCode: http.StatusForbidden, Method: http.MethodDelete}
 				},
 			},
 			calls: []string{"DELETE old"}, outcome: Failed, errHas: "deleting definition old",
@@ -288,11 +287,11 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			name: "replace whose create fails says the old one is gone",
 			plan: &diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{{
 				Action: diff.Replace, Name: "a", ID: "old", LiveFingerprint: "sha256:x",
-				After: &graphclient.Definition{DescriptionForAdmins: spec.WithMarker("", "a")},
+				After: &graph.Definition{DescriptionForAdmins: graph.WithMarker("", "a")},
 			}}},
 			client: &fakeClient{
-				create: func(int, *graphclient.Definition) (*graphclient.Definition, error) {
-					return nil, &graphclient.Error{StatusCode: http.StatusBadRequest, Method: http.MethodPost}
+				create: func(int, *graph.Definition) (*graph.Definition, error) {
+					return nil, &graph.Error{StatusCode: http.StatusBadRequest, Method: http.MethodPost}
 				},
 			},
 			calls: []string{"DELETE old", "POST"}, outcome: Failed,
@@ -341,19 +340,19 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 func TestUnknownOutcomeMaxPosts(t *testing.T) {
 	for _, max := range []int{1, 2, 5} {
 		t.Run(fmt.Sprint(max), func(t *testing.T) {
-			fc := &fakeClient{create: func(int, *graphclient.Definition) (*graphclient.Definition, error) { return nil, unknown }}
+			fc := &fakeClient{create: func(int, *graph.Definition) (*graph.Definition, error) { return nil, unknown }}
 			rep, err := Apply(t.Context(), fc, createPlan("a"), Options{Sleep: (&sleepRecorder{}).Sleep, MaxCreateAttempts: max})
 			require.ErrorAs(t, err, new(*IncompleteError))
 			require.Equal(t, max, fc.posts)
 			require.Equal(t, Failed, rep.Results[0].Outcome)
-			require.True(t, graphclient.IsUnknownOutcome(rep.Results[0].Err))
+			require.True(t, graph.IsUnknownOutcome(rep.Results[0].Err))
 		})
 	}
 }
 
 func TestValidatePlan(t *testing.T) {
-	body := func(name string) *graphclient.Definition {
-		return &graphclient.Definition{DescriptionForAdmins: spec.WithMarker("d", name)}
+	body := func(name string) *graph.Definition {
+		return &graph.Definition{DescriptionForAdmins: graph.WithMarker("d", name)}
 	}
 	tests := []struct {
 		name   string
@@ -365,11 +364,11 @@ func TestValidatePlan(t *testing.T) {
 		{"unknown action", diff.Change{Action: "rename", Name: "a"}, "unknown action"},
 		{"bad name", diff.Change{Action: diff.Create, Name: "A B", After: body("a")}, "not a valid metadata.name"},
 		{"create without body", diff.Change{Action: diff.Create, Name: "a"}, "no request body"},
-		{"create without marker", diff.Change{Action: diff.Create, Name: "a", After: &graphclient.Definition{}}, "does not carry the marker [arsync:a]"},
+		{"create without marker", diff.Change{Action: diff.Create, Name: "a", After: &graph.Definition{}}, "does not carry the marker [arsync:a]"},
 		{"create with another marker", diff.Change{Action: diff.Create, Name: "a", After: body("b")}, "does not carry the marker [arsync:a]"},
-		{"create with an id", diff.Change{Action: diff.Create, Name: "a", After: &graphclient.Definition{ID: "x", DescriptionForAdmins: spec.Marker("a")}}, "must not carry an id"},
+		{"create with an id", diff.Change{Action: diff.Create, Name: "a", After: &graph.Definition{ID: "x", DescriptionForAdmins: graph.Marker("a")}}, "must not carry an id"},
 		{"update without id", diff.Change{Action: diff.Update, Name: "a", After: body("a")}, "no live id"},
-		{"update body for another id", diff.Change{Action: diff.Update, Name: "a", ID: "x", After: &graphclient.Definition{ID: "y", DescriptionForAdmins: spec.Marker("a")}}, "carries id y"},
+		{"update body for another id", diff.Change{Action: diff.Update, Name: "a", ID: "x", After: &graph.Definition{ID: "y", DescriptionForAdmins: graph.Marker("a")}}, "carries id y"},
 		{"delete without id", diff.Change{Action: diff.Delete, Name: "a"}, "no live id"},
 	}
 	for _, tt := range tests {

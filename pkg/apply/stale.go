@@ -7,8 +7,7 @@ import (
 	"strings"
 
 	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // StalePlanError says a saved plan no longer describes the tenant, or was
@@ -46,14 +45,14 @@ func CheckStale(ctx context.Context, c Client, p *diff.Plan, tenantID, endpoint 
 		return nil
 	}
 
-	byID := map[string]*graphclient.Definition{}
+	byID := map[string]*graph.Definition{}
 	byMarker := map[string][]string{}
 	for d, err := range c.ListDefinitions(ctx, nil) {
 		if err != nil {
 			return fmt.Errorf("checking the saved plan against the tenant: listing definitions: %w", err)
 		}
 		byID[d.ID] = d
-		if n, _, ok := spec.SplitMarker(d.DescriptionForAdmins); ok {
+		if n, _, ok := graph.SplitMarker(d.DescriptionForAdmins); ok {
 			byMarker[n] = append(byMarker[n], d.ID)
 		}
 	}

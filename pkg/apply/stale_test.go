@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // savedPlan writes p as a plan file and reads it back, as plan --out and
@@ -136,8 +136,8 @@ func TestStalePlanWritesNothing(t *testing.T) {
 // TestCheckStaleListError: failing to read is not "stale": the error says
 // what failed.
 func TestCheckStaleListError(t *testing.T) {
-	fc := &fakeClient{list: func(int) ([]*graphclient.Definition, error) {
-		return nil, &graphclient.Error{StatusCode: 403, Method: "GET"}
+	fc := &fakeClient{list: func(int) ([]*graph.Definition, error) {
+		return nil, &graph.Error{StatusCode: 403, Method: "GET"}
 	}}
 	p := synthPlan(map[string]int{"update": 1})
 	err := CheckStale(context.Background(), fc, p, "", "")

@@ -6,21 +6,21 @@ import (
 	"math/rand"
 	"testing"
 
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // benchInputs is a tenant of n managed definitions as Graph returns them, a
 // tenth of them changed in the configuration.
-func benchInputs(b *testing.B, n int) ([]Desired, []graphclient.Definition) {
+func benchInputs(b *testing.B, n int) ([]Desired, []graph.Definition) {
 	return benchTenant(b, n, 10)
 }
 
 // benchTenant is n managed definitions, every changeEvery-th one changed in
 // the configuration (0: none).
-func benchTenant(b *testing.B, n, changeEvery int) ([]Desired, []graphclient.Definition) {
+func benchTenant(b *testing.B, n, changeEvery int) ([]Desired, []graph.Definition) {
 	r := rand.New(rand.NewSource(1))
 	desired := make([]Desired, n)
-	live := make([]graphclient.Definition, n)
+	live := make([]graph.Definition, n)
 	for i := range desired {
 		d := genDefinition(r, i)
 		desired[i] = Desired{Name: fmt.Sprintf("review-%04d", i), Source: fmt.Sprintf("reviews/r%04d.yaml:1", i), Definition: d}

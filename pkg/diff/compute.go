@@ -13,8 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // Compute plans how to make the live definitions match the desired ones.
@@ -22,7 +21,7 @@ import (
 // it reads neither the clock nor the network. It returns every problem it
 // finds at once, joined; callers can pick out *DuplicateMarkerError,
 // *AmbiguousAdoptionError and *InputError with errors.As.
-func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*Plan, error) {
+func Compute(desired []Desired, live []graph.Definition, opts Options) (*Plan, error) {
 	var errs []error
 
 	// Desired definitions, by name.
@@ -32,7 +31,7 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 	}
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Name < ds[j].Name })
 	for i, d := range ds {
-		if n, _, ok := spec.SplitMarker(spec.Marker(d.Name)); !ok || n != d.Name {
+		if n, _, ok := graph.SplitMarker(graph.Marker(d.Name)); !ok || n != d.Name {
 			errs = append(errs, &InputError{Name: d.Name, Source: d.Source, Reason: "metadata.name must be 1 to 63 characters of a-z, 0-9 and '-'"})
 		}
 		if i > 0 && ds[i-1].Name == d.Name {
@@ -45,14 +44,14 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 	}
 
 	// Live definitions, by marker and, unmarked, by displayName.
-	lv := make([]*graphclient.Definition, len(live))
+	lv := make([]*graph.Definition, len(live))
 	for i := range live {
 		lv[i] = &live[i]
 	}
-	sort.SliceStable(lv, func(i, j int) bool { return OlderFirst(lv[i], lv[j]) })
+	sort.SliceStable(lv, func(i, j int) bool { return graph.OlderFirst(lv[i], lv[j]) })
 	seenID := map[string]bool{}
-	marked := map[string][]*graphclient.Definition{}
-	unmarked := map[string][]*graphclient.Definition{}
+	marked := map[string][]*graph.Definition{}
+	unmarked := map[string][]*graph.Definition{}
 	for _, l := range lv {
 		if l.ID == "" {
 			errs = append(errs, &InputError{Reason: fmt.Sprintf("definition %q has no id", l.DisplayName)})
@@ -63,7 +62,7 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 			continue
 		}
 		seenID[l.ID] = true
-		if name, _, ok := spec.SplitMarker(l.DescriptionForAdmins); ok {
+		if name, _, ok := graph.SplitMarker(l.DescriptionForAdmins); ok {
 			marked[name] = append(marked[name], l)
 		} else {
 			unmarked[l.DisplayName] = append(unmarked[l.DisplayName], l)
@@ -184,7 +183,7 @@ func Compute(desired []Desired, live []graphclient.Definition, opts Options) (*P
 		if l.ID == "" || adopted[l.ID] {
 			continue
 		}
-		if _, _, ok := spec.SplitMarker(l.DescriptionForAdmins); ok {
+		if _, _, ok := graph.SplitMarker(l.DescriptionForAdmins); ok {
 			continue
 		}
 		p.Unmanaged = append(p.Unmanaged, Unmanaged{ID: l.ID, DisplayName: l.DisplayName})
@@ -234,29 +233,13 @@ func actionRank(a Action) int {
 	return 5
 }
 
-func ref(l *graphclient.Definition) LiveRef {
+func ref(l *graph.Definition) LiveRef {
 	return LiveRef{ID: l.ID, DisplayName: l.DisplayName, CreatedDateTime: l.CreatedDateTime}
-}
-
-// OlderFirst orders live definitions by createdDateTime (unparsable or
-// missing times last), then id. Of definitions that carry the same marker,
-// the first in this order is the one kept: Compute plans the deletion of
-// the others, and apply adopts the first when it finds a create's marker.
-func OlderFirst(a, b *graphclient.Definition) bool {
-	ta, errA := time.Parse(time.RFC3339Nano, a.CreatedDateTime)
-	tb, errB := time.Parse(time.RFC3339Nano, b.CreatedDateTime)
-	switch {
-	case errA == nil && errB == nil && !ta.Equal(tb):
-		return ta.Before(tb)
-	case (errA == nil) != (errB == nil):
-		return errA == nil
-	}
-	return a.ID < b.ID
 }
 
 // clone deep-copies a definition, so that a plan shares no memory with the
 // inputs of Compute.
-func clone(d *graphclient.Definition) *graphclient.Definition {
+func clone(d *graph.Definition) *graph.Definition {
 	if d == nil {
 		return nil
 	}
@@ -265,7 +248,7 @@ func clone(d *graphclient.Definition) *graphclient.Definition {
 		c := *d
 		return &c
 	}
-	var c graphclient.Definition
+	var c graph.Definition
 	if err := json.Unmarshal(b, &c); err != nil {
 		c = *d
 	}
@@ -274,18 +257,18 @@ func clone(d *graphclient.Definition) *graphclient.Definition {
 
 // postBody is the body of the POST that creates d: the desired definition
 // with the marker and nothing read-only.
-func postBody(d *Desired) *graphclient.Definition {
+func postBody(d *Desired) *graph.Definition {
 	b := clone(&d.Definition)
 	*b = b.UpdateBody()
 	b.ID = ""
-	b.DescriptionForAdmins = spec.WithMarker(b.DescriptionForAdmins, d.Name)
+	b.DescriptionForAdmins = graph.WithMarker(b.DescriptionForAdmins, d.Name)
 	return b
 }
 
 func create(d *Desired, lab labeler) Change {
 	shown := d.Definition.UpdateBody()
 	shown.ID = ""
-	shown.DescriptionForAdmins = descriptionWithoutMarker(shown.DescriptionForAdmins)
+	shown.DescriptionForAdmins = graph.StripMarker(shown.DescriptionForAdmins)
 	fields := leaves(shown)
 	return Change{
 		Action:      Create,
@@ -300,9 +283,9 @@ func create(d *Desired, lab labeler) Change {
 
 // compare plans the change of live definition l into d. adopt says l carries
 // no marker yet.
-func compare(d *Desired, l *graphclient.Definition, adopt bool, lab labeler) (Change, error) {
-	want := Normalize(d.Definition)
-	have := Normalize(*l)
+func compare(d *Desired, l *graph.Definition, adopt bool, lab labeler) (Change, error) {
+	want := graph.Normalize(d.Definition)
+	have := graph.Normalize(*l)
 	var fields []FieldChange
 	if !sameNormalized(have, want) {
 		var err error
@@ -361,7 +344,7 @@ func compare(d *Desired, l *graphclient.Definition, adopt bool, lab labeler) (Ch
 // definition, with the live id and the live values of the fields Graph
 // cannot update (they are equal by meaning, or this would be a replace; the
 // live spelling is sent so that the service sees no change to them).
-func putBody(d *Desired, l *graphclient.Definition, reviewersChanged bool) *graphclient.Definition {
+func putBody(d *Desired, l *graph.Definition, reviewersChanged bool) *graph.Definition {
 	b := postBody(d)
 	lc := clone(l)
 	b.ID = l.ID
@@ -399,7 +382,7 @@ var userReviewerRE = regexp.MustCompile(`^/users/[^/?]+$`)
 // allUserReviewers reports whether rs (normalised) is a non-empty list of
 // individual users: the only reviewers Graph lets a PUT change (§7). An
 // empty list is a self-review, which is not.
-func allUserReviewers(rs []graphclient.ReviewerScope) bool {
+func allUserReviewers(rs []graph.ReviewerScope) bool {
 	if len(rs) == 0 {
 		return false
 	}
@@ -413,7 +396,7 @@ func allUserReviewers(rs []graphclient.ReviewerScope) bool {
 
 // countUnchanged counts the leaves of the desired definition that no field
 // change covers.
-func countUnchanged(want graphclient.Definition, fields []FieldChange) int {
+func countUnchanged(want graph.Definition, fields []FieldChange) int {
 	n := 0
 	for _, lf := range leaves(want) {
 		covered := false
@@ -456,7 +439,7 @@ func (lab labeler) labels(fields []FieldChange, display map[string]string) map[s
 			if err != nil {
 				continue
 			}
-			for _, g := range guidRE.FindAllString(string(b), -1) {
+			for _, g := range graph.GUIDs(string(b)) {
 				g = strings.ToLower(g)
 				name := lower[g]
 				if name == "" {
@@ -501,7 +484,7 @@ func warnings(c Change, now time.Time) []string {
 // Fingerprint identifies the content of a live definition as read: the
 // SHA-256 of its JSON encoding (which is deterministic), as "sha256:<hex>".
 // Any change to the stored object, lastModifiedDateTime included, changes it.
-func Fingerprint(d graphclient.Definition) string {
+func Fingerprint(d graph.Definition) string {
 	b, err := json.Marshal(d)
 	if err != nil {
 		// Definition is plain data; Marshal cannot fail on it.

@@ -7,18 +7,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
-
-	"github.com/arsync/arsync/pkg/graphclient"
 )
 
-func desiredOf(name string, d graphclient.Definition) Desired {
+func desiredOf(name string, d graph.Definition) Desired {
 	return Desired{Name: name, Source: "reviews/" + name + ".yaml:3", Definition: d}
 }
 
 func TestComputeActions(t *testing.T) {
-	type mod = func(*graphclient.Definition)
+	type mod = func(*graph.Definition)
 	tests := []struct {
 		name       string
 		desired    []mod // nil: no desired definition
@@ -33,62 +32,62 @@ func TestComputeActions(t *testing.T) {
 		{name: "delete", live: []mod{}, liveMarked: true, wantAction: Delete},
 		{name: "unmanaged is left alone", live: []mod{}, wantAction: ""},
 		{name: "adopt without other changes", desired: []mod{}, live: []mod{}, wantAction: Adopt},
-		{name: "adopt with a change", desired: []mod{func(d *graphclient.Definition) { d.Settings.InstanceDurationInDays = ptr(7) }}, live: []mod{},
+		{name: "adopt with a change", desired: []mod{func(d *graph.Definition) { d.Settings.InstanceDurationInDays = ptr(7) }}, live: []mod{},
 			wantAction: Adopt, wantFields: []string{"settings.instanceDurationInDays"}},
-		{name: "adopt that must replace", desired: []mod{func(d *graphclient.Definition) { d.Scope.Query = "/groups/" + groupID + "/members" }}, live: []mod{},
+		{name: "adopt that must replace", desired: []mod{func(d *graph.Definition) { d.Scope.Query = "/groups/" + groupID + "/members" }}, live: []mod{},
 			wantAction: Replace, wantFields: []string{"scope.query"}, forcing: []string{"scope.query"}},
-		{name: "update settings", desired: []mod{func(d *graphclient.Definition) {
+		{name: "update settings", desired: []mod{func(d *graph.Definition) {
 			d.Settings.InstanceDurationInDays = ptr(7)
 			d.Settings.Recurrence.Range.Type, d.Settings.Recurrence.Range.EndDate = "endDate", "2026-01-08"
 		}}, live: []mod{}, liveMarked: true,
 			wantAction: Update, wantFields: []string{"settings.instanceDurationInDays", "settings.recurrence.range.type", "settings.recurrence.range.endDate"}},
-		{name: "update names and descriptions", desired: []mod{func(d *graphclient.Definition) {
+		{name: "update names and descriptions", desired: []mod{func(d *graph.Definition) {
 			d.DisplayName, d.DescriptionForAdmins, d.DescriptionForReviewers = "New name", "New admin text", "New reviewer text"
 		}}, live: []mod{}, liveMarked: true,
 			wantAction: Update, wantFields: []string{"displayName", "descriptionForAdmins", "descriptionForReviewers"}},
-		{name: "user reviewers change in place", desired: []mod{func(d *graphclient.Definition) {
-			d.Reviewers = []graphclient.ReviewerScope{{Query: "/users/" + bobID}}
+		{name: "user reviewers change in place", desired: []mod{func(d *graph.Definition) {
+			d.Reviewers = []graph.ReviewerScope{{Query: "/users/" + bobID}}
 		}}, live: []mod{}, liveMarked: true, wantAction: Update, wantFields: []string{"reviewers"}},
-		{name: "fallback reviewers change in place", desired: []mod{func(d *graphclient.Definition) {
-			d.FallbackReviewers = []graphclient.ReviewerScope{{Query: "./owners"}}
+		{name: "fallback reviewers change in place", desired: []mod{func(d *graph.Definition) {
+			d.FallbackReviewers = []graph.ReviewerScope{{Query: "./owners"}}
 		}}, live: []mod{}, liveMarked: true, wantAction: Update, wantFields: []string{"fallbackReviewers"}},
-		{name: "users to owners replaces", desired: []mod{func(d *graphclient.Definition) {
-			d.Reviewers = []graphclient.ReviewerScope{{Query: "/groups/" + groupID + "/owners"}}
+		{name: "users to owners replaces", desired: []mod{func(d *graph.Definition) {
+			d.Reviewers = []graph.ReviewerScope{{Query: "/groups/" + groupID + "/owners"}}
 		}}, live: []mod{}, liveMarked: true, wantAction: Replace, wantFields: []string{"reviewers"}, forcing: []string{"reviewers"}},
-		{name: "manager to users replaces", desired: []mod{}, live: []mod{func(d *graphclient.Definition) {
-			d.Reviewers = []graphclient.ReviewerScope{{Query: "./manager", QueryRoot: "decisions"}}
+		{name: "manager to users replaces", desired: []mod{}, live: []mod{func(d *graph.Definition) {
+			d.Reviewers = []graph.ReviewerScope{{Query: "./manager", QueryRoot: "decisions"}}
 		}}, liveMarked: true, wantAction: Replace, wantFields: []string{"reviewers"}, forcing: []string{"reviewers"}},
-		{name: "self-review to users replaces", desired: []mod{}, live: []mod{func(d *graphclient.Definition) { d.Reviewers = nil }},
+		{name: "self-review to users replaces", desired: []mod{}, live: []mod{func(d *graph.Definition) { d.Reviewers = nil }},
 			liveMarked: true, wantAction: Replace, wantFields: []string{"reviewers"}, forcing: []string{"reviewers"}},
-		{name: "scope replaces", desired: []mod{func(d *graphclient.Definition) {
+		{name: "scope replaces", desired: []mod{func(d *graph.Definition) {
 			d.Scope.Query = "/groups/" + groupID + "/members"
 			d.Settings.InstanceDurationInDays = ptr(7)
 		}}, live: []mod{}, liveMarked: true,
 			wantAction: Replace, wantFields: []string{"scope.query", "settings.instanceDurationInDays"}, forcing: []string{"scope.query"}},
-		{name: "instanceEnumerationScope replaces", desired: []mod{func(d *graphclient.Definition) {
-			d.InstanceEnumerationScope = &graphclient.Scope{Query: "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))"}
+		{name: "instanceEnumerationScope replaces", desired: []mod{func(d *graph.Definition) {
+			d.InstanceEnumerationScope = &graph.Scope{Query: "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))"}
 		}}, live: []mod{}, liveMarked: true,
 			wantAction: Replace, wantFields: []string{"instanceEnumerationScope"}, forcing: []string{"instanceEnumerationScope"}},
-		{name: "stageSettings replaces", desired: []mod{func(d *graphclient.Definition) {
-			d.StageSettings = []graphclient.StageSettings{{StageID: "1", DurationInDays: 2}, {StageID: "2", DependsOn: []string{"1"}, DurationInDays: 3}}
-		}}, live: []mod{func(d *graphclient.Definition) {
-			d.StageSettings = []graphclient.StageSettings{{StageID: "1", DurationInDays: 2}, {StageID: "2", DependsOn: []string{"1"}, DurationInDays: 4}}
+		{name: "stageSettings replaces", desired: []mod{func(d *graph.Definition) {
+			d.StageSettings = []graph.StageSettings{{StageID: "1", DurationInDays: 2}, {StageID: "2", DependsOn: []string{"1"}, DurationInDays: 3}}
+		}}, live: []mod{func(d *graph.Definition) {
+			d.StageSettings = []graph.StageSettings{{StageID: "1", DurationInDays: 2}, {StageID: "2", DependsOn: []string{"1"}, DurationInDays: 4}}
 		}}, liveMarked: true,
 			wantAction: Replace, wantFields: []string{"stageSettings[1].durationInDays"}, forcing: []string{"stageSettings[1].durationInDays"}},
-		{name: "a new stage replaces", desired: []mod{func(d *graphclient.Definition) {
-			d.StageSettings = []graphclient.StageSettings{{StageID: "1", DurationInDays: 2}, {StageID: "2", DependsOn: []string{"1"}, DurationInDays: 3}}
-		}}, live: []mod{func(d *graphclient.Definition) {
-			d.StageSettings = []graphclient.StageSettings{{StageID: "1", DurationInDays: 2}}
+		{name: "a new stage replaces", desired: []mod{func(d *graph.Definition) {
+			d.StageSettings = []graph.StageSettings{{StageID: "1", DurationInDays: 2}, {StageID: "2", DependsOn: []string{"1"}, DurationInDays: 3}}
+		}}, live: []mod{func(d *graph.Definition) {
+			d.StageSettings = []graph.StageSettings{{StageID: "1", DurationInDays: 2}}
 		}}, liveMarked: true, wantAction: Replace, wantFields: []string{"stageSettings"}, forcing: []string{"stageSettings"}},
-		{name: "additionalNotificationRecipients replaces", desired: []mod{func(d *graphclient.Definition) {
-			d.AdditionalNotificationRecipients = []graphclient.NotificationRecipientItem{{NotificationRecipientScope: &graphclient.Scope{Query: "/users/" + bobID}}}
+		{name: "additionalNotificationRecipients replaces", desired: []mod{func(d *graph.Definition) {
+			d.AdditionalNotificationRecipients = []graph.NotificationRecipientItem{{NotificationRecipientScope: &graph.Scope{Query: "/users/" + bobID}}}
 		}}, live: []mod{}, liveMarked: true,
 			wantAction: Replace, wantFields: []string{"additionalNotificationRecipients"}, forcing: []string{"additionalNotificationRecipients"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var desired []Desired
-			var live []graphclient.Definition
+			var live []graph.Definition
 			if tt.desired != nil {
 				desired = append(desired, desiredOf("project", baseDef(tt.desired...)))
 			}
@@ -128,14 +127,14 @@ func TestComputeActions(t *testing.T) {
 }
 
 func TestComputeFieldValues(t *testing.T) {
-	desired := baseDef(func(d *graphclient.Definition) {
+	desired := baseDef(func(d *graph.Definition) {
 		d.Settings.InstanceDurationInDays = ptr(7)
-		d.Reviewers = []graphclient.ReviewerScope{{Query: "/users/" + bobID}}
+		d.Reviewers = []graph.ReviewerScope{{Query: "/users/" + bobID}}
 	})
 	live := liveOf(baseDef(), "11111111-0000-0000-0000-000000000001", "project")
 	dd := desiredOf("project", desired)
 	dd.Display = map[string]string{bobID: "bob@contoso.com", aliceID: "alice@contoso.com", groupID: "Project"}
-	p := compute(t, []Desired{dd}, []graphclient.Definition{live})
+	p := compute(t, []Desired{dd}, []graph.Definition{live})
 	require.Len(t, p.Changes, 1)
 	c := p.Changes[0]
 	want := []FieldChange{
@@ -154,13 +153,13 @@ func TestComputeFieldValues(t *testing.T) {
 // TestComputeLabels: Options.Labels names ids in every change's fields, as
 // a Desired's Display does, which wins where both name an id.
 func TestComputeLabels(t *testing.T) {
-	desired := baseDef(func(d *graphclient.Definition) {
-		d.Reviewers = []graphclient.ReviewerScope{{Query: "/users/" + bobID}}
+	desired := baseDef(func(d *graph.Definition) {
+		d.Reviewers = []graph.ReviewerScope{{Query: "/users/" + bobID}}
 	})
 	live := liveOf(baseDef(), "11111111-0000-0000-0000-000000000001", "project")
 	dd := desiredOf("project", desired)
 	dd.Display = map[string]string{bobID: "bob@contoso.com"}
-	p, err := Compute([]Desired{dd}, []graphclient.Definition{live}, Options{Now: testNow, Labels: map[string]string{
+	p, err := Compute([]Desired{dd}, []graph.Definition{live}, Options{Now: testNow, Labels: map[string]string{
 		strings.ToUpper(aliceID): "alice@contoso.com", // the live side's reviewer
 		bobID:                    "Bob (from the live side)",
 		groupID:                  "Project", // in no changed field
@@ -170,7 +169,7 @@ func TestComputeLabels(t *testing.T) {
 	require.Equal(t, map[string]string{aliceID: "alice@contoso.com", bobID: "bob@contoso.com"}, p.Changes[0].Labels)
 
 	// Without changed fields there is nothing to label.
-	p, err = Compute([]Desired{desiredOf("project", baseDef())}, []graphclient.Definition{live}, Options{Labels: map[string]string{aliceID: "alice"}})
+	p, err = Compute([]Desired{desiredOf("project", baseDef())}, []graph.Definition{live}, Options{Labels: map[string]string{aliceID: "alice"}})
 	require.NoError(t, err)
 	require.Nil(t, p.Changes[0].Labels)
 }
@@ -187,14 +186,14 @@ func TestComputeRequestBodies(t *testing.T) {
 	})
 	t.Run("update: desired plus live id and immutable fields", func(t *testing.T) {
 		// The live side spells its immutable fields the way Graph stores them.
-		live := liveOf(baseDef(), id, "project", func(l *graphclient.Definition) {
+		live := liveOf(baseDef(), id, "project", func(l *graph.Definition) {
 			l.Scope.Query = "/v1.0/groups/" + groupID + "/transitiveMembers/microsoft.graph.user"
 			l.Reviewers[0].QueryRoot = "decisions"
 			l.Reviewers[0].Query = "/v1.0/users/" + aliceID
 			l.Settings.InstanceDurationInDays = ptr(5)
 		})
 		d := baseDef()
-		p := compute(t, []Desired{desiredOf("project", d)}, []graphclient.Definition{live})
+		p := compute(t, []Desired{desiredOf("project", d)}, []graph.Definition{live})
 		c := p.Changes[0]
 		require.Equal(t, Update, c.Action)
 		want := d
@@ -208,13 +207,13 @@ func TestComputeRequestBodies(t *testing.T) {
 	})
 	t.Run("update of user reviewers sends the new ones", func(t *testing.T) {
 		live := liveOf(baseDef(), id, "project")
-		d := baseDef(func(d *graphclient.Definition) { d.Reviewers = []graphclient.ReviewerScope{{Query: "/users/" + bobID}} })
-		p := compute(t, []Desired{desiredOf("project", d)}, []graphclient.Definition{live})
+		d := baseDef(func(d *graph.Definition) { d.Reviewers = []graph.ReviewerScope{{Query: "/users/" + bobID}} })
+		p := compute(t, []Desired{desiredOf("project", d)}, []graph.Definition{live})
 		require.Equal(t, d.Reviewers, p.Changes[0].After.Reviewers)
 	})
 	t.Run("adopt: the desired description with the marker", func(t *testing.T) {
-		live := liveOf(baseDef(func(d *graphclient.Definition) { d.DescriptionForAdmins = "made in the portal" }), id, "")
-		p := compute(t, []Desired{desiredOf("project", baseDef())}, []graphclient.Definition{live})
+		live := liveOf(baseDef(func(d *graph.Definition) { d.DescriptionForAdmins = "made in the portal" }), id, "")
+		p := compute(t, []Desired{desiredOf("project", baseDef())}, []graph.Definition{live})
 		c := p.Changes[0]
 		require.Equal(t, Adopt, c.Action)
 		require.Equal(t, "Members of the project group\n[arsync:project]", c.After.DescriptionForAdmins)
@@ -223,8 +222,8 @@ func TestComputeRequestBodies(t *testing.T) {
 	})
 	t.Run("replace: a POST body without id", func(t *testing.T) {
 		live := liveOf(baseDef(), id, "project")
-		d := baseDef(func(d *graphclient.Definition) { d.Scope.Query = "/groups/" + groupID + "/members" })
-		p := compute(t, []Desired{desiredOf("project", d)}, []graphclient.Definition{live})
+		d := baseDef(func(d *graph.Definition) { d.Scope.Query = "/groups/" + groupID + "/members" })
+		p := compute(t, []Desired{desiredOf("project", d)}, []graph.Definition{live})
 		c := p.Changes[0]
 		require.Equal(t, Replace, c.Action)
 		require.Equal(t, id, c.ID)
@@ -234,21 +233,21 @@ func TestComputeRequestBodies(t *testing.T) {
 }
 
 func TestComputeMarkerNeverAField(t *testing.T) {
-	live := liveOf(baseDef(), "11111111-0000-0000-0000-000000000001", "project", func(l *graphclient.Definition) {
+	live := liveOf(baseDef(), "11111111-0000-0000-0000-000000000001", "project", func(l *graph.Definition) {
 		l.DescriptionForAdmins = "Members of the project group  \r\n[arsync:project]\r\n"
 	})
-	p := compute(t, []Desired{desiredOf("project", baseDef())}, []graphclient.Definition{live})
+	p := compute(t, []Desired{desiredOf("project", baseDef())}, []graph.Definition{live})
 	require.Equal(t, NoOp, p.Changes[0].Action)
 }
 
 func TestComputeDuplicateMarkers(t *testing.T) {
-	older := liveOf(baseDef(), "22222222-0000-0000-0000-000000000002", "project", func(l *graphclient.Definition) {
+	older := liveOf(baseDef(), "22222222-0000-0000-0000-000000000002", "project", func(l *graph.Definition) {
 		l.CreatedDateTime = "2024-03-01T08:00:00Z"
 	})
-	younger := liveOf(baseDef(), "11111111-0000-0000-0000-000000000001", "project", func(l *graphclient.Definition) {
+	younger := liveOf(baseDef(), "11111111-0000-0000-0000-000000000001", "project", func(l *graph.Definition) {
 		l.CreatedDateTime = "2024-03-01T09:00:00.1234567Z"
 	})
-	live := []graphclient.Definition{younger, older}
+	live := []graph.Definition{younger, older}
 	desired := []Desired{desiredOf("project", baseDef())}
 
 	_, err := Compute(desired, live, Options{Now: testNow})
@@ -278,7 +277,7 @@ func TestComputeAmbiguousAdoption(t *testing.T) {
 	a := liveOf(baseDef(), "11111111-0000-0000-0000-000000000001", "")
 	b := liveOf(baseDef(), "22222222-0000-0000-0000-000000000002", "")
 	t.Run("two candidates", func(t *testing.T) {
-		_, err := Compute([]Desired{desiredOf("project", baseDef())}, []graphclient.Definition{a, b}, Options{})
+		_, err := Compute([]Desired{desiredOf("project", baseDef())}, []graph.Definition{a, b}, Options{})
 		var amb *AmbiguousAdoptionError
 		require.ErrorAs(t, err, &amb)
 		require.Equal(t, []string{"project"}, amb.Names)
@@ -287,14 +286,14 @@ func TestComputeAmbiguousAdoption(t *testing.T) {
 		require.Contains(t, err.Error(), b.ID)
 	})
 	t.Run("two claimants", func(t *testing.T) {
-		_, err := Compute([]Desired{desiredOf("project", baseDef()), desiredOf("project-2", baseDef())}, []graphclient.Definition{a}, Options{})
+		_, err := Compute([]Desired{desiredOf("project", baseDef()), desiredOf("project-2", baseDef())}, []graph.Definition{a}, Options{})
 		var amb *AmbiguousAdoptionError
 		require.ErrorAs(t, err, &amb)
 		require.Equal(t, []string{"project", "project-2"}, amb.Names)
 	})
 	t.Run("a marked match wins over adoption", func(t *testing.T) {
 		m := liveOf(baseDef(), "33333333-0000-0000-0000-000000000003", "project")
-		p := compute(t, []Desired{desiredOf("project", baseDef())}, []graphclient.Definition{a, b, m})
+		p := compute(t, []Desired{desiredOf("project", baseDef())}, []graph.Definition{a, b, m})
 		require.Equal(t, Summary{NoOp: 1}, p.Summary)
 		require.Len(t, p.Unmanaged, 2)
 	})
@@ -304,15 +303,15 @@ func TestComputeInputErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		desired []Desired
-		live    []graphclient.Definition
+		live    []graph.Definition
 		want    []string
 	}{
 		{"bad name", []Desired{desiredOf("Bad_Name", baseDef())}, nil, []string{"reviews/Bad_Name.yaml:3: Bad_Name: metadata.name must be"}},
 		{"empty name", []Desired{{Definition: baseDef()}}, nil, []string{"metadata.name must be"}},
 		{"name twice", []Desired{desiredOf("a", baseDef()), {Name: "a", Source: "other.yaml:9", Definition: baseDef()}}, nil, []string{"used twice"}},
-		{"live without id", nil, []graphclient.Definition{{DisplayName: "x"}}, []string{`definition "x" has no id`}},
-		{"live id twice", nil, []graphclient.Definition{liveOf(baseDef(), "1", ""), liveOf(baseDef(), "1", "")}, []string{"live definition 1: listed twice"}},
-		{"all problems at once", []Desired{desiredOf("A", baseDef())}, []graphclient.Definition{{DisplayName: "x"}}, []string{"metadata.name must be", "has no id"}},
+		{"live without id", nil, []graph.Definition{{DisplayName: "x"}}, []string{`definition "x" has no id`}},
+		{"live id twice", nil, []graph.Definition{liveOf(baseDef(), "1", ""), liveOf(baseDef(), "1", "")}, []string{"live definition 1: listed twice"}},
+		{"all problems at once", []Desired{desiredOf("A", baseDef())}, []graph.Definition{{DisplayName: "x"}}, []string{"metadata.name must be", "has no id"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,35 +328,35 @@ func TestComputeInputErrors(t *testing.T) {
 }
 
 // allSixLive and allSixDesired make a plan with every action at once.
-func allSix() ([]Desired, []graphclient.Definition) {
+func allSix() ([]Desired, []graph.Definition) {
 	desired := []Desired{
-		desiredOf("new-review", baseDef(func(d *graphclient.Definition) { d.DisplayName = "New review" })),
-		desiredOf("tuned", baseDef(func(d *graphclient.Definition) {
+		desiredOf("new-review", baseDef(func(d *graph.Definition) { d.DisplayName = "New review" })),
+		desiredOf("tuned", baseDef(func(d *graph.Definition) {
 			d.DisplayName = "Tuned review"
 			d.Settings.InstanceDurationInDays = ptr(7)
-			d.Reviewers = []graphclient.ReviewerScope{{Query: "/users/" + bobID}}
+			d.Reviewers = []graph.ReviewerScope{{Query: "/users/" + bobID}}
 		})),
-		desiredOf("portal-made", baseDef(func(d *graphclient.Definition) {
+		desiredOf("portal-made", baseDef(func(d *graph.Definition) {
 			d.DisplayName = "Made in the portal"
 			d.Settings.ReminderNotificationsEnabled = ptr(false)
 		})),
-		desiredOf("rescoped", baseDef(func(d *graphclient.Definition) {
+		desiredOf("rescoped", baseDef(func(d *graph.Definition) {
 			d.DisplayName = "Rescoped review"
 			d.Scope.Query = "/groups/" + groupID + "/members"
 		})),
-		desiredOf("steady", baseDef(func(d *graphclient.Definition) { d.DisplayName = "Steady review" })),
+		desiredOf("steady", baseDef(func(d *graph.Definition) { d.DisplayName = "Steady review" })),
 	}
 	desired[1].Display = map[string]string{aliceID: "alice@contoso.com", bobID: "bob@contoso.com"}
-	live := []graphclient.Definition{
-		liveOf(baseDef(func(d *graphclient.Definition) { d.DisplayName = "Tuned review" }), "11111111-0000-0000-0000-000000000001", "tuned"),
-		liveOf(baseDef(func(d *graphclient.Definition) {
+	live := []graph.Definition{
+		liveOf(baseDef(func(d *graph.Definition) { d.DisplayName = "Tuned review" }), "11111111-0000-0000-0000-000000000001", "tuned"),
+		liveOf(baseDef(func(d *graph.Definition) {
 			d.DisplayName = "Made in the portal"
 			d.DescriptionForAdmins = "Created by hand"
 		}), "22222222-0000-0000-0000-000000000002", ""),
-		liveOf(baseDef(func(d *graphclient.Definition) { d.DisplayName = "Rescoped review" }), "33333333-0000-0000-0000-000000000003", "rescoped"),
-		liveOf(baseDef(func(d *graphclient.Definition) { d.DisplayName = "Retired review" }), "44444444-0000-0000-0000-000000000004", "retired"),
-		liveOf(baseDef(func(d *graphclient.Definition) { d.DisplayName = "Steady review" }), "55555555-0000-0000-0000-000000000005", "steady"),
-		liveOf(baseDef(func(d *graphclient.Definition) { d.DisplayName = "Someone else's review" }), "66666666-0000-0000-0000-000000000006", ""),
+		liveOf(baseDef(func(d *graph.Definition) { d.DisplayName = "Rescoped review" }), "33333333-0000-0000-0000-000000000003", "rescoped"),
+		liveOf(baseDef(func(d *graph.Definition) { d.DisplayName = "Retired review" }), "44444444-0000-0000-0000-000000000004", "retired"),
+		liveOf(baseDef(func(d *graph.Definition) { d.DisplayName = "Steady review" }), "55555555-0000-0000-0000-000000000005", "steady"),
+		liveOf(baseDef(func(d *graph.Definition) { d.DisplayName = "Someone else's review" }), "66666666-0000-0000-0000-000000000006", ""),
 	}
 	return desired, live
 }
@@ -385,7 +384,7 @@ func TestComputeDeterministic(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for i := 0; i < 50; i++ {
 		d := append([]Desired(nil), desired...)
-		l := append([]graphclient.Definition(nil), live...)
+		l := append([]graph.Definition(nil), live...)
 		r.Shuffle(len(d), func(i, j int) { d[i], d[j] = d[j], d[i] })
 		r.Shuffle(len(l), func(i, j int) { l[i], l[j] = l[j], l[i] })
 		var got bytes.Buffer
@@ -422,8 +421,8 @@ func cloneDesired(ds []Desired) []Desired {
 	return out
 }
 
-func cloneLive(ls []graphclient.Definition) []graphclient.Definition {
-	out := make([]graphclient.Definition, len(ls))
+func cloneLive(ls []graph.Definition) []graph.Definition {
+	out := make([]graph.Definition, len(ls))
 	for i := range ls {
 		out[i] = *clone(&ls[i])
 	}
@@ -432,14 +431,14 @@ func cloneLive(ls []graphclient.Definition) []graphclient.Definition {
 
 func TestComputeStartDateWarning(t *testing.T) {
 	live := liveOf(baseDef(), "11111111-0000-0000-0000-000000000001", "project")
-	d := baseDef(func(d *graphclient.Definition) { d.Settings.Recurrence.Range.StartDate = "2025-02-01" })
-	p := compute(t, []Desired{desiredOf("project", d)}, []graphclient.Definition{live})
+	d := baseDef(func(d *graph.Definition) { d.Settings.Recurrence.Range.StartDate = "2025-02-01" })
+	p := compute(t, []Desired{desiredOf("project", d)}, []graph.Definition{live})
 	require.Equal(t, Update, p.Changes[0].Action)
 	require.Len(t, p.Warnings, 1)
 	require.Contains(t, p.Warnings[0], "started on 2025-01-08")
 
 	// Not yet started: no warning.
-	p, err := Compute([]Desired{desiredOf("project", d)}, []graphclient.Definition{live}, Options{Now: testNow.AddDate(-1, 0, 0)})
+	p, err := Compute([]Desired{desiredOf("project", d)}, []graph.Definition{live}, Options{Now: testNow.AddDate(-1, 0, 0)})
 	require.NoError(t, err)
 	require.Empty(t, p.Warnings)
 }

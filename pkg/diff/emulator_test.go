@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/pkg/emulator"
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/spec"
 )
 
@@ -76,16 +76,16 @@ func (e *emu) do(method, path string, body any) (int, []byte) {
 }
 
 // list reads every definition, page by page, as graphclient would.
-func (e *emu) list() []graphclient.Definition {
+func (e *emu) list() []graph.Definition {
 	e.t.Helper()
-	var all []graphclient.Definition
+	var all []graph.Definition
 	next := definitionsURL
 	for next != "" {
 		status, b := e.do(http.MethodGet, next, nil)
 		require.Equal(e.t, http.StatusOK, status, "list: %s", b)
 		var page struct {
-			Value    []graphclient.Definition `json:"value"`
-			NextLink string                   `json:"@odata.nextLink"`
+			Value    []graph.Definition `json:"value"`
+			NextLink string             `json:"@odata.nextLink"`
 		}
 		require.NoError(e.t, json.Unmarshal(b, &page))
 		all = append(all, page.Value...)
@@ -287,10 +287,10 @@ func TestEmulatorAllActionsConverge(t *testing.T) {
 	e := startEmulator(t, emulator.Options{})
 	desired := loadExamples(t, e)
 	require.GreaterOrEqual(t, len(desired), 5)
-	seed := func(d graphclient.Definition, name string) {
+	seed := func(d graph.Definition, name string) {
 		body := d.UpdateBody()
 		if name != "" {
-			body.DescriptionForAdmins = spec.WithMarker(body.DescriptionForAdmins, name)
+			body.DescriptionForAdmins = graph.WithMarker(body.DescriptionForAdmins, name)
 		}
 		status, b := e.do(http.MethodPost, definitionsURL, &body)
 		require.Equal(t, http.StatusCreated, status, "%s", b)
@@ -300,7 +300,7 @@ func TestEmulatorAllActionsConverge(t *testing.T) {
 	changed.Settings.InstanceDurationInDays = ptr(27)
 	seed(changed, desired[1].Name) // update
 	rescoped := *clone(&desired[2].Definition)
-	rescoped.Scope = &graphclient.Scope{ODataType: graphclient.TypeQueryScope, Query: "/users"}
+	rescoped.Scope = &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/users"}
 	rescoped.InstanceEnumerationScope = nil
 	seed(rescoped, desired[2].Name)              // replace
 	seed(desired[3].Definition, desired[3].Name) // noop

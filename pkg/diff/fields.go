@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/arsync/arsync/pkg/graphclient"
 )
 
 // Top-level fields Graph cannot change with a PUT (graph-api.md §1-§2):
@@ -107,7 +106,7 @@ func jsonName(t reflect.Type, index int, goName string) string {
 // definitions, which most plans are made of: encoding is deterministic, and
 // the only difference JSON could hide (a nil versus an empty list) does not
 // survive Normalize, which turns every empty list into nil.
-func sameNormalized(a, b graphclient.Definition) bool {
+func sameNormalized(a, b graph.Definition) bool {
 	ja, errA := json.Marshal(a)
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && bytes.Equal(ja, jb)
@@ -117,7 +116,7 @@ func sameNormalized(a, b graphclient.Definition) bool {
 // differences in field order. Only plain exported data types are compared,
 // so go-cmp has nothing to panic about; a panic would be a bug, and is
 // turned into an error rather than taking the process down.
-func fieldDiffs(before, after graphclient.Definition) (diffs []FieldChange, err error) {
+func fieldDiffs(before, after graph.Definition) (diffs []FieldChange, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("comparing definitions: %v", r)
@@ -184,7 +183,7 @@ func marshal(x any) ([]byte, error) {
 // leaves lists the reportable leaf paths of a definition with their values,
 // in field order, using the same rules as the comparison: objects are
 // descended, lists are leaves except the elements of descendSlices lists.
-func leaves(d graphclient.Definition) []FieldChange {
+func leaves(d graph.Definition) []FieldChange {
 	m, ok := toPlain(d).(map[string]any)
 	if !ok {
 		return nil
@@ -194,9 +193,9 @@ func leaves(d graphclient.Definition) []FieldChange {
 	return out
 }
 
-// definitionFieldOrder is the JSON field order of graphclient.Definition, so
+// definitionFieldOrder is the JSON field order of graph.Definition, so
 // that leaves come out in the same order as go-cmp reports differences.
-var definitionFieldOrder = fieldOrder(reflect.TypeOf(graphclient.Definition{}))
+var definitionFieldOrder = fieldOrder(reflect.TypeOf(graph.Definition{}))
 
 // fieldOrder maps a struct type's JSON names (and, for nested structs, their
 // dotted paths) to their position in declaration order.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // The fuzz targets check that no input makes the package panic. Their seeds
@@ -21,7 +21,7 @@ func FuzzNormalizeQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
-		NormalizeQuery(q)
+		graph.NormalizeQuery(q)
 	})
 }
 
@@ -30,7 +30,7 @@ func FuzzNormalizeDuration(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		NormalizeDuration(s)
+		graph.NormalizeDuration(s)
 	})
 }
 
@@ -73,7 +73,7 @@ func FuzzCompute(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, desiredJSON, liveJSON []byte, marked bool) {
-		var d, l graphclient.Definition
+		var d, l graph.Definition
 		if json.Unmarshal(desiredJSON, &d) != nil || json.Unmarshal(liveJSON, &l) != nil {
 			return
 		}
@@ -82,7 +82,7 @@ func FuzzCompute(f *testing.F) {
 			l.DescriptionForAdmins = strings.TrimSpace(l.DescriptionForAdmins) + "\n[arsync:fuzz]"
 		}
 		l.DisplayName = d.DisplayName
-		p, err := Compute([]Desired{{Name: "fuzz", Definition: d}}, []graphclient.Definition{l}, Options{Now: testNow})
+		p, err := Compute([]Desired{{Name: "fuzz", Definition: d}}, []graph.Definition{l}, Options{Now: testNow})
 		if err != nil {
 			t.Fatal(err)
 		}

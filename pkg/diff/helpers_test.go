@@ -4,10 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/stretchr/testify/require"
-
-	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
 )
 
 // testNow is the fixed clock of every test plan.
@@ -24,18 +22,18 @@ const (
 
 // baseDef is a complete, realistic desired definition (the shape of the
 // docs' create example), written the way a user writes it.
-func baseDef(mods ...func(*graphclient.Definition)) graphclient.Definition {
-	d := graphclient.Definition{
+func baseDef(mods ...func(*graph.Definition)) graph.Definition {
+	d := graph.Definition{
 		DisplayName:             "Quarterly review of project group",
 		DescriptionForAdmins:    "Members of the project group",
 		DescriptionForReviewers: "If you have any questions, contact jerry@contoso.com",
-		Scope: &graphclient.Scope{
-			ODataType: graphclient.TypeQueryScope,
+		Scope: &graph.Scope{
+			ODataType: graph.TypeQueryScope,
 			Query:     "/groups/" + groupID + "/transitiveMembers",
 			QueryType: "MicrosoftGraph",
 		},
-		Reviewers: []graphclient.ReviewerScope{{Query: "/users/" + aliceID, QueryType: "MicrosoftGraph"}},
-		Settings: &graphclient.ScheduleSettings{
+		Reviewers: []graph.ReviewerScope{{Query: "/users/" + aliceID, QueryType: "MicrosoftGraph"}},
+		Settings: &graph.ScheduleSettings{
 			MailNotificationsEnabled:        ptr(true),
 			ReminderNotificationsEnabled:    ptr(true),
 			JustificationRequiredOnApproval: ptr(true),
@@ -43,9 +41,9 @@ func baseDef(mods ...func(*graphclient.Definition)) graphclient.Definition {
 			DefaultDecision:                 "None",
 			InstanceDurationInDays:          ptr(3),
 			RecommendationsEnabled:          ptr(true),
-			Recurrence: &graphclient.PatternedRecurrence{
-				Pattern: &graphclient.RecurrencePattern{Type: "absoluteMonthly", Interval: 3},
-				Range:   &graphclient.RecurrenceRange{Type: "noEnd", StartDate: "2025-01-08"},
+			Recurrence: &graph.PatternedRecurrence{
+				Pattern: &graph.RecurrencePattern{Type: "absoluteMonthly", Interval: 3},
+				Range:   &graph.RecurrenceRange{Type: "noEnd", StartDate: "2025-01-08"},
 			},
 		},
 	}
@@ -57,15 +55,15 @@ func baseDef(mods ...func(*graphclient.Definition)) graphclient.Definition {
 
 // liveOf is d as stored under id, carrying the marker for name (when name is
 // not empty), with the read-only fields the service adds.
-func liveOf(d graphclient.Definition, id, name string, mods ...func(*graphclient.Definition)) graphclient.Definition {
+func liveOf(d graph.Definition, id, name string, mods ...func(*graph.Definition)) graph.Definition {
 	l := *clone(&d)
 	l.ID = id
 	l.Status = "InProgress"
 	l.CreatedDateTime = "2025-01-02T10:00:00Z"
 	l.LastModifiedDateTime = "2025-01-02T10:00:00Z"
-	l.CreatedBy = &graphclient.UserIdentity{ID: bobID, DisplayName: "MOD Administrator", UserPrincipalName: "admin@contoso.com"}
+	l.CreatedBy = &graph.UserIdentity{ID: bobID, DisplayName: "MOD Administrator", UserPrincipalName: "admin@contoso.com"}
 	if name != "" {
-		l.DescriptionForAdmins = spec.WithMarker(l.DescriptionForAdmins, name)
+		l.DescriptionForAdmins = graph.WithMarker(l.DescriptionForAdmins, name)
 	}
 	for _, m := range mods {
 		m(&l)
@@ -74,7 +72,7 @@ func liveOf(d graphclient.Definition, id, name string, mods ...func(*graphclient
 }
 
 // compute runs Compute with the test clock and fails the test on error.
-func compute(t *testing.T, desired []Desired, live []graphclient.Definition) *Plan {
+func compute(t *testing.T, desired []Desired, live []graph.Definition) *Plan {
 	t.Helper()
 	p, err := Compute(desired, live, Options{Now: testNow, TenantID: "contoso.onmicrosoft.com", GraphEndpoint: "https://graph.microsoft.com/v1.0"})
 	require.NoError(t, err)

@@ -9,14 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
-
-	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
 )
 
-func readDefinition(t *testing.T, file string) graphclient.Definition {
+func readDefinition(t *testing.T, file string) graph.Definition {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "graph", file))
 	require.NoError(t, err)
@@ -26,7 +24,7 @@ func readDefinition(t *testing.T, file string) graphclient.Definition {
 	if json.Unmarshal(b, &list) == nil && len(list.Value) > 0 {
 		b = list.Value[0] // a list response: its first item
 	}
-	var d graphclient.Definition
+	var d graph.Definition
 	require.NoError(t, json.Unmarshal(b, &d))
 	return d
 }
@@ -49,19 +47,19 @@ func TestNoFalseDriftDocumentedPayloads(t *testing.T) {
 			desired := []Desired{{Name: "doc-example", Definition: readDefinition(t, tt.request)}}
 			live := readDefinition(t, tt.response)
 			marked := live
-			marked.DescriptionForAdmins = spec.WithMarker(live.DescriptionForAdmins, "doc-example")
+			marked.DescriptionForAdmins = graph.WithMarker(live.DescriptionForAdmins, "doc-example")
 
-			p := compute(t, desired, []graphclient.Definition{marked})
+			p := compute(t, desired, []graph.Definition{marked})
 			require.Equal(t, NoOp, p.Changes[0].Action, "fields: %+v", p.Changes[0].Fields)
 			require.False(t, p.HasChanges())
 
-			p = compute(t, desired, []graphclient.Definition{live})
+			p = compute(t, desired, []graph.Definition{live})
 			require.Equal(t, Adopt, p.Changes[0].Action)
 			require.Empty(t, p.Changes[0].Fields)
 
 			changed := *clone(&marked)
 			changed.Settings.InstanceDurationInDays = ptr(*changed.Settings.InstanceDurationInDays + 1)
-			p = compute(t, desired, []graphclient.Definition{changed})
+			p = compute(t, desired, []graph.Definition{changed})
 			require.Equal(t, Update, p.Changes[0].Action)
 			require.Equal(t, "settings.instanceDurationInDays", p.Changes[0].Fields[0].Path)
 		})
@@ -73,7 +71,7 @@ func TestNoFalseDriftDocumentedPayloads(t *testing.T) {
 // Normalize, on the JSON of the request body: that keeps this test from
 // proving only that Normalize agrees with itself. Where the documentation
 // shows more than one form, r picks one.
-func echo(t testing.TB, r *rand.Rand, body *graphclient.Definition, id string) graphclient.Definition {
+func echo(t testing.TB, r *rand.Rand, body *graph.Definition, id string) graph.Definition {
 	t.Helper()
 	b, err := json.Marshal(body)
 	require.NoError(t, err)
@@ -152,7 +150,7 @@ func echo(t testing.TB, r *rand.Rand, body *graphclient.Definition, id string) g
 
 	out, err := json.Marshal(m)
 	require.NoError(t, err)
-	var d graphclient.Definition
+	var d graph.Definition
 	require.NoError(t, json.Unmarshal(out, &d))
 	return d
 }
@@ -206,7 +204,7 @@ func echoScope(r *rand.Rand, v any, topLevel bool) {
 			s["@odata.type"] = "#microsoft.graph.accessReviewNotificationRecipientQueryScope"
 		}
 	}
-	if s["@odata.type"] == graphclient.TypePrincipalResourceMemberships {
+	if s["@odata.type"] == graph.TypePrincipalResourceMemberships {
 		for _, k := range []string{"principalScopes", "resourceScopes"} {
 			for _, sub := range list(s[k]) {
 				sm := sub.(map[string]any)
@@ -227,7 +225,7 @@ func echoScope(r *rand.Rand, v any, topLevel bool) {
 	if _, ok := s["queryRoot"]; !ok {
 		s["queryRoot"] = nil
 	}
-	if s["@odata.type"] == graphclient.TypeInactiveUsersQueryScope {
+	if s["@odata.type"] == graph.TypeInactiveUsersQueryScope {
 		if _, ok := s["inactiveDuration"]; !ok {
 			s["inactiveDuration"] = "PT0S"
 		}
@@ -289,7 +287,7 @@ func echoRecurrence(r *rand.Rand, rec map[string]any) {
 
 // genDefinition generates a valid desired definition as a user (through
 // spec) would write it, covering every writable property.
-func genDefinition(r *rand.Rand, i int) graphclient.Definition {
+func genDefinition(r *rand.Rand, i int) graph.Definition {
 	guid := func() string {
 		return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", r.Uint32(), r.Intn(1<<16), r.Intn(1<<16), r.Intn(1<<16), r.Int63n(1<<48))
 	}
@@ -303,42 +301,42 @@ func genDefinition(r *rand.Rand, i int) graphclient.Definition {
 		}
 		return ptr(false)
 	}
-	users := func(n int) []graphclient.ReviewerScope {
-		var rs []graphclient.ReviewerScope
+	users := func(n int) []graph.ReviewerScope {
+		var rs []graph.ReviewerScope
 		for j := 0; j < n; j++ {
-			rs = append(rs, graphclient.ReviewerScope{Query: "/users/" + guid(), QueryType: pick("", "MicrosoftGraph")})
+			rs = append(rs, graph.ReviewerScope{Query: "/users/" + guid(), QueryType: pick("", "MicrosoftGraph")})
 		}
 		return rs
 	}
-	d := graphclient.Definition{
+	d := graph.Definition{
 		DisplayName:             fmt.Sprintf("Review %d of %s", i, pick("guests", "owners", "admins", "app users")),
 		DescriptionForAdmins:    pick("", "Quarterly review", "Line one\nLine two"),
 		DescriptionForReviewers: pick("", "Please review", "Remove people who left"),
-		Settings:                &graphclient.ScheduleSettings{},
+		Settings:                &graph.ScheduleSettings{},
 	}
 	g := guid()
 	switch r.Intn(6) {
 	case 0:
-		d.Scope = &graphclient.Scope{ODataType: pick("", graphclient.TypeQueryScope), Query: "/groups/" + g + "/transitiveMembers", QueryType: pick("", "MicrosoftGraph")}
+		d.Scope = &graph.Scope{ODataType: pick("", graph.TypeQueryScope), Query: "/groups/" + g + "/transitiveMembers", QueryType: pick("", "MicrosoftGraph")}
 	case 1:
-		d.Scope = &graphclient.Scope{ODataType: graphclient.TypeQueryScope, Query: "/groups/" + g + "/members/microsoft.graph.user?$filter=(userType eq 'Guest')", QueryType: "MicrosoftGraph"}
+		d.Scope = &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/" + g + "/members/microsoft.graph.user?$filter=(userType eq 'Guest')", QueryType: "MicrosoftGraph"}
 	case 2:
-		d.Scope = &graphclient.Scope{ODataType: graphclient.TypeInactiveUsersQueryScope, Query: "./members/microsoft.graph.user?$filter=(userType eq 'Guest')",
+		d.Scope = &graph.Scope{ODataType: graph.TypeInactiveUsersQueryScope, Query: "./members/microsoft.graph.user?$filter=(userType eq 'Guest')",
 			InactiveDuration: pick("", "P30D", "P90D")}
-		d.InstanceEnumerationScope = &graphclient.Scope{Query: "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))", QueryType: "MicrosoftGraph"}
+		d.InstanceEnumerationScope = &graph.Scope{Query: "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))", QueryType: "MicrosoftGraph"}
 	case 3:
-		d.Scope = &graphclient.Scope{ODataType: graphclient.TypeQueryScope, Query: "./members/microsoft.graph.user?$filter=(userType eq 'Guest')"}
-		d.InstanceEnumerationScope = &graphclient.Scope{ODataType: graphclient.TypeQueryScope,
+		d.Scope = &graph.Scope{ODataType: graph.TypeQueryScope, Query: "./members/microsoft.graph.user?$filter=(userType eq 'Guest')"}
+		d.InstanceEnumerationScope = &graph.Scope{ODataType: graph.TypeQueryScope,
 			Query: "/groups?$filter=(groupTypes/any(c:c eq 'Unified') and resourceProvisioningOptions/Any(x:x eq 'Team'))"}
 	case 4:
-		d.Scope = &graphclient.Scope{ODataType: graphclient.TypePrincipalResourceMemberships,
-			PrincipalScopes: []graphclient.Scope{
-				{ODataType: graphclient.TypeInactiveUsersQueryScope, Query: "/users?$filter=(userType eq 'Guest')", QueryType: "MicrosoftGraph", InactiveDuration: "P30D"},
-				{ODataType: graphclient.TypeQueryScope, Query: "/groups", QueryType: "MicrosoftGraph"},
+		d.Scope = &graph.Scope{ODataType: graph.TypePrincipalResourceMemberships,
+			PrincipalScopes: []graph.Scope{
+				{ODataType: graph.TypeInactiveUsersQueryScope, Query: "/users?$filter=(userType eq 'Guest')", QueryType: "MicrosoftGraph", InactiveDuration: "P30D"},
+				{ODataType: graph.TypeQueryScope, Query: "/groups", QueryType: "MicrosoftGraph"},
 			},
-			ResourceScopes: []graphclient.Scope{{ODataType: graphclient.TypeQueryScope, Query: "/servicePrincipals/" + g, QueryType: "MicrosoftGraph"}}}
+			ResourceScopes: []graph.Scope{{ODataType: graph.TypeQueryScope, Query: "/servicePrincipals/" + g, QueryType: "MicrosoftGraph"}}}
 	case 5:
-		d.Scope = &graphclient.Scope{ODataType: graphclient.TypeQueryScope,
+		d.Scope = &graph.Scope{ODataType: graph.TypeQueryScope,
 			Query: "/identityGovernance/entitlementManagement/accessPackageAssignments?$filter=(accessPackageId eq '" + guid() + "' and assignmentPolicyId eq '" + guid() + "')"}
 	}
 	switch r.Intn(6) {
@@ -346,13 +344,13 @@ func genDefinition(r *rand.Rand, i int) graphclient.Definition {
 	case 1:
 		d.Reviewers = users(1 + r.Intn(3))
 	case 2:
-		d.Reviewers = []graphclient.ReviewerScope{{Query: "./owners", QueryType: "MicrosoftGraph"}}
+		d.Reviewers = []graph.ReviewerScope{{Query: "./owners", QueryType: "MicrosoftGraph"}}
 	case 3:
-		d.Reviewers = []graphclient.ReviewerScope{{Query: "./manager", QueryType: "MicrosoftGraph", QueryRoot: "decisions"}}
+		d.Reviewers = []graph.ReviewerScope{{Query: "./manager", QueryType: "MicrosoftGraph", QueryRoot: "decisions"}}
 	case 4:
-		d.Reviewers = []graphclient.ReviewerScope{{Query: "/groups/" + guid() + "/owners"}}
+		d.Reviewers = []graph.ReviewerScope{{Query: "/groups/" + guid() + "/owners"}}
 	case 5:
-		d.Reviewers = []graphclient.ReviewerScope{{Query: "/groups/" + guid() + "/transitiveMembers"}}
+		d.Reviewers = []graph.ReviewerScope{{Query: "/groups/" + guid() + "/transitiveMembers"}}
 	}
 	if r.Intn(2) == 0 {
 		d.FallbackReviewers = users(1 + r.Intn(2))
@@ -372,23 +370,23 @@ func genDefinition(r *rand.Rand, i int) graphclient.Definition {
 	switch r.Intn(3) {
 	case 0:
 	case 1:
-		s.ApplyActions = []graphclient.ApplyAction{{ODataType: graphclient.TypeRemoveAccessApplyAction}}
+		s.ApplyActions = []graph.ApplyAction{{ODataType: graph.TypeRemoveAccessApplyAction}}
 	case 2:
-		s.ApplyActions = []graphclient.ApplyAction{{ODataType: graphclient.TypeDisableAndDeleteUserAction}}
+		s.ApplyActions = []graph.ApplyAction{{ODataType: graph.TypeDisableAndDeleteUserAction}}
 	}
 	if r.Intn(3) == 0 {
-		s.RecommendationInsightSettings = []graphclient.RecommendationInsightSetting{
-			{ODataType: graphclient.TypeUserLastSignInInsight, RecommendationLookBackDuration: pick("", "P30D", "P7D"), SignInScope: pick("", "tenant", "application")},
+		s.RecommendationInsightSettings = []graph.RecommendationInsightSetting{
+			{ODataType: graph.TypeUserLastSignInInsight, RecommendationLookBackDuration: pick("", "P30D", "P7D"), SignInScope: pick("", "tenant", "application")},
 		}
 		if r.Intn(2) == 0 {
-			s.RecommendationInsightSettings = append(s.RecommendationInsightSettings, graphclient.RecommendationInsightSetting{ODataType: graphclient.TypeGroupPeerOutlierInsight})
+			s.RecommendationInsightSettings = append(s.RecommendationInsightSettings, graph.RecommendationInsightSetting{ODataType: graph.TypeGroupPeerOutlierInsight})
 		}
 	}
 	start := fmt.Sprintf("2025-%02d-%02d", 1+r.Intn(12), 1+r.Intn(28))
 	if r.Intn(3) == 0 {
 		start += "T12:02:30.667Z"
 	}
-	rng := &graphclient.RecurrenceRange{StartDate: start}
+	rng := &graph.RecurrenceRange{StartDate: start}
 	switch r.Intn(3) {
 	case 0:
 		rng.Type = "noEnd"
@@ -397,16 +395,16 @@ func genDefinition(r *rand.Rand, i int) graphclient.Definition {
 	case 2:
 		rng.Type, rng.NumberOfOccurrences = "numbered", 1+r.Intn(10)
 	}
-	s.Recurrence = &graphclient.PatternedRecurrence{Range: rng}
+	s.Recurrence = &graph.PatternedRecurrence{Range: rng}
 	switch r.Intn(4) {
 	case 0: // one-time
 		if rng.Type == "numbered" {
 			rng.Type, rng.NumberOfOccurrences, rng.EndDate = "endDate", 0, "2026-02-01"
 		}
 	case 1:
-		s.Recurrence.Pattern = &graphclient.RecurrencePattern{Type: "weekly", Interval: 1 + r.Intn(2)}
+		s.Recurrence.Pattern = &graph.RecurrencePattern{Type: "weekly", Interval: 1 + r.Intn(2)}
 	default:
-		s.Recurrence.Pattern = &graphclient.RecurrencePattern{Type: "absoluteMonthly", Interval: pickInt(r, 1, 3, 6, 12)}
+		s.Recurrence.Pattern = &graph.RecurrencePattern{Type: "absoluteMonthly", Interval: pickInt(r, 1, 3, 6, 12)}
 		if r.Intn(2) == 0 {
 			s.Recurrence.Pattern.DayOfMonth = 1 + r.Intn(28)
 		}
@@ -414,7 +412,7 @@ func genDefinition(r *rand.Rand, i int) graphclient.Definition {
 	if r.Intn(5) == 0 {
 		n := 1 + r.Intn(3)
 		for j := 1; j <= n; j++ {
-			st := graphclient.StageSettings{StageID: fmt.Sprint(j), DurationInDays: 1 + r.Intn(2), RecommendationsEnabled: optBool(), Reviewers: users(1)}
+			st := graph.StageSettings{StageID: fmt.Sprint(j), DurationInDays: 1 + r.Intn(2), RecommendationsEnabled: optBool(), Reviewers: users(1)}
 			if j > 1 {
 				st.DependsOn = []string{fmt.Sprint(j - 1)}
 			}
@@ -426,9 +424,9 @@ func genDefinition(r *rand.Rand, i int) graphclient.Definition {
 		s.DecisionHistoriesForReviewersEnabled = optBool()
 	}
 	if r.Intn(5) == 0 {
-		d.AdditionalNotificationRecipients = []graphclient.NotificationRecipientItem{{
+		d.AdditionalNotificationRecipients = []graph.NotificationRecipientItem{{
 			NotificationTemplateType:   "CompletedAdditionalRecipients", // spec fills it in
-			NotificationRecipientScope: &graphclient.Scope{Query: "/groups/" + guid() + "/members", QueryType: pick("", "MicrosoftGraph")},
+			NotificationRecipientScope: &graph.Scope{Query: "/groups/" + guid() + "/members", QueryType: pick("", "MicrosoftGraph")},
 		}}
 	}
 	return d
@@ -437,7 +435,7 @@ func genDefinition(r *rand.Rand, i int) graphclient.Definition {
 func pickInt(r *rand.Rand, xs ...int) int { return xs[r.Intn(len(xs))] }
 
 // mutate makes one change to d that means something, and names it.
-func mutate(r *rand.Rand, d *graphclient.Definition) string {
+func mutate(r *rand.Rand, d *graph.Definition) string {
 	switch r.Intn(8) {
 	case 0:
 		d.DisplayName += " (renamed)"
@@ -459,10 +457,10 @@ func mutate(r *rand.Rand, d *graphclient.Definition) string {
 		d.Settings.Recurrence.Range.StartDate = "2024-12-31"
 		return "settings.recurrence.range.startDate"
 	case 5:
-		d.Scope = &graphclient.Scope{Query: "/groups/00000000-0000-0000-0000-00000000000a/members"}
+		d.Scope = &graph.Scope{Query: "/groups/00000000-0000-0000-0000-00000000000a/members"}
 		return "scope"
 	case 6:
-		d.FallbackReviewers = append(d.FallbackReviewers, graphclient.ReviewerScope{Query: "/users/00000000-0000-0000-0000-00000000000b"})
+		d.FallbackReviewers = append(d.FallbackReviewers, graph.ReviewerScope{Query: "/users/00000000-0000-0000-0000-00000000000b"})
 		return "fallbackReviewers"
 	}
 	if d.Settings.DefaultDecision == "Approve" {
@@ -486,16 +484,16 @@ func TestNoFalseDriftProperty(t *testing.T) {
 		require.Equal(t, Create, first.Changes[0].Action)
 		live := echo(t, r, first.Changes[0].After, fmt.Sprintf("00000000-0000-0000-0000-%012d", i))
 
-		p := compute(t, []Desired{{Name: name, Definition: d}}, []graphclient.Definition{live})
+		p := compute(t, []Desired{{Name: name, Definition: d}}, []graph.Definition{live})
 		if p.Changes[0].Action != NoOp {
 			b, _ := json.MarshalIndent(live, "", "  ")
-			t.Fatalf("case %d: false drift %s: %s\nfields: %+v\nlive: %s", i, p.Changes[0].Action, cmp.Diff(Normalize(live), Normalize(d)), p.Changes[0].Fields, b)
+			t.Fatalf("case %d: false drift %s: %s\nfields: %+v\nlive: %s", i, p.Changes[0].Action, cmp.Diff(graph.Normalize(live), graph.Normalize(d)), p.Changes[0].Fields, b)
 		}
-		require.Empty(t, cmp.Diff(Normalize(d), Normalize(Normalize(d))), "case %d: Normalize is not idempotent", i)
+		require.Empty(t, cmp.Diff(graph.Normalize(d), graph.Normalize(graph.Normalize(d))), "case %d: Normalize is not idempotent", i)
 
 		changed := *clone(&d)
 		what := mutate(r, &changed)
-		p = compute(t, []Desired{{Name: name, Definition: changed}}, []graphclient.Definition{live})
+		p = compute(t, []Desired{{Name: name, Definition: changed}}, []graph.Definition{live})
 		require.NotEqual(t, NoOp, p.Changes[0].Action, "case %d: change to %s not seen", i, what)
 		require.True(t, strings.HasPrefix(p.Changes[0].Fields[0].Path, what), "case %d: %s reported as %s", i, what, p.Changes[0].Fields[0].Path)
 	}

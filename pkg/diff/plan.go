@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // FormatVersion is the version of the plan JSON this package writes and reads.
@@ -21,7 +21,7 @@ type Desired struct {
 	// Source is where the definition was written ("file:line"), for the plan.
 	Source string
 	// Definition is the request body, without the marker: Compute adds it.
-	Definition graphclient.Definition
+	Definition graph.Definition
 	// Display optionally maps object ids to readable names (a UPN, a group's
 	// name) so that field changes can say who a GUID is. Keys are matched
 	// case-insensitively.
@@ -112,10 +112,10 @@ type Change struct {
 	// (update, adopt, replace), so renderers can say how many they hide.
 	UnchangedFields int `json:"unchangedFields,omitempty"`
 	// Labels maps the GUIDs that appear in Fields to readable names.
-	Labels          map[string]string       `json:"labels,omitempty"`
-	Before          *graphclient.Definition `json:"before,omitempty"`
-	After           *graphclient.Definition `json:"after,omitempty"`
-	LiveFingerprint string                  `json:"liveFingerprint,omitempty"`
+	Labels          map[string]string `json:"labels,omitempty"`
+	Before          *graph.Definition `json:"before,omitempty"`
+	After           *graph.Definition `json:"after,omitempty"`
+	LiveFingerprint string            `json:"liveFingerprint,omitempty"`
 }
 
 // Unmanaged is a live definition without arsync's marker that no desired

@@ -8,8 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-
-	"golang.org/x/term"
 )
 
 // TextOptions control RenderText.
@@ -300,22 +298,4 @@ func writeMarkdownChange(w io.Writer, c Change) {
 		fmt.Fprintf(w, "%d unchanged %s hidden.\n\n", c.UnchangedFields, plural(c.UnchangedFields, "field", "fields"))
 	}
 	fmt.Fprintln(w, "</details>")
-}
-
-// ColorFor reports whether text output to w should be coloured: only when w
-// is a terminal, NO_COLOR is unset or empty (https://no-color.org) and TERM
-// is not "dumb". getenv is os.Getenv in production.
-func ColorFor(w io.Writer, getenv func(string) string) bool {
-	return colorFor(w, getenv, term.IsTerminal)
-}
-
-// colorFor is ColorFor with the terminal check injected, for tests (a real
-// terminal cannot be opened in a test; /dev/null is a character device but
-// not a terminal).
-func colorFor(w io.Writer, getenv func(string) string, isTerminal func(fd int) bool) bool {
-	if getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
-		return false
-	}
-	f, ok := w.(interface{ Fd() uintptr })
-	return ok && isTerminal(int(f.Fd()))
 }

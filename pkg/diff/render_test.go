@@ -3,7 +3,6 @@ package diff
 import (
 	"bytes"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -11,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/internal/golden"
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // scenarios are the plans of the golden tests: one per action, and one with
@@ -21,12 +20,12 @@ func scenarios(t *testing.T) map[string]*Plan {
 	desired, live := allSix()
 	return map[string]*Plan{
 		"create": compute(t, []Desired{desiredOf("project", baseDef())}, nil),
-		"update": compute(t, []Desired{desired[1]}, []graphclient.Definition{live[0]}),
+		"update": compute(t, []Desired{desired[1]}, []graph.Definition{live[0]}),
 		"adopt": compute(t, []Desired{desiredOf("project", baseDef())},
-			[]graphclient.Definition{liveOf(baseDef(func(d *graphclient.Definition) { d.DescriptionForAdmins = "" }), id, "")}),
-		"replace": compute(t, []Desired{desired[3]}, []graphclient.Definition{live[2]}),
-		"delete":  compute(t, nil, []graphclient.Definition{live[3]}),
-		"noop":    compute(t, []Desired{desired[4]}, []graphclient.Definition{live[4], live[5]}),
+			[]graph.Definition{liveOf(baseDef(func(d *graph.Definition) { d.DescriptionForAdmins = "" }), id, "")}),
+		"replace": compute(t, []Desired{desired[3]}, []graph.Definition{live[2]}),
+		"delete":  compute(t, nil, []graph.Definition{live[3]}),
+		"noop":    compute(t, []Desired{desired[4]}, []graph.Definition{live[4], live[5]}),
 		"all-six": compute(t, desired, live),
 	}
 }
@@ -154,35 +153,4 @@ func TestReadPlanMinimal(t *testing.T) {
 	require.NotNil(t, p.Changes)
 	require.NotNil(t, p.Unmanaged)
 	require.NotNil(t, p.Warnings)
-}
-
-func TestColorFor(t *testing.T) {
-	env := func(kv ...string) func(string) string {
-		return func(k string) string {
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == k {
-					return kv[i+1]
-				}
-			}
-			return ""
-		}
-	}
-	require.False(t, ColorFor(&bytes.Buffer{}, env()), "not a terminal")
-	f, err := os.CreateTemp(t.TempDir(), "out")
-	require.NoError(t, err)
-	defer f.Close()
-	require.False(t, ColorFor(f, env()), "a regular file")
-	// /dev/null is a character device but not a terminal: no colour in a CI
-	// job whose output goes there.
-	dev, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	require.NoError(t, err)
-	defer dev.Close()
-	require.False(t, ColorFor(dev, env()), "/dev/null")
-	// With a terminal (injected: a test cannot open one), the environment
-	// decides.
-	tty := func(int) bool { return true }
-	require.True(t, colorFor(dev, env(), tty))
-	require.False(t, colorFor(dev, env("NO_COLOR", "1"), tty))
-	require.False(t, colorFor(dev, env("TERM", "dumb"), tty))
-	require.False(t, colorFor(&bytes.Buffer{}, env(), tty), "no file descriptor")
 }

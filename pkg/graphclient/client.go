@@ -23,6 +23,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/arsync/arsync/internal/clock"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // Defaults of [Options]. Identity-governance endpoints have been seen asking
@@ -364,12 +365,12 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 			sent := !isDialError(terr)
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				if sent && !cl.idempotent {
-					return nil, &UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: ctxErr}
+					return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: ctxErr}
 				}
 				return nil, ctxErr
 			}
 			if sent && !cl.idempotent {
-				return nil, &UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: c.scrubErr(terr)}
+				return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: c.scrubErr(terr)}
 			}
 			maybeDone = maybeDone || sent
 			retryErr = fmt.Errorf("%s %s (attempt %d): %w", cl.method, safeURL, attempt, c.scrubErr(terr))
@@ -410,11 +411,11 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 				// Throttled requests were not carried out: always retryable.
 			case s == http.StatusServiceUnavailable || s == http.StatusGatewayTimeout:
 				if !cl.idempotent {
-					return nil, &UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: gerr}
+					return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: gerr}
 				}
 				maybeDone = true
 			case !cl.idempotent && (s == http.StatusInternalServerError || s == http.StatusBadGateway || s == http.StatusRequestTimeout):
-				return nil, &UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: gerr}
+				return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: gerr}
 			default:
 				return resp, gerr
 			}

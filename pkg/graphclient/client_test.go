@@ -17,6 +17,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 )
@@ -180,18 +181,18 @@ func TestRetriesAreBounded(t *testing.T) {
 	srv := newScriptServer(t, step{status: 503, body: graphError("serviceNotAvailable", "try later")})
 	c, clock := newTestClient(t, srv.URL, func(o *Options) { o.MaxRetries = 3 })
 	_, err := c.GetDefinition(t.Context(), "x")
-	var gerr *Error
+	var gerr *graph.Error
 	require.ErrorAs(t, err, &gerr)
 	require.Equal(t, 503, gerr.StatusCode)
 	require.Equal(t, 4, gerr.Attempts)
 	require.Len(t, srv.Requests(), 4)
 	require.Len(t, clock.Sleeps(), 3)
-	require.False(t, IsUnknownOutcome(err), "a GET has no unknown outcome")
+	require.False(t, graph.IsUnknownOutcome(err), "a GET has no unknown outcome")
 
 	srv2 := newScriptServer(t, step{status: 429, header: map[string]string{"Retry-After": "1"}})
 	c2, clock2 := newTestClient(t, srv2.URL, func(o *Options) { o.MaxRetries = -1 })
 	_, err = c2.GetDefinition(t.Context(), "x")
-	require.True(t, IsThrottled(err))
+	require.True(t, graph.IsThrottled(err))
 	require.Len(t, srv2.Requests(), 1)
 	require.Empty(t, clock2.Sleeps())
 }
@@ -201,10 +202,10 @@ func TestRetryAfterLongerThanAllowedGivesUp(t *testing.T) {
 	srv := newScriptServer(t, step{status: 429, header: map[string]string{"Retry-After": "900"}, body: graphError("TooManyRequests", "throttled")})
 	c, clock := newTestClient(t, srv.URL) // default MaxRetryWait is 10 min
 	_, err := c.GetDefinition(t.Context(), "x")
-	require.True(t, IsThrottled(err))
+	require.True(t, graph.IsThrottled(err))
 	require.ErrorContains(t, err, "giving up: the service asked to wait 15m0s, longer than the 10m0s allowed")
 	require.Empty(t, clock.Sleeps(), "the wait must not be cut short, so no wait at all")
-	var gerr *Error
+	var gerr *graph.Error
 	require.ErrorAs(t, err, &gerr)
 	require.Equal(t, 900*time.Second, gerr.RetryAfter)
 
@@ -223,7 +224,7 @@ func TestRetryAfterPastTheDeadlineGivesUpAtOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	_, err := c.GetDefinition(ctx, "x")
-	require.True(t, IsThrottled(err))
+	require.True(t, graph.IsThrottled(err))
 	require.ErrorContains(t, err, "would pass the deadline")
 	require.Empty(t, clock.Sleeps())
 }
@@ -269,15 +270,15 @@ func TestCreateIsNotReplayedWhenTheOutcomeIsUnknown(t *testing.T) {
 			t.Parallel()
 			srv := newScriptServer(t, tt.step, step{status: 201, body: `{"id":"dup"}`})
 			c, clock := newTestClient(t, srv.URL)
-			_, err := c.CreateDefinition(t.Context(), &Definition{DisplayName: "Guests"})
-			require.True(t, IsUnknownOutcome(err), "got %v", err)
-			var u *UnknownOutcomeError
+			_, err := c.CreateDefinition(t.Context(), &graph.Definition{DisplayName: "Guests"})
+			require.True(t, graph.IsUnknownOutcome(err), "got %v", err)
+			var u *graph.UnknownOutcomeError
 			require.ErrorAs(t, err, &u)
 			require.Equal(t, "POST", u.Method)
 			require.Contains(t, u.URL, "/v1.0/identityGovernance/accessReviews/definitions")
 			require.Len(t, srv.Requests(), 1, "a create must not be sent twice")
 			require.Empty(t, clock.Sleeps())
-			var gerr *Error
+			var gerr *graph.Error
 			if tt.wantStatus != 0 {
 				require.ErrorAs(t, err, &gerr)
 				require.Equal(t, tt.wantStatus, gerr.StatusCode)
@@ -296,7 +297,7 @@ func TestCreateIsRetriedOnThrottling(t *testing.T) {
 		step{status: 201, body: `{"id":"new-1","displayName":"Guests & members <all>","status":"NotStarted"}`},
 	)
 	c, clock := newTestClient(t, srv.URL)
-	in := &Definition{DisplayName: "Guests & members <all>", DescriptionForAdmins: "x\n[arsync:guests]"}
+	in := &graph.Definition{DisplayName: "Guests & members <all>", DescriptionForAdmins: "x\n[arsync:guests]"}
 	got, err := c.CreateDefinition(t.Context(), in)
 	require.NoError(t, err)
 	require.Equal(t, "new-1", got.ID)
@@ -319,9 +320,9 @@ func TestCreateRetriedWhenNothingWasSent(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	c, clock := newTestClient(t, "http://"+addr, func(o *Options) { o.MaxRetries = 2 })
-	_, err = c.CreateDefinition(t.Context(), &Definition{DisplayName: "x"})
+	_, err = c.CreateDefinition(t.Context(), &graph.Definition{DisplayName: "x"})
 	require.Error(t, err)
-	require.False(t, IsUnknownOutcome(err), "a refused connection is a known outcome: %v", err)
+	require.False(t, graph.IsUnknownOutcome(err), "a refused connection is a known outcome: %v", err)
 	require.Len(t, clock.Sleeps(), 2)
 }
 
@@ -360,8 +361,8 @@ func TestCreateCancelledInFlightIsUnknown(t *testing.T) {
 		<-arrived
 		cancel()
 	}()
-	_, err := c.CreateDefinition(ctx, &Definition{DisplayName: "x"})
-	require.True(t, IsUnknownOutcome(err), "got %v", err)
+	_, err := c.CreateDefinition(ctx, &graph.Definition{DisplayName: "x"})
+	require.True(t, graph.IsUnknownOutcome(err), "got %v", err)
 	require.ErrorIs(t, err, context.Canceled)
 }
 
@@ -397,7 +398,7 @@ func TestServerErrorsOnReadsAreNotRetried(t *testing.T) {
 	srv := newScriptServer(t, step{status: 500, body: graphError("generalException", "boom")})
 	c, _ := newTestClient(t, srv.URL)
 	_, err := c.GetDefinition(t.Context(), "x")
-	var gerr *Error
+	var gerr *graph.Error
 	require.ErrorAs(t, err, &gerr)
 	require.Equal(t, 500, gerr.StatusCode)
 	require.Len(t, srv.Requests(), 1)
@@ -417,14 +418,14 @@ func TestServerErrorsOnWritesAreNotRetried(t *testing.T) {
 				c, clock := newTestClient(t, srv.URL)
 				var err error
 				if method == http.MethodPut {
-					err = c.UpdateDefinition(t.Context(), "x", &Definition{DisplayName: "x"})
+					err = c.UpdateDefinition(t.Context(), "x", &graph.Definition{DisplayName: "x"})
 				} else {
 					err = c.DeleteDefinition(t.Context(), "x")
 				}
-				var gerr *Error
+				var gerr *graph.Error
 				require.ErrorAs(t, err, &gerr)
 				require.Equal(t, status, gerr.StatusCode)
-				require.False(t, IsUnknownOutcome(err), "an idempotent request has no unknown outcome")
+				require.False(t, graph.IsUnknownOutcome(err), "an idempotent request has no unknown outcome")
 				require.Len(t, srv.Requests(), 1)
 				require.Empty(t, clock.Sleeps())
 			})
@@ -454,7 +455,7 @@ func TestDeleteDefinition(t *testing.T) {
 			srv := newScriptServer(t, tt.steps...)
 			c, _ := newTestClient(t, srv.URL)
 			err := c.DeleteDefinition(t.Context(), "def 1")
-			require.Equal(t, tt.wantNotFound, IsNotFound(err), "err = %v", err)
+			require.Equal(t, tt.wantNotFound, graph.IsNotFound(err), "err = %v", err)
 			if !tt.wantNotFound {
 				require.NoError(t, err)
 			}
@@ -472,12 +473,12 @@ func TestUpdateDefinition(t *testing.T) {
 		srv := newScriptServer(t, step{status: status, body: map[int]string{200: `{"id":"d1"}`, 204: ""}[status]})
 		c, _ := newTestClient(t, srv.URL)
 		yes := true
-		d := &Definition{
+		d := &graph.Definition{
 			DisplayName:     "Guests",
 			Status:          "InProgress",
 			CreatedDateTime: "2026-01-01T00:00:00Z",
-			CreatedBy:       &UserIdentity{ID: "u1"},
-			Settings:        &ScheduleSettings{MailNotificationsEnabled: &yes},
+			CreatedBy:       &graph.UserIdentity{ID: "u1"},
+			Settings:        &graph.ScheduleSettings{MailNotificationsEnabled: &yes},
 		}
 		require.NoError(t, c.UpdateDefinition(t.Context(), "d1", d))
 		reqs := srv.Requests()
@@ -487,8 +488,8 @@ func TestUpdateDefinition(t *testing.T) {
 		require.Equal(t, "InProgress", d.Status, "the caller's value is not modified")
 	}
 	c, _ := newTestClient(t, "http://127.0.0.1:1")
-	require.ErrorContains(t, c.UpdateDefinition(t.Context(), "d1", &Definition{ID: "d2"}), "different id (d2)")
-	require.ErrorContains(t, c.UpdateDefinition(t.Context(), "", &Definition{}), "empty definition id")
+	require.ErrorContains(t, c.UpdateDefinition(t.Context(), "d1", &graph.Definition{ID: "d2"}), "different id (d2)")
+	require.ErrorContains(t, c.UpdateDefinition(t.Context(), "", &graph.Definition{}), "empty definition id")
 	require.ErrorContains(t, c.UpdateDefinition(t.Context(), "d1", nil), "nil definition")
 }
 
@@ -496,7 +497,7 @@ func TestUpdateIsRetriedOnGatewayTimeout(t *testing.T) {
 	t.Parallel()
 	srv := newScriptServer(t, step{status: 504}, step{status: 204})
 	c, _ := newTestClient(t, srv.URL)
-	require.NoError(t, c.UpdateDefinition(t.Context(), "d1", &Definition{DisplayName: "x"}))
+	require.NoError(t, c.UpdateDefinition(t.Context(), "d1", &graph.Definition{DisplayName: "x"}))
 	require.Len(t, srv.Requests(), 2)
 }
 
@@ -508,7 +509,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	srv := newScriptServer(t, step{status: 302, header: map[string]string{"Location": other.URL + "/steal"}})
 	c, _ := newTestClient(t, srv.URL)
 	_, err := c.GetDefinition(t.Context(), "x")
-	var gerr *Error
+	var gerr *graph.Error
 	require.ErrorAs(t, err, &gerr)
 	require.Equal(t, 302, gerr.StatusCode)
 	require.Zero(t, hits.Load())
@@ -566,7 +567,7 @@ func TestUnauthorizedFetchesAFreshTokenOnce(t *testing.T) {
 	srv2 := newScriptServer(t, step{status: 401, body: graphError("InvalidAuthenticationToken", "bad")})
 	c2, _ := newTestClient(t, srv2.URL)
 	_, err = c2.GetDefinition(t.Context(), "x")
-	require.ErrorIs(t, err, ErrUnauthorized)
+	require.ErrorIs(t, err, graph.ErrUnauthorized)
 	require.Len(t, srv2.Requests(), 2)
 }
 
@@ -575,9 +576,9 @@ func TestTokenFailureSendsNothing(t *testing.T) {
 	srv := newScriptServer(t, step{status: 200})
 	cred := &countingCred{err: errors.New("no sign-in method worked")}
 	c, _ := newTestClient(t, srv.URL, func(o *Options) { o.Credential = cred })
-	_, err := c.CreateDefinition(t.Context(), &Definition{DisplayName: "x"})
+	_, err := c.CreateDefinition(t.Context(), &graph.Definition{DisplayName: "x"})
 	require.ErrorContains(t, err, "getting an access token for "+c.Scope()+": no sign-in method worked")
-	require.False(t, IsUnknownOutcome(err))
+	require.False(t, graph.IsUnknownOutcome(err))
 	require.Empty(t, srv.Requests())
 }
 
@@ -663,9 +664,9 @@ func TestDebugLogAndErrorsNeverShowTheToken(t *testing.T) {
 		errs = append(errs, err)
 		msgs = append(msgs, err.Error())
 	}
-	require.True(t, IsThrottled(errs[0]))
-	require.True(t, IsForbidden(errs[2]))
-	_, err := c.CreateDefinition(t.Context(), &Definition{DisplayName: canary})
+	require.True(t, graph.IsThrottled(errs[0]))
+	require.True(t, graph.IsForbidden(errs[2]))
+	_, err := c.CreateDefinition(t.Context(), &graph.Definition{DisplayName: canary})
 	require.Error(t, err)
 	msgs = append(msgs, err.Error())
 	all := log.String() + strings.Join(msgs, "\n")

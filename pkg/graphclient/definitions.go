@@ -9,25 +9,14 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 const definitionsPath = "identityGovernance/accessReviews/definitions"
 
-// ListOptions are the OData query options of a list call.
-type ListOptions struct {
-	Filter  string   // raw OData $filter; quote literals with ODataQuote
-	Top     int      // page size; 0 means the service default (100 for access reviews)
-	Select  []string // $select
-	OrderBy string   // $orderby, e.g. "createdDateTime desc"
-	Count   bool     // $count=true
-}
-
-// ODataQuote returns s as an OData string literal: in single quotes, with
-// single quotes doubled.
-func ODataQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// query renders the options as a query string ("" or "?...").
-func (o *ListOptions) query() (string, error) {
+// listQuery renders the options as a query string ("" or "?...").
+func listQuery(o *graph.ListOptions) (string, error) {
 	if o == nil {
 		return "", nil
 	}
@@ -118,8 +107,8 @@ func collect[T any](seq iter.Seq2[*T, error]) ([]*T, error) {
 	return out, nil
 }
 
-func (c *Client) listURL(path string, opts *ListOptions) (string, error) {
-	q, err := opts.query()
+func (c *Client) listURL(path string, opts *graph.ListOptions) (string, error) {
+	q, err := listQuery(opts)
 	if err != nil {
 		return "", err
 	}
@@ -141,16 +130,16 @@ func checkID(what, id string) error {
 // Stopping the loop early stops the paging.
 //
 // Graph API docs: https://learn.microsoft.com/graph/api/accessreviewset-list-definitions?view=graph-rest-1.0
-func (c *Client) ListDefinitions(ctx context.Context, opts *ListOptions) iter.Seq2[*Definition, error] {
+func (c *Client) ListDefinitions(ctx context.Context, opts *graph.ListOptions) iter.Seq2[*graph.Definition, error] {
 	u, err := c.listURL(definitionsPath, opts)
 	if err != nil {
-		return errSeq[Definition](err)
+		return errSeq[graph.Definition](err)
 	}
-	return listPages[Definition](ctx, c, u)
+	return listPages[graph.Definition](ctx, c, u)
 }
 
 // AllDefinitions returns every access review definition.
-func (c *Client) AllDefinitions(ctx context.Context) ([]*Definition, error) {
+func (c *Client) AllDefinitions(ctx context.Context) ([]*graph.Definition, error) {
 	defs, err := collect(c.ListDefinitions(ctx, nil))
 	if err != nil {
 		return nil, fmt.Errorf("listing access review definitions: %w", err)
@@ -162,11 +151,11 @@ func (c *Client) AllDefinitions(ctx context.Context) ([]*Definition, error) {
 // which IsNotFound is true.
 //
 // Graph API docs: https://learn.microsoft.com/graph/api/accessreviewscheduledefinition-get?view=graph-rest-1.0
-func (c *Client) GetDefinition(ctx context.Context, id string) (*Definition, error) {
+func (c *Client) GetDefinition(ctx context.Context, id string) (*graph.Definition, error) {
 	if err := checkID("definition", id); err != nil {
 		return nil, err
 	}
-	var d Definition
+	var d graph.Definition
 	if _, err := c.doJSON(ctx, call{method: http.MethodGet, url: c.definitionURL(id), idempotent: true}, &d); err != nil {
 		return nil, err
 	}
@@ -183,7 +172,7 @@ func (c *Client) GetDefinition(ctx context.Context, id string) (*Definition, err
 // marker) before creating it again.
 //
 // Graph API docs: https://learn.microsoft.com/graph/api/accessreviewset-post-definitions?view=graph-rest-1.0
-func (c *Client) CreateDefinition(ctx context.Context, d *Definition) (*Definition, error) {
+func (c *Client) CreateDefinition(ctx context.Context, d *graph.Definition) (*graph.Definition, error) {
 	if d == nil {
 		return nil, errors.New("creating a definition: nil definition")
 	}
@@ -191,14 +180,14 @@ func (c *Client) CreateDefinition(ctx context.Context, d *Definition) (*Definiti
 	if err != nil {
 		return nil, fmt.Errorf("encoding definition %q: %w", d.DisplayName, err)
 	}
-	var out Definition
+	var out graph.Definition
 	resp, err := c.doJSON(ctx, call{method: http.MethodPost, url: c.base.String() + definitionsPath, body: body}, &out)
 	if err != nil {
 		return nil, err
 	}
 	if out.ID == "" {
 		// Created, but we cannot tell which object it is: as good as unknown.
-		return nil, &UnknownOutcomeError{Method: http.MethodPost, URL: c.sanitize(c.base.String() + definitionsPath),
+		return nil, &graph.UnknownOutcomeError{Method: http.MethodPost, URL: c.sanitize(c.base.String() + definitionsPath),
 			Err: fmt.Errorf("the service answered %d without the created definition's id", resp.StatusCode)}
 	}
 	return &out, nil
@@ -209,7 +198,7 @@ func (c *Client) CreateDefinition(ctx context.Context, d *Definition) (*Definiti
 // 200 is accepted too.
 //
 // Graph API docs: https://learn.microsoft.com/graph/api/accessreviewscheduledefinition-update?view=graph-rest-1.0
-func (c *Client) UpdateDefinition(ctx context.Context, id string, d *Definition) error {
+func (c *Client) UpdateDefinition(ctx context.Context, id string, d *graph.Definition) error {
 	if err := checkID("definition", id); err != nil {
 		return err
 	}

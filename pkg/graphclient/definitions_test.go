@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/internal/golden"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // pagedServer serves n definitions under /v1.0/.../definitions in pages of
@@ -43,12 +44,12 @@ func pagedServerQueries(t *testing.T, n, size int, nextHost func(self string) st
 		q := r.URL.Query()
 		start, _ := strconv.Atoi(q.Get("$skiptoken"))
 		var p struct {
-			Value    []Definition `json:"value"`
-			NextLink string       `json:"@odata.nextLink,omitempty"`
+			Value    []graph.Definition `json:"value"`
+			NextLink string             `json:"@odata.nextLink,omitempty"`
 		}
-		p.Value = []Definition{}
+		p.Value = []graph.Definition{}
 		for i := start; i < min(start+size, n); i++ {
-			p.Value = append(p.Value, Definition{ID: fmt.Sprintf("d%03d", i), DisplayName: fmt.Sprintf("Review %d", i)})
+			p.Value = append(p.Value, graph.Definition{ID: fmt.Sprintf("d%03d", i), DisplayName: fmt.Sprintf("Review %d", i)})
 		}
 		if start+size < n {
 			q.Set("$skiptoken", strconv.Itoa(start+size))
@@ -73,7 +74,7 @@ func TestListDefinitionsFollowsNextLinks(t *testing.T) {
 	srv, hits, queries := pagedServerQueries(t, 7, 3, nil)
 	c, _ := newTestClient(t, srv.URL)
 	var ids []string
-	for d, err := range c.ListDefinitions(t.Context(), &ListOptions{Filter: "status eq 'InProgress'", Top: 3, Select: []string{"id", "displayName"}}) {
+	for d, err := range c.ListDefinitions(t.Context(), &graph.ListOptions{Filter: "status eq 'InProgress'", Top: 3, Select: []string{"id", "displayName"}}) {
 		require.NoError(t, err)
 		ids = append(ids, d.ID)
 	}
@@ -170,7 +171,7 @@ func TestListErrorsMidway(t *testing.T) {
 	}
 	c, _ := newTestClient(t, srv.URL)
 	defs, err := collect(c.ListDefinitions(t.Context(), nil))
-	require.True(t, IsForbidden(err))
+	require.True(t, graph.IsForbidden(err))
 	require.Len(t, defs, 1)
 	_, err = c.AllDefinitions(t.Context())
 	require.ErrorContains(t, err, "listing access review definitions: GET ")
@@ -179,7 +180,7 @@ func TestListErrorsMidway(t *testing.T) {
 func TestListOptionsValidation(t *testing.T) {
 	t.Parallel()
 	c, _ := newTestClient(t, "http://127.0.0.1:1")
-	_, err := collect(c.ListDefinitions(t.Context(), &ListOptions{Top: -1}))
+	_, err := collect(c.ListDefinitions(t.Context(), &graph.ListOptions{Top: -1}))
 	require.ErrorContains(t, err, "$top must not be negative")
 	_, err = collect(c.ListInstances(t.Context(), "", nil))
 	require.ErrorContains(t, err, "empty definition id")
@@ -195,46 +196,46 @@ func TestListOptionsValidation(t *testing.T) {
 func TestListOptionsQuery(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		opts *ListOptions
+		opts *graph.ListOptions
 		want string
 	}{
 		{nil, ""},
-		{&ListOptions{}, ""},
-		{&ListOptions{Filter: "contains(scope/microsoft.graph.accessReviewQueryScope/query, '/groups')"},
+		{&graph.ListOptions{}, ""},
+		{&graph.ListOptions{Filter: "contains(scope/microsoft.graph.accessReviewQueryScope/query, '/groups')"},
 			"?$filter=contains%28scope%2Fmicrosoft.graph.accessReviewQueryScope%2Fquery%2C%20%27%2Fgroups%27%29"},
-		{&ListOptions{Top: 100, OrderBy: "createdDateTime desc", Count: true}, "?$top=100&$orderby=createdDateTime%20desc&$count=true"},
+		{&graph.ListOptions{Top: 100, OrderBy: "createdDateTime desc", Count: true}, "?$top=100&$orderby=createdDateTime%20desc&$count=true"},
 	}
 	for _, tt := range tests {
-		got, err := tt.opts.query()
+		got, err := listQuery(tt.opts)
 		require.NoError(t, err)
 		require.Equal(t, tt.want, got)
 	}
-	require.Equal(t, "'O''Brien'", ODataQuote("O'Brien"))
+	require.Equal(t, "'O''Brien'", graph.ODataQuote("O'Brien"))
 }
 
 func TestCreateDefinitionRoundTrip(t *testing.T) {
 	t.Parallel()
 	yes, days := true, 3
-	in := &Definition{
+	in := &graph.Definition{
 		DisplayName:             "Guest access to Microsoft 365 groups",
 		DescriptionForAdmins:    "Quarterly review of guests\n[arsync:guests-m365-quarterly]",
 		DescriptionForReviewers: "Remove guests who no longer need access",
-		Scope: &Scope{ODataType: TypeQueryScope, Query: "./members/microsoft.graph.user/?$count=true&$filter=(userType eq 'Guest')",
-			QueryType: QueryTypeMicrosoftGraph},
-		InstanceEnumerationScope: &Scope{ODataType: TypeQueryScope, Query: "/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))&$count=true", QueryType: QueryTypeMicrosoftGraph},
-		Reviewers:                []ReviewerScope{{Query: "./owners", QueryType: QueryTypeMicrosoftGraph}},
-		Settings: &ScheduleSettings{
+		Scope: &graph.Scope{ODataType: graph.TypeQueryScope, Query: "./members/microsoft.graph.user/?$count=true&$filter=(userType eq 'Guest')",
+			QueryType: graph.QueryTypeMicrosoftGraph},
+		InstanceEnumerationScope: &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))&$count=true", QueryType: graph.QueryTypeMicrosoftGraph},
+		Reviewers:                []graph.ReviewerScope{{Query: "./owners", QueryType: graph.QueryTypeMicrosoftGraph}},
+		Settings: &graph.ScheduleSettings{
 			MailNotificationsEnabled: &yes, DefaultDecisionEnabled: &yes, DefaultDecision: "Deny", InstanceDurationInDays: &days,
-			Recurrence: &PatternedRecurrence{
-				Pattern: &RecurrencePattern{Type: "absoluteMonthly", Interval: 3},
-				Range:   &RecurrenceRange{Type: "endDate", StartDate: "2024-03-21", EndDate: "2025-03-21"},
+			Recurrence: &graph.PatternedRecurrence{
+				Pattern: &graph.RecurrencePattern{Type: "absoluteMonthly", Interval: 3},
+				Range:   &graph.RecurrenceRange{Type: "endDate", StartDate: "2024-03-21", EndDate: "2025-03-21"},
 			},
-			ApplyActions: []ApplyAction{{ODataType: TypeRemoveAccessApplyAction}},
+			ApplyActions: []graph.ApplyAction{{ODataType: graph.TypeRemoveAccessApplyAction}},
 		},
 	}
 	var gotBody []byte
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var d Definition
+		var d graph.Definition
 		gotBody, _ = io.ReadAll(r.Body)
 		require.NoError(t, json.Unmarshal(gotBody, &d))
 		d.ID = "new-id"
@@ -258,7 +259,7 @@ func TestCreateWithoutIDIsUnknown(t *testing.T) {
 	t.Parallel()
 	srv := newScriptServer(t, step{status: 201})
 	c, _ := newTestClient(t, srv.URL)
-	_, err := c.CreateDefinition(t.Context(), &Definition{DisplayName: "x"})
-	require.True(t, IsUnknownOutcome(err))
+	_, err := c.CreateDefinition(t.Context(), &graph.Definition{DisplayName: "x"})
+	require.True(t, graph.IsUnknownOutcome(err))
 	require.ErrorContains(t, err, "without the created definition's id")
 }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // User is a directory user, with the properties arsync uses.
@@ -99,7 +101,7 @@ func inFilters(collection, prop, sel string, values []string) []string {
 	for chunk := range slices.Chunk(uniq, filterChunk) {
 		quoted := make([]string, len(chunk))
 		for i, v := range chunk {
-			quoted[i] = ODataQuote(v)
+			quoted[i] = graph.ODataQuote(v)
 		}
 		f := prop + " in (" + strings.Join(quoted, ",") + ")"
 		paths = append(paths, collection+"?$filter="+escapeQuery(f)+"&$select="+sel+"&$top=999")

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 )
@@ -311,7 +312,7 @@ func TestLookupFailsOnOtherInnerErrors(t *testing.T) {
 	d.innerFault = func(string, int) (int, map[string]string, bool) { return 403, nil, true }
 	c, _ := newTestClient(t, d.srv.URL)
 	_, err := c.LookupGroups(t.Context(), []string{"Marketing"})
-	require.True(t, IsForbidden(err), "got %v", err)
+	require.True(t, graph.IsForbidden(err), "got %v", err)
 	require.ErrorContains(t, err, "looking up groups: GET http://")
 	require.ErrorContains(t, err, "/v1.0/groups?$filter=displayName%20in%20%28%27Marketing%27%29")
 
@@ -321,7 +322,7 @@ func TestLookupFailsOnOtherInnerErrors(t *testing.T) {
 	}
 	c2, clock := newTestClient(t, d2.srv.URL, func(o *Options) { o.MaxRetries = 2 })
 	_, err = c2.LookupGroups(t.Context(), []string{"Marketing"})
-	require.True(t, IsThrottled(err), "got %v", err)
+	require.True(t, graph.IsThrottled(err), "got %v", err)
 	require.Len(t, clock.Sleeps(), 2)
 }
 

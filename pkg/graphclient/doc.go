@@ -31,7 +31,7 @@
 // Creates (POST) are never repeated once they may have reached the service.
 // They are retried only after 429 or a failure to connect; a dropped
 // connection, a timeout, a context cancelled while waiting for the answer,
-// or 500, 502, 503, 504 or 408 returns an [UnknownOutcomeError], and the
+// or 500, 502, 503, 504 or 408 returns an [graph.UnknownOutcomeError], and the
 // caller decides (arsync lists definitions and looks for its marker). GET,
 // PUT and DELETE are also retried after transport errors; a DELETE that
 // gets 404 after an attempt that may have succeeded counts as done.
@@ -45,12 +45,12 @@
 //
 // # Errors
 //
-// A non-2xx answer is an [*Error] with status, Graph's code (possibly empty),
+// A non-2xx answer is an [*graph.Error] with status, Graph's code (possibly empty),
 // message, request-id, client-request-id and date, printed as one line.
-// [IsNotFound], [IsThrottled], [IsForbidden], [IsConflict] and
-// [IsUnknownOutcome] classify errors; *Error also answers errors.Is for
-// [ErrNotFound], [ErrThrottled], [ErrUnauthorized], [ErrForbidden] and
-// [ErrConflict].
+// [graph.IsNotFound], [graph.IsThrottled], [graph.IsForbidden], [graph.IsConflict] and
+// [graph.IsUnknownOutcome] classify errors; *Error also answers errors.Is for
+// [graph.ErrNotFound], [graph.ErrThrottled], [graph.ErrUnauthorized], [graph.ErrForbidden] and
+// [graph.ErrConflict].
 //
 // # Paging
 //

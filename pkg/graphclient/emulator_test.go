@@ -13,6 +13,7 @@ import (
 	"github.com/arsync/arsync/internal/clock"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/stretchr/testify/require"
 )
 
@@ -29,20 +30,20 @@ func emulatorClient(t *testing.T, run *emulator.Running, clock *fakeClock, mods 
 	return c
 }
 
-func sampleDefinition(name string) *Definition {
+func sampleDefinition(name string) *graph.Definition {
 	yes, days := true, 3
-	return &Definition{
+	return &graph.Definition{
 		DisplayName:             "Review " + name,
 		DescriptionForAdmins:    "Quarterly review\n[arsync:" + name + "]",
 		DescriptionForReviewers: "Please review",
-		Scope: &Scope{ODataType: TypeQueryScope, QueryType: QueryTypeMicrosoftGraph,
+		Scope: &graph.Scope{ODataType: graph.TypeQueryScope, QueryType: graph.QueryTypeMicrosoftGraph,
 			Query: "/groups/11111111-1111-4111-8111-000000000001/transitiveMembers/microsoft.graph.user/?$count=true&$filter=(userType eq 'Guest')"},
-		Reviewers: []ReviewerScope{{Query: "/users/00000000-0000-4000-8000-000000000001", QueryType: QueryTypeMicrosoftGraph}},
-		Settings: &ScheduleSettings{
+		Reviewers: []graph.ReviewerScope{{Query: "/users/00000000-0000-4000-8000-000000000001", QueryType: graph.QueryTypeMicrosoftGraph}},
+		Settings: &graph.ScheduleSettings{
 			MailNotificationsEnabled: &yes, InstanceDurationInDays: &days,
-			Recurrence: &PatternedRecurrence{
-				Pattern: &RecurrencePattern{Type: "absoluteMonthly", Interval: 3},
-				Range:   &RecurrenceRange{Type: "noEnd", StartDate: "2026-04-01"},
+			Recurrence: &graph.PatternedRecurrence{
+				Pattern: &graph.RecurrencePattern{Type: "absoluteMonthly", Interval: 3},
+				Range:   &graph.RecurrenceRange{Type: "noEnd", StartDate: "2026-04-01"},
 			},
 		},
 	}
@@ -85,10 +86,10 @@ func TestEmulatorDefinitionLifecycle(t *testing.T) {
 
 	require.NoError(t, c.DeleteDefinition(ctx, ids[1]))
 	_, err = c.GetDefinition(ctx, ids[1])
-	require.True(t, IsNotFound(err), "got %v", err)
+	require.True(t, graph.IsNotFound(err), "got %v", err)
 	err = c.DeleteDefinition(ctx, ids[1])
-	require.True(t, IsNotFound(err), "a first-attempt 404 on delete is not found: %v", err)
-	var gerr *Error
+	require.True(t, graph.IsNotFound(err), "a first-attempt 404 on delete is not found: %v", err)
+	var gerr *graph.Error
 	require.ErrorAs(t, err, &gerr)
 	require.NotEmpty(t, gerr.RequestID)
 }
@@ -155,7 +156,7 @@ func TestEmulatorCreateFaultsAreUnknownOutcomes(t *testing.T) {
 			}})
 			c := emulatorClient(t, run, clock)
 			_, err := c.CreateDefinition(t.Context(), sampleDefinition("x"))
-			require.True(t, IsUnknownOutcome(err), "got %v", err)
+			require.True(t, graph.IsUnknownOutcome(err), "got %v", err)
 			posts := 0
 			for _, r := range run.Server.Requests() {
 				if r.Method == "POST" {
@@ -225,14 +226,14 @@ func TestEmulatorDebugLogHasNoToken(t *testing.T) {
 	for i := range 20 {
 		_, err := c.CreateDefinition(t.Context(), sampleDefinition(fmt.Sprintf("d%02d", i)))
 		if err != nil {
-			require.True(t, IsUnknownOutcome(err), "got %v", err) // 503 on a create
+			require.True(t, graph.IsUnknownOutcome(err), "got %v", err) // 503 on a create
 			require.NotContains(t, err.Error(), run.Token)
 		}
 	}
 	_, err := c.AllDefinitions(t.Context())
 	require.NoError(t, err)
 	_, err = c.GetDefinition(t.Context(), "no-such-id")
-	require.True(t, IsNotFound(err))
+	require.True(t, graph.IsNotFound(err))
 	require.NotContains(t, err.Error(), run.Token)
 	require.NotContains(t, log.String(), run.Token)
 	require.True(t, strings.Contains(log.String(), "-> 429") || strings.Contains(log.String(), "-> 503"), "faults were logged")

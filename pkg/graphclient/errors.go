@@ -6,138 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
+
+	"github.com/arsync/arsync/pkg/graph"
 )
 
-// Sentinels for the conditions callers branch on. A *Error answers
-// errors.Is for the one that matches its status, so callers keep the detail
-// (code, request-id) and can still write errors.Is(err, ErrNotFound).
-var (
-	ErrNotFound     = errors.New("not found")
-	ErrThrottled    = errors.New("throttled")
-	ErrUnauthorized = errors.New("unauthorized")
-	ErrForbidden    = errors.New("forbidden")
-	ErrConflict     = errors.New("conflict")
-	// ErrForeignHost is returned, before anything is sent, when a URL the
-	// service handed back (an @odata.nextLink) points at a host other than
-	// the configured Graph host: the token must not go there.
-	ErrForeignHost = errors.New("refusing to send the token to a host other than the configured Graph host")
-)
-
-// Error is a Graph error response: any status outside 2xx, with what Graph
-// said about it. Its message never contains a token.
-type Error struct {
-	StatusCode      int
-	Code            string // Graph's error code; may be empty (the access-review back end sends "")
-	InnerCode       string // the most specific code of a nested innerError chain, if any
-	Message         string
-	RequestID       string
-	ClientRequestID string
-	Date            string // innerError.date, else the Date header
-	Method          string
-	URL             string        // sanitized
-	RetryAfter      time.Duration // what the last response asked for, if anything
-	Attempts        int           // how many times the request was sent
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: %d", e.Method, e.URL, e.StatusCode)
-	if t := http.StatusText(e.StatusCode); t != "" {
-		b.WriteString(" " + t)
-	}
-	code, inner := oneLine(e.Code), oneLine(e.InnerCode)
-	switch {
-	case code != "" && inner != "" && inner != code:
-		fmt.Fprintf(&b, " (code %s/%s)", code, inner)
-	case code != "":
-		fmt.Fprintf(&b, " (code %s)", code)
-	default:
-		b.WriteString(" (no error code)")
-	}
-	// One line, whatever the service put in its message.
-	msg := strings.TrimRight(strings.Join(strings.Fields(e.Message), " "), ".")
-	if msg == "" {
-		msg = "no error message"
-	}
-	b.WriteString(": ")
-	b.WriteString(msg)
-	var ids []string
-	if rid := oneLine(e.RequestID); rid != "" {
-		ids = append(ids, "request-id "+rid)
-	}
-	if crid := oneLine(e.ClientRequestID); crid != "" && crid != oneLine(e.RequestID) {
-		ids = append(ids, "client-request-id "+crid)
-	}
-	if date := oneLine(e.Date); date != "" {
-		ids = append(ids, "date "+date)
-	}
-	if e.Attempts > 1 {
-		ids = append(ids, fmt.Sprintf("after %d attempts", e.Attempts))
-	}
-	if e.RetryAfter > 0 {
-		ids = append(ids, "retry after "+e.RetryAfter.String())
-	}
-	if len(ids) > 0 {
-		b.WriteString(" [" + strings.Join(ids, ", ") + "]")
-	}
-	return b.String()
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// Is reports whether e matches one of the package sentinels.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrThrottled:
-		return e.StatusCode == http.StatusTooManyRequests
-	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
-	case ErrConflict:
-		return e.StatusCode == http.StatusConflict
-	}
-	return false
-}
-
-// UnknownOutcomeError says a non-idempotent request (a create) may or may not
-// have been carried out: the connection dropped after sending, the context
-// ended while waiting for the answer, or Graph answered 500, 502, 503, 504 or
-// 408. The request was not repeated. The caller must find out (for a
-// definition: list and look for its marker) before sending it again.
-type UnknownOutcomeError struct {
-	Method string
-	URL    string // sanitized
-	Err    error  // the *Error or transport error that left the outcome open
-}
-
-func (e *UnknownOutcomeError) Error() string {
-	return fmt.Sprintf("%s %s: outcome unknown, the request may have been carried out and was not repeated: %v", e.Method, e.URL, e.Err)
-}
-
-func (e *UnknownOutcomeError) Unwrap() error { return e.Err }
-
-// IsNotFound reports whether err is a Graph 404.
-func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
-
-// IsThrottled reports whether err is a Graph 429 (after the client's own retries).
-func IsThrottled(err error) bool { return errors.Is(err, ErrThrottled) }
-
-// IsForbidden reports whether err is a Graph 403 (missing permission, role or licence).
-func IsForbidden(err error) bool { return errors.Is(err, ErrForbidden) }
-
-// IsConflict reports whether err is a Graph 409.
-func IsConflict(err error) bool { return errors.Is(err, ErrConflict) }
-
-// IsUnknownOutcome reports whether err leaves open whether a write happened.
-func IsUnknownOutcome(err error) bool {
-	var u *UnknownOutcomeError
-	return errors.As(err, &u)
-}
+// ErrForeignHost is returned, before anything is sent, when a URL the
+// service handed back (an @odata.nextLink) points at a host other than
+// the configured Graph host: the token must not go there.
+var ErrForeignHost = errors.New("refusing to send the token to a host other than the configured Graph host")
 
 // odataError is Graph's OData v4 error body.
 type odataError struct {
@@ -161,8 +38,8 @@ const maxErrorText = 300
 
 // newError builds an *Error from a response. Header values win for the ids
 // Graph also puts in the body only when the body has none.
-func newError(method, rawURL string, status int, h http.Header, body []byte) *Error {
-	e := &Error{
+func newError(method, rawURL string, status int, h http.Header, body []byte) *graph.Error {
+	e := &graph.Error{
 		StatusCode:      status,
 		Method:          method,
 		URL:             rawURL,

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/internal/golden"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 func TestErrorDecoding(t *testing.T) {
@@ -68,19 +69,19 @@ func TestErrorClassification(t *testing.T) {
 		{400, false, false, false, false, false},
 	}
 	for _, tt := range tests {
-		var err error = fmt.Errorf("wrapped: %w", &Error{StatusCode: tt.status})
-		require.Equal(t, tt.notFound, IsNotFound(err), "%d", tt.status)
-		require.Equal(t, tt.throttled, IsThrottled(err), "%d", tt.status)
-		require.Equal(t, tt.forbidden, IsForbidden(err), "%d", tt.status)
-		require.Equal(t, tt.conflict, IsConflict(err), "%d", tt.status)
-		require.Equal(t, tt.unauth, errors.Is(err, ErrUnauthorized), "%d", tt.status)
-		require.False(t, IsUnknownOutcome(err))
+		var err error = fmt.Errorf("wrapped: %w", &graph.Error{StatusCode: tt.status})
+		require.Equal(t, tt.notFound, graph.IsNotFound(err), "%d", tt.status)
+		require.Equal(t, tt.throttled, graph.IsThrottled(err), "%d", tt.status)
+		require.Equal(t, tt.forbidden, graph.IsForbidden(err), "%d", tt.status)
+		require.Equal(t, tt.conflict, graph.IsConflict(err), "%d", tt.status)
+		require.Equal(t, tt.unauth, errors.Is(err, graph.ErrUnauthorized), "%d", tt.status)
+		require.False(t, graph.IsUnknownOutcome(err))
 	}
-	u := fmt.Errorf("creating: %w", &UnknownOutcomeError{Method: "POST", URL: "u", Err: &Error{StatusCode: 504}})
-	require.True(t, IsUnknownOutcome(u))
-	var gerr *Error
+	u := fmt.Errorf("creating: %w", &graph.UnknownOutcomeError{Method: "POST", URL: "u", Err: &graph.Error{StatusCode: 504}})
+	require.True(t, graph.IsUnknownOutcome(u))
+	var gerr *graph.Error
 	require.ErrorAs(t, u, &gerr)
 	require.Equal(t, 504, gerr.StatusCode)
-	require.False(t, IsUnknownOutcome(nil))
-	require.False(t, IsNotFound(nil))
+	require.False(t, graph.IsUnknownOutcome(nil))
+	require.False(t, graph.IsNotFound(nil))
 }

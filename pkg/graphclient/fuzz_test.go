@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // Inputs from the service must never panic the client.
@@ -33,7 +35,7 @@ func FuzzDecision(f *testing.F) {
 	f.Add([]byte(decisionJSON))
 	f.Add([]byte(`{"id":"x","Extra":1,"resource":{"type":"Group","x":[1]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var d Decision
+		var d graph.Decision
 		if json.Unmarshal(b, &d) != nil {
 			return
 		}
@@ -41,7 +43,7 @@ func FuzzDecision(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoding a decoded decision: %v", err)
 		}
-		var again Decision
+		var again graph.Decision
 		if err := json.Unmarshal(out, &again); err != nil {
 			t.Fatalf("decoding re-encoded decision %s: %v", out, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // Reviewers' decisions and the actions on an instance
@@ -42,12 +44,12 @@ func (c *Client) decisionURL(defID, instID, decisionID string) (string, error) {
 // GetDecision returns one decision item of an instance.
 //
 // Graph API docs: https://learn.microsoft.com/graph/api/accessreviewinstancedecisionitem-get?view=graph-rest-1.0
-func (c *Client) GetDecision(ctx context.Context, defID, instID, decisionID string) (*Decision, error) {
+func (c *Client) GetDecision(ctx context.Context, defID, instID, decisionID string) (*graph.Decision, error) {
 	u, err := c.decisionURL(defID, instID, decisionID)
 	if err != nil {
 		return nil, err
 	}
-	var d Decision
+	var d graph.Decision
 	if _, err := c.doJSON(ctx, call{method: http.MethodGet, url: u, idempotent: true}, &d); err != nil {
 		return nil, err
 	}

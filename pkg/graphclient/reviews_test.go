@@ -10,6 +10,7 @@ import (
 
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // TestReviewActionsAgainstEmulator records decisions and drives an instance
@@ -25,7 +26,7 @@ func TestReviewActionsAgainstEmulator(t *testing.T) {
 	// Guests of Marketing, reviewed by Alice, starting 1 April; no auto-apply.
 	def := sampleDefinition("marketing-guests")
 	def.Scope.Query = "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/transitiveMembers/microsoft.graph.user/?$filter=(userType eq 'Guest')"
-	def.Reviewers = []ReviewerScope{{Query: "/users/398164b1-5196-49dd-ada2-364b49f99b27"}}
+	def.Reviewers = []graph.ReviewerScope{{Query: "/users/398164b1-5196-49dd-ada2-364b49f99b27"}}
 	created, err := admin.CreateDefinition(ctx, def)
 	require.NoError(t, err)
 	_, err = run.Server.SetNow(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
@@ -43,11 +44,11 @@ func TestReviewActionsAgainstEmulator(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "NotReviewed", d.Decision)
 	_, err = admin.GetDecision(ctx, created.ID, inst, "nope")
-	require.True(t, IsNotFound(err))
+	require.True(t, graph.IsNotFound(err))
 
 	// Only a reviewer records; Alice is one, the administrator is not.
 	err = admin.RecordDecision(ctx, created.ID, inst, decs[0].ID, "Deny", "left")
-	require.True(t, IsForbidden(err), "%v", err)
+	require.True(t, graph.IsForbidden(err), "%v", err)
 	require.NoError(t, alice.RecordDecision(ctx, created.ID, inst, decs[0].ID, "Deny", "left the agency"))
 	d, err = admin.GetDecision(ctx, created.ID, inst, decs[0].ID)
 	require.NoError(t, err)
@@ -59,7 +60,7 @@ func TestReviewActionsAgainstEmulator(t *testing.T) {
 
 	// applyDecisions needs a Completed instance; stop completes it.
 	err = admin.InstanceAction(ctx, created.ID, inst, ActionApplyDecisions)
-	require.True(t, IsConflict(err), "%v", err)
+	require.True(t, graph.IsConflict(err), "%v", err)
 	require.NoError(t, admin.InstanceAction(ctx, created.ID, inst, ActionStop))
 	require.NoError(t, admin.InstanceAction(ctx, created.ID, inst, ActionApplyDecisions))
 	got, err := admin.GetInstance(ctx, created.ID, inst)

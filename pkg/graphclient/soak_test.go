@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/stretchr/testify/require"
 )
 
@@ -87,7 +88,7 @@ func (f *faultyServer) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"id":"new-%d"}`, f.created)
 		return
 	}
-	json.NewEncoder(w).Encode(Definition{ID: r.URL.Path})
+	json.NewEncoder(w).Encode(graph.Definition{ID: r.URL.Path})
 }
 
 func TestSoakWithInjectedFaults(t *testing.T) {
@@ -107,7 +108,7 @@ func TestSoakWithInjectedFaults(t *testing.T) {
 	require.NoError(t, err)
 	for i := range 1000 {
 		if i%10 == 0 {
-			_, err := c.CreateDefinition(t.Context(), &Definition{DisplayName: fmt.Sprint(i)})
+			_, err := c.CreateDefinition(t.Context(), &graph.Definition{DisplayName: fmt.Sprint(i)})
 			require.NoError(t, err, "create %d", i)
 			continue
 		}
@@ -134,11 +135,11 @@ func BenchmarkListDefinitions10000(b *testing.B) {
 		hits.Add(1)
 		time.Sleep(latency)
 		skip, _ := strconv.Atoi(r.URL.Query().Get("$skip"))
-		p := page[Definition]{}
+		p := page[graph.Definition]{}
 		for i := skip; i < min(skip+pageSize, n); i++ {
-			p.Value = append(p.Value, &Definition{ID: strconv.Itoa(i), DisplayName: "Review " + strconv.Itoa(i),
+			p.Value = append(p.Value, &graph.Definition{ID: strconv.Itoa(i), DisplayName: "Review " + strconv.Itoa(i),
 				DescriptionForAdmins: "Quarterly review\n[arsync:review-" + strconv.Itoa(i) + "]",
-				Scope:                &Scope{ODataType: TypeQueryScope, Query: "/v1.0/groups/g/members", QueryType: QueryTypeMicrosoftGraph}})
+				Scope:                &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/v1.0/groups/g/members", QueryType: graph.QueryTypeMicrosoftGraph}})
 		}
 		if skip+pageSize < n {
 			p.NextLink = srv.URL + r.URL.Path + "?$top=100&$skip=" + strconv.Itoa(skip+pageSize)
@@ -154,7 +155,7 @@ func BenchmarkListDefinitions10000(b *testing.B) {
 	start := time.Now()
 	for b.Loop() {
 		count := 0
-		for _, err := range c.ListDefinitions(b.Context(), &ListOptions{Top: pageSize}) {
+		for _, err := range c.ListDefinitions(b.Context(), &graph.ListOptions{Top: pageSize}) {
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // DecisionQuery selects the decisions to report. The zero value is every
@@ -139,9 +139,9 @@ func (r *decisionRun) flush(ctx context.Context) error {
 }
 
 func (r *decisionRun) read(ctx context.Context) error {
-	var opts *graphclient.ListOptions
+	var opts *graph.ListOptions
 	if r.q.Decision != "" {
-		opts = &graphclient.ListOptions{Filter: "decision eq " + graphclient.ODataQuote(r.q.Decision)}
+		opts = &graph.ListOptions{Filter: "decision eq " + graph.ODataQuote(r.q.Decision)}
 	}
 	matched, instanceFound := false, false
 	for def, err := range r.src.ListDefinitions(ctx, nil) {
@@ -179,7 +179,7 @@ func (r *decisionRun) read(ctx context.Context) error {
 
 // readInstance reads the decisions of one instance into the batch, writing
 // each full batch.
-func (r *decisionRun) readInstance(ctx context.Context, def *graphclient.Definition, name string, inst *graphclient.Instance, opts *graphclient.ListOptions) error {
+func (r *decisionRun) readInstance(ctx context.Context, def *graph.Definition, name string, inst *graph.Instance, opts *graph.ListOptions) error {
 	res, err := r.e.instanceResource(ctx, inst)
 	if err != nil {
 		return err
@@ -222,7 +222,7 @@ type instanceRes struct {
 	kind, id, name string
 }
 
-func decisionRow(def *graphclient.Definition, name string, inst *graphclient.Instance, res instanceRes, d *graphclient.Decision) DecisionRow {
+func decisionRow(def *graph.Definition, name string, inst *graph.Instance, res instanceRes, d *graph.Decision) DecisionRow {
 	row := DecisionRow{
 		Review:            name,
 		ReviewID:          def.ID,
@@ -298,7 +298,7 @@ type enricher struct {
 	userTypes map[string]string // user id -> userType ("" when not found)
 }
 
-func (e *enricher) instanceResource(ctx context.Context, inst *graphclient.Instance) (instanceRes, error) {
+func (e *enricher) instanceResource(ctx context.Context, inst *graph.Instance) (instanceRes, error) {
 	kind, id, ok := scopeResource(inst.Scope)
 	if !ok {
 		return instanceRes{}, nil
@@ -329,7 +329,7 @@ func (e *enricher) principalTypes(ctx context.Context, rows []DecisionRow) error
 	}
 	if len(missing) > 0 {
 		found, err := e.src.LookupUsers(ctx, missing)
-		if err != nil && !graphclient.IsForbidden(err) {
+		if err != nil && !graph.IsForbidden(err) {
 			return fmt.Errorf("looking up the reviewed users: %w", err)
 		}
 		// Without User.Read.All (403) the type is left to the UPN below.

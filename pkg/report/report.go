@@ -17,15 +17,15 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
 )
 
 // Source is the part of the Graph client the reports read.
 type Source interface {
-	ListDefinitions(ctx context.Context, opts *graphclient.ListOptions) iter.Seq2[*graphclient.Definition, error]
-	ListInstances(ctx context.Context, defID string, opts *graphclient.ListOptions) iter.Seq2[*graphclient.Instance, error]
-	ListDecisions(ctx context.Context, defID, instID string, opts *graphclient.ListOptions) iter.Seq2[*graphclient.Decision, error]
+	ListDefinitions(ctx context.Context, opts *graph.ListOptions) iter.Seq2[*graph.Definition, error]
+	ListInstances(ctx context.Context, defID string, opts *graph.ListOptions) iter.Seq2[*graph.Instance, error]
+	ListDecisions(ctx context.Context, defID, instID string, opts *graph.ListOptions) iter.Seq2[*graph.Decision, error]
 	LookupUsers(ctx context.Context, keys []string) (map[string][]graphclient.User, error)
 	GetDirectoryObjects(ctx context.Context, ids []string) (map[string]graphclient.DirectoryObject, error)
 	LookupRoleDefinitions(ctx context.Context, keys []string) (map[string][]graphclient.RoleDefinition, error)
@@ -39,8 +39,8 @@ var ErrNoSuchReview = errors.New("no such access review")
 var ErrNoSuchInstance = errors.New("no such access review instance")
 
 // managedName is the arsync name of a definition, "" when unmanaged.
-func managedName(d *graphclient.Definition) string {
-	name, _, ok := spec.SplitMarker(d.DescriptionForAdmins)
+func managedName(d *graph.Definition) string {
+	name, _, ok := graph.SplitMarker(d.DescriptionForAdmins)
 	if !ok {
 		return ""
 	}
@@ -60,7 +60,7 @@ var scopeResourceRE = regexp.MustCompile(`(?i)^(?:/(?:v1\.0|beta))?/(groups|serv
 // (/v1.0/groups/{id}/members/..., /servicePrincipals/{id}, a role
 // definition); ok is false for other scopes (principal resource
 // memberships, ...).
-func scopeResource(s *graphclient.Scope) (kind, id string, ok bool) {
+func scopeResource(s *graph.Scope) (kind, id string, ok bool) {
 	if s == nil {
 		return "", "", false
 	}
@@ -100,7 +100,7 @@ func (n *names) resolve(ctx context.Context, kind, id string) (string, error) {
 	switch kind {
 	case kindRole:
 		found, err := n.src.LookupRoleDefinitions(ctx, []string{id})
-		if err != nil && !graphclient.IsForbidden(err) {
+		if err != nil && !graph.IsForbidden(err) {
 			return "", err
 		}
 		if rs := found[id]; len(rs) == 1 {
@@ -108,7 +108,7 @@ func (n *names) resolve(ctx context.Context, kind, id string) (string, error) {
 		}
 	default:
 		found, err := n.src.GetDirectoryObjects(ctx, []string{id})
-		if err != nil && !graphclient.IsForbidden(err) {
+		if err != nil && !graph.IsForbidden(err) {
 			return "", err
 		}
 		name = found[id].DisplayName

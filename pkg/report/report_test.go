@@ -14,6 +14,7 @@ import (
 	"github.com/arsync/arsync/internal/golden"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
@@ -80,7 +81,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{run: run, client: c}
 	ctx := context.Background()
 	for _, body := range []string{guestReviewJSON, unmanagedJSON} {
-		var d graphclient.Definition
+		var d graph.Definition
 		require.NoError(t, json.Unmarshal([]byte(body), &d))
 		created, err := c.CreateDefinition(ctx, &d)
 		require.NoError(t, err)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // StatusReport is what "arsync status" shows: each managed definition with
@@ -94,10 +94,10 @@ func Status(ctx context.Context, src Source, names []string, now time.Time) (*St
 	return rep, nil
 }
 
-func definitionStatus(ctx context.Context, src Source, nm *names, def *graphclient.Definition, name string) (DefinitionStatus, error) {
+func definitionStatus(ctx context.Context, src Source, nm *names, def *graph.Definition, name string) (DefinitionStatus, error) {
 	ds := DefinitionStatus{Name: name, ID: def.ID, DisplayName: def.DisplayName, Status: def.Status, Instances: []InstanceStatus{}}
 	// The current instance per resource: keyed by the instance's scope.
-	current := map[string]*graphclient.Instance{}
+	current := map[string]*graph.Instance{}
 	var order []string
 	for inst, err := range src.ListInstances(ctx, def.ID, nil) {
 		if err != nil {
@@ -134,7 +134,7 @@ func definitionStatus(ctx context.Context, src Source, nm *names, def *graphclie
 			is.Resource, is.ResourceID, is.ResourceType = n, id, kind
 		}
 		resources := map[string]string{}
-		for d, err := range src.ListDecisions(ctx, def.ID, inst.ID, &graphclient.ListOptions{Select: []string{"id", "decision", "applyResult", "resource"}}) {
+		for d, err := range src.ListDecisions(ctx, def.ID, inst.ID, &graph.ListOptions{Select: []string{"id", "decision", "applyResult", "resource"}}) {
 			if err != nil {
 				return ds, fmt.Errorf("listing the decisions of instance %s of %q: %w", inst.ID, def.DisplayName, err)
 			}
@@ -164,7 +164,7 @@ func definitionStatus(ctx context.Context, src Source, nm *names, def *graphclie
 }
 
 // newer: a running instance beats one that is not; otherwise the later start.
-func newer(a, b *graphclient.Instance) bool {
+func newer(a, b *graph.Instance) bool {
 	ar, br := a.Status == "InProgress", b.Status == "InProgress"
 	if ar != br {
 		return ar

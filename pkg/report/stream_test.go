@@ -18,6 +18,7 @@ import (
 
 	"github.com/arsync/arsync/internal/benchutil"
 	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
@@ -31,17 +32,17 @@ type fakeSource struct {
 	forbidden              bool  // directory reads get 403 (no directory permission)
 }
 
-func (f *fakeSource) ListDefinitions(context.Context, *graphclient.ListOptions) iter.Seq2[*graphclient.Definition, error] {
-	return func(yield func(*graphclient.Definition, error) bool) {
-		yield(&graphclient.Definition{ID: "d1", DisplayName: "Big", DescriptionForAdmins: "[arsync:big]"}, nil)
+func (f *fakeSource) ListDefinitions(context.Context, *graph.ListOptions) iter.Seq2[*graph.Definition, error] {
+	return func(yield func(*graph.Definition, error) bool) {
+		yield(&graph.Definition{ID: "d1", DisplayName: "Big", DescriptionForAdmins: "[arsync:big]"}, nil)
 	}
 }
 
-func (f *fakeSource) ListInstances(context.Context, string, *graphclient.ListOptions) iter.Seq2[*graphclient.Instance, error] {
-	return func(yield func(*graphclient.Instance, error) bool) {
+func (f *fakeSource) ListInstances(context.Context, string, *graph.ListOptions) iter.Seq2[*graph.Instance, error] {
+	return func(yield func(*graph.Instance, error) bool) {
 		for i := range f.instances {
-			in := &graphclient.Instance{ID: fmt.Sprintf("i%d", i), Status: "Applied",
-				Scope: &graphclient.Scope{Query: "/v1.0/groups/00000000-0000-0000-0000-0000000000aa/members"}}
+			in := &graph.Instance{ID: fmt.Sprintf("i%d", i), Status: "Applied",
+				Scope: &graph.Scope{Query: "/v1.0/groups/00000000-0000-0000-0000-0000000000aa/members"}}
 			if !yield(in, nil) {
 				return
 			}
@@ -49,16 +50,16 @@ func (f *fakeSource) ListInstances(context.Context, string, *graphclient.ListOpt
 	}
 }
 
-func (f *fakeSource) ListDecisions(_ context.Context, _, inst string, _ *graphclient.ListOptions) iter.Seq2[*graphclient.Decision, error] {
-	return func(yield func(*graphclient.Decision, error) bool) {
+func (f *fakeSource) ListDecisions(_ context.Context, _, inst string, _ *graph.ListOptions) iter.Seq2[*graph.Decision, error] {
+	return func(yield func(*graph.Decision, error) bool) {
 		for i := range f.perInstance {
 			n := f.produced.Add(1)
 			if f.failAt > 0 && n > f.failAt {
 				yield(nil, errors.New("connection reset"))
 				return
 			}
-			d := &graphclient.Decision{ID: fmt.Sprintf("%s-%d", inst, i), Decision: "Deny", ApplyResult: "New",
-				Principal: &graphclient.Identity{ODataType: "#microsoft.graph.userIdentity", ID: fmt.Sprintf("u%d", i%500), UserPrincipalName: fmt.Sprintf("u%d@x", i%500)}}
+			d := &graph.Decision{ID: fmt.Sprintf("%s-%d", inst, i), Decision: "Deny", ApplyResult: "New",
+				Principal: &graph.Identity{ODataType: "#microsoft.graph.userIdentity", ID: fmt.Sprintf("u%d", i%500), UserPrincipalName: fmt.Sprintf("u%d@x", i%500)}}
 			if !yield(d, nil) {
 				return
 			}
@@ -69,7 +70,7 @@ func (f *fakeSource) ListDecisions(_ context.Context, _, inst string, _ *graphcl
 func (f *fakeSource) LookupUsers(_ context.Context, keys []string) (map[string][]graphclient.User, error) {
 	f.lookups.Add(1)
 	if f.forbidden {
-		return nil, &graphclient.Error{StatusCode: 403, Code: "Authorization_RequestDenied"}
+		return nil, &graph.Error{StatusCode: 403, Code: "Authorization_RequestDenied"}
 	}
 	out := map[string][]graphclient.User{}
 	for _, k := range keys {
@@ -80,7 +81,7 @@ func (f *fakeSource) LookupUsers(_ context.Context, keys []string) (map[string][
 
 func (f *fakeSource) GetDirectoryObjects(_ context.Context, ids []string) (map[string]graphclient.DirectoryObject, error) {
 	if f.forbidden {
-		return nil, &graphclient.Error{StatusCode: 403, Code: "Authorization_RequestDenied"}
+		return nil, &graph.Error{StatusCode: 403, Code: "Authorization_RequestDenied"}
 	}
 	out := map[string]graphclient.DirectoryObject{}
 	for _, id := range ids {
@@ -186,17 +187,17 @@ func benchDecisions(b *testing.B, guests, weeks int) {
 	require.NoError(b, err)
 	ctx := context.Background()
 	yes, days := true, 5
-	_, err = c.CreateDefinition(ctx, &graphclient.Definition{
+	_, err = c.CreateDefinition(ctx, &graph.Definition{
 		DisplayName:          "Partner guests, weekly",
 		DescriptionForAdmins: "[arsync:partner-guests]",
-		Scope:                &graphclient.Scope{ODataType: graphclient.TypeQueryScope, Query: "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')"},
-		InstanceEnumerationScope: &graphclient.Scope{ODataType: graphclient.TypeQueryScope,
+		Scope:                &graph.Scope{ODataType: graph.TypeQueryScope, Query: "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')"},
+		InstanceEnumerationScope: &graph.Scope{ODataType: graph.TypeQueryScope,
 			Query: "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))"},
-		Reviewers: []graphclient.ReviewerScope{{Query: "./owners"}},
-		Settings: &graphclient.ScheduleSettings{InstanceDurationInDays: &days, RecommendationsEnabled: &yes,
-			Recurrence: &graphclient.PatternedRecurrence{
-				Pattern: &graphclient.RecurrencePattern{Type: "weekly", Interval: 1},
-				Range:   &graphclient.RecurrenceRange{Type: "noEnd", StartDate: start.Format("2006-01-02")}}},
+		Reviewers: []graph.ReviewerScope{{Query: "./owners"}},
+		Settings: &graph.ScheduleSettings{InstanceDurationInDays: &days, RecommendationsEnabled: &yes,
+			Recurrence: &graph.PatternedRecurrence{
+				Pattern: &graph.RecurrencePattern{Type: "weekly", Interval: 1},
+				Range:   &graph.RecurrenceRange{Type: "noEnd", StartDate: start.Format("2006-01-02")}}},
 	})
 	require.NoError(b, err)
 	_, err = run.Server.SetNow(start.AddDate(0, 0, 7*weeks-1))

@@ -15,10 +15,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// DefaultMaxChangePercent is the share of managed definitions that one
-// apply may update, replace or delete without --force (DESIGN.md §5).
-const DefaultMaxChangePercent = 30
-
 // Clouds are the national clouds --cloud and the config's cloud accept.
 var Clouds = []string{"global", "usgov", "usgovdod", "china"}
 
@@ -32,17 +28,8 @@ type Config struct {
 	Paths        []string
 	AllowDelete  bool
 	AllowReplace bool
-	// MaxChangePercent is nil when not set; see ChangeLimit.
+	// MaxChangePercent is nil when not set (apply.DefaultMaxChangePercent).
 	MaxChangePercent *int
-}
-
-// ChangeLimit returns MaxChangePercent, or DefaultMaxChangePercent when it
-// is not set.
-func (c *Config) ChangeLimit() int {
-	if c == nil || c.MaxChangePercent == nil {
-		return DefaultMaxChangePercent
-	}
-	return *c.MaxChangePercent
 }
 
 var (

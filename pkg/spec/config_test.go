@@ -35,14 +35,12 @@ maxChangePercent: 50
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("LoadConfig mismatch (-want +got):\n%s", diff)
 	}
-	require.Equal(t, 50, cfg.ChangeLimit())
 
 	empty := filepath.Join(dir, "empty.yaml")
 	write(t, empty, "# nothing set\n")
 	cfg, err = LoadConfig(empty)
 	require.NoError(t, err)
 	require.Equal(t, &Config{}, cfg)
-	require.Equal(t, DefaultMaxChangePercent, cfg.ChangeLimit())
 
 	_, err = LoadConfig(filepath.Join(dir, "missing.yaml"))
 	require.ErrorIs(t, err, fs.ErrNotExist)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"gopkg.in/yaml.v3"
 )
 
@@ -372,7 +373,7 @@ func (d *decoder) duration(n *yaml.Node, path string) (string, float64, bool) {
 	if !ok {
 		return "", 0, false
 	}
-	secs, err := parseDuration(s)
+	secs, err := graph.ParseDuration(s)
 	if err != nil {
 		d.errf(n, "%s %s %s", path, quote(s), err)
 		return "", 0, false

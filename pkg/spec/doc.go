@@ -7,8 +7,8 @@
 //
 // Data flow:
 //
-//	files --Load--> []*Definition --Resolve(Directory)--> []Resolved (Body: the desired graphclient.Definition)
-//	[]graphclient.Definition (live) --Export(Namer)--> []ExportFile --WriteFiles--> files
+//	files --Load--> []*Definition --Resolve(Directory)--> []Resolved (Body: the desired graph.Definition)
+//	[]graph.Definition (live) --Export(Namer)--> []ExportFile --WriteFiles--> files
 //
 // ToGraph is the step under Resolve for one definition, given a Resolver.
 //

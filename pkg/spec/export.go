@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
@@ -39,7 +40,7 @@ type Namer interface {
 // directory does not know are left out. It costs one getByIds call per
 // 1000 ids. A plan merges the result into diff.Desired.Display so that the
 // "before" side of a field change shows names too.
-func DescribeIDs(ctx context.Context, r ObjectReader, defs []graphclient.Definition) (map[string]string, error) {
+func DescribeIDs(ctx context.Context, r ObjectReader, defs []graph.Definition) (map[string]string, error) {
 	var ids []string
 	seen := map[string]bool{}
 	for i := range defs {
@@ -122,7 +123,7 @@ type ExportFile struct {
 // Directory reads are batched: one getByIds call for every id of every
 // definition, then one look-up per kind of object to check the names.
 // Output is sorted by Name and does not depend on the order of defs.
-func Export(ctx context.Context, defs []graphclient.Definition, n Namer, opts ExportOptions) ([]ExportFile, error) {
+func Export(ctx context.Context, defs []graph.Definition, n Namer, opts ExportOptions) ([]ExportFile, error) {
 	selected, err := selectAndName(defs, opts.All)
 	if err != nil {
 		return nil, err
@@ -157,7 +158,7 @@ func Export(ctx context.Context, defs []graphclient.Definition, n Namer, opts Ex
 
 // selected is a definition chosen for export, with its file name.
 type selected struct {
-	def      *graphclient.Definition
+	def      *graph.Definition
 	name     string
 	managed  bool
 	desc     string // descriptionForAdmins without the marker
@@ -167,12 +168,12 @@ type selected struct {
 // selectAndName picks the definitions to export and names them: marked ones
 // by their marker, unmarked ones (with all) by a slug of their displayName
 // that no other file uses, oldest first so that names are stable.
-func selectAndName(defs []graphclient.Definition, all bool) ([]*selected, error) {
+func selectAndName(defs []graph.Definition, all bool) ([]*selected, error) {
 	var marked, unmarked []*selected
 	byMarker := map[string][]*selected{}
 	for i := range defs {
 		d := &defs[i]
-		name, rest, ok := SplitMarker(d.DescriptionForAdmins)
+		name, rest, ok := graph.SplitMarker(d.DescriptionForAdmins)
 		s := &selected{def: d, name: name, managed: ok, desc: rest}
 		if ok {
 			marked = append(marked, s)
@@ -191,7 +192,7 @@ func selectAndName(defs []graphclient.Definition, all bool) ([]*selected, error)
 		for _, s := range ss {
 			ids = append(ids, s.def.ID+" (created "+cmp.Or(s.def.CreatedDateTime, "at an unknown time")+")")
 		}
-		dups = append(dups, fmt.Sprintf("%d definitions carry the marker %s: %s", len(ss), Marker(name), strings.Join(ids, ", ")))
+		dups = append(dups, fmt.Sprintf("%d definitions carry the marker %s: %s", len(ss), graph.Marker(name), strings.Join(ids, ", ")))
 	}
 	if len(dups) > 0 {
 		slices.Sort(dups)
@@ -298,10 +299,10 @@ func isIDByte(c byte) bool {
 }
 
 // queriesOf lists every query string of d.
-func queriesOf(d *graphclient.Definition) []string {
+func queriesOf(d *graph.Definition) []string {
 	var qs []string
-	var scope func(s *graphclient.Scope)
-	scope = func(s *graphclient.Scope) {
+	var scope func(s *graph.Scope)
+	scope = func(s *graph.Scope) {
 		if s == nil {
 			return
 		}
@@ -313,7 +314,7 @@ func queriesOf(d *graphclient.Definition) []string {
 			scope(&s.ResourceScopes[i])
 		}
 	}
-	reviewers := func(rs []graphclient.ReviewerScope) {
+	reviewers := func(rs []graph.ReviewerScope) {
 		for _, r := range rs {
 			qs = append(qs, r.Query)
 		}
@@ -562,23 +563,23 @@ func (x *exporter) exists(id, query string) bool {
 }
 
 var shortScopeTypes = map[string]string{
-	graphclient.TypeInactiveUsersQueryScope:      string(ScopeInactiveUsers),
-	graphclient.TypePrincipalResourceMemberships: string(ScopePrincipalResourceMemberships),
+	graph.TypeInactiveUsersQueryScope:      string(ScopeInactiveUsers),
+	graph.TypePrincipalResourceMemberships: string(ScopePrincipalResourceMemberships),
 }
 
-func (x *exporter) scope(s *graphclient.Scope) *yaml.Node {
+func (x *exporter) scope(s *graph.Scope) *yaml.Node {
 	if s == nil || s.ODataType == "" && s.Query == "" && len(s.PrincipalScopes) == 0 && len(s.ResourceScopes) == 0 {
 		return nil
 	}
 	m := newMapping()
 	switch t := s.ODataType; {
-	case t == "" || t == graphclient.TypeQueryScope:
+	case t == "" || t == graph.TypeQueryScope:
 	case shortScopeTypes[t] != "":
 		addStr(m, "type", shortScopeTypes[t])
 	default:
 		addStr(m, "@odata.type", t)
 	}
-	if s.ODataType == graphclient.TypePrincipalResourceMemberships {
+	if s.ODataType == graph.TypePrincipalResourceMemberships {
 		add(m, "principalScopes", x.scopeList(s.PrincipalScopes))
 		add(m, "resourceScopes", x.scopeList(s.ResourceScopes))
 		return m
@@ -593,7 +594,7 @@ func (x *exporter) scope(s *graphclient.Scope) *yaml.Node {
 // queryTypeRoot adds queryType unless it is the default, and queryRoot
 // where it means something (relative queries).
 func (x *exporter) queryTypeRoot(m *yaml.Node, q, queryType, queryRoot string) {
-	if queryType != "" && !strings.EqualFold(queryType, graphclient.QueryTypeMicrosoftGraph) {
+	if queryType != "" && !strings.EqualFold(queryType, graph.QueryTypeMicrosoftGraph) {
 		addStr(m, "queryType", queryType)
 	}
 	if queryRoot != "" && !strings.HasPrefix(q, "/") {
@@ -604,7 +605,7 @@ func (x *exporter) queryTypeRoot(m *yaml.Node, q, queryType, queryRoot string) {
 	}
 }
 
-func (x *exporter) scopeList(ss []graphclient.Scope) *yaml.Node {
+func (x *exporter) scopeList(ss []graph.Scope) *yaml.Node {
 	if len(ss) == 0 {
 		return nil
 	}
@@ -623,7 +624,7 @@ var (
 	groupRecipientsRE    = regexp.MustCompile(`^/groups/(` + guidPattern + `)/members$`)
 	groupOwnersQueryRE   = regexp.MustCompile(`^/groups/(` + guidPattern + `)/owners$`)
 	guidPattern          = `[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`
-	defaultQueryTypeOnly = func(t string) bool { return t == "" || strings.EqualFold(t, graphclient.QueryTypeMicrosoftGraph) }
+	defaultQueryTypeOnly = func(t string) bool { return t == "" || strings.EqualFold(t, graph.QueryTypeMicrosoftGraph) }
 )
 
 // reviewerForm writes a reviewer (or, with recipient, a notification
@@ -672,7 +673,7 @@ func (x *exporter) reviewerForm(m *yaml.Node, query, queryType, queryRoot string
 	x.queryTypeRoot(m, q, queryType, queryRoot)
 }
 
-func (x *exporter) reviewers(rs []graphclient.ReviewerScope) *yaml.Node {
+func (x *exporter) reviewers(rs []graph.ReviewerScope) *yaml.Node {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -685,20 +686,20 @@ func (x *exporter) reviewers(rs []graphclient.ReviewerScope) *yaml.Node {
 	return l
 }
 
-func (x *exporter) recipients(rs []graphclient.NotificationRecipientItem) *yaml.Node {
+func (x *exporter) recipients(rs []graph.NotificationRecipientItem) *yaml.Node {
 	if len(rs) == 0 {
 		return nil
 	}
 	l := newSequence()
 	for _, r := range rs {
 		m := newMapping()
-		if t := r.NotificationTemplateType; t != "" && t != graphclient.NotificationTemplateCompletedRecp {
+		if t := r.NotificationTemplateType; t != "" && t != graph.NotificationTemplateCompletedRecp {
 			addStr(m, "notificationTemplateType", t)
 		}
 		sc := r.NotificationRecipientScope
 		switch {
 		case sc == nil:
-		case sc.ODataType == "" || sc.ODataType == graphclient.TypeNotificationRecipientQuery:
+		case sc.ODataType == "" || sc.ODataType == graph.TypeNotificationRecipientQuery:
 			x.reviewerForm(m, sc.Query, sc.QueryType, sc.QueryRoot, true)
 		default:
 			inner := newMapping()
@@ -711,7 +712,7 @@ func (x *exporter) recipients(rs []graphclient.NotificationRecipientItem) *yaml.
 	return l
 }
 
-func (x *exporter) stages(ss []graphclient.StageSettings) *yaml.Node {
+func (x *exporter) stages(ss []graph.StageSettings) *yaml.Node {
 	if len(ss) == 0 {
 		return nil
 	}
@@ -731,7 +732,7 @@ func (x *exporter) stages(ss []graphclient.StageSettings) *yaml.Node {
 	return l
 }
 
-func (x *exporter) settings(s *graphclient.ScheduleSettings) *yaml.Node {
+func (x *exporter) settings(s *graph.ScheduleSettings) *yaml.Node {
 	m := newMapping()
 	if s == nil {
 		return m
@@ -777,16 +778,16 @@ func (x *exporter) settings(s *graphclient.ScheduleSettings) *yaml.Node {
 }
 
 var shortApplyActions = map[string]string{
-	graphclient.TypeRemoveAccessApplyAction:    "removeAccessApplyAction",
-	graphclient.TypeDisableAndDeleteUserAction: "disableAndDeleteUserApplyAction",
+	graph.TypeRemoveAccessApplyAction:    "removeAccessApplyAction",
+	graph.TypeDisableAndDeleteUserAction: "disableAndDeleteUserApplyAction",
 }
 
 var shortInsights = map[string]string{
-	graphclient.TypeUserLastSignInInsight:   InsightUserLastSignIn,
-	graphclient.TypeGroupPeerOutlierInsight: InsightGroupPeerOutlier,
+	graph.TypeUserLastSignInInsight:   InsightUserLastSignIn,
+	graph.TypeGroupPeerOutlierInsight: InsightGroupPeerOutlier,
 }
 
-func insights(list []graphclient.RecommendationInsightSetting) *yaml.Node {
+func insights(list []graph.RecommendationInsightSetting) *yaml.Node {
 	if len(list) == 0 {
 		return nil
 	}
@@ -811,7 +812,7 @@ const farFuture = "9999-12-31"
 // recurrence writes a recurrence as the user would: the pattern's three
 // accepted fields, and the range in its plainest type (numbered with no
 // occurrences is how the service may store noEnd and endDate ranges).
-func recurrence(r *graphclient.PatternedRecurrence) *yaml.Node {
+func recurrence(r *graph.PatternedRecurrence) *yaml.Node {
 	if r == nil {
 		return nil
 	}

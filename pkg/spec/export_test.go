@@ -13,18 +13,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/internal/golden"
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
-func readLive(t *testing.T, path string) []graphclient.Definition {
+func readLive(t *testing.T, path string) []graph.Definition {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
-	var defs []graphclient.Definition
+	var defs []graph.Definition
 	if strings.HasPrefix(strings.TrimSpace(string(raw)), "[") {
 		require.NoError(t, json.Unmarshal(raw, &defs))
 	} else {
-		var d graphclient.Definition
+		var d graph.Definition
 		require.NoError(t, json.Unmarshal(raw, &d))
 		defs = append(defs, d)
 	}
@@ -32,7 +32,7 @@ func readLive(t *testing.T, path string) []graphclient.Definition {
 }
 
 // guidSet is every id in the queries of d, lower case.
-func guidSet(d *graphclient.Definition) []string {
+func guidSet(d *graph.Definition) []string {
 	var out []string
 	for _, q := range queriesOf(d) {
 		for _, m := range guidsIn(q) {
@@ -49,7 +49,7 @@ func guidSet(d *graphclient.Definition) []string {
 // Graph responses. Each file must load without errors, and resolving it
 // must give back exactly the ids of the live definition.
 func TestExportGolden(t *testing.T) {
-	var live []graphclient.Definition
+	var live []graph.Definition
 	live = append(live, readLive(t, "testdata/export/live.json")...)
 	for _, f := range []string{"20.1-response-numbered.json", "20.2-response-null-string.json", "20.4-response.json"} {
 		live = append(live, readLive(t, filepath.Join("testdata/export/graph", f))...)
@@ -59,7 +59,7 @@ func TestExportGolden(t *testing.T) {
 	require.NoError(t, err)
 	calls := dir.callsSorted()
 
-	byID := map[string]*graphclient.Definition{}
+	byID := map[string]*graph.Definition{}
 	for i := range live {
 		byID[live[i].ID] = &live[i]
 	}
@@ -151,20 +151,20 @@ func TestExportWithoutNamer(t *testing.T) {
 }
 
 func TestExportDuplicateMarkers(t *testing.T) {
-	mk := func(id, created string) graphclient.Definition {
-		return graphclient.Definition{ID: id, DisplayName: "D", CreatedDateTime: created, DescriptionForAdmins: "x\n[arsync:dup]"}
+	mk := func(id, created string) graph.Definition {
+		return graph.Definition{ID: id, DisplayName: "D", CreatedDateTime: created, DescriptionForAdmins: "x\n[arsync:dup]"}
 	}
-	live := []graphclient.Definition{mk("id-2", "2025-02-01T00:00:00Z"), mk("id-1", "2025-01-01T00:00:00Z"), mk("id-3", "")}
+	live := []graph.Definition{mk("id-2", "2025-02-01T00:00:00Z"), mk("id-1", "2025-01-01T00:00:00Z"), mk("id-3", "")}
 	_, err := Export(context.Background(), live, testDirectory(), ExportOptions{})
 	require.EqualError(t, err, "3 definitions carry the marker [arsync:dup]: id-3 (created at an unknown time), id-1 (created 2025-01-01T00:00:00Z), id-2 (created 2025-02-01T00:00:00Z); delete all but one (arsync plan --allow-delete plans deleting the younger ones) before exporting")
 }
 
 func TestExportDirectoryFailure(t *testing.T) {
 	dir := testDirectory()
-	dir.fail = map[RefKind]error{RefGroup: &graphclient.Error{StatusCode: 503, Message: "down"}}
+	dir.fail = map[RefKind]error{RefGroup: &graph.Error{StatusCode: 503, Message: "down"}}
 	_, err := Export(context.Background(), readLive(t, "testdata/export/live.json"), dir, ExportOptions{All: true})
 	require.ErrorContains(t, err, "checking that names are unique: ")
-	var ge *graphclient.Error
+	var ge *graph.Error
 	require.ErrorAs(t, err, &ge)
 }
 
@@ -328,13 +328,13 @@ func FuzzExport(f *testing.F) {
 	f.Add([]byte(`{"displayName":"a: b # c\n\"d\"","descriptionForAdmins":"x\r\n[arsync:n]","scope":{"query":"/groups/${group:x}"}}`))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var defs []graphclient.Definition
+		var defs []graph.Definition
 		if err := json.Unmarshal(data, &defs); err != nil {
-			var d graphclient.Definition
+			var d graph.Definition
 			if json.Unmarshal(data, &d) != nil {
 				return
 			}
-			defs = []graphclient.Definition{d}
+			defs = []graph.Definition{d}
 		}
 		files, err := Export(context.Background(), defs, testDirectory(), ExportOptions{All: true, Dir: "out"})
 		if err != nil {

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // Resolver turns a directory reference into an object id. Issue 7's
@@ -89,10 +89,10 @@ func (d *Definition) References() []Reference {
 // notificationTemplateType CompletedAdditionalRecipients (the only value)
 // where a recipient's is left out. The same definition always encodes to
 // the same JSON bytes, and lists keep the user's order.
-func (d *Definition) ToGraph(r Resolver) (graphclient.Definition, error) {
+func (d *Definition) ToGraph(r Resolver) (graph.Definition, error) {
 	m := &mapper{resolver: r, ids: make(map[refKey]string)}
 	s := &d.Spec
-	out := graphclient.Definition{
+	out := graph.Definition{
 		DisplayName:                      s.DisplayName,
 		DescriptionForAdmins:             s.DescriptionForAdmins,
 		DescriptionForReviewers:          s.DescriptionForReviewers,
@@ -104,7 +104,7 @@ func (d *Definition) ToGraph(r Resolver) (graphclient.Definition, error) {
 		AdditionalNotificationRecipients: m.recipients(s.AdditionalNotificationRecipients),
 	}
 	for _, st := range s.StageSettings {
-		out.StageSettings = append(out.StageSettings, graphclient.StageSettings{
+		out.StageSettings = append(out.StageSettings, graph.StageSettings{
 			StageID:                          st.StageID,
 			DependsOn:                        slices.Clone(st.DependsOn),
 			DurationInDays:                   st.DurationInDays,
@@ -116,7 +116,7 @@ func (d *Definition) ToGraph(r Resolver) (graphclient.Definition, error) {
 		})
 	}
 	if len(m.errs) > 0 {
-		return graphclient.Definition{}, errors.Join(m.errs...)
+		return graph.Definition{}, errors.Join(m.errs...)
 	}
 	return out, nil
 }
@@ -182,11 +182,11 @@ func (m *mapper) query(q string, refs []Reference) string {
 	return b.String()
 }
 
-func (m *mapper) scope(sc *Scope) *graphclient.Scope {
+func (m *mapper) scope(sc *Scope) *graph.Scope {
 	if sc == nil {
 		return nil
 	}
-	out := &graphclient.Scope{ODataType: odataType(scopeTypes, string(sc.Type))}
+	out := &graph.Scope{ODataType: odataType(scopeTypes, string(sc.Type))}
 	switch sc.Type {
 	case ScopePrincipalResourceMemberships:
 		for i := range sc.PrincipalScopes {
@@ -197,23 +197,23 @@ func (m *mapper) scope(sc *Scope) *graphclient.Scope {
 		}
 	default:
 		out.Query = m.query(sc.Query, sc.refs)
-		out.QueryType = cmp.Or(sc.QueryType, graphclient.QueryTypeMicrosoftGraph)
+		out.QueryType = cmp.Or(sc.QueryType, graph.QueryTypeMicrosoftGraph)
 		out.QueryRoot = sc.QueryRoot
 		out.InactiveDuration = sc.InactiveDuration
 	}
 	return out
 }
 
-func (m *mapper) reviewers(rs []Reviewer) []graphclient.ReviewerScope {
+func (m *mapper) reviewers(rs []Reviewer) []graph.ReviewerScope {
 	if rs == nil {
 		return nil
 	}
-	out := make([]graphclient.ReviewerScope, 0, len(rs))
+	out := make([]graph.ReviewerScope, 0, len(rs))
 	for _, r := range rs {
 		q, root := m.reviewerQuery(r, false)
-		out = append(out, graphclient.ReviewerScope{
+		out = append(out, graph.ReviewerScope{
 			Query:     q,
-			QueryType: cmp.Or(r.QueryType, graphclient.QueryTypeMicrosoftGraph),
+			QueryType: cmp.Or(r.QueryType, graph.QueryTypeMicrosoftGraph),
 			QueryRoot: root,
 		})
 	}
@@ -249,19 +249,19 @@ func (m *mapper) reviewerQuery(r Reviewer, recipient bool) (query, queryRoot str
 	return m.query(r.Query, r.refs), r.QueryRoot
 }
 
-func (m *mapper) recipients(rs []NotificationRecipient) []graphclient.NotificationRecipientItem {
+func (m *mapper) recipients(rs []NotificationRecipient) []graph.NotificationRecipientItem {
 	if rs == nil {
 		return nil
 	}
-	out := make([]graphclient.NotificationRecipientItem, 0, len(rs))
+	out := make([]graph.NotificationRecipientItem, 0, len(rs))
 	for _, rc := range rs {
 		q, root := m.reviewerQuery(rc.Recipient, true)
-		out = append(out, graphclient.NotificationRecipientItem{
-			NotificationTemplateType: cmp.Or(rc.NotificationTemplateType, graphclient.NotificationTemplateCompletedRecp),
-			NotificationRecipientScope: &graphclient.Scope{
-				ODataType: graphclient.TypeNotificationRecipientQuery,
+		out = append(out, graph.NotificationRecipientItem{
+			NotificationTemplateType: cmp.Or(rc.NotificationTemplateType, graph.NotificationTemplateCompletedRecp),
+			NotificationRecipientScope: &graph.Scope{
+				ODataType: graph.TypeNotificationRecipientQuery,
 				Query:     q,
-				QueryType: cmp.Or(rc.Recipient.QueryType, graphclient.QueryTypeMicrosoftGraph),
+				QueryType: cmp.Or(rc.Recipient.QueryType, graph.QueryTypeMicrosoftGraph),
 				QueryRoot: root,
 			},
 		})
@@ -269,11 +269,11 @@ func (m *mapper) recipients(rs []NotificationRecipient) []graphclient.Notificati
 	return out
 }
 
-func settingsToGraph(s *Settings) *graphclient.ScheduleSettings {
+func settingsToGraph(s *Settings) *graph.ScheduleSettings {
 	if s == nil {
 		return nil
 	}
-	out := &graphclient.ScheduleSettings{
+	out := &graph.ScheduleSettings{
 		MailNotificationsEnabled:             clonePtr(s.MailNotificationsEnabled),
 		ReminderNotificationsEnabled:         clonePtr(s.ReminderNotificationsEnabled),
 		JustificationRequiredOnApproval:      clonePtr(s.JustificationRequiredOnApproval),
@@ -287,12 +287,12 @@ func settingsToGraph(s *Settings) *graphclient.ScheduleSettings {
 		RecommendationInsightSettings:        insightsToGraph(s.RecommendationInsightSettings),
 	}
 	if rec := s.Recurrence; rec != nil {
-		out.Recurrence = &graphclient.PatternedRecurrence{}
+		out.Recurrence = &graph.PatternedRecurrence{}
 		if p := rec.Pattern; p != nil {
-			out.Recurrence.Pattern = &graphclient.RecurrencePattern{Type: p.Type, Interval: p.Interval, DayOfMonth: p.DayOfMonth}
+			out.Recurrence.Pattern = &graph.RecurrencePattern{Type: p.Type, Interval: p.Interval, DayOfMonth: p.DayOfMonth}
 		}
 		if rg := rec.Range; rg != nil {
-			out.Recurrence.Range = &graphclient.RecurrenceRange{
+			out.Recurrence.Range = &graph.RecurrenceRange{
 				Type:                rg.Type,
 				NumberOfOccurrences: rg.NumberOfOccurrences,
 				RecurrenceTimeZone:  rg.RecurrenceTimeZone,
@@ -302,15 +302,15 @@ func settingsToGraph(s *Settings) *graphclient.ScheduleSettings {
 		}
 	}
 	for _, a := range s.ApplyActions {
-		out.ApplyActions = append(out.ApplyActions, graphclient.ApplyAction{ODataType: odataType(applyActionTypes, a.Type)})
+		out.ApplyActions = append(out.ApplyActions, graph.ApplyAction{ODataType: odataType(applyActionTypes, a.Type)})
 	}
 	return out
 }
 
-func insightsToGraph(list []InsightSetting) []graphclient.RecommendationInsightSetting {
-	var out []graphclient.RecommendationInsightSetting
+func insightsToGraph(list []InsightSetting) []graph.RecommendationInsightSetting {
+	var out []graph.RecommendationInsightSetting
 	for _, in := range list {
-		out = append(out, graphclient.RecommendationInsightSetting{
+		out = append(out, graph.RecommendationInsightSetting{
 			ODataType:                      odataType(insightTypes, in.Type),
 			RecommendationLookBackDuration: in.RecommendationLookBackDuration,
 			SignInScope:                    in.SignInScope,

@@ -3,10 +3,9 @@ package spec
 import (
 	"testing"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
-
-	"github.com/arsync/arsync/pkg/graphclient"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -41,7 +40,7 @@ func TestParseDuration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseDuration(tt.in)
+			got, err := graph.ParseDuration(tt.in)
 			if tt.wantErr != "" {
 				require.EqualError(t, err, tt.wantErr)
 				return
@@ -127,14 +126,14 @@ func TestIsGUID(t *testing.T) {
 
 // The type tables must use exactly graphclient's @odata.type names.
 func TestTypeNamesMatchGraphclient(t *testing.T) {
-	require.Equal(t, graphclient.TypeQueryScope, odataType(scopeTypes, string(ScopeQuery)))
-	require.Equal(t, graphclient.TypeInactiveUsersQueryScope, odataType(scopeTypes, string(ScopeInactiveUsers)))
-	require.Equal(t, graphclient.TypePrincipalResourceMemberships, odataType(scopeTypes, string(ScopePrincipalResourceMemberships)))
-	require.Equal(t, graphclient.TypeRemoveAccessApplyAction, odataType(applyActionTypes, "removeAccessApplyAction"))
-	require.Equal(t, graphclient.TypeDisableAndDeleteUserAction, odataType(applyActionTypes, "disableAndDeleteUserApplyAction"))
-	require.Equal(t, graphclient.TypeUserLastSignInInsight, odataType(insightTypes, InsightUserLastSignIn))
-	require.Equal(t, graphclient.TypeGroupPeerOutlierInsight, odataType(insightTypes, InsightGroupPeerOutlier))
-	require.Equal(t, graphclient.TypeNotificationRecipientQuery, odataType(recipientScopeTypes, "query"))
+	require.Equal(t, graph.TypeQueryScope, odataType(scopeTypes, string(ScopeQuery)))
+	require.Equal(t, graph.TypeInactiveUsersQueryScope, odataType(scopeTypes, string(ScopeInactiveUsers)))
+	require.Equal(t, graph.TypePrincipalResourceMemberships, odataType(scopeTypes, string(ScopePrincipalResourceMemberships)))
+	require.Equal(t, graph.TypeRemoveAccessApplyAction, odataType(applyActionTypes, "removeAccessApplyAction"))
+	require.Equal(t, graph.TypeDisableAndDeleteUserAction, odataType(applyActionTypes, "disableAndDeleteUserApplyAction"))
+	require.Equal(t, graph.TypeUserLastSignInInsight, odataType(insightTypes, InsightUserLastSignIn))
+	require.Equal(t, graph.TypeGroupPeerOutlierInsight, odataType(insightTypes, InsightGroupPeerOutlier))
+	require.Equal(t, graph.TypeNotificationRecipientQuery, odataType(recipientScopeTypes, "query"))
 }
 
 func TestRecipientForms(t *testing.T) {
@@ -148,10 +147,10 @@ func TestRecipientForms(t *testing.T) {
 		require.Empty(t, diags, entry)
 		g, err := defs[0].ToGraph(&fakeDirectory{})
 		require.NoError(t, err)
-		want := []graphclient.NotificationRecipientItem{{
+		want := []graph.NotificationRecipientItem{{
 			NotificationTemplateType: "CompletedAdditionalRecipients",
-			NotificationRecipientScope: &graphclient.Scope{
-				ODataType: graphclient.TypeNotificationRecipientQuery,
+			NotificationRecipientScope: &graph.Scope{
+				ODataType: graph.TypeNotificationRecipientQuery,
 				Query:     "/users/" + fakeID(RefUser, "alice@contoso.com"),
 				QueryType: "MicrosoftGraph",
 			},

@@ -3,7 +3,6 @@ package spec
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -123,77 +122,4 @@ func parseDate(s string) (time.Time, error) {
 		return time.Time{}, errors.New("not a valid YYYY-MM-DD date")
 	}
 	return t, nil
-}
-
-// parseDuration parses an OData Edm.Duration as Graph accepts it
-// (P[nD][T[nH][nM][n[.n]S]], e.g. P30D, PT12H, P1DT6H) and returns its length
-// in seconds. Years, months and weeks are not part of Edm.Duration.
-func parseDuration(s string) (float64, error) {
-	rest, ok := strings.CutPrefix(s, "P")
-	if !ok {
-		if strings.HasPrefix(s, "-") {
-			return 0, errors.New("must not be negative")
-		}
-		return 0, errors.New(`must start with "P", like P30D`)
-	}
-	if rest == "" {
-		return 0, errors.New("has no amount, like P30D")
-	}
-	var total float64
-	inTime, seen := false, false
-	order := "D" // units allowed next, in order
-	for rest != "" {
-		if rest[0] == 'T' {
-			if inTime {
-				return 0, errors.New(`has "T" twice`)
-			}
-			inTime, order, rest = true, "HMS", rest[1:]
-			if rest == "" {
-				return 0, errors.New(`has nothing after "T"`)
-			}
-			continue
-		}
-		n := 0
-		for n < len(rest) && (rest[n] >= '0' && rest[n] <= '9' || rest[n] == '.') {
-			n++
-		}
-		if n == 0 || n == len(rest) {
-			return 0, errors.New("is not an ISO-8601 duration like P30D or PT12H")
-		}
-		num, unit := rest[:n], rest[n]
-		v, err := strconv.ParseFloat(num, 64)
-		if err != nil || strings.HasPrefix(num, ".") || strings.HasSuffix(num, ".") {
-			return 0, fmt.Errorf("has a bad number %q", num)
-		}
-		if strings.Contains(num, ".") && !(inTime && unit == 'S') {
-			return 0, errors.New("may have a fraction only in seconds")
-		}
-		switch {
-		case !inTime && (unit == 'Y' || unit == 'M' || unit == 'W'):
-			return 0, errors.New("may use only days, hours, minutes and seconds (Graph durations have no years, months or weeks), like P30D")
-		case inTime && unit == 'D':
-			return 0, errors.New(`has days after "T"; write P1DT12H`)
-		}
-		i := strings.IndexByte(order, unit)
-		if i < 0 {
-			return 0, fmt.Errorf("has unit %q out of place; the order is P[nD][T[nH][nM][nS]]", string(unit))
-		}
-		order = order[i+1:]
-		switch unit {
-		case 'D':
-			total += v * 86400
-		case 'H':
-			total += v * 3600
-		case 'M':
-			total += v * 60
-		case 'S':
-			total += v
-		}
-		seen = true
-		rest = rest[n+1:]
-	}
-	if !seen {
-		return 0, errors.New("has no amount, like P30D")
-	}
-	return total, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
@@ -27,7 +28,7 @@ type Directory interface {
 type Resolved struct {
 	Def *Definition
 	// Body is the Graph request body (ToGraph's output, without the marker).
-	Body graphclient.Definition
+	Body graph.Definition
 	// Labels maps the ids of the objects the definition refers to to the
 	// names they were written as (or, for references written as ids, the
 	// object's userPrincipalName or displayName), so that a plan can show
@@ -212,7 +213,7 @@ func lookupAll(ctx context.Context, dir Directory, keys map[RefKind][]string) (*
 			case RefRole:
 				ix.roles, err = dir.LookupRoleDefinitions(ctx, ks)
 			}
-			if err != nil && graphclient.IsForbidden(err) && !slices.ContainsFunc(ks, func(k string) bool { return !isGUID(k) }) {
+			if err != nil && graph.IsForbidden(err) && !slices.ContainsFunc(ks, func(k string) bool { return !isGUID(k) }) {
 				refused[i], err = true, nil
 			}
 			errs[i] = err

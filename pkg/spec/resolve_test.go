@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/internal/golden"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
@@ -249,7 +250,7 @@ func TestResolveMapsNamesToIDs(t *testing.T) {
 	a, b := got[0], got[1]
 	require.Same(t, defs[0], a.Def)
 	require.Equal(t, "/groups/"+idMarketing+"/transitiveMembers", a.Body.Scope.Query)
-	require.Equal(t, []graphclient.ReviewerScope{
+	require.Equal(t, []graph.ReviewerScope{
 		{Query: "/users/" + idAlice, QueryType: "MicrosoftGraph"},
 		{Query: "/groups/" + idFinance + "/owners", QueryType: "MicrosoftGraph"},
 	}, a.Body.Reviewers)
@@ -368,8 +369,8 @@ spec:
 }
 
 func TestResolveDirectoryFailures(t *testing.T) {
-	forbidden := &graphclient.Error{StatusCode: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges"}
-	require.True(t, graphclient.IsForbidden(forbidden))
+	forbidden := &graph.Error{StatusCode: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges"}
+	require.True(t, graph.IsForbidden(forbidden))
 	idsOnly := doc("a", "  reviewers: [{user: "+idAlice+"}]\n")
 	idsOnly = strings.Replace(idsOnly, "${group:Marketing}", idMarketing, 1)
 

@@ -24,6 +24,7 @@ import (
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
 	"github.com/arsync/arsync/pkg/spec"
 )
@@ -53,11 +54,11 @@ func newTenant(t *testing.T, opts emulator.Options) *tenant {
 	return &tenant{run: run, client: c}
 }
 
-func (tn *tenant) live(t *testing.T) []graphclient.Definition {
+func (tn *tenant) live(t *testing.T) []graph.Definition {
 	t.Helper()
 	defs, err := tn.client.AllDefinitions(context.Background())
 	require.NoError(t, err)
-	out := make([]graphclient.Definition, len(defs))
+	out := make([]graph.Definition, len(defs))
 	for i, d := range defs {
 		out[i] = *d
 	}
@@ -178,10 +179,10 @@ var variants = []struct {
 
 // createByHand posts bodies without arsync's marker, as a person using the
 // portal or a script would have.
-func (tn *tenant) createByHand(t *testing.T, bodies []graphclient.Definition) {
+func (tn *tenant) createByHand(t *testing.T, bodies []graph.Definition) {
 	t.Helper()
 	for _, b := range bodies {
-		_, _, marked := spec.SplitMarker(b.DescriptionForAdmins)
+		_, _, marked := graph.SplitMarker(b.DescriptionForAdmins)
 		require.False(t, marked)
 		_, err := tn.client.CreateDefinition(context.Background(), &b)
 		require.NoError(t, err, b.DisplayName)
@@ -198,7 +199,7 @@ func TestAdoptExamples(t *testing.T) {
 			t.Run(base+"/"+v.name, func(t *testing.T) {
 				tn := newTenant(t, v.opts)
 				// The bodies arsync would send, without the marker.
-				var bodies []graphclient.Definition
+				var bodies []graph.Definition
 				for _, d := range tn.desired(t, file) {
 					bodies = append(bodies, d.Definition)
 				}
@@ -222,10 +223,10 @@ func TestAdoptGraphPayloads(t *testing.T) {
 			t.Run(base+"/"+v.name, func(t *testing.T) {
 				raw, err := os.ReadFile(file)
 				require.NoError(t, err)
-				var d graphclient.Definition
+				var d graph.Definition
 				require.NoError(t, json.Unmarshal(raw, &d))
 				tn := newTenant(t, v.opts)
-				tn.createByHand(t, []graphclient.Definition{d})
+				tn.createByHand(t, []graph.Definition{d})
 				exported := tn.adopt(t, 1)
 				golden.Assert(t, filepath.Join("testdata/export/graph", base+".yaml.golden"), []byte(body(exported[0].Content)))
 			})
@@ -237,7 +238,7 @@ func TestAdoptGraphPayloads(t *testing.T) {
 // tenant, as `arsync export --all` on a real tenant would.
 func TestAdoptEverythingAtOnce(t *testing.T) {
 	tn := newTenant(t, emulator.Options{})
-	var bodies []graphclient.Definition
+	var bodies []graph.Definition
 	for _, d := range tn.desired(t, "../../examples/reviews") {
 		bodies = append(bodies, d.Definition)
 	}
@@ -246,7 +247,7 @@ func TestAdoptEverythingAtOnce(t *testing.T) {
 	for _, file := range payloads {
 		raw, err := os.ReadFile(file)
 		require.NoError(t, err)
-		var d graphclient.Definition
+		var d graph.Definition
 		require.NoError(t, json.Unmarshal(raw, &d))
 		bodies = append(bodies, d)
 	}
@@ -277,9 +278,9 @@ func TestExportManagedKeepsNames(t *testing.T) {
 	// An unmanaged definition is left out of a default export.
 	raw, err := os.ReadFile("testdata/export/graph/20.1-request.json")
 	require.NoError(t, err)
-	var hand graphclient.Definition
+	var hand graph.Definition
 	require.NoError(t, json.Unmarshal(raw, &hand))
-	tn.createByHand(t, []graphclient.Definition{hand})
+	tn.createByHand(t, []graph.Definition{hand})
 
 	dir, files := tn.export(t, false)
 	var got []string
@@ -432,11 +433,11 @@ func newTenantB(b *testing.B, opts emulator.Options) *tenant {
 // adoptions, with no field changed.
 func TestExportDocumentedResponses(t *testing.T) {
 	tn := newTenant(t, emulator.Options{})
-	var live []graphclient.Definition
+	var live []graph.Definition
 	for _, f := range []string{"20.1-response-numbered.json", "20.2-response-null-string.json", "20.4-response.json"} {
 		raw, err := os.ReadFile(filepath.Join("testdata/export/graph", f))
 		require.NoError(t, err)
-		var d graphclient.Definition
+		var d graph.Definition
 		require.NoError(t, json.Unmarshal(raw, &d))
 		live = append(live, d)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"gopkg.in/yaml.v3"
 )
 
@@ -337,7 +338,7 @@ func (d *decoder) checkAppLookBack(s *DefinitionSpec, app bool) {
 		if !app || dur == "" {
 			return
 		}
-		if secs, err := parseDuration(dur); err == nil && secs > maxAppLookBackSeconds {
+		if secs, err := graph.ParseDuration(dur); err == nil && secs > maxAppLookBackSeconds {
 			d.addAt(p, Error, "%s %s is longer than 30 days, the limit for reviews of application access", path, quote(dur))
 		}
 	}

@@ -479,7 +479,7 @@ var configDoc = typeDoc{
 		"AllowReplace": {key: "allowReplace",
 			desc: "Let apply replace definitions whose scope or other fixed fields changed, losing their history (as --allow-replace). Default false."},
 		"MaxChangePercent": {key: "maxChangePercent",
-			desc: "The share of managed definitions (when at least 10) one apply may update, replace or delete without --force. Default " + strconv.Itoa(DefaultMaxChangePercent) + ".",
+			desc: "The share of managed definitions (when at least 10) one apply may update, replace or delete without --force. Default 30.", // apply.DefaultMaxChangePercent; TestChangeLimitDocumented checks
 			refine: func(s *schema) {
 				s.Minimum, s.Maximum = ptr(0), ptr(100)
 			}},

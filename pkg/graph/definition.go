@@ -1,4 +1,4 @@
-package graphclient
+package graph
 
 // Wire types for Microsoft Graph's accessReviewScheduleDefinition (v1.0) and
 // the complex types it contains. Field names and JSON tags are Graph's own.

@@ -1,4 +1,4 @@
-package diff
+package graph
 
 import (
 	"cmp"
@@ -8,9 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/arsync/arsync/pkg/graphclient"
-	"github.com/arsync/arsync/pkg/spec"
 )
 
 // Normalize returns d in canonical form: the form in which two definitions
@@ -43,13 +40,13 @@ import (
 //     canonical: noEnd, numbered with 0 occurrences and no end date (or
 //     9999-12-31, or the string "null"), and endDate 9999-12-31 are all
 //     noEnd; numbered with 0 occurrences and a real end date is endDate.
-func Normalize(d graphclient.Definition) graphclient.Definition {
-	n := graphclient.Definition{
+func Normalize(d Definition) Definition {
+	n := Definition{
 		DisplayName:                      d.DisplayName,
-		DescriptionForAdmins:             normText(descriptionWithoutMarker(d.DescriptionForAdmins)),
+		DescriptionForAdmins:             normText(StripMarker(d.DescriptionForAdmins)),
 		DescriptionForReviewers:          normText(d.DescriptionForReviewers),
-		Scope:                            normScope(d.Scope, graphclient.TypeQueryScope),
-		InstanceEnumerationScope:         normScope(d.InstanceEnumerationScope, graphclient.TypeQueryScope),
+		Scope:                            normScope(d.Scope, TypeQueryScope),
+		InstanceEnumerationScope:         normScope(d.InstanceEnumerationScope, TypeQueryScope),
 		Reviewers:                        normReviewers(d.Reviewers),
 		FallbackReviewers:                normReviewers(d.FallbackReviewers),
 		Settings:                         normSettings(d.Settings),
@@ -57,11 +54,6 @@ func Normalize(d graphclient.Definition) graphclient.Definition {
 		AdditionalNotificationRecipients: normRecipients(d.AdditionalNotificationRecipients),
 	}
 	return n
-}
-
-func descriptionWithoutMarker(desc string) string {
-	_, rest, _ := spec.SplitMarker(desc)
-	return rest
 }
 
 func normText(s string) string {
@@ -74,10 +66,10 @@ func normText(s string) string {
 var knownTypes = func() map[string]string {
 	m := map[string]string{}
 	for _, t := range []string{
-		graphclient.TypeQueryScope, graphclient.TypeInactiveUsersQueryScope,
-		graphclient.TypePrincipalResourceMemberships, graphclient.TypeNotificationRecipientQuery,
-		graphclient.TypeRemoveAccessApplyAction, graphclient.TypeDisableAndDeleteUserAction,
-		graphclient.TypeUserLastSignInInsight, graphclient.TypeGroupPeerOutlierInsight,
+		TypeQueryScope, TypeInactiveUsersQueryScope,
+		TypePrincipalResourceMemberships, TypeNotificationRecipientQuery,
+		TypeRemoveAccessApplyAction, TypeDisableAndDeleteUserAction,
+		TypeUserLastSignInInsight, TypeGroupPeerOutlierInsight,
 	} {
 		m[strings.ToLower(t)] = t
 	}
@@ -105,8 +97,8 @@ func normType(t, def string) string {
 }
 
 func normQueryType(t string) string {
-	if t == "" || strings.EqualFold(t, graphclient.QueryTypeMicrosoftGraph) {
-		return graphclient.QueryTypeMicrosoftGraph
+	if t == "" || strings.EqualFold(t, QueryTypeMicrosoftGraph) {
+		return QueryTypeMicrosoftGraph
 	}
 	return t
 }
@@ -120,21 +112,21 @@ func normQueryRoot(root, normalisedQuery string) string {
 	return strings.ToLower(strings.TrimSpace(root))
 }
 
-func normScope(s *graphclient.Scope, defType string) *graphclient.Scope {
+func normScope(s *Scope, defType string) *Scope {
 	if s == nil {
 		return nil
 	}
 	if isEmptyScope(s) {
 		return nil
 	}
-	n := &graphclient.Scope{ODataType: normType(s.ODataType, defType)}
+	n := &Scope{ODataType: normType(s.ODataType, defType)}
 	switch n.ODataType {
-	case graphclient.TypePrincipalResourceMemberships:
+	case TypePrincipalResourceMemberships:
 		n.PrincipalScopes = normScopeList(s.PrincipalScopes)
 		n.ResourceScopes = normScopeList(s.ResourceScopes)
 		return n
-	case graphclient.TypeQueryScope, graphclient.TypeNotificationRecipientQuery:
-	case graphclient.TypeInactiveUsersQueryScope:
+	case TypeQueryScope, TypeNotificationRecipientQuery:
+	case TypeInactiveUsersQueryScope:
 		n.InactiveDuration = s.InactiveDuration
 		if n.InactiveDuration == "" {
 			n.InactiveDuration = "PT0S" // documented default (§8)
@@ -152,22 +144,22 @@ func normScope(s *graphclient.Scope, defType string) *graphclient.Scope {
 	return n
 }
 
-func isEmptyScope(s *graphclient.Scope) bool {
+func isEmptyScope(s *Scope) bool {
 	return s.ODataType == "" && s.Query == "" && s.QueryType == "" && s.QueryRoot == "" &&
 		s.InactiveDuration == "" && len(s.PrincipalScopes) == 0 && len(s.ResourceScopes) == 0
 }
 
-func normScopeList(in []graphclient.Scope) []graphclient.Scope {
+func normScopeList(in []Scope) []Scope {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]graphclient.Scope, 0, len(in))
+	out := make([]Scope, 0, len(in))
 	for i := range in {
-		if n := normScope(&in[i], graphclient.TypeQueryScope); n != nil {
+		if n := normScope(&in[i], TypeQueryScope); n != nil {
 			out = append(out, *n)
 		}
 	}
-	return sortedOrNil(out, func(a, b graphclient.Scope) int { return strings.Compare(scopeKey(a), scopeKey(b)) })
+	return sortedOrNil(out, func(a, b Scope) int { return strings.Compare(scopeKey(a), scopeKey(b)) })
 }
 
 // sortedOrNil sorts s stably with cmp, and returns nil for an empty s:
@@ -180,7 +172,7 @@ func sortedOrNil[T any](s []T, cmp func(a, b T) int) []T {
 	return s
 }
 
-func scopeKey(s graphclient.Scope) string {
+func scopeKey(s Scope) string {
 	k := s.ODataType + "\x00" + s.Query + "\x00" + s.QueryType + "\x00" + s.QueryRoot + "\x00" + s.InactiveDuration
 	for _, p := range s.PrincipalScopes {
 		k += "\x01" + scopeKey(p)
@@ -191,23 +183,23 @@ func scopeKey(s graphclient.Scope) string {
 	return k
 }
 
-func normReviewers(in []graphclient.ReviewerScope) []graphclient.ReviewerScope {
+func normReviewers(in []ReviewerScope) []ReviewerScope {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]graphclient.ReviewerScope, 0, len(in))
+	out := make([]ReviewerScope, 0, len(in))
 	for _, r := range in {
-		if r == (graphclient.ReviewerScope{}) {
+		if r == (ReviewerScope{}) {
 			continue
 		}
 		q := NormalizeQuery(r.Query)
-		out = append(out, graphclient.ReviewerScope{
+		out = append(out, ReviewerScope{
 			Query:     q,
 			QueryType: normQueryType(r.QueryType),
 			QueryRoot: normQueryRoot(r.QueryRoot, q),
 		})
 	}
-	return sortedOrNil(out, func(a, b graphclient.ReviewerScope) int {
+	return sortedOrNil(out, func(a, b ReviewerScope) int {
 		return cmp.Or(strings.Compare(a.Query, b.Query), strings.Compare(a.QueryRoot, b.QueryRoot), strings.Compare(a.QueryType, b.QueryType))
 	})
 }
@@ -217,9 +209,9 @@ func boolPtr(b *bool) *bool {
 	return &v
 }
 
-func normSettings(s *graphclient.ScheduleSettings) *graphclient.ScheduleSettings {
+func normSettings(s *ScheduleSettings) *ScheduleSettings {
 	if s == nil {
-		s = &graphclient.ScheduleSettings{}
+		s = &ScheduleSettings{}
 	}
 	days := 0
 	if s.InstanceDurationInDays != nil {
@@ -229,7 +221,7 @@ func normSettings(s *graphclient.ScheduleSettings) *graphclient.ScheduleSettings
 	if look == "" {
 		look = "P30D" // documented default (§3)
 	}
-	return &graphclient.ScheduleSettings{
+	return &ScheduleSettings{
 		MailNotificationsEnabled:             boolPtr(s.MailNotificationsEnabled),
 		ReminderNotificationsEnabled:         boolPtr(s.ReminderNotificationsEnabled),
 		JustificationRequiredOnApproval:      boolPtr(s.JustificationRequiredOnApproval),
@@ -268,35 +260,35 @@ func normDecision(v, def string) string {
 	return v
 }
 
-func normApplyActions(in []graphclient.ApplyAction) []graphclient.ApplyAction {
+func normApplyActions(in []ApplyAction) []ApplyAction {
 	seen := map[string]bool{}
-	var out []graphclient.ApplyAction
+	var out []ApplyAction
 	for _, a := range in {
 		t := normType(a.ODataType, "")
 		if t == "" || seen[t] {
 			continue
 		}
 		seen[t] = true
-		out = append(out, graphclient.ApplyAction{ODataType: t})
+		out = append(out, ApplyAction{ODataType: t})
 	}
 	if len(out) == 0 {
-		return []graphclient.ApplyAction{{ODataType: graphclient.TypeRemoveAccessApplyAction}}
+		return []ApplyAction{{ODataType: TypeRemoveAccessApplyAction}}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ODataType < out[j].ODataType })
 	return out
 }
 
-func normInsights(in []graphclient.RecommendationInsightSetting) []graphclient.RecommendationInsightSetting {
+func normInsights(in []RecommendationInsightSetting) []RecommendationInsightSetting {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]graphclient.RecommendationInsightSetting, 0, len(in))
+	out := make([]RecommendationInsightSetting, 0, len(in))
 	for _, s := range in {
-		n := graphclient.RecommendationInsightSetting{ODataType: normType(s.ODataType, "")}
+		n := RecommendationInsightSetting{ODataType: normType(s.ODataType, "")}
 		switch n.ODataType {
-		case graphclient.TypeGroupPeerOutlierInsight:
+		case TypeGroupPeerOutlierInsight:
 			// no properties
-		case graphclient.TypeUserLastSignInInsight:
+		case TypeUserLastSignInInsight:
 			look := s.RecommendationLookBackDuration
 			if look == "" {
 				look = "P30D" // documented default (§6)
@@ -307,24 +299,24 @@ func normInsights(in []graphclient.RecommendationInsightSetting) []graphclient.R
 			n.RecommendationLookBackDuration = NormalizeDuration(s.RecommendationLookBackDuration)
 			n.SignInScope = strings.ToLower(strings.TrimSpace(s.SignInScope))
 		}
-		if n == (graphclient.RecommendationInsightSetting{}) {
+		if n == (RecommendationInsightSetting{}) {
 			continue
 		}
 		out = append(out, n)
 	}
-	return sortedOrNil(out, func(a, b graphclient.RecommendationInsightSetting) int {
+	return sortedOrNil(out, func(a, b RecommendationInsightSetting) int {
 		return cmp.Or(strings.Compare(a.ODataType, b.ODataType), strings.Compare(a.SignInScope, b.SignInScope),
 			strings.Compare(a.RecommendationLookBackDuration, b.RecommendationLookBackDuration))
 	})
 }
 
-func normStages(in []graphclient.StageSettings) []graphclient.StageSettings {
+func normStages(in []StageSettings) []StageSettings {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]graphclient.StageSettings, len(in))
+	out := make([]StageSettings, len(in))
 	for i, s := range in {
-		n := graphclient.StageSettings{
+		n := StageSettings{
 			StageID:                          strings.TrimSpace(s.StageID),
 			DependsOn:                        sortedStrings(s.DependsOn, strings.TrimSpace),
 			DurationInDays:                   s.DurationInDays,
@@ -366,29 +358,29 @@ func sortedStrings(in []string, f func(string) string) []string {
 	return sortedOrNil(out, strings.Compare)
 }
 
-func normRecipients(in []graphclient.NotificationRecipientItem) []graphclient.NotificationRecipientItem {
+func normRecipients(in []NotificationRecipientItem) []NotificationRecipientItem {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]graphclient.NotificationRecipientItem, 0, len(in))
+	out := make([]NotificationRecipientItem, 0, len(in))
 	for _, r := range in {
 		t := r.NotificationTemplateType
-		if t == "" || strings.EqualFold(t, graphclient.NotificationTemplateCompletedRecp) {
+		if t == "" || strings.EqualFold(t, NotificationTemplateCompletedRecp) {
 			// The only supported value (§10).
-			t = graphclient.NotificationTemplateCompletedRecp
+			t = NotificationTemplateCompletedRecp
 		}
-		out = append(out, graphclient.NotificationRecipientItem{
+		out = append(out, NotificationRecipientItem{
 			NotificationTemplateType:   t,
-			NotificationRecipientScope: normScope(r.NotificationRecipientScope, graphclient.TypeNotificationRecipientQuery),
+			NotificationRecipientScope: normScope(r.NotificationRecipientScope, TypeNotificationRecipientQuery),
 		})
 	}
-	return sortedOrNil(out, func(a, b graphclient.NotificationRecipientItem) int {
+	return sortedOrNil(out, func(a, b NotificationRecipientItem) int {
 		return cmp.Or(strings.Compare(a.NotificationTemplateType, b.NotificationTemplateType),
 			strings.Compare(recipientScopeKey(a), recipientScopeKey(b)))
 	})
 }
 
-func recipientScopeKey(r graphclient.NotificationRecipientItem) string {
+func recipientScopeKey(r NotificationRecipientItem) string {
 	if r.NotificationRecipientScope == nil {
 		return ""
 	}
@@ -398,11 +390,11 @@ func recipientScopeKey(r graphclient.NotificationRecipientItem) string {
 // farFuture is the end date Graph writes for a series without an end (§4).
 const farFuture = "9999-12-31"
 
-func normRecurrence(r *graphclient.PatternedRecurrence) *graphclient.PatternedRecurrence {
+func normRecurrence(r *PatternedRecurrence) *PatternedRecurrence {
 	if r == nil {
 		return nil
 	}
-	n := &graphclient.PatternedRecurrence{
+	n := &PatternedRecurrence{
 		Pattern: normPattern(r.Pattern),
 		Range:   normRange(r.Range),
 	}
@@ -421,12 +413,12 @@ var weekdays = map[string]int{
 	"sunday": 0, "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6,
 }
 
-func normPattern(p *graphclient.RecurrencePattern) *graphclient.RecurrencePattern {
+func normPattern(p *RecurrencePattern) *RecurrencePattern {
 	if p == nil || strings.TrimSpace(p.Type) == "" {
 		// No type: a one-time review, whatever defaults were filled in.
 		return nil
 	}
-	n := &graphclient.RecurrencePattern{
+	n := &RecurrencePattern{
 		Type:           strings.TrimSpace(p.Type),
 		Interval:       p.Interval,
 		Month:          p.Month,
@@ -471,7 +463,7 @@ func normPattern(p *graphclient.RecurrencePattern) *graphclient.RecurrencePatter
 	return n
 }
 
-func normRange(r *graphclient.RecurrenceRange) *graphclient.RecurrenceRange {
+func normRange(r *RecurrenceRange) *RecurrenceRange {
 	if r == nil {
 		return nil
 	}
@@ -480,7 +472,7 @@ func normRange(r *graphclient.RecurrenceRange) *graphclient.RecurrenceRange {
 	if end == farFuture {
 		end = ""
 	}
-	n := &graphclient.RecurrenceRange{
+	n := &RecurrenceRange{
 		StartDate:          start,
 		RecurrenceTimeZone: strings.TrimSpace(r.RecurrenceTimeZone),
 	}
@@ -505,7 +497,7 @@ func normRange(r *graphclient.RecurrenceRange) *graphclient.RecurrenceRange {
 	default:
 		n.Type, n.NumberOfOccurrences, n.EndDate = strings.TrimSpace(r.Type), r.NumberOfOccurrences, end
 	}
-	if *n == (graphclient.RecurrenceRange{Type: "noEnd"}) && r.Type == "" {
+	if *n == (RecurrenceRange{Type: "noEnd"}) && r.Type == "" {
 		return nil
 	}
 	return n
@@ -528,6 +520,9 @@ func normDate(s string) string {
 
 // guidRE matches a GUID anywhere in a string.
 var guidRE = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
+
+// GUIDs returns the GUIDs that appear anywhere in s, in order.
+func GUIDs(s string) []string { return guidRE.FindAllString(s, -1) }
 
 // NormalizeQuery returns a Graph query string (a scope's, a reviewer's, a
 // recipient's) in canonical form, undoing what Graph does when it stores one
@@ -729,140 +724,3 @@ func normExpr(s string) string {
 
 func noSpaceAfter(c byte) bool  { return c == '(' || c == ',' || c == ':' || c == '/' }
 func noSpaceBefore(c byte) bool { return c == ')' || c == ',' || c == ':' || c == '/' }
-
-// NormalizeDuration returns an ISO-8601 duration in canonical form: days,
-// hours, minutes and seconds (and weeks) are added up and written as days
-// plus the remainder ("PT720H" and "P30D" are both "P30D"; "P0D" is "PT0S").
-// Years and months, whose length varies, are kept apart. A string that is not
-// a duration is returned unchanged, so that it still compares as itself.
-func NormalizeDuration(s string) string {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	if t == "" {
-		return ""
-	}
-	if !strings.HasPrefix(t, "P") || len(t) < 3 {
-		return s
-	}
-	var years, months int64
-	var nanos int64 // days, hours, minutes, seconds and weeks, in nanoseconds
-	const (
-		second = int64(1e9)
-		minute = 60 * second
-		hour   = 60 * minute
-		day    = 24 * hour
-	)
-	inTime := false
-	seen := ""
-	rest := t[1:]
-	for rest != "" {
-		if rest[0] == 'T' {
-			if inTime || len(rest) == 1 {
-				return s
-			}
-			inTime = true
-			rest = rest[1:]
-			continue
-		}
-		j := 0
-		for j < len(rest) && (rest[j] >= '0' && rest[j] <= '9' || rest[j] == '.' || rest[j] == ',') {
-			j++
-		}
-		if j == 0 || j == len(rest) || j > 12 {
-			return s
-		}
-		num := strings.ReplaceAll(rest[:j], ",", ".")
-		unit := rest[j]
-		rest = rest[j+1:]
-		key := string(unit)
-		if inTime {
-			key = "T" + key
-		}
-		if strings.Contains(seen, "|"+key+"|") {
-			return s
-		}
-		seen += "|" + key + "|"
-		whole, frac, hasFrac := strings.Cut(num, ".")
-		if whole == "" && !hasFrac || strings.Contains(frac, ".") {
-			return s
-		}
-		w := int64(0)
-		if whole != "" {
-			v, err := strconv.ParseInt(whole, 10, 64)
-			if err != nil {
-				return s
-			}
-			w = v
-		}
-		if hasFrac && !(inTime && unit == 'S') {
-			return s // only seconds may carry a fraction here
-		}
-		var per int64
-		switch {
-		case !inTime && unit == 'Y':
-			years = w
-		case !inTime && unit == 'M':
-			months = w
-		case !inTime && unit == 'W':
-			per = 7 * day
-		case !inTime && unit == 'D':
-			per = day
-		case inTime && unit == 'H':
-			per = hour
-		case inTime && unit == 'M':
-			per = minute
-		case inTime && unit == 'S':
-			per = second
-		default:
-			return s
-		}
-		if per != 0 {
-			// Keep the sum far from overflowing: 100 years of seconds is plenty.
-			const limit = 36600 * day
-			if w > limit/per || nanos+w*per > limit {
-				return s
-			}
-			nanos += w * per
-			if hasFrac {
-				if len(frac) > 9 {
-					frac = frac[:9]
-				}
-				f, err := strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
-				if err != nil {
-					return s
-				}
-				nanos += f
-			}
-		}
-	}
-	var b strings.Builder
-	b.WriteByte('P')
-	if years != 0 {
-		b.WriteString(strconv.FormatInt(years, 10) + "Y")
-	}
-	if months != 0 {
-		b.WriteString(strconv.FormatInt(months, 10) + "M")
-	}
-	if d := nanos / day; d != 0 {
-		b.WriteString(strconv.FormatInt(d, 10) + "D")
-	}
-	if r := nanos % day; r != 0 {
-		b.WriteByte('T')
-		if h := r / hour; h != 0 {
-			b.WriteString(strconv.FormatInt(h, 10) + "H")
-		}
-		if m := r % hour / minute; m != 0 {
-			b.WriteString(strconv.FormatInt(m, 10) + "M")
-		}
-		if sec := r % minute; sec != 0 {
-			str := strconv.FormatInt(sec/second, 10)
-			if ns := sec % second; ns != 0 {
-				str += "." + strings.TrimRight(strconv.FormatInt(ns+second, 10)[1:], "0")
-			}
-			b.WriteString(str + "S")
-		}
-	}
-	if b.Len() == 1 {
-		return "PT0S"
-	}
-	return b.String()
-}

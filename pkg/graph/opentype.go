@@ -1,4 +1,4 @@
-package graphclient
+package graph
 
 import (
 	"bytes"

@@ -1,8 +1,9 @@
-package spec
+package graph
 
 import (
 	"regexp"
 	"strings"
+	"time"
 )
 
 // The ownership marker is the last line of descriptionForAdmins:
@@ -23,6 +24,12 @@ func WithMarker(desc, name string) string {
 	return rest + "\n" + Marker(name)
 }
 
+// StripMarker returns desc without its ownership marker line, if any.
+func StripMarker(desc string) string {
+	_, rest, _ := SplitMarker(desc)
+	return rest
+}
+
 // SplitMarker splits a descriptionForAdmins into the marker's name and the
 // description without it. ok is false when desc carries no marker. Trailing
 // white space and CRLF line ends (which the service may introduce) are
@@ -39,4 +46,20 @@ func SplitMarker(desc string) (name, rest string, ok bool) {
 		return m[1], "", true
 	}
 	return m[1], strings.TrimRight(trimmed[:i], " \t\r"), true
+}
+
+// OlderFirst orders live definitions by createdDateTime (unparsable or
+// missing times last), then id. Of definitions that carry the same marker,
+// the first in this order is the one kept: Compute plans the deletion of
+// the others, and apply adopts the first when it finds a create's marker.
+func OlderFirst(a, b *Definition) bool {
+	ta, errA := time.Parse(time.RFC3339Nano, a.CreatedDateTime)
+	tb, errB := time.Parse(time.RFC3339Nano, b.CreatedDateTime)
+	switch {
+	case errA == nil && errB == nil && !ta.Equal(tb):
+		return ta.Before(tb)
+	case (errA == nil) != (errB == nil):
+		return errA == nil
+	}
+	return a.ID < b.ID
 }
