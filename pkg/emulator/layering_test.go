@@ -11,14 +11,14 @@ import (
 )
 
 // TestEmulatorIsIndependent enforces DESIGN.md §6: the emulator imports
-// nothing from pkg/spec, pkg/diff or pkg/apply, directly or through
+// nothing from pkg/graph, pkg/spec, pkg/diff or pkg/apply, directly or through
 // another package of this module, so that its rewriting of stored values
-// cannot borrow pkg/diff's normaliser (and other projects can use it
+// cannot borrow the client's canonical form (pkg/graph) (and other projects can use it
 // alone). It follows the module's own imports from the package's
 // non-test files.
 func TestEmulatorIsIndependent(t *testing.T) {
 	const module = "github.com/arsync/arsync/"
-	forbidden := []string{module + "pkg/spec", module + "pkg/diff", module + "pkg/apply"}
+	forbidden := []string{module + "pkg/graph", module + "pkg/spec", module + "pkg/diff", module + "pkg/apply"}
 	seen := map[string]bool{}
 	var visit func(pkg, dir string, path []string)
 	visit = func(pkg, dir string, path []string) {
