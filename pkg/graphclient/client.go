@@ -109,6 +109,9 @@ type Client struct {
 	now          func() time.Time
 	newID        func() string
 	userAgent    string
+	// maxBody bounds what one response body may hold in memory
+	// (maxResponseBody; tests lower it).
+	maxBody int64
 
 	logMu sync.Mutex
 	debug io.Writer
@@ -154,6 +157,7 @@ func New(opts Options) (*Client, error) {
 		newID:        opts.NewRequestID,
 		userAgent:    opts.UserAgent,
 		debug:        opts.Debug,
+		maxBody:      maxResponseBody,
 	}
 	n := opts.MaxConcurrency
 	if n <= 0 {
@@ -353,6 +357,15 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 			hasWait  bool
 		)
 		if terr != nil {
+			var tl *tooLargeError
+			if errors.As(terr, &tl) {
+				// The service answered, and would answer a repeat the same
+				// way: an oversized body is no transient fault.
+				if !cl.idempotent && tl.mayBeDone() {
+					return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: tl}
+				}
+				return nil, fmt.Errorf("%s %s: %w; not retried", cl.method, safeURL, tl)
+			}
 			var ns *notSentError
 			if errors.As(terr, &ns) {
 				// Cancelled while queued, no token, a malformed request:
@@ -506,9 +519,14 @@ func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Res
 		return nil, err
 	}
 	defer hresp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(hresp.Body, maxResponseBody+1))
-	if err == nil && len(b) > maxResponseBody {
-		err = fmt.Errorf("response body larger than %d bytes", maxResponseBody)
+	var b []byte
+	if hresp.ContentLength > c.maxBody {
+		err = &tooLargeError{status: hresp.StatusCode, requestID: hresp.Header.Get("request-id"), limit: c.maxBody}
+	} else {
+		b, err = io.ReadAll(io.LimitReader(hresp.Body, c.maxBody+1))
+		if err == nil && int64(len(b)) > c.maxBody {
+			err = &tooLargeError{status: hresp.StatusCode, requestID: hresp.Header.Get("request-id"), limit: c.maxBody}
+		}
 	}
 	resp := &Response{
 		StatusCode:      hresp.StatusCode,
@@ -524,9 +542,49 @@ func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Res
 	c.logf("graph: %s %s -> %d in %s (attempt %d, request-id %s, client-request-id %s)",
 		cl.method, c.sanitize(cl.url), hresp.StatusCode, since(start), n, orDash(resp.RequestID), resp.ClientRequestID)
 	if err != nil {
+		var tl *tooLargeError
+		if errors.As(err, &tl) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("reading the response: %w", err)
 	}
 	return resp, nil
+}
+
+// tooLargeError is an answer whose body is over the client's limit.
+type tooLargeError struct {
+	status    int
+	requestID string
+	limit     int64
+}
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("response body over the %s limit (status %d, request-id %s)", formatSize(e.limit), e.status, orDash(e.requestID))
+}
+
+func (e *tooLargeError) Unwrap() error { return ErrResponseTooLarge }
+
+// mayBeDone reports whether a create answered this way may have been
+// carried out: the statuses that make its outcome unknown, and success
+// (its answer, with the new id, could not be read).
+func (e *tooLargeError) mayBeDone() bool {
+	switch e.status {
+	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return e.status >= 200 && e.status < 300
+}
+
+// formatSize prints a byte count in the largest binary unit that divides it.
+func formatSize(n int64) string {
+	switch {
+	case n > 0 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n > 0 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }

@@ -713,3 +713,67 @@ func TestEscapeRawQuery(t *testing.T) {
 	require.Equal(t, "a%C3%A9%22%3C%3E%25zz", escapeRawQuery("aé\"<>%25zz"))
 	require.Equal(t, "already%20escaped", escapeRawQuery("already%20escaped"))
 }
+
+// TestOversizedResponseIsNotRetried: a body over the size limit is the
+// service's answer, not a transient fault: the request fails at once,
+// naming itself and the limit, whatever the method and status. A create
+// whose success could not be read has an unknown outcome.
+func TestOversizedResponseIsNotRetried(t *testing.T) {
+	t.Parallel()
+	const limit = 1024
+	tests := []struct {
+		name    string
+		method  string
+		status  int
+		chunked bool // no Content-Length: the limit is found while reading
+		unknown bool
+	}{
+		{name: "GET", method: http.MethodGet, status: 200},
+		{name: "GET without Content-Length", method: http.MethodGet, status: 200, chunked: true},
+		{name: "GET answered 503", method: http.MethodGet, status: 503},
+		{name: "PUT", method: http.MethodPut, status: 200, chunked: true},
+		{name: "DELETE", method: http.MethodDelete, status: 200},
+		{name: "POST created", method: http.MethodPost, status: 201, chunked: true, unknown: true},
+		{name: "POST refused", method: http.MethodPost, status: 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var requests atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				w.Header().Set("request-id", "rid-big")
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.status)
+				body := `{"value":"` + strings.Repeat("x", limit) + `"}`
+				if tt.chunked {
+					// Flushing the headers first makes net/http send chunks.
+					w.(http.Flusher).Flush()
+				}
+				io.WriteString(w, body)
+			}))
+			t.Cleanup(srv.Close)
+			c, clock := newTestClient(t, srv.URL)
+			c.maxBody = limit
+			var body any
+			if tt.method == http.MethodPost || tt.method == http.MethodPut {
+				body = map[string]string{"displayName": "x"}
+			}
+			_, err := c.Do(t.Context(), tt.method, "identityGovernance/accessReviews/definitions/x", body, nil)
+			require.ErrorIs(t, err, ErrResponseTooLarge)
+			require.ErrorContains(t, err, tt.method+" "+srv.URL+"/v1.0/identityGovernance/accessReviews/definitions/x: ")
+			require.ErrorContains(t, err, fmt.Sprintf("response body over the 1 KiB limit (status %d, request-id rid-big)", tt.status))
+			require.Equal(t, tt.unknown, graph.IsUnknownOutcome(err), "got %v", err)
+			if !tt.unknown {
+				require.True(t, strings.HasSuffix(err.Error(), "; not retried"), err.Error())
+			}
+			require.EqualValues(t, 1, requests.Load(), "requests")
+			require.Empty(t, clock.Sleeps())
+		})
+	}
+}
+
+func TestResponseLimitIs64MiB(t *testing.T) {
+	c, _ := newTestClient(t, "http://127.0.0.1")
+	require.EqualValues(t, 64<<20, c.maxBody)
+}
