@@ -14,9 +14,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -116,10 +118,17 @@ type Client struct {
 	logMu sync.Mutex
 	debug io.Writer
 
+	// tokMu guards the cached token only, never across a sign-in.
 	tokMu     sync.Mutex
 	tok       azcore.AccessToken
 	refreshAt time.Time
-	secrets   []string // tokens handed out, scrubbed from every message
+	// signIn is held by the one request fetching a token; the others
+	// wait for it, or for their context (a sign-in can take minutes).
+	signIn chan struct{}
+	// secrets are the tokens handed out, scrubbed from every message. It
+	// is replaced, never changed, so scrubbing takes no lock and goes on
+	// while a sign-in is in progress.
+	secrets atomic.Pointer[[]string]
 }
 
 // New returns a client. It does no I/O.
@@ -164,6 +173,7 @@ func New(opts Options) (*Client, error) {
 		n = DefaultMaxConcurrency
 	}
 	c.sem = make(chan struct{}, n)
+	c.signIn = make(chan struct{}, 1)
 	switch {
 	case c.maxRetries == 0:
 		c.maxRetries = DefaultMaxRetries
@@ -653,14 +663,23 @@ func wholeSeconds(secs float64) time.Duration {
 }
 
 // token returns a cached token, fetching a new one when it is near expiry.
-// Fetches are serialised so parallel requests share one.
+// Fetches are serialised so parallel requests share one; a request waiting
+// for another's sign-in gives up when its context ends.
 func (c *Client) token(ctx context.Context) (string, error) {
-	c.tokMu.Lock()
-	defer c.tokMu.Unlock()
-	now := c.now()
-	if c.tok.Token != "" && now.Before(c.refreshAt) {
-		return c.tok.Token, nil
+	if tok, ok := c.cachedToken(); ok {
+		return tok, nil
 	}
+	select {
+	case c.signIn <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-c.signIn }()
+	// Another request may have signed in while this one waited.
+	if tok, ok := c.cachedToken(); ok {
+		return tok, nil
+	}
+	now := c.now()
 	at, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
 	if err != nil {
 		return "", fmt.Errorf("getting an access token for %s: %w", c.scope, err)
@@ -668,6 +687,10 @@ func (c *Client) token(ctx context.Context) (string, error) {
 	if at.Token == "" {
 		return "", fmt.Errorf("getting an access token for %s: the credential returned an empty token", c.scope)
 	}
+	// Scrubbed from every message before anything can carry it.
+	c.addSecret(at.Token)
+	c.tokMu.Lock()
+	defer c.tokMu.Unlock()
 	c.tok = at
 	switch {
 	case !at.RefreshOn.IsZero():
@@ -677,13 +700,17 @@ func (c *Client) token(ctx context.Context) (string, error) {
 	default:
 		c.refreshAt = now.Add(tokenRefreshMargin)
 	}
-	if !c.hasSecret(at.Token) {
-		c.secrets = append(c.secrets, at.Token)
-		if len(c.secrets) > 4 {
-			c.secrets = c.secrets[1:]
-		}
-	}
 	return at.Token, nil
+}
+
+// cachedToken returns the cached token unless it is due for renewal.
+func (c *Client) cachedToken() (string, bool) {
+	c.tokMu.Lock()
+	defer c.tokMu.Unlock()
+	if c.tok.Token != "" && c.now().Before(c.refreshAt) {
+		return c.tok.Token, true
+	}
+	return "", false
 }
 
 func (c *Client) dropToken() {
@@ -692,21 +719,31 @@ func (c *Client) dropToken() {
 	c.tokMu.Unlock()
 }
 
-func (c *Client) hasSecret(s string) bool {
-	for _, x := range c.secrets {
-		if x == s {
-			return true
+// addSecret adds tok to the tokens to scrub, keeping the last few. Only
+// the request holding signIn calls it, so replacing the list is safe.
+func (c *Client) addSecret(tok string) {
+	var next []string
+	if old := c.secrets.Load(); old != nil {
+		if slices.Contains(*old, tok) {
+			return
 		}
+		next = append(next, *old...)
 	}
-	return false
+	next = append(next, tok)
+	if len(next) > 4 {
+		next = next[1:]
+	}
+	c.secrets.Store(&next)
 }
 
 // scrub removes any token the client has used from s: a misbehaving server
 // or proxy might echo one back in an error message.
 func (c *Client) scrub(s string) string {
-	c.tokMu.Lock()
-	defer c.tokMu.Unlock()
-	for _, t := range c.secrets {
+	secrets := c.secrets.Load()
+	if secrets == nil {
+		return s
+	}
+	for _, t := range *secrets {
 		if len(t) >= 8 {
 			s = strings.ReplaceAll(s, t, "[REDACTED]")
 		}
