@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/arsync/arsync/internal/clock"
@@ -82,6 +83,10 @@ type Options struct {
 	// CancelGrace is how long the change in flight may still run after ctx
 	// is cancelled (default 30 s); after it, its requests are abandoned.
 	CancelGrace time.Duration
+
+	// graceTimer runs f after d and returns what stops it (default
+	// time.AfterFunc): tests end the grace on cue instead of waiting.
+	graceTimer func(d time.Duration, f func()) (stop func() bool)
 }
 
 func (o Options) withDefaults() Options {
@@ -108,6 +113,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CancelGrace <= 0 {
 		o.CancelGrace = DefaultCancelGrace
+	}
+	if o.graceTimer == nil {
+		o.graceTimer = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	return o
 }
@@ -225,7 +233,7 @@ func Apply(ctx context.Context, c Client, p *diff.Plan, opts Options) (*Report, 
 	}
 	opts = opts.withDefaults()
 
-	r := &runner{c: c, opts: opts}
+	r := &runner{c: observingClient{c}, opts: opts}
 	var order []int // indexes into p.Changes, in execution order
 	phaseOf := map[int]int{}
 	for ph, actions := range phases {
@@ -250,8 +258,8 @@ func Apply(ctx context.Context, c Client, p *diff.Plan, opts Options) (*Report, 
 	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer wcancel()
 	stop := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(opts.CancelGrace, wcancel)
-		context.AfterFunc(wctx, func() { t.Stop() })
+		stopTimer := opts.graceTimer(opts.CancelGrace, wcancel)
+		context.AfterFunc(wctx, func() { stopTimer() })
 	})
 	defer stop()
 
@@ -353,9 +361,12 @@ func (r *runner) run(ctx, wctx context.Context, res *Result) {
 		if err = r.delete(wctx, res); err == nil {
 			// The old definition is gone: finish the change even if ctx
 			// was cancelled meanwhile, or the review would be left deleted.
-			err = r.create(wctx, wctx, res, ch.ID)
-			if err != nil && !isCanceled(err) {
-				err = fmt.Errorf("definition %s was deleted but its replacement was not created (the next plan shows a create): %w", ch.ID, err)
+			// That lasts only CancelGrace, so a failure or cut-off here
+			// must still say what was lost.
+			var posts createOutcomes
+			cctx := context.WithValue(wctx, createOutcomesKey{}, &posts)
+			if err = r.create(cctx, cctx, res, ch.ID); err != nil {
+				err = replaceNotCreated(ch.ID, posts.unknown.Load(), err)
 			}
 		}
 	}
@@ -381,6 +392,37 @@ func (r *runner) delete(wctx context.Context, res *Result) error {
 		return fmt.Errorf("deleting definition %s: %w", res.Change.ID, err)
 	}
 	return nil
+}
+
+// replaceNotCreated is the error of a replace whose delete was carried out
+// and whose create was not, for whatever reason (cancellation included):
+// the history is lost already, and only another run brings the definition
+// back. maybeCreated says a POST's outcome was unknown.
+func replaceNotCreated(id string, maybeCreated bool, err error) error {
+	const gone = "definition %s was deleted with its review history (instances and decisions)"
+	if maybeCreated {
+		return fmt.Errorf(gone+" and the new one may not have been created; run apply again: it adopts the new one by its marker if it exists, or creates it: %w", id, err)
+	}
+	return fmt.Errorf(gone+" and the new one was not created; run apply again to create it: %w", id, err)
+}
+
+// createOutcomes records, for the create whose context carries it under
+// createOutcomesKey, whether any of its POSTs had an unknown outcome.
+type createOutcomes struct{ unknown atomic.Bool }
+
+type createOutcomesKey struct{}
+
+// observingClient fills in the createOutcomes of a create's context, so a
+// replace can tell "not created" from "maybe created" whatever its create
+// made of the outcome.
+type observingClient struct{ Client }
+
+func (c observingClient) CreateDefinition(ctx context.Context, d *graph.Definition) (*graph.Definition, error) {
+	created, err := c.Client.CreateDefinition(ctx, d)
+	if o, ok := ctx.Value(createOutcomesKey{}).(*createOutcomes); ok && graph.IsUnknownOutcome(err) {
+		o.unknown.Store(true)
+	}
+	return created, err
 }
 
 // canceledError marks a change stopped by cancellation.

@@ -295,7 +295,7 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 				},
 			},
 			calls: []string{"DELETE old", "POST"}, outcome: Failed,
-			errHas: "definition old was deleted but its replacement was not created (the next plan shows a create)",
+			errHas: "definition old was deleted with its review history (instances and decisions) and the new one was not created; run apply again to create it: creating the definition: POST : 400 Bad Request",
 		},
 	}
 	for _, tt := range tests {

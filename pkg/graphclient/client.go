@@ -14,9 +14,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -109,14 +111,24 @@ type Client struct {
 	now          func() time.Time
 	newID        func() string
 	userAgent    string
+	// maxBody bounds what one response body may hold in memory
+	// (maxResponseBody; tests lower it).
+	maxBody int64
 
 	logMu sync.Mutex
 	debug io.Writer
 
+	// tokMu guards the cached token only, never across a sign-in.
 	tokMu     sync.Mutex
 	tok       azcore.AccessToken
 	refreshAt time.Time
-	secrets   []string // tokens handed out, scrubbed from every message
+	// signIn is held by the one request fetching a token; the others
+	// wait for it, or for their context (a sign-in can take minutes).
+	signIn chan struct{}
+	// secrets are the tokens handed out, scrubbed from every message. It
+	// is replaced, never changed, so scrubbing takes no lock and goes on
+	// while a sign-in is in progress.
+	secrets atomic.Pointer[[]string]
 }
 
 // New returns a client. It does no I/O.
@@ -154,12 +166,14 @@ func New(opts Options) (*Client, error) {
 		newID:        opts.NewRequestID,
 		userAgent:    opts.UserAgent,
 		debug:        opts.Debug,
+		maxBody:      maxResponseBody,
 	}
 	n := opts.MaxConcurrency
 	if n <= 0 {
 		n = DefaultMaxConcurrency
 	}
 	c.sem = make(chan struct{}, n)
+	c.signIn = make(chan struct{}, 1)
 	switch {
 	case c.maxRetries == 0:
 		c.maxRetries = DefaultMaxRetries
@@ -353,6 +367,15 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 			hasWait  bool
 		)
 		if terr != nil {
+			var tl *tooLargeError
+			if errors.As(terr, &tl) {
+				// The service answered, and would answer a repeat the same
+				// way: an oversized body is no transient fault.
+				if !cl.idempotent && tl.mayBeDone() {
+					return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: tl}
+				}
+				return nil, fmt.Errorf("%s %s: %w; not retried", cl.method, safeURL, tl)
+			}
 			var ns *notSentError
 			if errors.As(terr, &ns) {
 				// Cancelled while queued, no token, a malformed request:
@@ -506,9 +529,14 @@ func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Res
 		return nil, err
 	}
 	defer hresp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(hresp.Body, maxResponseBody+1))
-	if err == nil && len(b) > maxResponseBody {
-		err = fmt.Errorf("response body larger than %d bytes", maxResponseBody)
+	var b []byte
+	if hresp.ContentLength > c.maxBody {
+		err = &tooLargeError{status: hresp.StatusCode, requestID: hresp.Header.Get("request-id"), limit: c.maxBody}
+	} else {
+		b, err = io.ReadAll(io.LimitReader(hresp.Body, c.maxBody+1))
+		if err == nil && int64(len(b)) > c.maxBody {
+			err = &tooLargeError{status: hresp.StatusCode, requestID: hresp.Header.Get("request-id"), limit: c.maxBody}
+		}
 	}
 	resp := &Response{
 		StatusCode:      hresp.StatusCode,
@@ -524,9 +552,49 @@ func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Res
 	c.logf("graph: %s %s -> %d in %s (attempt %d, request-id %s, client-request-id %s)",
 		cl.method, c.sanitize(cl.url), hresp.StatusCode, since(start), n, orDash(resp.RequestID), resp.ClientRequestID)
 	if err != nil {
+		var tl *tooLargeError
+		if errors.As(err, &tl) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("reading the response: %w", err)
 	}
 	return resp, nil
+}
+
+// tooLargeError is an answer whose body is over the client's limit.
+type tooLargeError struct {
+	status    int
+	requestID string
+	limit     int64
+}
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("response body over the %s limit (status %d, request-id %s)", formatSize(e.limit), e.status, orDash(e.requestID))
+}
+
+func (e *tooLargeError) Unwrap() error { return ErrResponseTooLarge }
+
+// mayBeDone reports whether a create answered this way may have been
+// carried out: the statuses that make its outcome unknown, and success
+// (its answer, with the new id, could not be read).
+func (e *tooLargeError) mayBeDone() bool {
+	switch e.status {
+	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return e.status >= 200 && e.status < 300
+}
+
+// formatSize prints a byte count in the largest binary unit that divides it.
+func formatSize(n int64) string {
+	switch {
+	case n > 0 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n > 0 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
@@ -595,14 +663,23 @@ func wholeSeconds(secs float64) time.Duration {
 }
 
 // token returns a cached token, fetching a new one when it is near expiry.
-// Fetches are serialised so parallel requests share one.
+// Fetches are serialised so parallel requests share one; a request waiting
+// for another's sign-in gives up when its context ends.
 func (c *Client) token(ctx context.Context) (string, error) {
-	c.tokMu.Lock()
-	defer c.tokMu.Unlock()
-	now := c.now()
-	if c.tok.Token != "" && now.Before(c.refreshAt) {
-		return c.tok.Token, nil
+	if tok, ok := c.cachedToken(); ok {
+		return tok, nil
 	}
+	select {
+	case c.signIn <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-c.signIn }()
+	// Another request may have signed in while this one waited.
+	if tok, ok := c.cachedToken(); ok {
+		return tok, nil
+	}
+	now := c.now()
 	at, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
 	if err != nil {
 		return "", fmt.Errorf("getting an access token for %s: %w", c.scope, err)
@@ -610,6 +687,10 @@ func (c *Client) token(ctx context.Context) (string, error) {
 	if at.Token == "" {
 		return "", fmt.Errorf("getting an access token for %s: the credential returned an empty token", c.scope)
 	}
+	// Scrubbed from every message before anything can carry it.
+	c.addSecret(at.Token)
+	c.tokMu.Lock()
+	defer c.tokMu.Unlock()
 	c.tok = at
 	switch {
 	case !at.RefreshOn.IsZero():
@@ -619,13 +700,17 @@ func (c *Client) token(ctx context.Context) (string, error) {
 	default:
 		c.refreshAt = now.Add(tokenRefreshMargin)
 	}
-	if !c.hasSecret(at.Token) {
-		c.secrets = append(c.secrets, at.Token)
-		if len(c.secrets) > 4 {
-			c.secrets = c.secrets[1:]
-		}
-	}
 	return at.Token, nil
+}
+
+// cachedToken returns the cached token unless it is due for renewal.
+func (c *Client) cachedToken() (string, bool) {
+	c.tokMu.Lock()
+	defer c.tokMu.Unlock()
+	if c.tok.Token != "" && c.now().Before(c.refreshAt) {
+		return c.tok.Token, true
+	}
+	return "", false
 }
 
 func (c *Client) dropToken() {
@@ -634,21 +719,31 @@ func (c *Client) dropToken() {
 	c.tokMu.Unlock()
 }
 
-func (c *Client) hasSecret(s string) bool {
-	for _, x := range c.secrets {
-		if x == s {
-			return true
+// addSecret adds tok to the tokens to scrub, keeping the last few. Only
+// the request holding signIn calls it, so replacing the list is safe.
+func (c *Client) addSecret(tok string) {
+	var next []string
+	if old := c.secrets.Load(); old != nil {
+		if slices.Contains(*old, tok) {
+			return
 		}
+		next = append(next, *old...)
 	}
-	return false
+	next = append(next, tok)
+	if len(next) > 4 {
+		next = next[1:]
+	}
+	c.secrets.Store(&next)
 }
 
 // scrub removes any token the client has used from s: a misbehaving server
 // or proxy might echo one back in an error message.
 func (c *Client) scrub(s string) string {
-	c.tokMu.Lock()
-	defer c.tokMu.Unlock()
-	for _, t := range c.secrets {
+	secrets := c.secrets.Load()
+	if secrets == nil {
+		return s
+	}
+	for _, t := range *secrets {
 		if len(t) >= 8 {
 			s = strings.ReplaceAll(s, t, "[REDACTED]")
 		}

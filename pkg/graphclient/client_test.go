@@ -713,3 +713,193 @@ func TestEscapeRawQuery(t *testing.T) {
 	require.Equal(t, "a%C3%A9%22%3C%3E%25zz", escapeRawQuery("aé\"<>%25zz"))
 	require.Equal(t, "already%20escaped", escapeRawQuery("already%20escaped"))
 }
+
+// TestOversizedResponseIsNotRetried: a body over the size limit is the
+// service's answer, not a transient fault: the request fails at once,
+// naming itself and the limit, whatever the method and status. A create
+// whose success could not be read has an unknown outcome.
+func TestOversizedResponseIsNotRetried(t *testing.T) {
+	t.Parallel()
+	const limit = 1024
+	tests := []struct {
+		name    string
+		method  string
+		status  int
+		chunked bool // no Content-Length: the limit is found while reading
+		unknown bool
+	}{
+		{name: "GET", method: http.MethodGet, status: 200},
+		{name: "GET without Content-Length", method: http.MethodGet, status: 200, chunked: true},
+		{name: "GET answered 503", method: http.MethodGet, status: 503},
+		{name: "PUT", method: http.MethodPut, status: 200, chunked: true},
+		{name: "DELETE", method: http.MethodDelete, status: 200},
+		{name: "POST created", method: http.MethodPost, status: 201, chunked: true, unknown: true},
+		{name: "POST refused", method: http.MethodPost, status: 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var requests atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				w.Header().Set("request-id", "rid-big")
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.status)
+				body := `{"value":"` + strings.Repeat("x", limit) + `"}`
+				if tt.chunked {
+					// Flushing the headers first makes net/http send chunks.
+					w.(http.Flusher).Flush()
+				}
+				io.WriteString(w, body)
+			}))
+			t.Cleanup(srv.Close)
+			c, clock := newTestClient(t, srv.URL)
+			c.maxBody = limit
+			var body any
+			if tt.method == http.MethodPost || tt.method == http.MethodPut {
+				body = map[string]string{"displayName": "x"}
+			}
+			_, err := c.Do(t.Context(), tt.method, "identityGovernance/accessReviews/definitions/x", body, nil)
+			require.ErrorIs(t, err, ErrResponseTooLarge)
+			require.ErrorContains(t, err, tt.method+" "+srv.URL+"/v1.0/identityGovernance/accessReviews/definitions/x: ")
+			require.ErrorContains(t, err, fmt.Sprintf("response body over the 1 KiB limit (status %d, request-id rid-big)", tt.status))
+			require.Equal(t, tt.unknown, graph.IsUnknownOutcome(err), "got %v", err)
+			if !tt.unknown {
+				require.True(t, strings.HasSuffix(err.Error(), "; not retried"), err.Error())
+			}
+			require.EqualValues(t, 1, requests.Load(), "requests")
+			require.Empty(t, clock.Sleeps())
+		})
+	}
+}
+
+func TestResponseLimitIs64MiB(t *testing.T) {
+	c, _ := newTestClient(t, "http://127.0.0.1")
+	require.EqualValues(t, 64<<20, c.maxBody)
+}
+
+// blockingCred hands out its first token at once; every later sign-in
+// says it has started (on started) and then waits for release. Token n is
+// "secret-token-n-padding".
+type blockingCred struct {
+	n       atomic.Int32
+	started chan struct{}
+	release chan struct{}
+}
+
+func newBlockingCred() *blockingCred {
+	return &blockingCred{started: make(chan struct{}, 8), release: make(chan struct{})}
+}
+
+func (b *blockingCred) GetToken(ctx context.Context, _ policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	n := b.n.Add(1)
+	if n > 1 {
+		b.started <- struct{}{}
+		select {
+		case <-b.release:
+		case <-ctx.Done():
+			return azcore.AccessToken{}, ctx.Err()
+		}
+	}
+	// Token n expires n hours after the fake clock's start.
+	exp := time.Date(2026, 3, 1, 12+int(n), 0, 0, 0, time.UTC)
+	return azcore.AccessToken{Token: fmt.Sprintf("secret-token-%d-padding", n), ExpiresOn: exp}, nil
+}
+
+// lockedBuffer is a Debug writer the test may read while the client writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// guard fails the test if ch does not deliver within a generous time; it
+// catches a hang, it does not order anything.
+func guard[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatalf("stuck: %s", what)
+		panic("unreachable")
+	}
+}
+
+// TestSignInDoesNotStallLoggingOrErrors: while a token is being fetched
+// (a device-code sign-in can take minutes), debug logging and error
+// formatting go on, and still scrub every token used so far; requests
+// needing the token wait for the one sign-in, or for their context.
+func TestSignInDoesNotStallLoggingOrErrors(t *testing.T) {
+	t.Parallel()
+	const oldToken = "secret-token-1-padding"
+	srv := newScriptServer(t, step{status: 200, body: `{"id":"x"}`})
+	cred := newBlockingCred()
+	var log lockedBuffer
+	c, clock := newTestClient(t, srv.URL, func(o *Options) {
+		o.Credential = cred
+		o.Debug = &log
+	})
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(cred.release) }) }
+	t.Cleanup(release) // a failing test does not leave the sign-in hanging
+
+	_, err := c.GetDefinition(t.Context(), "x")
+	require.NoError(t, err)
+	clock.mu.Lock()
+	clock.now = clock.now.Add(56 * time.Minute) // past the refresh margin
+	clock.mu.Unlock()
+
+	// Three requests need the new token; one of them signs in.
+	results := make(chan error, 3)
+	for range 3 {
+		go func() {
+			_, err := c.GetDefinition(t.Context(), "x")
+			results <- err
+		}()
+	}
+	guard(t, cred.started, "the sign-in never started")
+
+	done := make(chan []string, 1)
+	go func() {
+		var out []string
+		_, err := c.Do(t.Context(), http.MethodGet, "https://elsewhere.example/"+oldToken, nil, nil)
+		out = append(out, err.Error())
+		out = append(out, c.scrubErr(fmt.Errorf("echoed %s", oldToken)).Error())
+		c.logf("graph: a line naming %s", oldToken)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err = c.token(ctx) // waits for the sign-in in progress, or its context
+		out = append(out, fmt.Sprint(err))
+		done <- out
+	}()
+	out := guard(t, done, "logging or error formatting waited for the sign-in")
+	require.Contains(t, out[0], ErrForeignHost.Error())
+	require.Equal(t, "echoed [REDACTED]", out[1])
+	require.Equal(t, context.Canceled.Error(), out[2])
+	require.Contains(t, log.String(), "graph: a line naming [REDACTED]\n")
+
+	release()
+	for range 3 {
+		require.NoError(t, guard(t, results, "a request never finished"))
+	}
+	require.EqualValues(t, 2, cred.n.Load(), "one sign-in for the three requests")
+	reqs := srv.Requests()
+	require.Len(t, reqs, 4)
+	for _, r := range reqs[1:] {
+		require.Equal(t, "Bearer secret-token-2-padding", r.Header.Get("Authorization"))
+	}
+	all := log.String() + strings.Join(out, "\n") + c.scrub("secret-token-2-padding")
+	require.NotContains(t, all, "secret-token-")
+}

@@ -36,6 +36,10 @@
 // PUT and DELETE are also retried after transport errors; a DELETE that
 // gets 404 after an attempt that may have succeeded counts as done.
 //
+// A response body over 64 MiB is never retried: the request fails at once
+// with [ErrResponseTooLarge] (for a create that may have been carried out,
+// inside a [graph.UnknownOutcomeError]).
+//
 // 500 and 502 are not retried for any method. Graph documents 429, 503 and
 // 504 as the transient answers, and Microsoft's own Graph SDKs retry only
 // those (reference/reliability.md §1.1, §1.3); a 500 from Graph is most

@@ -16,6 +16,10 @@ import (
 // the configured Graph host: the token must not go there.
 var ErrForeignHost = errors.New("refusing to send the token to a host other than the configured Graph host")
 
+// ErrResponseTooLarge is wrapped by the error for a response whose body is
+// over the client's size limit (64 MiB).
+var ErrResponseTooLarge = errors.New("response body too large")
+
 // odataError is Graph's OData v4 error body.
 type odataError struct {
 	Error *struct {
