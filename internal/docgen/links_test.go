@@ -10,7 +10,7 @@ import (
 )
 
 // linkedPages are the pages whose links TestDocLinks checks.
-var linkedPages = []string{"yaml-format.md", "auth.md", "safety.md", "troubleshooting.md"}
+var linkedPages = []string{"yaml-format.md", "auth.md", "safety.md", "troubleshooting.md", "graph-behaviour.md", "github-action.md"}
 
 var (
 	mdLink    = regexp.MustCompile(`\]\(([^)\s]+)\)`)

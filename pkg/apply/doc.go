@@ -1,7 +1,7 @@
 // Package apply carries out a *diff.Plan against Microsoft Graph, safely.
 //
 // It does no diffing: the plan says what to write, and apply writes exactly
-// that (DESIGN.md §5):
+// that (docs/safety.md):
 //
 //   - Gates first. CheckGates refuses deletes without AllowDelete, replaces
 //     without AllowReplace, and a run that updates, replaces or deletes more

@@ -7,7 +7,7 @@
 // Options), and its output is sorted, so the same inputs always give the same
 // plan byte for byte.
 //
-// Matching (DESIGN.md §3). A live definition belongs to arsync when the last
+// Matching (docs/safety.md#matching-and-adopt). A live definition belongs to arsync when the last
 // line of its descriptionForAdmins is the ownership marker "[arsync:<name>]".
 // A desired definition is matched with the live one carrying its marker; with
 // none, it adopts the one unmarked live definition of the same displayName;

@@ -20,7 +20,7 @@ import (
 	"github.com/arsync/arsync/pkg/spec"
 )
 
-// The tests in this file run the central promise of DESIGN.md §3 against
+// The tests in this file run the central promise of docs/safety.md#the-actions against
 // pkg/emulator, whose rewriting of stored values is written from the Graph
 // reference independently of Normalize: desired -> plan -> apply -> list ->
 // plan shows no changes. Plain HTTP is used, so that nothing but the
@@ -229,7 +229,7 @@ func TestEmulatorNoFalseDriftExamples(t *testing.T) {
 }
 
 // TestEmulatorNoFalseDriftDocumented: each documented request of
-// graph-api.md §20, created in the emulator and read back, plans no change.
+// each documented request (docs/graph-behaviour.md#documented-payloads), created in the emulator and read back, plans no change.
 func TestEmulatorNoFalseDriftDocumented(t *testing.T) {
 	for _, v := range emulatorVariants {
 		t.Run(v.name, func(t *testing.T) {

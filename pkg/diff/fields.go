@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Top-level fields Graph cannot change with a PUT (graph-api.md §1-§2):
+// Top-level fields Graph cannot change with a PUT (docs/graph-behaviour.md#put-not-patch):
 // a difference in one of them makes the change a replace. reviewers is
 // decided separately (reviewersForceReplacement).
 var immutableFields = map[string]bool{

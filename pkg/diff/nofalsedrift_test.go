@@ -29,8 +29,8 @@ func readDefinition(t *testing.T, file string) graph.Definition {
 	return d
 }
 
-// TestNoFalseDriftDocumentedPayloads: each documented request (graph-api.md
-// §20), compared with the form the service documents echoing for it, plans
+// TestNoFalseDriftDocumentedPayloads: each documented request
+// (docs/graph-behaviour.md#documented-payloads), compared with the form the service documents echoing for it, plans
 // no change; the same response without the marker is adopted with nothing
 // else to change; and one real change in the response is seen.
 func TestNoFalseDriftDocumentedPayloads(t *testing.T) {
@@ -67,7 +67,8 @@ func TestNoFalseDriftDocumentedPayloads(t *testing.T) {
 }
 
 // echo is what Graph does to a stored definition, written from the
-// documentation (graph-api.md §4, §7, §8, §10, §20) independently of
+// documentation (docs/graph-behaviour.md: #recurrence, #reviewers,
+// #scopes-and-queries, #notification-recipients, #documented-payloads) independently of
 // Normalize, on the JSON of the request body: that keeps this test from
 // proving only that Normalize agrees with itself. Where the documentation
 // shows more than one form, r picks one.
@@ -85,7 +86,7 @@ func echo(t testing.TB, r *rand.Rand, body *graph.Definition, id string) graph.D
 	m["createdBy"] = map[string]any{"id": bobID, "displayName": "MOD Administrator", "userPrincipalName": "admin@contoso.com"}
 	for _, k := range []string{"fallbackReviewers", "additionalNotificationRecipients", "reviewers"} {
 		if _, ok := m[k]; !ok {
-			m[k] = []any{} // §20.2: empty lists come back as []
+			m[k] = []any{} // example 20.2 (docs/graph-behaviour.md#documented-payloads): empty lists come back as []
 		}
 	}
 	if _, ok := m["instanceEnumerationScope"]; !ok {
@@ -125,7 +126,7 @@ func echo(t testing.TB, r *rand.Rand, body *graph.Definition, id string) graph.D
 		s = map[string]any{}
 		m["settings"] = s
 	}
-	// §3: the booleans and instanceDurationInDays are non-nullable.
+	// The booleans and instanceDurationInDays are non-nullable (docs/graph-behaviour.md#settings).
 	for _, k := range []string{"mailNotificationsEnabled", "reminderNotificationsEnabled", "justificationRequiredOnApproval",
 		"defaultDecisionEnabled", "autoApplyDecisionsEnabled", "recommendationsEnabled"} {
 		if _, ok := s[k]; !ok {
@@ -160,8 +161,8 @@ func list(v any) []any {
 	return l
 }
 
-// echoQuery rewrites a query as the service is documented to store it (§8,
-// §20): a version prefix, $count=true, '+' for spaces, a cast after
+// echoQuery rewrites a query as the service is documented to store it
+// (docs/graph-behaviour.md#scopes-and-queries): a version prefix, $count=true, '+' for spaces, a cast after
 // transitiveMembers, a slash before '?'.
 func echoQuery(r *rand.Rand, q string) string {
 	path, query, hasQuery := strings.Cut(q, "?")
@@ -210,7 +211,7 @@ func echoScope(r *rand.Rand, v any, topLevel bool) {
 				sm := sub.(map[string]any)
 				echoScope(r, sm, true)
 				if r.Intn(2) == 0 {
-					delete(sm, "queryType") // §8: sub-scopes can lose queryType
+					delete(sm, "queryType") // sub-scopes can lose queryType (docs/graph-behaviour.md#scopes-and-queries)
 				}
 			}
 		}
@@ -242,7 +243,7 @@ func echoReviewer(r *rand.Rand, v any) {
 	if _, ok := rv["queryRoot"]; !ok {
 		rv["queryRoot"] = nil
 		if strings.HasPrefix(q, "/users/") && r.Intn(3) == 0 {
-			rv["queryRoot"] = "decisions" // §7: seen on a /users reviewer
+			rv["queryRoot"] = "decisions" // seen on a /users reviewer (docs/graph-behaviour.md#reviewers)
 		}
 	}
 }
@@ -280,7 +281,7 @@ func echoRecurrence(r *rand.Rand, rec map[string]any) {
 		}
 	case "endDate":
 		if r.Intn(2) == 0 {
-			rg["type"] = "numbered" // §20.4: a one-time review read back
+			rg["type"] = "numbered" // a one-time review read back (docs/graph-behaviour.md#recurrence)
 		}
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"github.com/arsync/arsync/pkg/graph"
 )
 
-// TestNormalizeEquivalences lists what must compare equal (the rewrites of
-// DESIGN.md §3 and graph-api.md §4, §7, §8, §20) and what must not.
+// TestNormalizeEquivalences lists what must compare equal (comparison
+// by meaning, docs/safety.md#the-actions, and Graph's rewriting,
+// docs/graph-behaviour.md#recurrence, #reviewers, #scopes-and-queries and
+// #documented-payloads) and what must not.
 func TestNormalizeEquivalences(t *testing.T) {
 	type mod = func(*graph.Definition)
 	settings := func(f func(*graph.ScheduleSettings)) mod {

@@ -153,7 +153,7 @@ func (s *Summary) add(a Action) {
 }
 
 // Plan is the result of Compute and the content of a saved plan file
-// (DESIGN.md §4). Changes are sorted by name, then action, then id, and
+// (docs/safety.md#saved-plans-and-the-stale-plan-check). Changes are sorted by name, then action, then id, and
 // include the noops, so a reader also knows which definitions arsync manages.
 type Plan struct {
 	FormatVersion int         `json:"formatVersion"`

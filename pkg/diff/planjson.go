@@ -8,7 +8,7 @@ import (
 	"io"
 )
 
-// RenderJSON writes p as the versioned plan JSON of DESIGN.md §4 (also the
+// RenderJSON writes p as the versioned plan JSON of docs/safety.md#saved-plans-and-the-stale-plan-check (also the
 // saved-plan file): indented, with '&', '<' and '>' left as they are.
 func RenderJSON(w io.Writer, p *Plan) error {
 	if p == nil {

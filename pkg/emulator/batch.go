@@ -22,7 +22,7 @@ type batchItem struct {
 	dependsOn []string
 }
 
-// batch answers POST $batch (reference/graph-api.md §19): the batch is
+// batch answers POST $batch (docs/graph-behaviour.md#batching): the batch is
 // checked as a whole (at most 20 requests, unique ids, known dependencies,
 // a Content-Type with every body), then each request runs through the same
 // handlers, faults included, in dependency order. A request whose

@@ -17,7 +17,7 @@ import (
 )
 
 // Conformance tests replay the request/response pairs documented in
-// reference/graph-api.md §20 (fixtures in testdata/graph-api) and check that
+// docs/graph-behaviour.md#documented-payloads (fixtures in testdata/graph-api) and check that
 // the emulator answers with the documented structure, apart from ids and
 // timestamps.
 
@@ -133,7 +133,7 @@ func TestConformanceList(t *testing.T) {
 	gotItem := got["value"].([]any)[0].(map[string]any)
 	delete(wantItem, "id")
 	requireSubset(t, wantItem, gotItem, "value[0]")
-	// A real item carries the properties the docs cut (graph-api.md §20.3).
+	// A real item carries the properties the docs cut (example 20.3, docs/graph-behaviour.md#documented-payloads).
 	for _, k := range []string{"createdDateTime", "lastModifiedDateTime", "status", "descriptionForAdmins",
 		"descriptionForReviewers", "createdBy", "fallbackReviewers", "additionalNotificationRecipients"} {
 		require.Contains(t, gotItem, k)
@@ -143,7 +143,7 @@ func TestConformanceList(t *testing.T) {
 
 func TestConformanceGet(t *testing.T) {
 	t.Parallel()
-	// §20.4: a one-time review read back with a /v1.0-prefixed query, empty
+	// Example 20.4 (docs/graph-behaviour.md#documented-payloads): a one-time review read back with a /v1.0-prefixed query, empty
 	// fallbackReviewers, pattern null, a numbered range with 0 occurrences
 	// and a disable-and-delete apply action; the object is not wrapped in
 	// {"value": ...}.
@@ -173,7 +173,7 @@ func TestConformanceUpdateAndDelete(t *testing.T) {
 	h := newHarness(t, Options{})
 	id := h.create(fixture(t, "20.1-create-request.json"))
 
-	// §20.5: the whole object with its id; read-only properties left out.
+	// Example 20.5 (docs/graph-behaviour.md#put-not-patch): the whole object with its id; read-only properties left out.
 	var put map[string]any
 	require.NoError(t, json.Unmarshal(fixture(t, "20.1-create-request.json"), &put))
 	put["id"] = id

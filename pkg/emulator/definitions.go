@@ -368,7 +368,7 @@ func (s *Server) persist() *graphError {
 	return nil
 }
 
-// immutableProps cannot change after create (reference/graph-api.md §2);
+// immutableProps cannot change after create (docs/graph-behaviour.md#put-not-patch);
 // stageSettings may change its reviewers in beta only.
 var immutableProps = []string{"scope", "instanceEnumerationScope", "stageSettings", "additionalNotificationRecipients"}
 

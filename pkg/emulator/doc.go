@@ -4,9 +4,9 @@
 // be run and tested without a tenant: start it with [Start], or mount a
 // [Server] from [New] in an httptest server (see package emulatortest).
 //
-// The emulator follows what the real service does as recorded in
-// reference/graph-api.md and reference/reliability.md. It does not import
-// arsync's spec, diff or apply packages: it implements the service's
+// The emulator follows what the real service does as
+// docs/graph-behaviour.md records it. It does not import arsync's graph,
+// spec, diff or apply packages: it implements the service's
 // rewriting of stored definitions itself, so that "apply, then plan shows no
 // changes" tests compare two independent implementations.
 //

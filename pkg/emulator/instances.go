@@ -10,7 +10,7 @@ import (
 
 // HTTP handlers for definitions/{id}/instances/...: instances, their
 // decisions and contacted reviewers, and the instance actions
-// (reference/graph-api.md §13-§17).
+// (docs/graph-behaviour.md#instances-and-decisions, #instance-actions, #paging).
 
 // codeConflict answers an action the instance's status does not allow.
 const codeConflict = "Conflict"

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// TestEmulatorIsIndependent enforces DESIGN.md §6: the emulator imports
+// TestEmulatorIsIndependent enforces what the package doc promises: the emulator imports
 // nothing from pkg/graph, pkg/spec, pkg/diff or pkg/apply, directly or through
 // another package of this module, so that its rewriting of stored values
 // cannot borrow the client's canonical form (pkg/graph) (and other projects can use it

@@ -24,14 +24,14 @@ import (
 // s.dirMu for writing, so that directory reads, which hold only s.dirMu for
 // reading, never see a half-made change.
 
-// Instance statuses the emulator uses (reference/graph-api.md §12).
+// Instance statuses the emulator uses (docs/graph-behaviour.md#status-values).
 const (
 	statusInProgress = "InProgress"
 	statusCompleted  = "Completed"
 	statusApplied    = "Applied"
 )
 
-// Decision values and apply results (reference/graph-api.md §14).
+// Decision values and apply results (docs/graph-behaviour.md#instances-and-decisions).
 const (
 	decisionApprove     = "Approve"
 	decisionDeny        = "Deny"

@@ -10,7 +10,7 @@ import (
 
 // Evaluating access-review queries (scopes, instanceEnumerationScope,
 // reviewers) against the directory. The forms are those Graph documents
-// (reference/graph-api.md §7, §8); anything else is "not emulated", which
+// (docs/graph-behaviour.md#reviewers, #scopes-and-queries); anything else is "not emulated", which
 // callers report instead of guessing.
 
 // errUnsupportedQuery marks a query form the emulator does not evaluate.

@@ -42,7 +42,7 @@ func (ci CloudInfo) azureCloud() cloud.Configuration {
 	}
 }
 
-// The table of reference/reliability.md §2.4. graph.microsoft.cn is a common
+// The table of docs/graph-behaviour.md#national-clouds. graph.microsoft.cn is a common
 // mistake: China's Graph is microsoftgraph.chinacloudapi.cn.
 var clouds = map[string]CloudInfo{
 	CloudGlobal: {

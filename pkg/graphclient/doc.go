@@ -42,7 +42,7 @@
 //
 // 500 and 502 are not retried for any method. Graph documents 429, 503 and
 // 504 as the transient answers, and Microsoft's own Graph SDKs retry only
-// those (reference/reliability.md §1.1, §1.3); a 500 from Graph is most
+// those (docs/graph-behaviour.md#throttling-and-retries); a 500 from Graph is most
 // often an answer to this request, and repeating it would only make a CI
 // run slower to fail. apply reports the change as failed and its next run
 // does it again.

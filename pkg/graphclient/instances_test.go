@@ -16,7 +16,7 @@ import (
 	"github.com/arsync/arsync/pkg/graph"
 )
 
-// The decision item of reference/graph-api.md §20.7 plus properties this
+// The decision item of docs/graph-behaviour.md#documented-payloads (example 20.7) plus properties this
 // package does not model (beta's target and applyDescription, a future one).
 const decisionJSON = `{
   "id": "e6cafba0-cbf0-4748-8868-0810c7f4cc06",

@@ -10,7 +10,7 @@ import (
 )
 
 // Reviewers' decisions and the actions on an instance
-// (reference/graph-api.md §14-§15). Every action answers 204; one the
+// (docs/graph-behaviour.md#instances-and-decisions, #instance-actions). Every action answers 204; one the
 // instance's status does not allow fails (the emulator answers 409, see
 // IsConflict).
 

@@ -426,7 +426,7 @@ func newTenantB(b *testing.B, opts emulator.Options) *tenant {
 }
 
 // TestExportDocumentedResponses exports the definitions exactly as the
-// Graph documentation shows them returned (reference/graph-api.md §20:
+// Graph documentation shows them returned (docs/graph-behaviour.md#documented-payloads and #recurrence:
 // numbered ranges ending 9999-12-31, an endDate of "null", queryRoot on a
 // user reviewer, /v1.0 prefixes, stageSettings []), with names from the
 // demo tenant, and plans the files against those same live objects: only

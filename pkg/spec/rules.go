@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Limits and vocabularies from reference/graph-api.md §3-§11.
+// Limits and vocabularies of Graph's access-review API (docs/graph-behaviour.md#validation-limits).
 const (
 	maxDescriptionForReviewers = 256 // reviewer e-mails carry at most 256 characters
 	maxStages                  = 3

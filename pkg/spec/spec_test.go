@@ -105,8 +105,9 @@ func TestExamples(t *testing.T) {
 }
 
 // TestSeedMatchesDocumentedRequest: the seed scenario written as YAML gives
-// the request body Graph documents for it (reference/graph-api.md §8 query
-// forms in the §20.1 request shape), compared as JSON structures.
+// the request body Graph documents for it (the query forms of
+// docs/graph-behaviour.md#scopes-and-queries, in the shape of the
+// documented create request, #documented-payloads), compared as JSON structures.
 func TestSeedMatchesDocumentedRequest(t *testing.T) {
 	defs, diags := mustParseFile(t, filepath.Join(examplesDir, "guests-m365-groups.yaml"))
 	require.Empty(t, diags)
