@@ -101,6 +101,18 @@ func Make(ctx context.Context, c Client, specs *spec.Result, opts Options) (*dif
 	// permission the plan still works, with ids.
 	labels, err := spec.DescribeIDs(ctx, c, live.defs)
 	if err != nil {
+		// A cancelled context is the user stopping the plan (Ctrl-C), not
+		// a missing permission: it ends the plan, whatever words the
+		// transport used.
+		if cerr := ctx.Err(); cerr != nil {
+			if !errors.Is(err, cerr) {
+				err = fmt.Errorf("%w (%v)", cerr, err)
+			}
+			return nil, fmt.Errorf("naming the ids of the live definitions: %w", err)
+		}
+		if opts.Debug != nil {
+			fmt.Fprintf(opts.Debug, "plan: showing the live definitions' ids without names: %v\n", err)
+		}
 		labels = nil
 	}
 	now := time.Now
@@ -123,7 +135,9 @@ func List(ctx context.Context, c Lister) ([]graph.Definition, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listing the tenant's access review definitions: %w", err)
 		}
-		live = append(live, *d)
+		if d != nil {
+			live = append(live, *d)
+		}
 	}
 	return live, nil
 }
