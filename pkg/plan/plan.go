@@ -7,7 +7,7 @@
 //
 // Make takes its Graph client as the small Client interface declared here
 // (*graphclient.Client implements it), the specs as spec.Load returned them
-// (callers check their diagnostics first) and Options: the clock of the
+// (with errors among their diagnostics, Make refuses) and Options: the clock of the
 // session (the emulator's under --emulator), the tenant and endpoint the
 // plan records, whether to plan deleting duplicates, and a debug writer.
 // It prints nothing else; rendering the plan is the caller's.
@@ -77,6 +77,11 @@ func Make(ctx context.Context, c Client, specs *spec.Result, opts Options) (*dif
 	if specs == nil {
 		return nil, errors.New("plan: no specs")
 	}
+	// Definitions with errors are left out of specs.Definitions: planned
+	// as they are, the live ones would be deleted.
+	if n := specs.Diagnostics.Count(spec.Error); n > 0 {
+		return nil, fmt.Errorf("plan: the specs have %d error(s); nothing was sent to Graph", n)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the listing when resolution fails
 	type listed struct {
@@ -88,7 +93,7 @@ func Make(ctx context.Context, c Client, specs *spec.Result, opts Options) (*dif
 		defs, err := List(ctx, c)
 		liveC <- listed{defs, err}
 	}()
-	desired, err := Desired(ctx, c, specs)
+	desired, err := desiredOf(ctx, c, specs)
 	if err != nil {
 		return nil, err
 	}
@@ -142,10 +147,10 @@ func List(ctx context.Context, c Lister) ([]graph.Definition, error) {
 	return live, nil
 }
 
-// Desired turns loaded specs into the desired Graph bodies, resolving the
+// desiredOf turns loaded specs into the desired Graph bodies, resolving the
 // names they use in the directory (in batches). A name that matches no
 // object, or several, is returned as spec.Diagnostics.
-func Desired(ctx context.Context, dir spec.Directory, specs *spec.Result) ([]diff.Desired, error) {
+func desiredOf(ctx context.Context, dir spec.Directory, specs *spec.Result) ([]diff.Desired, error) {
 	resolved, err := spec.Resolve(ctx, specs.Definitions, dir)
 	if err != nil {
 		return nil, err // Diagnostics, or already "resolving names in the directory: ..."

@@ -138,6 +138,18 @@ func TestMakeNilInputs(t *testing.T) {
 	require.EqualError(t, err, "plan: no Graph client")
 	_, err = plan.Make(t.Context(), &fakeGraph{}, nil, plan.Options{})
 	require.EqualError(t, err, "plan: no specs")
+
+	// Specs with errors: the broken definition is missing from
+	// Definitions, and planning would delete it.
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "review.yaml"), strings.Replace(readFile(t, "testdata/fake/review.yaml"), "instanceDurationInDays", "instanceDurationInDayz", 1))
+	res, err := spec.Load(dir)
+	require.NoError(t, err)
+	require.True(t, res.Diagnostics.HasErrors())
+	g := &fakeGraph{}
+	g.onList = func(context.Context) error { t.Error("Graph was called"); return nil }
+	_, err = plan.Make(t.Context(), g, res, plan.Options{})
+	require.EqualError(t, err, "plan: the specs have 1 error(s); nothing was sent to Graph")
 }
 
 // TestMakeDuplicatesDeleted: DeleteDuplicates reaches diff.Compute.
