@@ -14,9 +14,16 @@ import (
 
 	"github.com/arsync/arsync/pkg/apply"
 	"github.com/arsync/arsync/pkg/diff"
+	"github.com/arsync/arsync/pkg/spec"
 )
 
-type applyOptions struct {
+// ApplyOptions are apply's flags and arguments, and what it needs to run.
+type ApplyOptions struct {
+	IO      *streams
+	Config  func() (*spec.Config, error)
+	Connect func(ctx context.Context, cfg *spec.Config) (*session, error)
+
+	Paths        []string
 	AutoApprove  bool
 	AllowDelete  bool
 	AllowReplace bool
@@ -24,8 +31,10 @@ type applyOptions struct {
 	PlanFile     string
 }
 
-func newApplyCmd(s *streams, g *globalOptions) *cobra.Command {
-	o := &applyOptions{}
+// NewCmdApply is "arsync apply". With a non-nil runF the command calls it
+// with the parsed options instead of applying.
+func NewCmdApply(f *Factory, runF func(*ApplyOptions) error) *cobra.Command {
+	o := &ApplyOptions{IO: f.IO, Config: f.Config, Connect: f.Connect}
 	cmd := &cobra.Command{
 		Use:   "apply [PATH...] | apply --plan FILE",
 		Short: "Make the tenant match the spec files",
@@ -51,23 +60,28 @@ code is 1 if any change failed.`,
   arsync apply --plan plan.json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runApply(cmd.Context(), s, g, o, args)
+			o.Paths = args
+			if o.PlanFile != "" && len(args) > 0 {
+				return errors.New("give either --plan or spec paths, not both: a saved plan already says what to apply")
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runApply(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.BoolVar(&o.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
-	f.BoolVar(&o.AllowDelete, "allow-delete", false, "allow deleting definitions (and younger duplicates of a managed one)")
-	f.BoolVar(&o.AllowReplace, "allow-replace", false, "allow replacing definitions whose scope or other fixed fields changed")
-	f.BoolVar(&o.Force, "force", false, "allow changing more than maxChangePercent of the managed definitions")
-	f.StringVar(&o.PlanFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
+	fl := cmd.Flags()
+	fl.BoolVar(&o.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
+	fl.BoolVar(&o.AllowDelete, "allow-delete", false, "allow deleting definitions (and younger duplicates of a managed one)")
+	fl.BoolVar(&o.AllowReplace, "allow-replace", false, "allow replacing definitions whose scope or other fixed fields changed")
+	fl.BoolVar(&o.Force, "force", false, "allow changing more than maxChangePercent of the managed definitions")
+	fl.StringVar(&o.PlanFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
 	return cmd
 }
 
-func runApply(ctx context.Context, s *streams, g *globalOptions, o *applyOptions, args []string) error {
-	if o.PlanFile != "" && len(args) > 0 {
-		return errors.New("give either --plan or spec paths, not both: a saved plan already says what to apply")
-	}
-	cfg, err := loadConfig(g)
+func runApply(ctx context.Context, o *ApplyOptions) error {
+	s := o.IO
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
@@ -89,7 +103,7 @@ func runApply(ctx context.Context, s *streams, g *globalOptions, o *applyOptions
 		if err := apply.CheckGates(p, opts); err != nil {
 			return err
 		}
-		if sess, err = connect(ctx, s, g, cfg); err != nil {
+		if sess, err = o.Connect(ctx, cfg); err != nil {
 			return err
 		}
 		defer sess.Close()
@@ -101,15 +115,15 @@ func runApply(ctx context.Context, s *streams, g *globalOptions, o *applyOptions
 		}
 	} else {
 		// Validate before signing in: bad input never costs a Graph call.
-		specs, err := loadSpecs(s, cfg.SpecPaths(args))
+		specs, err := loadSpecs(s, cfg.SpecPaths(o.Paths))
 		if err != nil {
 			return err
 		}
-		if sess, err = connect(ctx, s, g, cfg); err != nil {
+		if sess, err = o.Connect(ctx, cfg); err != nil {
 			return err
 		}
 		defer sess.Close()
-		if p, err = computePlan(ctx, sess, specs, opts.AllowDelete); err != nil {
+		if p, err = makePlan(ctx, sess, specs, opts.AllowDelete); err != nil {
 			return err
 		}
 		if err := renderPlanText(s, p); err != nil {

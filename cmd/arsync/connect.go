@@ -2,19 +2,22 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/arsync/arsync/internal/emuctl"
+	"github.com/arsync/arsync/pkg/apply"
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
-	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/plan"
+	"github.com/arsync/arsync/pkg/report"
 	"github.com/arsync/arsync/pkg/spec"
 )
 
@@ -27,25 +30,67 @@ const (
 	emulatorTenantFile = "examples/tenant.yaml"
 )
 
-// loadConfig reads --config. The default ./arsync.yaml may be missing; a
-// file named explicitly must exist.
-func loadConfig(g *globalOptions) (*spec.Config, error) {
-	return spec.LoadConfigFile(g.ConfigFile, g.configSet)
+// Factory is what every command gets from outside its own flags: the
+// streams, the global flags, and functions that load the configuration and
+// connect to Graph. A command copies what it needs into its options struct
+// when it runs, so it never loads or connects when its flags are wrong, and
+// tests build a Factory with fakes instead of a server.
+type Factory struct {
+	IO *streams
+	// Globals are the root's persistent flags, filled in when the command
+	// line is parsed.
+	Globals *globalOptions
+	// Config loads --config. The default ./arsync.yaml may be missing; a
+	// file named explicitly must exist.
+	Config func() (*spec.Config, error)
+	// Connect signs in (or starts the in-process emulator) as the global
+	// flags and cfg say. Flags win over the config file.
+	Connect func(ctx context.Context, cfg *spec.Config) (*session, error)
+	// Getenv reads the environment (GitHub Actions' variables).
+	Getenv func(string) string
+}
+
+// newFactory is the real Factory: the process's streams, its environment,
+// Graph or the emulator.
+func newFactory(io *streams) *Factory {
+	g := &globalOptions{}
+	return &Factory{
+		IO:      io,
+		Globals: g,
+		Config:  func() (*spec.Config, error) { return spec.LoadConfigFile(g.ConfigFile, g.configSet) },
+		Connect: func(ctx context.Context, cfg *spec.Config) (*session, error) { return connect(ctx, io, g, cfg) },
+		Getenv:  os.Getenv,
+	}
+}
+
+// graphAPI is what the commands call on Graph. *graphclient.Client
+// implements it; a test may put a fake in a session.
+type graphAPI interface {
+	plan.Client
+	apply.Client
+	report.Source
+	spec.Namer
 }
 
 // session is a connection to Graph (or to the in-process emulator).
 type session struct {
-	Client   *graphclient.Client
+	Client   graphAPI
 	TenantID string
 	Endpoint string
-	// Emulator is the in-process emulator with --emulator, else nil.
-	Emulator *emulator.Running
+	// Now is the session's clock: the emulator's own with --emulator
+	// (moved by "arsync emulator advance"), else the system's. Plans,
+	// status and decisions --since all read it.
+	Now func() time.Time
+	// Debug receives -v/--debug's lines; nil without the flag.
+	Debug io.Writer
+	// close stops the in-process emulator, if any.
+	close func() error
 }
 
-// Close stops the in-process emulator, if any.
+// Close ends the session: it stops the in-process emulator, if any.
 func (s *session) Close() {
-	if s.Emulator != nil {
-		_ = s.Emulator.Close()
+	if s.close != nil {
+		_ = s.close()
 	}
 }
 
@@ -83,7 +128,7 @@ func connect(ctx context.Context, s *streams, g *globalOptions, cfg *spec.Config
 	if _, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.Scope()}}); err != nil {
 		return nil, fmt.Errorf("signing in: %w", err)
 	}
-	return &session{Client: c, TenantID: tenant, Endpoint: c.BaseURL()}, nil
+	return &session{Client: c, TenantID: tenant, Endpoint: c.BaseURL(), Now: time.Now, Debug: opts.Debug}, nil
 }
 
 // connectEmulator starts the emulator in this process on a loopback port,
@@ -113,19 +158,7 @@ func connectEmulator(opts graphclient.Options) (*session, error) {
 	}
 	// The endpoint recorded in saved plans is stable across runs: the port
 	// changes every time.
-	return &session{Client: c, TenantID: tenantID, Endpoint: "emulator", Emulator: run}, nil
-}
-
-// listLive reads every access review definition in the tenant.
-func listLive(ctx context.Context, sess *session) ([]graph.Definition, error) {
-	var live []graph.Definition
-	for d, err := range sess.Client.ListDefinitions(ctx, nil) {
-		if err != nil {
-			return nil, fmt.Errorf("listing the tenant's access review definitions: %w", err)
-		}
-		live = append(live, *d)
-	}
-	return live, nil
+	return &session{Client: c, TenantID: tenantID, Endpoint: "emulator", Now: run.Server.Now, Debug: opts.Debug, close: run.Close}, nil
 }
 
 // loadSpecs loads and validates the spec files, printing every diagnostic to
@@ -150,27 +183,16 @@ func loadSpecs(s *streams, paths []string) (*spec.Result, error) {
 	return res, nil
 }
 
-// desiredFrom turns loaded specs into the desired Graph bodies, resolving
-// the names they use against the directory in batches.
-func desiredFrom(ctx context.Context, sess *session, res *spec.Result) ([]diff.Desired, error) {
-	resolved, err := spec.Resolve(ctx, res.Definitions, sess.Client)
-	if err != nil {
-		var diags spec.Diagnostics
-		if errors.As(err, &diags) {
-			return nil, &exitCodeError{code: exitError, msg: diags.Error()}
-		}
-		return nil, err // already says "resolving names in the directory"
-	}
-	desired := make([]diff.Desired, 0, len(resolved))
-	for _, r := range resolved {
-		desired = append(desired, diff.Desired{
-			Name:       r.Def.Name,
-			Source:     fmt.Sprintf("%s:%d", r.Def.Source.File, r.Def.Source.Line),
-			Definition: r.Body,
-			Display:    r.Labels,
-		})
-	}
-	return desired, nil
+// makePlan is how every command plans: plan.Make with the session's
+// client, clock, tenant, endpoint and debug writer.
+func makePlan(ctx context.Context, sess *session, specs *spec.Result, deleteDuplicates bool) (*diff.Plan, error) {
+	return plan.Make(ctx, sess.Client, specs, plan.Options{
+		Now:              sess.Now,
+		TenantID:         sess.TenantID,
+		GraphEndpoint:    sess.Endpoint,
+		DeleteDuplicates: deleteDuplicates,
+		Debug:            sess.Debug,
+	})
 }
 
 func firstNonEmpty(vals ...string) string {

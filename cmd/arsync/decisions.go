@@ -4,15 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/arsync/arsync/pkg/report"
+	"github.com/arsync/arsync/pkg/spec"
 )
 
-type decisionsOptions struct {
+// DecisionsOptions are decisions' flags and what it needs to run.
+type DecisionsOptions struct {
+	IO      *streams
+	Config  func() (*spec.Config, error)
+	Connect func(ctx context.Context, cfg *spec.Config) (*session, error)
+
 	Review   string
 	Instance string
 	Decision string
@@ -20,8 +27,10 @@ type decisionsOptions struct {
 	Output   string
 }
 
-func newDecisionsCmd(s *streams, g *globalOptions) *cobra.Command {
-	o := &decisionsOptions{}
+// NewCmdDecisions is "arsync decisions". With a non-nil runF the command
+// calls it with the parsed options instead of listing.
+func NewCmdDecisions(f *Factory, runF func(*DecisionsOptions) error) *cobra.Command {
+	o := &DecisionsOptions{IO: f.IO, Config: f.Config, Connect: f.Connect}
 	cmd := &cobra.Command{
 		Use:   "decisions",
 		Short: "List reviewers' decisions across review instances",
@@ -53,49 +62,60 @@ json (one array) and jsonl (one object per line).`,
   arsync decisions --since 24h -o jsonl >> decisions.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDecisions(cmd.Context(), s, g, o)
+			// Bad flags fail before signing in.
+			o.Review, o.Instance = strings.TrimSpace(o.Review), strings.TrimSpace(o.Instance)
+			if o.Decision != "" {
+				d, err := report.CanonicalDecision(o.Decision)
+				if err != nil {
+					return fmt.Errorf("--decision: %w", err)
+				}
+				o.Decision = d
+			}
+			if o.Since != "" {
+				// Checked here against the machine's clock; run reads it
+				// again against the session's.
+				if _, err := report.ParseSince(o.Since, time.Now()); err != nil {
+					return err
+				}
+			}
+			// The writer's own check, so that the message is report's.
+			if _, err := report.NewDecisionWriter(io.Discard, o.Output); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runDecisions(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Review, "review", "", "only this review: a managed review's `NAME` or a definition id")
-	f.StringVar(&o.Instance, "instance", "", "only this instance `ID`")
-	f.StringVar(&o.Decision, "decision", "", "only this decision: Approve, Deny, NotReviewed or DontKnow")
-	f.StringVar(&o.Since, "since", "", "only items reviewed or applied after `TIME` (RFC 3339, a date, or a duration such as 24h or 7d)")
-	f.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(report.DecisionFormats, ", "))
+	fl := cmd.Flags()
+	fl.StringVar(&o.Review, "review", "", "only this review: a managed review's `NAME` or a definition id")
+	fl.StringVar(&o.Instance, "instance", "", "only this instance `ID`")
+	fl.StringVar(&o.Decision, "decision", "", "only this decision: Approve, Deny, NotReviewed or DontKnow")
+	fl.StringVar(&o.Since, "since", "", "only items reviewed or applied after `TIME` (RFC 3339, a date, or a duration such as 24h or 7d)")
+	fl.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(report.DecisionFormats, ", "))
 	return cmd
 }
 
-func runDecisions(ctx context.Context, s *streams, g *globalOptions, o *decisionsOptions) error {
-	// Bad flags fail before signing in.
-	q := report.DecisionQuery{Review: strings.TrimSpace(o.Review), Instance: strings.TrimSpace(o.Instance)}
-	if o.Decision != "" {
-		d, err := report.CanonicalDecision(o.Decision)
-		if err != nil {
-			return fmt.Errorf("--decision: %w", err)
-		}
-		q.Decision = d
-	}
-	if o.Since != "" {
-		if _, err := report.ParseSince(o.Since, time.Now()); err != nil {
-			return err
-		}
-	}
+func runDecisions(ctx context.Context, o *DecisionsOptions) error {
+	s := o.IO
+	q := report.DecisionQuery{Review: o.Review, Instance: o.Instance, Decision: o.Decision}
 	w, err := report.NewDecisionWriter(s.Out, o.Output)
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(g)
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
-	sess, err := connect(ctx, s, g, cfg)
+	sess, err := o.Connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
 	if o.Since != "" {
 		// Relative to the session's clock: the emulator's with --emulator.
-		if q.Since, err = report.ParseSince(o.Since, sessionNow(sess)); err != nil {
+		if q.Since, err = report.ParseSince(o.Since, sess.Now()); err != nil {
 			return err
 		}
 	}

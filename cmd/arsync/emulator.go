@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -8,19 +9,26 @@ import (
 	"github.com/arsync/arsync/pkg/emulator"
 )
 
-type emulatorOptions struct {
-	listen      string
-	state       string
-	tenant      string
-	faults      string
-	pageSize    int
-	seed        int64
-	rangeStyle  string
-	allowRemote bool
+// EmulatorOptions are the flags of "arsync emulator" (which serves the
+// emulator) and what it needs to run.
+type EmulatorOptions struct {
+	IO *streams
+
+	Listen      string
+	State       string
+	Tenant      string
+	Faults      string
+	PageSize    int
+	Seed        int64
+	RangeStyle  string
+	AllowRemote bool
 }
 
-func newEmulatorCmd(io *streams, _ *globalOptions) *cobra.Command {
-	o := &emulatorOptions{}
+// NewCmdEmulator is "arsync emulator", with its controls as subcommands.
+// With a non-nil runF the command calls it with the parsed options instead
+// of serving.
+func NewCmdEmulator(f *Factory, runF func(*EmulatorOptions) error) *cobra.Command {
+	o := &EmulatorOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "emulator",
 		Short: "Serve a local Microsoft Graph emulator for access reviews",
@@ -54,68 +62,81 @@ addresses; --allow-remote lifts that for a trusted network.`,
   arsync plan --graph-endpoint http://127.0.0.1:8080/v1.0 examples/reviews`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, err := o.options()
-			if err != nil {
+			if _, err := o.serverOptions(); err != nil {
 				return err
 			}
-			run, err := emulator.Start(opts)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(o)
 			}
-			fmt.Fprintf(io.Out, "url: %s\ntoken: %s\n", run.URL, run.Token)
-			fmt.Fprintf(io.Out, "export ARSYNC_ACCESS_TOKEN='%s'\n", run.Token)
-			fmt.Fprintf(io.Out, "# then: arsync plan --graph-endpoint %s examples/reviews\n", run.URL)
-			fmt.Fprintln(io.ErrOut, "Graph emulator running; press Ctrl-C to stop.")
-			<-cmd.Context().Done()
-			if err := run.Close(); err != nil {
-				return fmt.Errorf("stopping the emulator: %w", err)
-			}
-			fmt.Fprintln(io.ErrOut, "Graph emulator stopped.")
-			return nil
+			return runEmulator(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.listen, "listen", "127.0.0.1:0", "listen `address` (port 0 picks a free port)")
-	f.StringVar(&o.state, "state", "", "keep definitions in this JSON `file` between runs")
-	f.StringVar(&o.tenant, "tenant", "", "directory seed, a YAML tenant `file` (default: the built-in demo tenant)")
-	f.StringVar(&o.faults, "faults", "", "inject faults, e.g. 'seed=7;429:0.2;retry-after=2' (see above)")
-	f.IntVar(&o.pageSize, "page-size", 100, "server page size of every collection")
-	f.Int64Var(&o.seed, "seed", 0, "seed for ids and request-ids (0: random)")
-	f.StringVar(&o.rangeStyle, "range-style", "as-sent", "how noEnd ranges are stored: as-sent or numbered (numbered + 9999-12-31)")
-	f.BoolVar(&o.allowRemote, "allow-remote", false, "allow a non-loopback --listen address")
-	cmd.AddCommand(emulatorControlCmds(io)...) // advance, decide, now (emulator_ctl.go)
+	fl := cmd.Flags()
+	fl.StringVar(&o.Listen, "listen", "127.0.0.1:0", "listen `address` (port 0 picks a free port)")
+	fl.StringVar(&o.State, "state", "", "keep definitions in this JSON `file` between runs")
+	fl.StringVar(&o.Tenant, "tenant", "", "directory seed, a YAML tenant `file` (default: the built-in demo tenant)")
+	fl.StringVar(&o.Faults, "faults", "", "inject faults, e.g. 'seed=7;429:0.2;retry-after=2' (see above)")
+	fl.IntVar(&o.PageSize, "page-size", 100, "server page size of every collection")
+	fl.Int64Var(&o.Seed, "seed", 0, "seed for ids and request-ids (0: random)")
+	fl.StringVar(&o.RangeStyle, "range-style", "as-sent", "how noEnd ranges are stored: as-sent or numbered (numbered + 9999-12-31)")
+	fl.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a non-loopback --listen address")
+	// advance, decide, now (emulator_ctl.go)
+	cmd.AddCommand(NewCmdEmulatorAdvance(f, nil), NewCmdEmulatorDecide(f, nil), NewCmdEmulatorNow(f, nil))
 	return cmd
 }
 
-// options turns the flags into emulator options.
-func (o *emulatorOptions) options() (emulator.Options, error) {
+func runEmulator(ctx context.Context, o *EmulatorOptions) error {
+	opts, err := o.serverOptions()
+	if err != nil {
+		return err
+	}
+	if o.Tenant != "" {
+		t, err := emulator.LoadTenant(o.Tenant)
+		if err != nil {
+			return err
+		}
+		opts.Tenant = t
+	}
+	run, err := emulator.Start(opts)
+	if err != nil {
+		return err
+	}
+	s := o.IO
+	fmt.Fprintf(s.Out, "url: %s\ntoken: %s\n", run.URL, run.Token)
+	fmt.Fprintf(s.Out, "export ARSYNC_ACCESS_TOKEN='%s'\n", run.Token)
+	fmt.Fprintf(s.Out, "# then: arsync plan --graph-endpoint %s examples/reviews\n", run.URL)
+	fmt.Fprintln(s.ErrOut, "Graph emulator running; press Ctrl-C to stop.")
+	<-ctx.Done()
+	if err := run.Close(); err != nil {
+		return fmt.Errorf("stopping the emulator: %w", err)
+	}
+	fmt.Fprintln(s.ErrOut, "Graph emulator stopped.")
+	return nil
+}
+
+// serverOptions turns the flags into emulator options, all but the tenant
+// file, which run reads: it checks the flags without touching a file.
+func (o *EmulatorOptions) serverOptions() (emulator.Options, error) {
 	opts := emulator.Options{
-		Addr:        o.listen,
-		StateFile:   o.state,
-		PageSize:    o.pageSize,
-		Seed:        o.seed,
-		AllowRemote: o.allowRemote,
+		Addr:        o.Listen,
+		StateFile:   o.State,
+		PageSize:    o.PageSize,
+		Seed:        o.Seed,
+		AllowRemote: o.AllowRemote,
 	}
-	if o.pageSize < 1 {
-		return opts, fmt.Errorf("--page-size must be at least 1 (got %d)", o.pageSize)
+	if o.PageSize < 1 {
+		return opts, fmt.Errorf("--page-size must be at least 1 (got %d)", o.PageSize)
 	}
-	switch o.rangeStyle {
+	switch o.RangeStyle {
 	case "as-sent":
 		opts.RangeStyle = emulator.RangeAsSent
 	case "numbered":
 		opts.RangeStyle = emulator.RangeNumbered
 	default:
-		return opts, fmt.Errorf("--range-style must be as-sent or numbered, not %q", o.rangeStyle)
+		return opts, fmt.Errorf("--range-style must be as-sent or numbered, not %q", o.RangeStyle)
 	}
-	if o.tenant != "" {
-		t, err := emulator.LoadTenant(o.tenant)
-		if err != nil {
-			return opts, err
-		}
-		opts.Tenant = t
-	}
-	if o.faults != "" {
-		f, err := emulator.ParseFaults(o.faults)
+	if o.Faults != "" {
+		f, err := emulator.ParseFaults(o.Faults)
 		if err != nil {
 			return opts, fmt.Errorf("--faults: %w", err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,28 +16,36 @@ import (
 // state file (by default the one --emulator uses), so a demo or a test can
 // move the review lifecycle along between arsync runs.
 
-type emulatorCtlOptions struct {
-	state  string
-	tenant string
+// EmulatorStateOptions pick the emulator a control works on.
+type EmulatorStateOptions struct {
+	State  string
+	Tenant string
 }
 
-func (o *emulatorCtlOptions) flags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&o.state, "state", emulatorStateFile, "the emulator's state `file` (the one --emulator uses by default)")
-	f.StringVar(&o.tenant, "tenant", "", "directory seed, a YAML tenant `file` (default: "+emulatorTenantFile+" when present, else the built-in demo tenant)")
+func (o *EmulatorStateOptions) flags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.State, "state", emulatorStateFile, "the emulator's state `file` (the one --emulator uses by default)")
+	fl.StringVar(&o.Tenant, "tenant", "", "directory seed, a YAML tenant `file` (default: "+emulatorTenantFile+" when present, else the built-in demo tenant)")
 }
 
-func (o *emulatorCtlOptions) open() (*emulator.Server, error) {
-	return emuctl.Open(o.state, o.tenant, emulatorTenantFile)
+func (o *EmulatorStateOptions) open() (*emulator.Server, error) {
+	return emuctl.Open(o.State, o.Tenant, emulatorTenantFile)
 }
 
-// emulatorControlCmds are the emulator command's subcommands.
-func emulatorControlCmds(s *streams) []*cobra.Command {
-	return []*cobra.Command{newEmulatorAdvanceCmd(s), newEmulatorDecideCmd(s), newEmulatorNowCmd(s)}
+// EmulatorAdvanceOptions are "emulator advance"'s flags and argument: Step
+// (from DURATION) or To (from --to), never both.
+type EmulatorAdvanceOptions struct {
+	IO *streams
+	EmulatorStateOptions
+
+	Step time.Duration
+	To   *time.Time
 }
 
-func newEmulatorAdvanceCmd(s *streams) *cobra.Command {
-	o := &emulatorCtlOptions{}
+// NewCmdEmulatorAdvance is "arsync emulator advance". With a non-nil runF
+// the command calls it with the parsed options instead of moving the clock.
+func NewCmdEmulatorAdvance(f *Factory, runF func(*EmulatorAdvanceOptions) error) *cobra.Command {
+	o := &EmulatorAdvanceOptions{IO: f.IO}
 	var to string
 	cmd := &cobra.Command{
 		Use:   "advance [DURATION]",
@@ -54,39 +63,24 @@ run sees the new time.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if (len(args) == 1) == (to != "") {
-				return fmt.Errorf("give either a DURATION or --to TIME")
+				return errors.New("give either a DURATION or --to TIME")
 			}
-			var step time.Duration
-			var target time.Time
-			var err error
 			if len(args) == 1 {
-				if step, err = emuctl.ParseStep(args[0]); err != nil {
+				var err error
+				if o.Step, err = emuctl.ParseStep(args[0]); err != nil {
 					return err
 				}
-			} else if target, err = emuctl.ParseTime(to); err != nil {
-				return fmt.Errorf("--to: %w", err)
-			}
-			srv, err := o.open()
-			if err != nil {
-				return err
-			}
-			var events []emulator.LifecycleEvent
-			if len(args) == 1 {
-				events, err = srv.Advance(step)
 			} else {
-				events, err = srv.SetNow(target)
+				t, err := emuctl.ParseTime(to)
+				if err != nil {
+					return fmt.Errorf("--to: %w", err)
+				}
+				o.To = &t
 			}
-			for _, e := range events {
-				fmt.Fprintln(s.Out, e.String())
+			if runF != nil {
+				return runF(o)
 			}
-			if err != nil {
-				return err
-			}
-			if len(events) == 0 {
-				fmt.Fprintln(s.Out, "Nothing was due.")
-			}
-			fmt.Fprintf(s.ErrOut, "The emulator's time is now %s.\n", srv.Now().UTC().Format(time.RFC3339))
-			return nil
+			return runEmulatorAdvance(o)
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "move the clock to `TIME` (RFC 3339 or a date) instead")
@@ -94,10 +88,45 @@ run sees the new time.`,
 	return cmd
 }
 
-func newEmulatorDecideCmd(s *streams) *cobra.Command {
-	o := &emulatorCtlOptions{}
-	in := emulator.DecisionInput{}
-	var review string
+func runEmulatorAdvance(o *EmulatorAdvanceOptions) error {
+	srv, err := o.open()
+	if err != nil {
+		return err
+	}
+	var events []emulator.LifecycleEvent
+	if o.To != nil {
+		events, err = srv.SetNow(*o.To)
+	} else {
+		events, err = srv.Advance(o.Step)
+	}
+	for _, e := range events {
+		fmt.Fprintln(o.IO.Out, e.String())
+	}
+	if err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		fmt.Fprintln(o.IO.Out, "Nothing was due.")
+	}
+	fmt.Fprintf(o.IO.ErrOut, "The emulator's time is now %s.\n", srv.Now().UTC().Format(time.RFC3339))
+	return nil
+}
+
+// EmulatorDecideOptions are "emulator decide"'s flags: the review and the
+// decision to record (Input.Decision canonical, e.g. "Approve").
+type EmulatorDecideOptions struct {
+	IO *streams
+	EmulatorStateOptions
+
+	Review string
+	Input  emulator.DecisionInput
+}
+
+// NewCmdEmulatorDecide is "arsync emulator decide". With a non-nil runF
+// the command calls it with the parsed options instead of recording.
+func NewCmdEmulatorDecide(f *Factory, runF func(*EmulatorDecideOptions) error) *cobra.Command {
+	o := &EmulatorDecideOptions{IO: f.IO}
+	in := &o.Input
 	cmd := &cobra.Command{
 		Use:   "decide --review NAME|ID --principal UPN|ID --decision Approve|Deny|DontKnow|NotReviewed",
 		Short: "Record a reviewer's decision in the emulator",
@@ -112,54 +141,73 @@ the instance is InProgress.`,
     --decision Approve --justification 'Agency contract runs to 2027'`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
-			if review == "" || in.Principal == "" || in.Decision == "" {
-				return fmt.Errorf("--review, --principal and --decision are required")
+			if o.Review == "" || in.Principal == "" || in.Decision == "" {
+				return errors.New("--review, --principal and --decision are required")
 			}
 			dec, err := report.CanonicalDecision(in.Decision)
 			if err != nil {
 				return fmt.Errorf("--decision: %w", err)
 			}
 			in.Decision = dec
-			srv, err := o.open()
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(o)
 			}
-			id, name, err := emuctl.FindReview(srv, review)
-			if err != nil {
-				return err
-			}
-			in.DefinitionID = id
-			n, err := srv.RecordDecision(in)
-			if n > 0 {
-				fmt.Fprintf(s.Out, "Recorded %s for %s on %d item(s) of %q.\n", in.Decision, in.Principal, n, name)
-			}
-			return err
+			return runEmulatorDecide(o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&review, "review", "", "the review: its arsync `NAME`, id or displayName")
-	f.StringVar(&in.Principal, "principal", "", "the reviewed user or service principal: `UPN` or id")
-	f.StringVar(&in.Decision, "decision", "", "Approve, Deny, DontKnow or NotReviewed")
-	f.StringVar(&in.Justification, "justification", "", "the reviewer's reason")
-	f.StringVar(&in.Reviewer, "reviewer", "", "who decides: a reviewer's `UPN` or id (default: the item's first reviewer)")
-	f.StringVar(&in.Resource, "resource", "", "only the items for this group, application or role (`NAME` or id)")
-	f.StringVar(&in.InstanceID, "instance", "", "only this instance `ID`")
+	fl := cmd.Flags()
+	fl.StringVar(&o.Review, "review", "", "the review: its arsync `NAME`, id or displayName")
+	fl.StringVar(&in.Principal, "principal", "", "the reviewed user or service principal: `UPN` or id")
+	fl.StringVar(&in.Decision, "decision", "", "Approve, Deny, DontKnow or NotReviewed")
+	fl.StringVar(&in.Justification, "justification", "", "the reviewer's reason")
+	fl.StringVar(&in.Reviewer, "reviewer", "", "who decides: a reviewer's `UPN` or id (default: the item's first reviewer)")
+	fl.StringVar(&in.Resource, "resource", "", "only the items for this group, application or role (`NAME` or id)")
+	fl.StringVar(&in.InstanceID, "instance", "", "only this instance `ID`")
 	o.flags(cmd)
 	return cmd
 }
 
-func newEmulatorNowCmd(s *streams) *cobra.Command {
-	o := &emulatorCtlOptions{}
+func runEmulatorDecide(o *EmulatorDecideOptions) error {
+	srv, err := o.open()
+	if err != nil {
+		return err
+	}
+	id, name, err := emuctl.FindReview(srv, o.Review)
+	if err != nil {
+		return err
+	}
+	in := o.Input
+	in.DefinitionID = id
+	n, err := srv.RecordDecision(in)
+	if n > 0 {
+		fmt.Fprintf(o.IO.Out, "Recorded %s for %s on %d item(s) of %q.\n", in.Decision, in.Principal, n, name)
+	}
+	return err
+}
+
+// EmulatorNowOptions are "emulator now"'s flags.
+type EmulatorNowOptions struct {
+	IO *streams
+	EmulatorStateOptions
+}
+
+// NewCmdEmulatorNow is "arsync emulator now". With a non-nil runF the
+// command calls it with the parsed options instead of printing.
+func NewCmdEmulatorNow(f *Factory, runF func(*EmulatorNowOptions) error) *cobra.Command {
+	o := &EmulatorNowOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "now",
 		Short: "Print the emulator's current time",
 		Args:  cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
 			srv, err := o.open()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(s.Out, srv.Now().UTC().Format(time.RFC3339))
+			fmt.Fprintln(o.IO.Out, srv.Now().UTC().Format(time.RFC3339))
 			return nil
 		},
 	}

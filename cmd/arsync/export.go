@@ -6,17 +6,25 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/arsync/arsync/pkg/plan"
 	"github.com/arsync/arsync/pkg/spec"
 )
 
-type exportOptions struct {
+// ExportOptions are export's flags and what it needs to run.
+type ExportOptions struct {
+	IO      *streams
+	Config  func() (*spec.Config, error)
+	Connect func(ctx context.Context, cfg *spec.Config) (*session, error)
+
 	Out   string
 	All   bool
 	Force bool
 }
 
-func newExportCmd(s *streams, g *globalOptions) *cobra.Command {
-	o := &exportOptions{}
+// NewCmdExport is "arsync export". With a non-nil runF the command calls
+// it with the parsed options instead of exporting.
+func NewCmdExport(f *Factory, runF func(*ExportOptions) error) *cobra.Command {
+	o := &ExportOptions{IO: f.IO, Config: f.Config, Connect: f.Connect}
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write the tenant's access review definitions as spec files",
@@ -40,28 +48,32 @@ files are never overwritten without --force.`,
   arsync export --emulator --all --out /tmp/reviews`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runExport(cmd.Context(), s, g, o)
+			if runF != nil {
+				return runF(o)
+			}
+			return runExport(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Out, "out", ".", "write the files to `DIR`")
-	f.BoolVar(&o.All, "all", false, "also export definitions arsync does not manage yet")
-	f.BoolVar(&o.Force, "force", false, "overwrite files that already exist")
+	fl := cmd.Flags()
+	fl.StringVar(&o.Out, "out", ".", "write the files to `DIR`")
+	fl.BoolVar(&o.All, "all", false, "also export definitions arsync does not manage yet")
+	fl.BoolVar(&o.Force, "force", false, "overwrite files that already exist")
 	return cmd
 }
 
-func runExport(ctx context.Context, s *streams, g *globalOptions, o *exportOptions) error {
-	cfg, err := loadConfig(g)
+func runExport(ctx context.Context, o *ExportOptions) error {
+	s := o.IO
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
-	sess, err := connect(ctx, s, g, cfg)
+	sess, err := o.Connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
 
-	live, err := listLive(ctx, sess)
+	live, err := plan.List(ctx, sess.Client)
 	if err != nil {
 		return err
 	}

@@ -10,9 +10,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arsync/arsync/internal/ghcomment"
+	"github.com/arsync/arsync/pkg/spec"
 )
 
-func newGitHubCmd(s *streams, g *globalOptions) *cobra.Command {
+// NewCmdGitHub is "arsync github", the parent of its subcommands.
+func NewCmdGitHub(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "github",
 		Short: "Pull-request comments and annotations for GitHub Actions",
@@ -23,20 +25,29 @@ GitHub Actions sets (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH,
 GITHUB_API_URL, ...).`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newGitHubCommentCmd(s, g), newGitHubAnnotateCmd(s))
+	cmd.AddCommand(NewCmdGitHubComment(f, nil), NewCmdGitHubAnnotate(f, nil))
 	return cmd
 }
 
-type commentOptions struct {
+// CommentOptions are "github comment"'s flags, the global --tenant-id,
+// and what it needs to run.
+type CommentOptions struct {
+	IO     *streams
+	Config func() (*spec.Config, error)
+	Getenv func(string) string
+
 	Plan, Failed string
 	Key, Repo    string
 	PR           int
 	DryRun       bool
 	StepSummary  bool
+	TenantID     string
 }
 
-func newGitHubCommentCmd(s *streams, g *globalOptions) *cobra.Command {
-	o := &commentOptions{}
+// NewCmdGitHubComment is "arsync github comment". With a non-nil runF the
+// command calls it with the parsed options instead of posting.
+func NewCmdGitHubComment(f *Factory, runF func(*CommentOptions) error) *cobra.Command {
+	o := &CommentOptions{IO: f.IO, Config: f.Config, Getenv: f.Getenv}
 	cmd := &cobra.Command{
 		Use:   "comment (--plan FILE | --failed LOG)",
 		Short: "Post or update the pull request's plan comment",
@@ -59,24 +70,29 @@ payload (GITHUB_EVENT_PATH) unless --repo and --pr are given.`,
   arsync github comment --plan plan.json --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runGitHubComment(cmd.Context(), s, g, o)
+			o.TenantID = f.Globals.TenantID
+			if runF != nil {
+				return runF(o)
+			}
+			return runGitHubComment(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Plan, "plan", "", "saved plan `file` (JSON) to post")
-	f.StringVar(&o.Failed, "failed", "", "`log` of a plan that failed, to post instead of a plan")
-	f.StringVar(&o.Key, "key", "", "what identifies this tenant's comment (default: the plan's tenant id, --tenant-id or the config's tenantId)")
-	f.StringVar(&o.Repo, "repo", "", "repository as owner/name (default $GITHUB_REPOSITORY)")
-	f.IntVar(&o.PR, "pr", 0, "pull request `number` (default: from $GITHUB_EVENT_PATH)")
-	f.BoolVar(&o.DryRun, "dry-run", false, "print the comment to stdout instead of posting it")
-	f.BoolVar(&o.StepSummary, "step-summary", false, "also add the comment to the job summary ($GITHUB_STEP_SUMMARY)")
+	fl := cmd.Flags()
+	fl.StringVar(&o.Plan, "plan", "", "saved plan `file` (JSON) to post")
+	fl.StringVar(&o.Failed, "failed", "", "`log` of a plan that failed, to post instead of a plan")
+	fl.StringVar(&o.Key, "key", "", "what identifies this tenant's comment (default: the plan's tenant id, --tenant-id or the config's tenantId)")
+	fl.StringVar(&o.Repo, "repo", "", "repository as owner/name (default $GITHUB_REPOSITORY)")
+	fl.IntVar(&o.PR, "pr", 0, "pull request `number` (default: from $GITHUB_EVENT_PATH)")
+	fl.BoolVar(&o.DryRun, "dry-run", false, "print the comment to stdout instead of posting it")
+	fl.BoolVar(&o.StepSummary, "step-summary", false, "also add the comment to the job summary ($GITHUB_STEP_SUMMARY)")
 	cmd.MarkFlagsMutuallyExclusive("plan", "failed")
 	cmd.MarkFlagsOneRequired("plan", "failed")
 	return cmd
 }
 
-func runGitHubComment(ctx context.Context, s *streams, g *globalOptions, o *commentOptions) error {
-	env, err := ghcomment.FromEnv(os.Getenv)
+func runGitHubComment(ctx context.Context, o *CommentOptions) error {
+	s := o.IO
+	env, err := ghcomment.FromEnv(o.Getenv)
 	if err != nil {
 		return err
 	}
@@ -87,7 +103,7 @@ func runGitHubComment(ctx context.Context, s *streams, g *globalOptions, o *comm
 		if err != nil {
 			return err
 		}
-		meta.Key = firstNonEmpty(meta.Key, p.TenantID, tenantKey(g))
+		meta.Key = firstNonEmpty(meta.Key, p.TenantID, tenantKey(o))
 		if body, err = ghcomment.PlanBody(p, meta); err != nil {
 			return err
 		}
@@ -96,7 +112,7 @@ func runGitHubComment(ctx context.Context, s *streams, g *globalOptions, o *comm
 		if err != nil {
 			return fmt.Errorf("reading the log of the failed plan: %w", err)
 		}
-		meta.Key = firstNonEmpty(meta.Key, tenantKey(g))
+		meta.Key = firstNonEmpty(meta.Key, tenantKey(o))
 		body = ghcomment.FailureBody(string(log), meta)
 	}
 
@@ -136,11 +152,11 @@ func runGitHubComment(ctx context.Context, s *streams, g *globalOptions, o *comm
 // tenantKey is the tenant to name the comment after when no plan says it:
 // --tenant-id, else the config's tenantId. A config that does not load
 // (the failure being reported may be in it) names no tenant.
-func tenantKey(g *globalOptions) string {
-	if g.TenantID != "" {
-		return g.TenantID
+func tenantKey(o *CommentOptions) string {
+	if o.TenantID != "" {
+		return o.TenantID
 	}
-	if cfg, err := loadConfig(g); err == nil {
+	if cfg, err := o.Config(); err == nil {
 		return cfg.TenantID
 	}
 	return ""
@@ -158,8 +174,18 @@ func appendFile(path, text string) error {
 	return f.Close()
 }
 
-func newGitHubAnnotateCmd(s *streams) *cobra.Command {
-	var dir string
+// AnnotateOptions are "github annotate"'s flag and argument.
+type AnnotateOptions struct {
+	IO *streams
+
+	Log string // a file, or "-" for standard input
+	Dir string
+}
+
+// NewCmdGitHubAnnotate is "arsync github annotate". With a non-nil runF the
+// command calls it with the parsed options instead of annotating.
+func NewCmdGitHubAnnotate(f *Factory, runF func(*AnnotateOptions) error) *cobra.Command {
+	o := &AnnotateOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "annotate LOG",
 		Short: "Print workflow commands that mark spec problems on the pull request's diff",
@@ -170,22 +196,30 @@ directory arsync ran in, relative to the repository root.`,
 		Example: `  arsync validate 2> validate.log || { arsync github annotate --dir tenants/prod validate.log; exit 1; }`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			var data []byte
-			var err error
-			if args[0] == "-" {
-				data, err = io.ReadAll(s.In)
-			} else {
-				data, err = os.ReadFile(args[0])
+			o.Log = args[0]
+			if runF != nil {
+				return runF(o)
 			}
-			if err != nil {
-				return fmt.Errorf("reading the log: %w", err)
-			}
-			for _, line := range ghcomment.Annotations(string(data), dir) {
-				fmt.Fprintln(s.Out, line)
-			}
-			return nil
+			return runGitHubAnnotate(o)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", "", "directory arsync ran in, relative to the repository root")
+	cmd.Flags().StringVar(&o.Dir, "dir", "", "directory arsync ran in, relative to the repository root")
 	return cmd
+}
+
+func runGitHubAnnotate(o *AnnotateOptions) error {
+	var data []byte
+	var err error
+	if o.Log == "-" {
+		data, err = io.ReadAll(o.IO.In)
+	} else {
+		data, err = os.ReadFile(o.Log)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the log: %w", err)
+	}
+	for _, line := range ghcomment.Annotations(string(data), o.Dir) {
+		fmt.Fprintln(o.IO.Out, line)
+	}
+	return nil
 }

@@ -18,13 +18,22 @@ import (
 // initNow is the clock init dates the starter review by; tests fix it.
 var initNow = time.Now
 
-type initOptions struct {
+// InitOptions are init's flags and argument, with the global --tenant-id
+// and --cloud it writes into arsync.yaml.
+type InitOptions struct {
+	IO *streams
+
+	Dir         string
 	Force       bool
 	LocalSchema bool
+	TenantID    string
+	Cloud       string
 }
 
-func newInitCmd(s *streams, g *globalOptions) *cobra.Command {
-	o := &initOptions{}
+// NewCmdInit is "arsync init". With a non-nil runF the command calls it
+// with the parsed options instead of writing files.
+func NewCmdInit(f *Factory, runF func(*InitOptions) error) *cobra.Command {
+	o := &InitOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "init [DIR]",
 		Short: "Start a repository: arsync.yaml, an example review and a GitHub workflow",
@@ -48,11 +57,23 @@ line to .gitignore.`,
   cd access-reviews && arsync validate`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			dir := "."
+			o.Dir = "."
 			if len(args) == 1 {
-				dir = args[0]
+				o.Dir = args[0]
 			}
-			return runInit(s, g, o, dir)
+			o.TenantID, o.Cloud = f.Globals.TenantID, f.Globals.Cloud
+			if o.TenantID != "" {
+				if _, err := spec.ParseConfig("--tenant-id", []byte("tenantId: "+yamlQuote(o.TenantID))); err != nil {
+					return fmt.Errorf("--tenant-id %q is not a tenant id (GUID) or domain", o.TenantID)
+				}
+			}
+			if o.Cloud != "" && !slices.Contains(spec.Clouds, o.Cloud) {
+				return fmt.Errorf("--cloud %q is not one of %s", o.Cloud, strings.Join(spec.Clouds, ", "))
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runInit(o)
 		},
 	}
 	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite files that already exist")
@@ -65,16 +86,9 @@ type initFile struct {
 	data []byte
 }
 
-func runInit(s *streams, g *globalOptions, o *initOptions, dir string) error {
-	if g.TenantID != "" {
-		if _, err := spec.ParseConfig("--tenant-id", []byte("tenantId: "+yamlQuote(g.TenantID))); err != nil {
-			return fmt.Errorf("--tenant-id %q is not a tenant id (GUID) or domain", g.TenantID)
-		}
-	}
-	if g.Cloud != "" && !slices.Contains(spec.Clouds, g.Cloud) {
-		return fmt.Errorf("--cloud %q is not one of %s", g.Cloud, strings.Join(spec.Clouds, ", "))
-	}
-	files, err := initFiles(g, o)
+func runInit(o *InitOptions) error {
+	s, dir := o.IO, o.Dir
+	files, err := initFiles(o)
 	if err != nil {
 		return err
 	}
@@ -122,7 +136,7 @@ func runInit(s *streams, g *globalOptions, o *initOptions, dir string) error {
 	case added == ignoreAppended:
 		fmt.Fprintf(s.Out, "added %s to %s\n", emulatorStateDir, ignore)
 	}
-	fmt.Fprintln(s.Out, nextSteps(dir, g.TenantID != ""))
+	fmt.Fprintln(s.Out, nextSteps(dir, o.TenantID != ""))
 	return nil
 }
 
@@ -184,7 +198,7 @@ func nextSteps(dir string, haveTenant bool) string {
 	return b.String()
 }
 
-func initFiles(g *globalOptions, o *initOptions) ([]initFile, error) {
+func initFiles(o *InitOptions) ([]initFile, error) {
 	specRef := spec.SchemaBaseURL + spec.SpecSchemaFile
 	configRef := spec.SchemaBaseURL + spec.ConfigSchemaFile
 	var files []initFile
@@ -204,7 +218,7 @@ func initFiles(g *globalOptions, o *initOptions) ([]initFile, error) {
 	}
 	start := firstOfNextMonth(initNow())
 	files = append(files,
-		initFile{"arsync.yaml", []byte(initConfig(configRef, g.TenantID, g.Cloud))},
+		initFile{"arsync.yaml", []byte(initConfig(configRef, o.TenantID, o.Cloud))},
 		initFile{"reviews/guests-m365-groups.yaml", []byte(initReview(specRef, start))},
 		initFile{".github/workflows/arsync.yml", []byte(initWorkflow)},
 	)

@@ -5,24 +5,30 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/spec"
 )
 
-type planOptions struct {
+// PlanOptions are plan's flags and arguments, and what it needs to run.
+type PlanOptions struct {
+	IO      *streams
+	Config  func() (*spec.Config, error)
+	Connect func(ctx context.Context, cfg *spec.Config) (*session, error)
+
+	Paths            []string
 	Output           string
 	Out              string
 	DetailedExitCode bool
 	DeleteDuplicates bool
 }
 
-func newPlanCmd(s *streams, g *globalOptions) *cobra.Command {
-	o := &planOptions{}
+// NewCmdPlan is "arsync plan". With a non-nil runF the command calls it
+// with the parsed options instead of planning.
+func NewCmdPlan(f *Factory, runF func(*PlanOptions) error) *cobra.Command {
+	o := &PlanOptions{IO: f.IO, Config: f.Config, Connect: f.Connect}
 	cmd := &cobra.Command{
 		Use:   "plan [PATH...]",
 		Short: "Show what apply would change in the tenant",
@@ -41,38 +47,41 @@ called. PATHs default to the config's paths, else the current directory.`,
   arsync plan --detailed-exitcode`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runPlan(cmd.Context(), s, g, o, args)
+			o.Paths = args
+			if err := checkFormat(o.Output, planFormats); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runPlan(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", "text", "output format: "+orList(planFormats))
-	f.StringVar(&o.Out, "out", "", "also write the plan as JSON to `file` (for apply --plan)")
-	f.BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
-	f.BoolVar(&o.DeleteDuplicates, "allow-delete", false, "plan the deletion of younger duplicates of a managed definition")
+	fl := cmd.Flags()
+	fl.StringVarP(&o.Output, "output", "o", "text", "output format: "+orList(planFormats))
+	fl.StringVar(&o.Out, "out", "", "also write the plan as JSON to `file` (for apply --plan)")
+	fl.BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	fl.BoolVar(&o.DeleteDuplicates, "allow-delete", false, "plan the deletion of younger duplicates of a managed definition")
 	return cmd
 }
 
-func runPlan(ctx context.Context, s *streams, g *globalOptions, o *planOptions, args []string) error {
-	if err := checkFormat(o.Output, planFormats); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(g)
+func runPlan(ctx context.Context, o *PlanOptions) error {
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
-	paths := cfg.SpecPaths(args)
 	// Validate before signing in: bad input never costs a Graph call.
-	specs, err := loadSpecs(s, paths)
+	specs, err := loadSpecs(o.IO, cfg.SpecPaths(o.Paths))
 	if err != nil {
 		return err
 	}
-	sess, err := connect(ctx, s, g, cfg)
+	sess, err := o.Connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
 
-	p, err := computePlan(ctx, sess, specs, o.DeleteDuplicates || cfg.AllowDelete)
+	p, err := makePlan(ctx, sess, specs, o.DeleteDuplicates || cfg.AllowDelete)
 	if err != nil {
 		return err
 	}
@@ -87,11 +96,11 @@ func runPlan(ctx context.Context, s *streams, g *globalOptions, o *planOptions, 
 	}
 	switch o.Output {
 	case "markdown":
-		err = diff.RenderMarkdown(s.Out, p)
+		err = diff.RenderMarkdown(o.IO.Out, p)
 	case "json":
-		err = diff.RenderJSON(s.Out, p)
+		err = diff.RenderJSON(o.IO.Out, p)
 	default:
-		err = renderPlanText(s, p)
+		err = renderPlanText(o.IO, p)
 	}
 	if err != nil {
 		return err
@@ -100,42 +109,4 @@ func runPlan(ctx context.Context, s *streams, g *globalOptions, o *planOptions, 
 		return silentExit(exitChanges)
 	}
 	return nil
-}
-
-// computePlan resolves the specs' names and reads the live definitions,
-// concurrently since both are independent round trips, then compares them.
-func computePlan(ctx context.Context, sess *session, specs *spec.Result, deleteDuplicates bool) (*diff.Plan, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type listed struct {
-		defs []graph.Definition
-		err  error
-	}
-	liveC := make(chan listed, 1)
-	go func() {
-		defs, err := listLive(ctx, sess)
-		liveC <- listed{defs, err}
-	}()
-	desired, err := desiredFrom(ctx, sess, specs)
-	if err != nil {
-		return nil, err
-	}
-	live := <-liveC
-	if live.err != nil {
-		return nil, live.err
-	}
-	// Name the ids on the live side too, so field changes read "alice@..."
-	// rather than a GUID. Labels are a courtesy: without directory read
-	// permission the plan still works, with ids.
-	labels, err := spec.DescribeIDs(ctx, sess.Client, live.defs)
-	if err != nil {
-		labels = nil
-	}
-	return diff.Compute(desired, live.defs, diff.Options{
-		Labels:           labels,
-		Now:              time.Now().UTC(),
-		TenantID:         sess.TenantID,
-		GraphEndpoint:    sess.Endpoint,
-		DeleteDuplicates: deleteDuplicates,
-	})
 }

@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -128,4 +134,90 @@ func TestPlanNamesLiveIDs(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	require.Contains(t, out, "-/+ replace alpha")
 	require.Contains(t, out, marketingID+" = Marketing", "the live scope's group is named")
+}
+
+// TestPlanDebugSaysLabelsSkipped: when the directory refuses to name the
+// live side's ids, plan still works (with ids) and -v says why, in one line.
+func TestPlanDebugSaysLabelsSkipped(t *testing.T) {
+	run := emulatortest.New(t, emulator.Options{Seed: 1})
+	dir := reviewsDir(t, "alpha")
+	code, _, errOut := applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
+	require.Equal(t, exitOK, code, errOut)
+	writeReview(t, dir, "alpha", salesID, 7)
+
+	// getByIds answers 403, as without directory read permission.
+	target, err := url.Parse(run.URL)
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/directoryObjects/getByIds") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation."}}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	t.Setenv("ARSYNC_ACCESS_TOKEN", run.Token)
+	cfg := filepath.Join(t.TempDir(), "arsync.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("{}\n"), 0o644))
+
+	for _, debug := range []bool{false, true} {
+		args := []string{"--config", cfg, "--graph-endpoint", front.URL + target.Path, "plan", dir}
+		if debug {
+			args = append(args, "-v")
+		}
+		var out, errOut bytes.Buffer
+		code := Main(context.Background(), args, strings.NewReader(""), &out, &errOut)
+		require.Equal(t, exitOK, code, errOut.String())
+		require.Contains(t, out.String(), "-/+ replace alpha")
+		require.NotContains(t, out.String(), marketingID+" = Marketing", "the live side is not named")
+		var skipped []string
+		for _, line := range strings.Split(errOut.String(), "\n") {
+			if strings.HasPrefix(line, "plan: ") {
+				skipped = append(skipped, line)
+			}
+		}
+		if !debug {
+			require.Empty(t, skipped, "only -v says it")
+			continue
+		}
+		require.Len(t, skipped, 1, errOut.String())
+		require.Contains(t, skipped[0], "without names")
+		require.Contains(t, skipped[0], "Insufficient privileges")
+	}
+}
+
+// TestPlanEmulatorClock: under --emulator the plan's clock is the
+// emulator's, as status's is: once "emulator advance" has moved it past
+// the start of a series, plan warns that a new start date will not take
+// effect, though the machine's clock has not got there.
+func TestPlanEmulatorClock(t *testing.T) {
+	seed, err := filepath.Abs(seedSpec)
+	require.NoError(t, err)
+	t.Chdir(t.TempDir())
+	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 30)
+	seedWithDefaultDeny(t, seed, "reviews", start)
+	mustRun(t, "apply", "--emulator", "--auto-approve", "reviews")
+	seedWithDefaultDeny(t, seed, "reviews", start.AddDate(0, 0, 1))
+
+	var p diff.Plan
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "plan", "--emulator", "-o", "json", "reviews")), &p))
+	require.Len(t, p.Changes, 1)
+	require.Equal(t, diff.Update, p.Changes[0].Action)
+	require.Empty(t, p.Warnings, "the series has not started")
+
+	mustRun(t, "emulator", "advance", "60d")
+	emuNow := strings.TrimSpace(mustRun(t, "emulator", "now"))
+	out := mustRun(t, "plan", "--emulator", "-o", "json", "reviews")
+	require.NoError(t, json.Unmarshal([]byte(out), &p))
+	require.Len(t, p.Warnings, 1, out)
+	require.Contains(t, p.Warnings[0], "the series started on "+start.Format("2006-01-02"))
+	// The plan's time is the emulator's (to the minute: "now" ran first).
+	created, err := time.Parse(time.RFC3339, p.CreatedAt)
+	require.NoError(t, err)
+	want, err := time.Parse(time.RFC3339, emuNow)
+	require.NoError(t, err)
+	require.WithinDuration(t, want, created, time.Minute)
 }

@@ -57,7 +57,7 @@ type globalOptions struct {
 // Main runs arsync with args and returns the process exit code.
 func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
 	io := &streams{In: in, Out: out, ErrOut: errOut}
-	root := newRootCmd(io)
+	root := newRootCmd(newFactory(io))
 	root.SetArgs(args)
 	root.SetIn(in)
 	root.SetOut(out)
@@ -77,8 +77,28 @@ func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Write
 	return exitError
 }
 
-func newRootCmd(io *streams) *cobra.Command {
-	g := &globalOptions{}
+func newRootCmd(f *Factory) *cobra.Command {
+	root := newRootShell(f)
+	// One line per verb; each verb lives in its own file.
+	root.AddCommand(
+		NewCmdValidate(f, nil),
+		NewCmdPlan(f, nil),
+		NewCmdApply(f, nil),
+		NewCmdExport(f, nil),
+		NewCmdVersion(f, nil),
+		NewCmdInit(f, nil),
+		NewCmdGitHub(f),
+		NewCmdEmulator(f, nil),
+		NewCmdStatus(f, nil),
+		NewCmdDecisions(f, nil),
+	)
+	return root
+}
+
+// newRootShell is the root command with the global flags, parsed into
+// f.Globals, and no verbs: tests hang one verb under it.
+func newRootShell(f *Factory) *cobra.Command {
+	g := f.Globals
 	root := &cobra.Command{
 		Use:   "arsync",
 		Short: "Manage Microsoft Entra access reviews as code",
@@ -111,19 +131,5 @@ all others are listed but never touched.`,
 	pf.BoolVar(&g.Emulator, "emulator", false, "run against the in-process Graph emulator (state in .arsync/emulator.json)")
 	pf.StringVar(&g.Auth, "auth", "auto", "sign-in method: auto, env, workload-identity, github-oidc, azure-cli, managed-identity or device-code")
 	pf.BoolVarP(&g.Debug, "debug", "v", false, "log requests and request-ids to stderr (tokens redacted)")
-
-	// One line per verb; each verb lives in its own file.
-	root.AddCommand(
-		newValidateCmd(io, g),
-		newPlanCmd(io, g),
-		newApplyCmd(io, g),
-		newExportCmd(io, g),
-		newVersionCmd(io, g),
-		newInitCmd(io, g),
-		newGitHubCmd(io, g),
-		newEmulatorCmd(io, g),
-		newStatusCmd(io, g),
-		newDecisionsCmd(io, g),
-	)
 	return root
 }

@@ -4,19 +4,27 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/arsync/arsync/pkg/report"
+	"github.com/arsync/arsync/pkg/spec"
 )
 
-type statusOptions struct {
+// StatusOptions are status's flags and arguments, and what it needs to run.
+type StatusOptions struct {
+	IO      *streams
+	Config  func() (*spec.Config, error)
+	Connect func(ctx context.Context, cfg *spec.Config) (*session, error)
+
+	Paths  []string
 	Output string
 }
 
-func newStatusCmd(s *streams, g *globalOptions) *cobra.Command {
-	o := &statusOptions{}
+// NewCmdStatus is "arsync status". With a non-nil runF the command calls
+// it with the parsed options instead of reporting.
+func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
+	o := &StatusOptions{IO: f.IO, Config: f.Config, Connect: f.Connect}
 	cmd := &cobra.Command{
 		Use:   "status [PATH...]",
 		Short: "Show the managed reviews, their current instances and progress",
@@ -35,24 +43,28 @@ and those not in the tenant yet are listed; without, every managed review.`,
   arsync status -o json reviews/`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runStatus(cmd.Context(), s, g, o, args)
+			o.Paths = args
+			if err := checkFormat(o.Output, statusFormats); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runStatus(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: "+orList(statusFormats))
 	return cmd
 }
 
-func runStatus(ctx context.Context, s *streams, g *globalOptions, o *statusOptions, args []string) error {
-	if err := checkFormat(o.Output, statusFormats); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(g)
+func runStatus(ctx context.Context, o *StatusOptions) error {
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
 	var names []string
-	if len(args) > 0 || len(cfg.Paths) > 0 {
-		specs, err := loadSpecs(s, cfg.SpecPaths(args))
+	if len(o.Paths) > 0 || len(cfg.Paths) > 0 {
+		specs, err := loadSpecs(o.IO, cfg.SpecPaths(o.Paths))
 		if err != nil {
 			return err
 		}
@@ -60,29 +72,20 @@ func runStatus(ctx context.Context, s *streams, g *globalOptions, o *statusOptio
 			names = append(names, d.Name)
 		}
 		if len(names) == 0 {
-			return fmt.Errorf("no access review definitions in %s", strings.Join(cfg.SpecPaths(args), ", "))
+			return fmt.Errorf("no access review definitions in %s", strings.Join(cfg.SpecPaths(o.Paths), ", "))
 		}
 	}
-	sess, err := connect(ctx, s, g, cfg)
+	sess, err := o.Connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	rep, err := report.Status(ctx, sess.Client, names, sessionNow(sess))
+	rep, err := report.Status(ctx, sess.Client, names, sess.Now())
 	if err != nil {
 		return err
 	}
 	if o.Output == "json" {
-		return report.RenderStatusJSON(s.Out, rep)
+		return report.RenderStatusJSON(o.IO.Out, rep)
 	}
-	return report.RenderStatusText(s.Out, rep)
-}
-
-// sessionNow is the current time: the emulator's own clock with
-// --emulator (moved by "arsync emulator advance"), else the system's.
-func sessionNow(sess *session) time.Time {
-	if sess.Emulator != nil {
-		return sess.Emulator.Server.Now()
-	}
-	return time.Now()
+	return report.RenderStatusText(o.IO.Out, rep)
 }

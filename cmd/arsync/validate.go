@@ -9,7 +9,18 @@ import (
 	"github.com/arsync/arsync/pkg/spec"
 )
 
-func newValidateCmd(io *streams, g *globalOptions) *cobra.Command {
+// ValidateOptions are validate's arguments and what it needs to run.
+type ValidateOptions struct {
+	IO     *streams
+	Config func() (*spec.Config, error)
+
+	Paths []string
+}
+
+// NewCmdValidate is "arsync validate". With a non-nil runF the command
+// calls it with the parsed options instead of validating.
+func NewCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Command {
+	o := &ValidateOptions{IO: f.IO, Config: f.Config}
 	return &cobra.Command{
 		Use:   "validate [PATH...]",
 		Short: "Check spec files offline",
@@ -24,35 +35,43 @@ exit code is 0 when all files are valid (warnings allowed) and 1 otherwise.`,
   # Check the paths listed in arsync.yaml
   arsync validate`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := spec.LoadConfigFile(g.ConfigFile, cmd.Flags().Changed("config"))
-			if err != nil {
-				if ds, ok := err.(spec.Diagnostics); ok {
-					fmt.Fprintln(io.ErrOut, ds.Error())
-					return silentExit(exitError)
-				}
-				return err
+		RunE: func(_ *cobra.Command, args []string) error {
+			o.Paths = args
+			if runF != nil {
+				return runF(o)
 			}
-			paths := cfg.SpecPaths(args)
-			res, err := spec.Load(paths...)
-			if err != nil {
-				return err
-			}
-			if len(res.Files) == 0 {
-				return fmt.Errorf("no spec files (*.yaml, *.yml) found in %s", strings.Join(paths, ", "))
-			}
-			for _, d := range res.Diagnostics {
-				fmt.Fprintln(io.ErrOut, d.String())
-			}
-			summary := validateSummary(res)
-			if res.Diagnostics.HasErrors() {
-				fmt.Fprintln(io.ErrOut, summary)
-				return silentExit(exitError)
-			}
-			fmt.Fprintln(io.Out, summary)
-			return nil
+			return runValidate(o)
 		},
 	}
+}
+
+func runValidate(o *ValidateOptions) error {
+	cfg, err := o.Config()
+	if err != nil {
+		if ds, ok := err.(spec.Diagnostics); ok {
+			fmt.Fprintln(o.IO.ErrOut, ds.Error())
+			return silentExit(exitError)
+		}
+		return err
+	}
+	paths := cfg.SpecPaths(o.Paths)
+	res, err := spec.Load(paths...)
+	if err != nil {
+		return err
+	}
+	if len(res.Files) == 0 {
+		return fmt.Errorf("no spec files (*.yaml, *.yml) found in %s", strings.Join(paths, ", "))
+	}
+	for _, d := range res.Diagnostics {
+		fmt.Fprintln(o.IO.ErrOut, d.String())
+	}
+	summary := validateSummary(res)
+	if res.Diagnostics.HasErrors() {
+		fmt.Fprintln(o.IO.ErrOut, summary)
+		return silentExit(exitError)
+	}
+	fmt.Fprintln(o.IO.Out, summary)
+	return nil
 }
 
 // validateSummary is the one-line result, e.g. "7 files, 8 definitions:

@@ -8,14 +8,25 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newVersionCmd(s *streams, _ *globalOptions) *cobra.Command {
+// VersionOptions are what version needs: it has no flags.
+type VersionOptions struct {
+	IO *streams
+}
+
+// NewCmdVersion is "arsync version". With a non-nil runF the command calls
+// it instead of printing.
+func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command {
+	o := &VersionOptions{IO: f.IO}
 	return &cobra.Command{
 		Use:     "version",
 		Short:   "Print arsync's version",
 		Example: "  arsync version",
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			fmt.Fprintf(s.Out, "arsync %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			if runF != nil {
+				return runF(o)
+			}
+			fmt.Fprintf(o.IO.Out, "arsync %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
 		},
 	}

@@ -1,0 +1,264 @@
+package main
+
+// Each command's flags and arguments, parsed into its options without a
+// server: the commands get a runF that records the options, and a Factory
+// whose Config and Connect fail the test if a command calls them while
+// parsing.
+
+import (
+	"context"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/spf13/cobra"
+	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/spec"
+)
+
+// offlineFactory is a Factory that reaches nothing.
+func offlineFactory(t *testing.T) *Factory {
+	t.Helper()
+	return &Factory{
+		IO:      &streams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard},
+		Globals: &globalOptions{},
+		Config: func() (*spec.Config, error) {
+			t.Error("parsing flags loaded the config")
+			return nil, errors.New("no config here")
+		},
+		Connect: func(context.Context, *spec.Config) (*session, error) {
+			t.Error("parsing flags connected")
+			return nil, errors.New("no Graph here")
+		},
+		Getenv: func(string) string { return "" },
+	}
+}
+
+// flagCase is one command line: args (after the command's name) and the
+// options they parse into, or the error they end with.
+type flagCase[O any] struct {
+	name string
+	args []string
+	want O
+	err  string
+}
+
+// ignoreWiring leaves the streams and the Factory's functions out of the
+// comparison: they are not parsed from flags.
+var ignoreWiring = cmp.FilterPath(func(p cmp.Path) bool {
+	t := p.Last().Type()
+	return t.Kind() == reflect.Func || t == reflect.TypeFor[*streams]()
+}, cmp.Ignore())
+
+// testFlags runs each case through newCmd mounted at path (its parents'
+// names) under a root with the global flags, and compares.
+func testFlags[O any](t *testing.T, path []string, newCmd func(*Factory, func(*O) error) *cobra.Command, cases []flagCase[O]) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			f := offlineFactory(t)
+			var got *O
+			cmd := newCmd(f, func(o *O) error { got = o; return nil })
+			root := newRootShell(f)
+			parent := root
+			for _, name := range path {
+				p := &cobra.Command{Use: name}
+				parent.AddCommand(p)
+				parent = p
+			}
+			parent.AddCommand(cmd)
+			root.SetArgs(append(append(append([]string{}, path...), cmd.Name()), tt.args...))
+			root.SetOut(io.Discard)
+			root.SetErr(io.Discard)
+			err := root.Execute()
+			if tt.err != "" {
+				require.EqualError(t, err, tt.err)
+				require.Nil(t, got, "runF is not called after a flag error")
+				return
+			}
+			require.NoError(t, err)
+			require.NotNil(t, got, "runF was not called")
+			if d := cmp.Diff(tt.want, *got, ignoreWiring, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("options (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestOptionsCarryTheFactory: the options hold the Factory's streams and
+// functions, so run uses what a test put there.
+func TestOptionsCarryTheFactory(t *testing.T) {
+	f := offlineFactory(t)
+	var got *PlanOptions
+	cmd := NewCmdPlan(f, func(o *PlanOptions) error { got = o; return nil })
+	cmd.SetArgs(nil)
+	require.NoError(t, cmd.Execute())
+	require.Same(t, f.IO, got.IO)
+	require.NotNil(t, got.Config)
+	require.NotNil(t, got.Connect)
+}
+
+func TestValidateFlags(t *testing.T) {
+	testFlags(t, nil, NewCmdValidate, []flagCase[ValidateOptions]{
+		{name: "defaults", want: ValidateOptions{}},
+		{name: "paths", args: []string{"a", "b.yaml"}, want: ValidateOptions{Paths: []string{"a", "b.yaml"}}},
+		{name: "unknown flag", args: []string{"--strict"}, err: "unknown flag: --strict"},
+	})
+}
+
+func TestPlanFlags(t *testing.T) {
+	testFlags(t, nil, NewCmdPlan, []flagCase[PlanOptions]{
+		{name: "defaults", want: PlanOptions{Output: "text"}},
+		{name: "everything", args: []string{"-o", "json", "--out", "plan.json", "--detailed-exitcode", "--allow-delete", "a", "b"},
+			want: PlanOptions{Paths: []string{"a", "b"}, Output: "json", Out: "plan.json", DetailedExitCode: true, DeleteDuplicates: true}},
+		{name: "markdown, long flag", args: []string{"--output=markdown"}, want: PlanOptions{Output: "markdown"}},
+		{name: "global flags are not the command's", args: []string{"--emulator", "-v", "reviews"},
+			want: PlanOptions{Output: "text", Paths: []string{"reviews"}}},
+		{name: "unknown format", args: []string{"-o", "yaml"}, err: `unknown output format "yaml": use text, markdown or json`},
+		{name: "bad bool", args: []string{"--detailed-exitcode=maybe"},
+			err: `invalid argument "maybe" for "--detailed-exitcode" flag: strconv.ParseBool: parsing "maybe": invalid syntax`},
+		{name: "missing value", args: []string{"--out"}, err: "flag needs an argument: --out"},
+	})
+}
+
+func TestApplyFlags(t *testing.T) {
+	testFlags(t, nil, NewCmdApply, []flagCase[ApplyOptions]{
+		{name: "defaults", want: ApplyOptions{}},
+		{name: "paths and gates", args: []string{"--auto-approve", "--allow-delete", "--allow-replace", "--force", "reviews"},
+			want: ApplyOptions{Paths: []string{"reviews"}, AutoApprove: true, AllowDelete: true, AllowReplace: true, Force: true}},
+		{name: "saved plan", args: []string{"--plan", "plan.json"}, want: ApplyOptions{PlanFile: "plan.json"}},
+		{name: "saved plan and paths", args: []string{"--plan", "plan.json", "reviews"},
+			err: "give either --plan or spec paths, not both: a saved plan already says what to apply"},
+		{name: "unknown flag", args: []string{"--yes"}, err: "unknown flag: --yes"},
+	})
+}
+
+func TestExportFlags(t *testing.T) {
+	testFlags(t, nil, NewCmdExport, []flagCase[ExportOptions]{
+		{name: "defaults", want: ExportOptions{Out: "."}},
+		{name: "everything", args: []string{"--out", "reviews", "--all", "--force"}, want: ExportOptions{Out: "reviews", All: true, Force: true}},
+		{name: "arguments", args: []string{"reviews"}, err: `unknown command "reviews" for "arsync export"`},
+	})
+}
+
+func TestVersionFlags(t *testing.T) {
+	testFlags(t, nil, NewCmdVersion, []flagCase[VersionOptions]{
+		{name: "no flags", want: VersionOptions{}},
+		{name: "arguments", args: []string{"now"}, err: `unknown command "now" for "arsync version"`},
+	})
+}
+
+func TestInitFlags(t *testing.T) {
+	testFlags(t, nil, NewCmdInit, []flagCase[InitOptions]{
+		{name: "defaults", want: InitOptions{Dir: "."}},
+		{name: "everything", args: []string{"repo", "--force", "--local-schema", "--tenant-id", "contoso.onmicrosoft.com", "--cloud", "usgov"},
+			want: InitOptions{Dir: "repo", Force: true, LocalSchema: true, TenantID: "contoso.onmicrosoft.com", Cloud: "usgov"}},
+		{name: "bad tenant", args: []string{"--tenant-id", "not a tenant"}, err: `--tenant-id "not a tenant" is not a tenant id (GUID) or domain`},
+		{name: "bad cloud", args: []string{"--cloud", "mars"}, err: `--cloud "mars" is not one of global, usgov, usgovdod, china`},
+		{name: "two directories", args: []string{"a", "b"}, err: "accepts at most 1 arg(s), received 2"},
+	})
+}
+
+func TestGitHubCommentFlags(t *testing.T) {
+	testFlags(t, []string{"github"}, NewCmdGitHubComment, []flagCase[CommentOptions]{
+		{name: "plan", args: []string{"--plan", "plan.json"}, want: CommentOptions{Plan: "plan.json"}},
+		{name: "everything", args: []string{"--failed", "plan.log", "--key", "prod", "--repo", "o/r", "--pr", "7", "--dry-run", "--step-summary", "--tenant-id", "contoso"},
+			want: CommentOptions{Failed: "plan.log", Key: "prod", Repo: "o/r", PR: 7, DryRun: true, StepSummary: true, TenantID: "contoso"}},
+		{name: "neither", err: "at least one of the flags in the group [plan failed] is required"},
+		{name: "both", args: []string{"--plan", "p", "--failed", "f"},
+			err: "if any flags in the group [plan failed] are set none of the others can be; [failed plan] were all set"},
+		{name: "bad number", args: []string{"--plan", "p", "--pr", "seven"},
+			err: `invalid argument "seven" for "--pr" flag: strconv.ParseInt: parsing "seven": invalid syntax`},
+		{name: "arguments", args: []string{"--plan", "p", "extra"}, err: `unknown command "extra" for "arsync github comment"`},
+	})
+}
+
+func TestGitHubAnnotateFlags(t *testing.T) {
+	testFlags(t, []string{"github"}, NewCmdGitHubAnnotate, []flagCase[AnnotateOptions]{
+		{name: "log", args: []string{"plan.log"}, want: AnnotateOptions{Log: "plan.log"}},
+		{name: "stdin and dir", args: []string{"-", "--dir", "tenants/prod"}, want: AnnotateOptions{Log: "-", Dir: "tenants/prod"}},
+		{name: "no log", err: "accepts 1 arg(s), received 0"},
+	})
+}
+
+func TestEmulatorFlags(t *testing.T) {
+	defaults := EmulatorOptions{Listen: "127.0.0.1:0", PageSize: 100, RangeStyle: "as-sent"}
+	testFlags(t, nil, NewCmdEmulator, []flagCase[EmulatorOptions]{
+		{name: "defaults", want: defaults},
+		{name: "everything", args: []string{"--listen", "0.0.0.0:8080", "--allow-remote", "--state", "s.json", "--tenant", "t.yaml",
+			"--faults", "seed=7;429:0.2", "--page-size", "5", "--seed", "3", "--range-style", "numbered"},
+			want: EmulatorOptions{Listen: "0.0.0.0:8080", AllowRemote: true, State: "s.json", Tenant: "t.yaml",
+				Faults: "seed=7;429:0.2", PageSize: 5, Seed: 3, RangeStyle: "numbered"}},
+		{name: "bad page size", args: []string{"--page-size", "0"}, err: "--page-size must be at least 1 (got 0)"},
+		{name: "bad range style", args: []string{"--range-style", "sideways"}, err: `--range-style must be as-sent or numbered, not "sideways"`},
+		{name: "bad faults", args: []string{"--faults", "teapot"}, err: `--faults: fault clause "teapot": unknown fault kind "teapot" (known: 429, 500, 503, 504, drop, reset, commit-then-fail, commit-then-drop)`},
+		{name: "arguments", args: []string{"extra"}, err: `unknown command "extra" for "arsync emulator"`},
+	})
+}
+
+func TestEmulatorAdvanceFlags(t *testing.T) {
+	to := time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)
+	state := EmulatorStateOptions{State: emulatorStateFile}
+	testFlags(t, []string{"emulator"}, NewCmdEmulatorAdvance, []flagCase[EmulatorAdvanceOptions]{
+		{name: "duration", args: []string{"30d"}, want: EmulatorAdvanceOptions{EmulatorStateOptions: state, Step: 30 * 24 * time.Hour}},
+		{name: "to, state and tenant", args: []string{"--to", "2027-02-01", "--state", "s.json", "--tenant", "t.yaml"},
+			want: EmulatorAdvanceOptions{EmulatorStateOptions: EmulatorStateOptions{State: "s.json", Tenant: "t.yaml"}, To: &to}},
+		{name: "neither", err: "give either a DURATION or --to TIME"},
+		{name: "both", args: []string{"1d", "--to", "2027-02-01"}, err: "give either a DURATION or --to TIME"},
+		{name: "bad duration", args: []string{"soon"}, err: `"soon" is not a duration: use e.g. 30d, 2w, 12h or 90m`},
+		{name: "backwards", args: []string{"-2h"}, err: "unknown shorthand flag: '2' in -2h"},
+		{name: "bad time", args: []string{"--to", "next monday"},
+			err: `--to: "next monday" is not a time: use RFC 3339 (2026-01-06T09:00:00Z) or a date (2026-01-06)`},
+	})
+}
+
+func TestEmulatorDecideFlags(t *testing.T) {
+	state := EmulatorStateOptions{State: emulatorStateFile}
+	testFlags(t, []string{"emulator"}, NewCmdEmulatorDecide, []flagCase[EmulatorDecideOptions]{
+		{name: "required, decision made canonical", args: []string{"--review", "r", "--principal", "sam", "--decision", "approve"},
+			want: EmulatorDecideOptions{EmulatorStateOptions: state, Review: "r", Input: emulator.DecisionInput{Principal: "sam", Decision: "Approve"}}},
+		{name: "everything", args: []string{"--review", "r", "--principal", "sam", "--decision", "Deny", "--justification", "gone",
+			"--reviewer", "alice", "--resource", "Sales", "--instance", "i1", "--state", "s.json"},
+			want: EmulatorDecideOptions{EmulatorStateOptions: EmulatorStateOptions{State: "s.json"}, Review: "r",
+				Input: emulator.DecisionInput{Principal: "sam", Decision: "Deny", Justification: "gone", Reviewer: "alice", Resource: "Sales", InstanceID: "i1"}}},
+		{name: "missing principal", args: []string{"--review", "r", "--decision", "Deny"}, err: "--review, --principal and --decision are required"},
+		{name: "bad decision", args: []string{"--review", "r", "--principal", "sam", "--decision", "Maybe"},
+			err: `--decision: "Maybe" is not a decision: use Approve, Deny, NotReviewed or DontKnow`},
+	})
+}
+
+func TestEmulatorNowFlags(t *testing.T) {
+	testFlags(t, []string{"emulator"}, NewCmdEmulatorNow, []flagCase[EmulatorNowOptions]{
+		{name: "defaults", want: EmulatorNowOptions{EmulatorStateOptions: EmulatorStateOptions{State: emulatorStateFile}}},
+		{name: "state", args: []string{"--state", "s.json"}, want: EmulatorNowOptions{EmulatorStateOptions: EmulatorStateOptions{State: "s.json"}}},
+		{name: "arguments", args: []string{"later"}, err: `unknown command "later" for "arsync emulator now"`},
+	})
+}
+
+func TestStatusFlags(t *testing.T) {
+	testFlags(t, nil, NewCmdStatus, []flagCase[StatusOptions]{
+		{name: "defaults", want: StatusOptions{Output: "text"}},
+		{name: "json and paths", args: []string{"-o", "json", "reviews"}, want: StatusOptions{Output: "json", Paths: []string{"reviews"}}},
+		{name: "unknown format", args: []string{"-o", "csv"}, err: `unknown output format "csv": use text or json`},
+	})
+}
+
+func TestDecisionsFlags(t *testing.T) {
+	testFlags(t, nil, NewCmdDecisions, []flagCase[DecisionsOptions]{
+		{name: "defaults", want: DecisionsOptions{Output: "table"}},
+		{name: "everything, cleaned", args: []string{"--review", " guests ", "--instance", "i1", "--decision", "deny", "--since", "7d", "-o", "jsonl"},
+			want: DecisionsOptions{Review: "guests", Instance: "i1", Decision: "Deny", Since: "7d", Output: "jsonl"}},
+		{name: "bad decision", args: []string{"--decision", "nope"}, err: `--decision: "nope" is not a decision: use Approve, Deny, NotReviewed or DontKnow`},
+		{name: "bad since", args: []string{"--since", "yesterday"},
+			err: `--since "yesterday": use an RFC 3339 time (2026-01-31T12:00:00Z), a date (2026-01-31) or a duration such as 24h or 7d`},
+		{name: "unknown format", args: []string{"-o", "xml"}, err: `unknown output format "xml": use table, csv, json, jsonl`},
+		{name: "arguments", args: []string{"guests"}, err: `unknown command "guests" for "arsync decisions"`},
+	})
+}
