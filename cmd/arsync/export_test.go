@@ -15,7 +15,7 @@ import (
 	"github.com/arsync/arsync/pkg/graph"
 )
 
-// createByHand posts the documented Graph request bodies (graph-api.md §20)
+// createByHand posts the documented Graph request bodies (docs/graph-behaviour.md#documented-payloads)
 // as a person with the portal or a script would: without arsync's marker.
 func createByHand(t *testing.T, run *emulator.Running) int {
 	t.Helper()

@@ -39,7 +39,7 @@ type streams struct {
 	ErrOut io.Writer
 }
 
-// globalOptions are the flags every command shares (DESIGN.md §4).
+// globalOptions are the flags every command shares (README.md#commands).
 type globalOptions struct {
 	ConfigFile    string
 	TenantID      string
@@ -130,6 +130,6 @@ all others are listed but never touched.`,
 	pf.StringVar(&g.GraphEndpoint, "graph-endpoint", "", "Graph base `URL`, e.g. https://graph.microsoft.com/v1.0")
 	pf.BoolVar(&g.Emulator, "emulator", false, "run against the in-process Graph emulator (state in .arsync/emulator.json)")
 	pf.StringVar(&g.Auth, "auth", "auto", "sign-in method: auto, env, workload-identity, github-oidc, azure-cli, managed-identity or device-code")
-	pf.BoolVarP(&g.Debug, "debug", "v", false, "log requests and request-ids to stderr (tokens redacted)")
+	pf.BoolVarP(&g.Debug, "debug", "v", false, "log requests, request-ids and skipped name look-ups to stderr (tokens redacted)")
 	return root
 }
