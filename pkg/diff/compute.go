@@ -238,20 +238,13 @@ func ref(l *graph.Definition) LiveRef {
 }
 
 // clone deep-copies a definition, so that a plan shares no memory with the
-// inputs of Compute.
+// inputs of Compute. A definition that was read keeps what was read, so
+// that a PUT built from it sends back what Graph returned.
 func clone(d *graph.Definition) *graph.Definition {
 	if d == nil {
 		return nil
 	}
-	b, err := json.Marshal(d)
-	if err != nil {
-		c := *d
-		return &c
-	}
-	var c graph.Definition
-	if err := json.Unmarshal(b, &c); err != nil {
-		c = *d
-	}
+	c := d.Clone()
 	return &c
 }
 
