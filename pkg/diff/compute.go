@@ -238,20 +238,13 @@ func ref(l *graph.Definition) LiveRef {
 }
 
 // clone deep-copies a definition, so that a plan shares no memory with the
-// inputs of Compute.
+// inputs of Compute. A definition that was read keeps what was read, so
+// that a PUT built from it sends back what Graph returned.
 func clone(d *graph.Definition) *graph.Definition {
 	if d == nil {
 		return nil
 	}
-	b, err := json.Marshal(d)
-	if err != nil {
-		c := *d
-		return &c
-	}
-	var c graph.Definition
-	if err := json.Unmarshal(b, &c); err != nil {
-		c = *d
-	}
+	c := d.Clone()
 	return &c
 }
 
@@ -340,21 +333,28 @@ func compare(d *Desired, l *graph.Definition, adopt bool, lab labeler) (Change, 
 	return c, nil
 }
 
-// putBody is the whole object a PUT must send (graph-api.md §2): the desired
-// definition, with the live id and the live values of the fields Graph
-// cannot update (they are equal by meaning, or this would be a replace; the
-// live spelling is sent so that the service sees no change to them).
+// putBody is the whole object an update's or adoption's PUT sends
+// (docs/graph-behaviour.md#put-not-patch): the live definition as it was
+// read, with the desired writable fields laid over it and the read-only
+// ones removed. What Graph cannot update (scope, instanceEnumerationScope,
+// stageSettings, additionalNotificationRecipients, reviewers unless only
+// user reviewers changed) and the properties arsync does not model go back
+// exactly as Graph returned them: they are equal by meaning, or this would
+// be a replace, and a strict service compares their bytes. Writable fields
+// are the desired ones, in their typed spelling where they differ.
 func putBody(d *Desired, l *graph.Definition, reviewersChanged bool) *graph.Definition {
-	b := postBody(d)
-	lc := clone(l)
-	b.ID = l.ID
-	b.Scope = lc.Scope
-	b.InstanceEnumerationScope = lc.InstanceEnumerationScope
-	b.StageSettings = lc.StageSettings
-	b.AdditionalNotificationRecipients = lc.AdditionalNotificationRecipients
-	if !reviewersChanged {
-		b.Reviewers = lc.Reviewers
+	want := postBody(d)
+	b := clone(l)
+	b.DisplayName = want.DisplayName
+	b.DescriptionForAdmins = want.DescriptionForAdmins
+	b.DescriptionForReviewers = want.DescriptionForReviewers
+	b.Settings = want.Settings
+	b.FallbackReviewers = want.FallbackReviewers
+	if reviewersChanged {
+		b.Reviewers = want.Reviewers
 	}
+	*b = b.UpdateBody()
+	b.ID = l.ID
 	return b
 }
 
@@ -481,13 +481,26 @@ func warnings(c Change, now time.Time) []string {
 	return w
 }
 
-// Fingerprint identifies the content of a live definition as read: the
-// SHA-256 of its JSON encoding (which is deterministic), as "sha256:<hex>".
-// Any change to the stored object, lastModifiedDateTime included, changes it.
+// Fingerprint identifies the content of a live definition as read, as
+// "sha256:<hex>": the SHA-256 of its JSON encoding with every object's
+// members sorted by name (graph.SortedJSON). For a definition that was read
+// the encoding is the object Graph returned, so the hash covers every member
+// and its exact spelling, unknown properties and annotations included, and
+// nothing else: the saved plan's PUT sends those members back byte for byte,
+// so a change to any of them since the plan (a service-side property, an
+// immutable field now spelled otherwise) must make the plan stale rather
+// than be reverted or refused. A hash of the typed fields would miss both.
+// Member order and spacing carry no meaning and are left out, so the same
+// stored object gives the same fingerprint however it is serialised. Any
+// change to the stored object, lastModifiedDateTime included, changes it.
 func Fingerprint(d graph.Definition) string {
 	b, err := json.Marshal(d)
+	if err == nil {
+		b, err = graph.SortedJSON(b)
+	}
 	if err != nil {
-		// Definition is plain data; Marshal cannot fail on it.
+		// Definition is plain data and its encoding valid JSON; this
+		// cannot happen, but a fingerprint must still differ by content.
 		b = []byte(fmt.Sprintf("%#v", d))
 	}
 	sum := sha256.Sum256(b)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/arsync/arsync/pkg/graph"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // Top-level fields Graph cannot change with a PUT (docs/graph-behaviour.md#put-not-patch):
@@ -105,12 +106,17 @@ func jsonName(t reflect.Type, index int, goName string) string {
 // sameNormalized is a fast exact test of equality for normalised
 // definitions, which most plans are made of: encoding is deterministic, and
 // the only difference JSON could hide (a nil versus an empty list) does not
-// survive Normalize, which turns every empty list into nil.
+// survive Normalize, which turns every empty list into nil. Normalised
+// definitions hold nothing read, so their typed fields are encoded directly,
+// without the cost of graph.Definition's MarshalJSON.
 func sameNormalized(a, b graph.Definition) bool {
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
+	ja, errA := json.Marshal(typedFields(a))
+	jb, errB := json.Marshal(typedFields(b))
 	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
+
+// typedFields has graph.Definition's fields and none of its methods.
+type typedFields graph.Definition
 
 // fieldDiffs compares two normalised definitions and returns their
 // differences in field order. Only plain exported data types are compared,
@@ -123,7 +129,9 @@ func fieldDiffs(before, after graph.Definition) (diffs []FieldChange, err error)
 		}
 	}()
 	var c collector
-	cmp.Equal(before, after, cmp.Reporter(&c))
+	// Normalised definitions hold no read object; its unexported field is
+	// ignored so that go-cmp does not refuse the struct.
+	cmp.Equal(before, after, cmp.Reporter(&c), cmpopts.IgnoreUnexported(graph.Definition{}))
 	paths := make([]string, 0, len(c.diffs))
 	for _, d := range c.diffs {
 		paths = append(paths, d.path)

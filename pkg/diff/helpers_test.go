@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/arsync/arsync/pkg/graph"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/stretchr/testify/require"
 )
 
@@ -12,6 +13,11 @@ import (
 var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func ptr[T any](v T) *T { return &v }
+
+// ignoreRead lets go-cmp compare definitions by their typed fields: the
+// object a definition was read from is unexported, and go-cmp refuses
+// unexported fields.
+var ignoreRead = cmpopts.IgnoreUnexported(graph.Definition{})
 
 // Well-known ids used across the tests.
 const (

@@ -13,6 +13,9 @@ package graph
 //     subtypes' fields. This keeps encoding deterministic and go-cmp friendly.
 //   - Strings that Graph may return as null decode to "".
 //   - Encoding is deterministic: the same value always gives the same bytes.
+//   - A Definition decoded from JSON keeps what was read and encodes as that
+//     object with its changed fields laid over it (readback.go), so a PUT
+//     built from it sends back what it does not change, byte for byte.
 
 // OData type names used in access-review payloads.
 const (
@@ -45,15 +48,28 @@ type Definition struct {
 	Settings                         *ScheduleSettings           `json:"settings,omitempty"`
 	StageSettings                    []StageSettings             `json:"stageSettings,omitempty"`
 	AdditionalNotificationRecipients []NotificationRecipientItem `json:"additionalNotificationRecipients,omitempty"`
+
+	// raw is the object d was decoded from (compact), nil for a definition
+	// built in Go. MarshalJSON lays d's fields over it, so that what was
+	// read is what is sent back (see readback.go). It is never modified in
+	// place: copies of d share it. go-cmp compares definitions with
+	// cmpopts.IgnoreUnexported(graph.Definition{}).
+	raw []byte
 }
 
 // UpdateBody returns the body of a PUT for d: the whole object, without the
-// read-only properties Graph rejects or ignores on update.
+// read-only properties Graph rejects or ignores on update
+// (docs/graph-behaviour.md#put-not-patch). For a definition that was read,
+// those members and the OData annotations other than "@odata.type" are
+// also dropped from what was read; every other member read is kept.
 func (d Definition) UpdateBody() Definition {
 	d.CreatedBy = nil
 	d.CreatedDateTime = ""
 	d.LastModifiedDateTime = ""
 	d.Status = ""
+	if d.raw != nil {
+		d.raw = withoutMembers(d.raw, readOnlyMember)
+	}
 	return d
 }
 

@@ -22,7 +22,7 @@ func unmarshalOpen(data []byte, known any) (map[string]json.RawMessage, error) {
 	if err := json.Unmarshal(data, known); err != nil {
 		return nil, err
 	}
-	names := jsonNames(reflect.TypeOf(known).Elem())
+	fields := jsonFields(reflect.TypeOf(known).Elem())
 	var extra map[string]json.RawMessage
 	for key, value := range members(data) {
 		name, err := memberName(key)
@@ -30,7 +30,7 @@ func unmarshalOpen(data []byte, known any) (map[string]json.RawMessage, error) {
 			return nil, err
 		}
 		// encoding/json matches names case-insensitively, so must we.
-		if names[strings.ToLower(name)] {
+		if _, ok := fields[strings.ToLower(name)]; ok {
 			continue
 		}
 		// Compact, so equal values compare equal however they were spaced.
@@ -64,6 +64,28 @@ func members(data []byte) iter.Seq2[[]byte, []byte] {
 				return
 			}
 			i = skipSpace(data, vEnd)
+			if i < len(data) && data[i] == ',' {
+				i = skipSpace(data, i+1)
+			}
+		}
+	}
+}
+
+// elements iterates over the elements of the JSON array in data, which must
+// be valid JSON. For anything but an array it yields nothing.
+func elements(data []byte) iter.Seq[[]byte] {
+	return func(yield func(value []byte) bool) {
+		i := skipSpace(data, 0)
+		if i == len(data) || data[i] != '[' {
+			return
+		}
+		i = skipSpace(data, i+1)
+		for i < len(data) && data[i] != ']' {
+			end := endOfValue(data, i)
+			if !yield(data[i:end]) {
+				return
+			}
+			i = skipSpace(data, end)
 			if i < len(data) && data[i] == ',' {
 				i = skipSpace(data, i+1)
 			}
@@ -155,14 +177,21 @@ func marshalOpen(known any, extra map[string]json.RawMessage) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-var jsonNamesCache sync.Map // reflect.Type -> map[string]bool
+var jsonFieldsCache sync.Map // reflect.Type -> map[string]jsonField
 
-// jsonNames returns the lower-cased JSON property names of struct type t.
-func jsonNames(t reflect.Type) map[string]bool {
-	if v, ok := jsonNamesCache.Load(t); ok {
-		return v.(map[string]bool)
+// jsonField is a struct field as encoding/json sees it.
+type jsonField struct {
+	name string // the JSON name, as spelled in the tag
+	typ  reflect.Type
+}
+
+// jsonFields returns the JSON properties of struct type t, by lower-cased
+// name (encoding/json matches names case-insensitively).
+func jsonFields(t reflect.Type) map[string]jsonField {
+	if v, ok := jsonFieldsCache.Load(t); ok {
+		return v.(map[string]jsonField)
 	}
-	names := map[string]bool{}
+	fields := map[string]jsonField{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -176,8 +205,8 @@ func jsonNames(t reflect.Type) map[string]bool {
 		if name == "" {
 			name = f.Name
 		}
-		names[strings.ToLower(name)] = true
+		fields[strings.ToLower(name)] = jsonField{name: name, typ: f.Type}
 	}
-	jsonNamesCache.Store(t, names)
-	return names
+	jsonFieldsCache.Store(t, fields)
+	return fields
 }

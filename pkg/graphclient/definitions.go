@@ -194,7 +194,10 @@ func (c *Client) CreateDefinition(ctx context.Context, d *graph.Definition) (*gr
 }
 
 // UpdateDefinition replaces definition id with d (PUT of the whole object,
-// minus read-only properties, see Definition.UpdateBody). Graph answers 204;
+// minus read-only properties, see Definition.UpdateBody). When d was read
+// from Graph and then changed, the body is what was read with d's changes
+// laid over it, so the properties arsync leaves alone go back as Graph
+// returned them (docs/graph-behaviour.md#put-not-patch). Graph answers 204;
 // 200 is accepted too.
 //
 // Graph API docs: https://learn.microsoft.com/graph/api/accessreviewscheduledefinition-update?view=graph-rest-1.0
