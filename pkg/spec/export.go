@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -167,35 +168,29 @@ type selected struct {
 
 // selectAndName picks the definitions to export and names them: marked ones
 // by their marker, unmarked ones (with all) by a slug of their displayName
-// that no other file uses, oldest first so that names are stable.
+// that no other file uses, oldest first (graph.ByMarker) so that names are
+// stable.
 func selectAndName(defs []graph.Definition, all bool) ([]*selected, error) {
-	var marked, unmarked []*selected
-	byMarker := map[string][]*selected{}
+	ptrs := make([]*graph.Definition, len(defs))
 	for i := range defs {
-		d := &defs[i]
-		name, rest, ok := graph.SplitMarker(d.DescriptionForAdmins)
-		s := &selected{def: d, name: name, managed: ok, desc: rest}
-		if ok {
-			marked = append(marked, s)
-			byMarker[name] = append(byMarker[name], s)
-		} else if all {
-			unmarked = append(unmarked, s)
-		}
+		ptrs[i] = &defs[i]
 	}
+	byMarker, unmarkedDefs := graph.ByMarker(ptrs)
 	var dups []string
-	for name, ss := range byMarker {
-		if len(ss) < 2 {
+	var marked []*selected
+	for _, name := range slices.Sorted(maps.Keys(byMarker)) {
+		ds := byMarker[name]
+		if len(ds) > 1 {
+			var ids []string
+			for _, d := range ds {
+				ids = append(ids, d.ID+" (created "+cmp.Or(d.CreatedDateTime, "at an unknown time")+")")
+			}
+			dups = append(dups, fmt.Sprintf("%d definitions carry the marker %s: %s", len(ds), graph.Marker(name), strings.Join(ids, ", ")))
 			continue
 		}
-		slices.SortFunc(ss, byAge)
-		var ids []string
-		for _, s := range ss {
-			ids = append(ids, s.def.ID+" (created "+cmp.Or(s.def.CreatedDateTime, "at an unknown time")+")")
-		}
-		dups = append(dups, fmt.Sprintf("%d definitions carry the marker %s: %s", len(ss), graph.Marker(name), strings.Join(ids, ", ")))
+		marked = append(marked, &selected{def: ds[0], name: name, managed: true, desc: graph.StripMarker(ds[0].DescriptionForAdmins)})
 	}
 	if len(dups) > 0 {
-		slices.Sort(dups)
 		return nil, fmt.Errorf("%s; delete all but one (arsync plan --allow-delete plans deleting the younger ones) before exporting", strings.Join(dups, "; "))
 	}
 
@@ -203,12 +198,16 @@ func selectAndName(defs []graph.Definition, all bool) ([]*selected, error) {
 	for _, s := range marked {
 		taken[s.name] = true
 	}
-	slices.SortFunc(unmarked, byAge)
+	if !all {
+		unmarkedDefs = nil
+	}
+	var unmarked []*selected
 	sameTitle := map[string][]*selected{}
-	for _, s := range unmarked {
-		s.name = uniqueName(slug(s.def.DisplayName), taken)
+	for _, d := range unmarkedDefs {
+		s := &selected{def: d, name: uniqueName(slug(d.DisplayName), taken), desc: d.DescriptionForAdmins}
+		unmarked = append(unmarked, s)
 		taken[s.name] = true
-		k := strings.ToLower(strings.TrimSpace(s.def.DisplayName))
+		k := strings.ToLower(strings.TrimSpace(d.DisplayName))
 		sameTitle[k] = append(sameTitle[k], s)
 	}
 	for _, ss := range sameTitle {
@@ -226,10 +225,6 @@ func selectAndName(defs []graph.Definition, all bool) ([]*selected, error) {
 		}
 	}
 	return append(marked, unmarked...), nil
-}
-
-func byAge(a, b *selected) int {
-	return cmp.Or(cmp.Compare(a.def.CreatedDateTime, b.def.CreatedDateTime), cmp.Compare(a.def.ID, b.def.ID))
 }
 
 // maxName is the longest metadata.name.

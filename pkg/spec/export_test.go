@@ -156,7 +156,9 @@ func TestExportDuplicateMarkers(t *testing.T) {
 	}
 	live := []graph.Definition{mk("id-2", "2025-02-01T00:00:00Z"), mk("id-1", "2025-01-01T00:00:00Z"), mk("id-3", "")}
 	_, err := Export(context.Background(), live, testDirectory(), ExportOptions{})
-	require.EqualError(t, err, "3 definitions carry the marker [arsync:dup]: id-3 (created at an unknown time), id-1 (created 2025-01-01T00:00:00Z), id-2 (created 2025-02-01T00:00:00Z); delete all but one (arsync plan --allow-delete plans deleting the younger ones) before exporting")
+	// Oldest first, as plan orders them (graph.OlderFirst): the one it keeps
+	// first, and an unknown creation time last.
+	require.EqualError(t, err, "3 definitions carry the marker [arsync:dup]: id-1 (created 2025-01-01T00:00:00Z), id-2 (created 2025-02-01T00:00:00Z), id-3 (created at an unknown time); delete all but one (arsync plan --allow-delete plans deleting the younger ones) before exporting")
 }
 
 func TestExportDirectoryFailure(t *testing.T) {
