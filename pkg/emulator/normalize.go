@@ -1071,9 +1071,9 @@ func (n *normalizer) recipients(in *object) ([]any, *graphError) {
 }
 
 // edmDuration reads an Edm.Duration the way the service does (.NET
-// TimeSpan): P[nD][T[nH][nM][n[.n]S]], each unit once, a fraction only in
-// seconds, at most TimeSpan.MaxValue. It returns the length in ticks of
-// 100 ns, TimeSpan's unit. It is the emulator's one duration parser:
+// TimeSpan): P[nD][T[nH][nM][n[.n]S]], each unit once (in any order), a
+// fraction only in seconds, at most TimeSpan.MaxValue. It returns the
+// length in ticks of 100 ns, TimeSpan's unit. It is the emulator's one duration parser:
 // normDuration checks and rewrites what requests send with it, and
 // durationOf reads stored values with it.
 //
