@@ -113,8 +113,11 @@ type ExportFile struct {
 // The files are written as a person would write them: the ownership marker
 // removed from descriptionForAdmins, values the service fills in left out
 // (false settings, defaultDecision None, queryType MicrosoftGraph, the
-// query scope type, version prefixes and $count=true in queries, the
-// recurrence pattern's unused fields, empty lists), the reviewer forms of
+// query scope type, the recurrence pattern's unused fields, empty lists),
+// queries, durations and recurrences in pkg/graph's canonical form (the
+// form plan compares in, so that what the service rewrote when it stored
+// them, such as version prefixes, $count=true or a numbered range with no
+// occurrences, is undone), the reviewer forms of
 // DESIGN.md §2 ({user: ...}, {groupMembers: ...}, {owners: true}, ...)
 // where a query has one of their exact shapes, and ids in queries replaced
 // by ${user:UPN}, ${group:NAME}, ${servicePrincipal:NAME} or ${role:NAME}
@@ -490,35 +493,12 @@ func (x *exporter) file(s *selected) ([]byte, error) {
 // YAML block of lines reads better than one quoted string with "\r\n".
 func lf(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 
-// cleanQuery undoes what the service does to a stored query: the version
-// prefix, the $count=true it adds, and '+' for spaces in the options.
-func cleanQuery(q string) string {
-	for _, v := range []string{"/v1.0/", "/beta/"} {
-		if len(q) >= len(v) && strings.EqualFold(q[:len(v)], v) {
-			q = q[len(v)-1:]
-			break
-		}
-	}
-	path, opts, ok := strings.Cut(q, "?")
-	if !ok {
-		return q
-	}
-	var kept []string
-	for _, o := range strings.Split(opts, "&") {
-		if o == "" || strings.EqualFold(o, "$count=true") || strings.EqualFold(o, "%24count=true") {
-			continue
-		}
-		kept = append(kept, strings.ReplaceAll(o, "+", " "))
-	}
-	if len(kept) == 0 {
-		return path
-	}
-	return path + "?" + strings.Join(kept, "&")
-}
-
-// query writes q with its ids replaced by named references where known.
+// query writes q in canonical form (graph.WritableQuery: what the service
+// adds when it stores a query, such as a version prefix, $count=true or
+// '+' for spaces, undone), with its ids replaced by named references where
+// known.
 func (x *exporter) query(q string) string {
-	q = cleanQuery(q)
+	q = graph.WritableQuery(q)
 	ms := guidsIn(q)
 	if len(ms) == 0 {
 		return q
@@ -582,7 +562,7 @@ func (x *exporter) scope(s *graph.Scope) *yaml.Node {
 	q := x.query(s.Query)
 	addStr(m, "query", q)
 	x.queryTypeRoot(m, q, s.QueryType, s.QueryRoot)
-	addStr(m, "inactiveDuration", s.InactiveDuration)
+	addStr(m, "inactiveDuration", graph.NormalizeDuration(s.InactiveDuration))
 	return m
 }
 
@@ -615,7 +595,7 @@ func (x *exporter) scopeList(ss []graph.Scope) *yaml.Node {
 
 var (
 	userQueryRE          = regexp.MustCompile(`^/users/(` + guidPattern + `)$`)
-	groupMembersQueryRE  = regexp.MustCompile(`^/groups/(` + guidPattern + `)/transitiveMembers$`)
+	groupMembersQueryRE  = regexp.MustCompile(`^/groups/(` + guidPattern + `)/transitiveMembers/microsoft\.graph\.user$`) // the canonical form has the cast
 	groupRecipientsRE    = regexp.MustCompile(`^/groups/(` + guidPattern + `)/members$`)
 	groupOwnersQueryRE   = regexp.MustCompile(`^/groups/(` + guidPattern + `)/owners$`)
 	guidPattern          = `[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`
@@ -626,7 +606,7 @@ var (
 // recipient) into m: as one of the short forms when the query has exactly
 // that form's shape, else as a query.
 func (x *exporter) reviewerForm(m *yaml.Node, query, queryType, queryRoot string, recipient bool) {
-	q := cleanQuery(query)
+	q := graph.WritableQuery(query)
 	if strings.HasPrefix(q, "/") {
 		queryRoot = "" // the service ignores it on absolute queries, and may echo one anyway
 	}
@@ -749,8 +729,8 @@ func (x *exporter) settings(s *graph.ScheduleSettings) *yaml.Node {
 	}
 	flag("autoApplyDecisionsEnabled", s.AutoApplyDecisionsEnabled)
 	flag("recommendationsEnabled", s.RecommendationsEnabled)
-	if s.RecommendationLookBackDuration != "P30D" { // the documented default
-		addStr(m, "recommendationLookBackDuration", s.RecommendationLookBackDuration)
+	if look := graph.NormalizeDuration(s.RecommendationLookBackDuration); look != "P30D" { // the documented default
+		addStr(m, "recommendationLookBackDuration", look)
 	}
 	flag("decisionHistoriesForReviewersEnabled", s.DecisionHistoriesForReviewersEnabled)
 	add(m, "recommendationInsightSettings", insights(s.RecommendationInsightSettings))
@@ -794,71 +774,48 @@ func insights(list []graph.RecommendationInsightSetting) *yaml.Node {
 		} else {
 			addStr(m, "@odata.type", in.ODataType)
 		}
-		addStr(m, "recommendationLookBackDuration", in.RecommendationLookBackDuration)
+		addStr(m, "recommendationLookBackDuration", graph.NormalizeDuration(in.RecommendationLookBackDuration))
 		addStr(m, "signInScope", in.SignInScope)
 		l.Content = append(l.Content, m)
 	}
 	return l
 }
 
-// farFuture is the end date the service writes for a series without end.
-const farFuture = "9999-12-31"
-
-// recurrence writes a recurrence as the user would: the pattern's three
-// accepted fields, and the range in its plainest type (numbered with no
-// occurrences is how the service may store noEnd and endDate ranges).
+// recurrence writes a recurrence as the user would: in canonical form
+// (graph.NormalizeRecurrence: the range in its plainest type, however the
+// service stored it, dates without a time), the pattern's three accepted
+// fields.
 func recurrence(r *graph.PatternedRecurrence) *yaml.Node {
+	r = graph.NormalizeRecurrence(r)
 	if r == nil {
 		return nil
 	}
 	m := newMapping()
-	if p := r.Pattern; p != nil && p.Type != "" {
+	if p := r.Pattern; p != nil {
 		pm := newMapping()
 		pm.Style = yaml.FlowStyle
 		addStr(pm, "type", p.Type)
-		add(pm, "interval", intNode(max(p.Interval, 1)))
+		add(pm, "interval", intNode(p.Interval))
 		if p.DayOfMonth != 0 {
 			add(pm, "dayOfMonth", intNode(p.DayOfMonth))
 		}
 		add(m, "pattern", pm)
 	}
 	if rg := r.Range; rg != nil {
-		start, end := dateOnly(rg.StartDate), dateOnly(rg.EndDate)
-		if end == farFuture || strings.EqualFold(end, "null") {
-			end = ""
-		}
-		typ, n := rg.Type, rg.NumberOfOccurrences
-		switch {
-		case strings.EqualFold(typ, "numbered") && n == 0 && end == "",
-			strings.EqualFold(typ, "endDate") && end == "":
-			typ = "noEnd"
-		case strings.EqualFold(typ, "numbered") && n == 0:
-			typ = "endDate"
-		}
 		rm := newMapping()
 		rm.Style = yaml.FlowStyle
-		addStr(rm, "type", typ)
-		add(rm, "startDate", dateNode(start))
-		switch typ {
+		addStr(rm, "type", rg.Type)
+		add(rm, "startDate", dateNode(rg.StartDate))
+		switch rg.Type {
 		case "numbered":
-			add(rm, "numberOfOccurrences", intNode(n))
+			add(rm, "numberOfOccurrences", intNode(rg.NumberOfOccurrences))
 		case "endDate":
-			add(rm, "endDate", dateNode(end))
+			add(rm, "endDate", dateNode(rg.EndDate))
 		}
 		addStr(rm, "recurrenceTimeZone", rg.RecurrenceTimeZone)
 		add(m, "range", rm)
 	}
 	return m
-}
-
-var datePrefixRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}`)
-
-// dateOnly cuts a datetime to its date, as the service stores startDate.
-func dateOnly(s string) string {
-	if d := datePrefixRE.FindString(s); d != "" && (len(s) == 10 || s[10] == 'T' || s[10] == ' ') {
-		return d
-	}
-	return s
 }
 
 // --- YAML nodes ---------------------------------------------------------------

@@ -199,24 +199,6 @@ func TestUniqueName(t *testing.T) {
 	require.Len(t, got, maxName)
 }
 
-func TestCleanQuery(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"/v1.0/groups/x/transitiveMembers", "/groups/x/transitiveMembers"},
-		{"/BETA/groups/x", "/groups/x"},
-		{"/v1.0", "/v1.0"},
-		{"./members/microsoft.graph.user/?$count=true&$filter=(userType eq 'Guest')", "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')"},
-		{"/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))&$count=true", "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))"},
-		{"/users?$count=true", "/users"},
-		{"/users?%24count=true&$top=5", "/users?$top=5"},
-		{"./owners", "./owners"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			require.Equal(t, tt.want, cleanQuery(tt.in))
-		})
-	}
-}
-
 func TestGuidsIn(t *testing.T) {
 	q := "/groups/" + idFinance + "/x?$filter=(id eq '" + strings.ToUpper(idAlice) + "') and a" + idSam + " and " + idSam + "-1"
 	var got []string
