@@ -65,26 +65,46 @@ func ManagedName(d *Definition) string {
 func OlderFirst(a, b *Definition) bool { return compareAge(a, b) < 0 }
 
 // compareAge is OlderFirst as a three-way comparison.
-func compareAge(a, b *Definition) int {
-	ta, errA := time.Parse(time.RFC3339Nano, a.CreatedDateTime)
-	tb, errB := time.Parse(time.RFC3339Nano, b.CreatedDateTime)
-	switch {
-	case errA == nil && errB == nil:
-		if c := ta.Compare(tb); c != 0 {
-			return c
-		}
-	case errA == nil:
-		return -1
-	case errB == nil:
-		return 1
-	}
-	return strings.Compare(a.ID, b.ID)
+func compareAge(a, b *Definition) int { return compareAged(agedOf(a), agedOf(b)) }
+
+// aged is a definition with its creation time parsed once.
+type aged struct {
+	d       *Definition
+	created time.Time
+	known   bool // createdDateTime parsed
 }
 
-// oldestFirst returns a copy of defs sorted by OlderFirst.
+func agedOf(d *Definition) aged {
+	t, err := time.Parse(time.RFC3339Nano, d.CreatedDateTime)
+	return aged{d: d, created: t, known: err == nil}
+}
+
+func compareAged(a, b aged) int {
+	switch {
+	case a.known && b.known:
+		if c := a.created.Compare(b.created); c != 0 {
+			return c
+		}
+	case a.known:
+		return -1
+	case b.known:
+		return 1
+	}
+	return strings.Compare(a.d.ID, b.d.ID)
+}
+
+// oldestFirst returns a copy of defs sorted by OlderFirst, parsing each
+// creation time once.
 func oldestFirst(defs []*Definition) []*Definition {
-	out := slices.Clone(defs)
-	slices.SortStableFunc(out, compareAge)
+	as := make([]aged, len(defs))
+	for i, d := range defs {
+		as[i] = agedOf(d)
+	}
+	slices.SortStableFunc(as, compareAged)
+	out := make([]*Definition, len(as))
+	for i, a := range as {
+		out[i] = a.d
+	}
 	return out
 }
 
