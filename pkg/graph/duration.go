@@ -133,7 +133,9 @@ func parseISODuration(s string, lenient bool) (isoDuration, error) {
 		if frac != "" {
 			// Nanoseconds: the first nine digits, the rest dropped.
 			ns, _ := strconv.Atoi((frac + "000000000")[:9]) // digits only: cannot fail
-			d.total += time.Duration(ns)
+			if d.total += time.Duration(ns); d.total > maxDuration {
+				return d, tooLong()
+			}
 		}
 	}
 	return d, nil

@@ -19,6 +19,8 @@ func TestParseISODuration(t *testing.T) {
 		{in: "PT0.123456789999S", want: isoDuration{total: 123456789}}, // nanoseconds; the rest dropped
 		{in: "P100000D", want: isoDuration{total: maxDuration}},
 		{in: "P100001D", wantErr: "is too long; the longest is P100000D"},
+		{in: "P99999DT86399.999999999S", want: isoDuration{total: maxDuration - 1}},
+		{in: "P99999DT86400.000000001S", wantErr: "is too long; the longest is P100000D"},
 		{in: "P99999DT24H1S", wantErr: "is too long; the longest is P100000D"},
 		{in: "P99999999999999999999D", wantErr: "is too long; the longest is P100000D"},
 		{in: "P1Y2M3W4DT5H6M7S", wantErr: "may use only days, hours, minutes and seconds (Graph durations have no years, months or weeks), like P30D"},
