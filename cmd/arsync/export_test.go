@@ -51,7 +51,7 @@ func TestExportAdoptApply(t *testing.T) {
 	require.Contains(t, out, "Exported 4 definition(s) to "+dir+": 0 managed, 4 to adopt.")
 	written, err := os.ReadFile(filepath.Join(dir, "test-create.yaml"))
 	require.NoError(t, err)
-	require.Contains(t, string(written), "query: /groups/${group:Finance}/transitiveMembers\n")
+	require.Contains(t, string(written), "query: /groups/${group:Finance}/transitiveMembers/microsoft.graph.user\n")
 	require.Contains(t, string(written), "- user: alice@contoso.com\n")
 
 	code, out, errOut = runCLI(t, run, "plan", "--detailed-exitcode", dir)

@@ -94,31 +94,32 @@ func ParseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time: use RFC 3339 (2026-01-06T09:00:00Z) or a date (2026-01-06)", s)
 }
 
-// FindReview returns the id of the definition key names: its arsync name
-// (the marker), its id, or its exact displayName when that is unique.
+// FindReview returns the id of the definition key names: its id, its
+// arsync name (the definition that owns the marker: the oldest, as plan
+// decides; younger duplicates are the ones plan deletes), or its exact
+// displayName when that is unique.
 func FindReview(srv *emulator.Server, key string) (id, displayName string, err error) {
-	var byName []graph.Definition
-	var byDisplay []graph.Definition
+	var defs []*graph.Definition
 	for _, raw := range srv.Definitions() {
-		var d graph.Definition
-		if err := json.Unmarshal(raw, &d); err != nil {
+		d := &graph.Definition{}
+		if err := json.Unmarshal(raw, d); err != nil {
 			return "", "", fmt.Errorf("reading the emulator's definitions: %w", err)
 		}
 		if strings.EqualFold(d.ID, key) {
 			return d.ID, d.DisplayName, nil
 		}
-		if name, _, ok := graph.SplitMarker(d.DescriptionForAdmins); ok && name == key {
-			byName = append(byName, d)
-		}
+		defs = append(defs, d)
+	}
+	if owner, _ := graph.Owner(defs, key); owner != nil {
+		return owner.ID, owner.DisplayName, nil
+	}
+	var byDisplay []*graph.Definition
+	for _, d := range defs {
 		if d.DisplayName == key {
 			byDisplay = append(byDisplay, d)
 		}
 	}
 	switch {
-	case len(byName) == 1:
-		return byName[0].ID, byName[0].DisplayName, nil
-	case len(byName) > 1:
-		return "", "", fmt.Errorf("%d definitions carry the name %q; use an id", len(byName), key)
 	case len(byDisplay) == 1:
 		return byDisplay[0].ID, byDisplay[0].DisplayName, nil
 	case len(byDisplay) > 1:

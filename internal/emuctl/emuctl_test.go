@@ -3,6 +3,7 @@ package emuctl
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,18 +56,7 @@ func TestOpenAndFindReview(t *testing.T) {
 	require.NoError(t, err)
 	c, err := graphclient.New(graphclient.Options{BaseURL: run.URL, Credential: graphclient.StaticToken(run.Token)})
 	require.NoError(t, err)
-	yes := true
-	mk := func(name, desc string) string {
-		d, err := c.CreateDefinition(context.Background(), &graph.Definition{
-			DisplayName: name, DescriptionForAdmins: desc,
-			Scope:     &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/members"},
-			Reviewers: []graph.ReviewerScope{{Query: "/users/398164b1-5196-49dd-ada2-364b49f99b27"}},
-			Settings: &graph.ScheduleSettings{MailNotificationsEnabled: &yes, Recurrence: &graph.PatternedRecurrence{
-				Range: &graph.RecurrenceRange{Type: "noEnd", StartDate: "2030-01-01"}}},
-		})
-		require.NoError(t, err)
-		return d.ID
-	}
+	mk := func(name, desc string) string { return createReview(t, c, name, desc) }
 	managed := mk("Marketing members", "x\n[arsync:marketing-members]")
 	twin := mk("Twin", "")
 	mk("Twin", "")
@@ -83,4 +73,43 @@ func TestOpenAndFindReview(t *testing.T) {
 	require.ErrorContains(t, err, "2 definitions are called")
 	_, _, err = FindReview(srv, "nope")
 	require.ErrorIs(t, err, emulator.ErrNotFound)
+}
+
+// TestFindReviewOldestWins: of two definitions carrying one marker, the
+// name finds the one plan keeps (the oldest by createdDateTime), whatever
+// order they were created in.
+func TestFindReviewOldestWins(t *testing.T) {
+	t.Parallel()
+	var now atomic.Int64 // the emulator's clock, in Unix seconds
+	now.Store(time.Date(2026, 1, 6, 10, 0, 0, 0, time.UTC).Unix())
+	run, err := emulator.Start(emulator.Options{Clock: func() time.Time { return time.Unix(now.Load(), 0).UTC() }})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = run.Close() })
+	c, err := graphclient.New(graphclient.Options{BaseURL: run.URL, Credential: graphclient.StaticToken(run.Token)})
+	require.NoError(t, err)
+	mk := func(desc string) string { return createReview(t, c, "Dup", desc) }
+	mk("[arsync:dup]")
+	now.Add(-3600)
+	older := mk("x\n[arsync:dup]")
+
+	id, name, err := FindReview(run.Server, "dup")
+	require.NoError(t, err)
+	require.Equal(t, older, id)
+	require.Equal(t, "Dup", name)
+}
+
+// createReview creates a definition by hand in the emulator and returns
+// its id.
+func createReview(t *testing.T, c *graphclient.Client, displayName, desc string) string {
+	t.Helper()
+	yes := true
+	d, err := c.CreateDefinition(context.Background(), &graph.Definition{
+		DisplayName: displayName, DescriptionForAdmins: desc,
+		Scope:     &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/members"},
+		Reviewers: []graph.ReviewerScope{{Query: "/users/398164b1-5196-49dd-ada2-364b49f99b27"}},
+		Settings: &graph.ScheduleSettings{MailNotificationsEnabled: &yes, Recurrence: &graph.PatternedRecurrence{
+			Range: &graph.RecurrenceRange{Type: "noEnd", StartDate: "2030-01-01"}}},
+	})
+	require.NoError(t, err)
+	return d.ID
 }

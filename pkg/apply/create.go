@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -73,16 +72,16 @@ func (r *runner) lookup(ctx, wctx context.Context, name, exclude string) (*graph
 		if err := ctx.Err(); err != nil {
 			return nil, nil, &canceledError{err}
 		}
-		matches, err := findMarked(wctx, r.c, name, exclude)
+		owner, younger, err := findMarked(wctx, r.c, name, exclude)
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(matches) > 0 {
+		if owner != nil {
 			var dups []string
-			for _, m := range matches[1:] {
+			for _, m := range younger {
 				dups = append(dups, m.ID)
 			}
-			return matches[0], dups, nil
+			return owner, dups, nil
 		}
 		if waited >= r.opts.LookupWindow {
 			return nil, nil, nil
@@ -99,24 +98,21 @@ func (r *runner) lookup(ctx, wctx context.Context, name, exclude string) (*graph
 // markerFields are the properties a marker look-up needs.
 var markerFields = []string{"id", "displayName", "descriptionForAdmins", "createdDateTime"}
 
-// findMarked lists the definitions and returns those carrying name's marker
-// (other than exclude), oldest first. The marker is not filterable, so it
-// is matched here.
-func findMarked(ctx context.Context, c Client, name, exclude string) ([]*graph.Definition, error) {
-	var out []*graph.Definition
+// findMarked lists the definitions (other than exclude) and returns the
+// one that owns name's marker (graph.Owner) and the younger ones that also
+// carry it. The marker is not filterable, so it is matched here.
+func findMarked(ctx context.Context, c Client, name, exclude string) (owner *graph.Definition, younger []*graph.Definition, err error) {
+	var defs []*graph.Definition
 	for d, err := range c.ListDefinitions(ctx, &graph.ListOptions{Select: markerFields}) {
 		if err != nil {
-			return nil, fmt.Errorf("listing definitions: %w", err)
+			return nil, nil, fmt.Errorf("listing definitions: %w", err)
 		}
-		if d.ID == "" || d.ID == exclude {
-			continue
-		}
-		if n, _, ok := graph.SplitMarker(d.DescriptionForAdmins); ok && n == name {
-			out = append(out, d)
+		if d.ID != "" && d.ID != exclude {
+			defs = append(defs, d)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return graph.OlderFirst(out[i], out[j]) })
-	return out, nil
+	owner, younger = graph.Owner(defs, name)
+	return owner, younger, nil
 }
 
 // shortErr keeps notes readable: the status of a Graph error, else the

@@ -46,16 +46,15 @@ func CheckStale(ctx context.Context, c Client, p *diff.Plan, tenantID, endpoint 
 	}
 
 	byID := map[string]*graph.Definition{}
-	byMarker := map[string][]string{}
+	var all []*graph.Definition
 	for d, err := range c.ListDefinitions(ctx, nil) {
 		if err != nil {
 			return fmt.Errorf("checking the saved plan against the tenant: listing definitions: %w", err)
 		}
 		byID[d.ID] = d
-		if n, _, ok := graph.SplitMarker(d.DescriptionForAdmins); ok {
-			byMarker[n] = append(byMarker[n], d.ID)
-		}
+		all = append(all, d)
 	}
+	byMarker, _ := graph.ByMarker(all)
 	for _, ch := range p.Changes {
 		switch ch.Action {
 		case diff.NoOp:
@@ -71,9 +70,9 @@ func CheckStale(ctx context.Context, c Client, p *diff.Plan, tenantID, endpoint 
 		}
 		if ch.Action == diff.Create || ch.Action == diff.Replace {
 			var others []string
-			for _, id := range byMarker[ch.Name] {
-				if id != ch.ID {
-					others = append(others, id)
+			for _, d := range byMarker[ch.Name] {
+				if d.ID != ch.ID {
+					others = append(others, d.ID)
 				}
 			}
 			if len(others) > 0 {

@@ -50,8 +50,7 @@ func Compute(desired []Desired, live []graph.Definition, opts Options) (*Plan, e
 	}
 	sort.SliceStable(lv, func(i, j int) bool { return graph.OlderFirst(lv[i], lv[j]) })
 	seenID := map[string]bool{}
-	marked := map[string][]*graph.Definition{}
-	unmarked := map[string][]*graph.Definition{}
+	var listed []*graph.Definition
 	for _, l := range lv {
 		if l.ID == "" {
 			errs = append(errs, &InputError{Reason: fmt.Sprintf("definition %q has no id", l.DisplayName)})
@@ -62,11 +61,12 @@ func Compute(desired []Desired, live []graph.Definition, opts Options) (*Plan, e
 			continue
 		}
 		seenID[l.ID] = true
-		if name, _, ok := graph.SplitMarker(l.DescriptionForAdmins); ok {
-			marked[name] = append(marked[name], l)
-		} else {
-			unmarked[l.DisplayName] = append(unmarked[l.DisplayName], l)
-		}
+		listed = append(listed, l)
+	}
+	marked, others := graph.ByMarker(listed)
+	unmarked := map[string][]*graph.Definition{}
+	for _, l := range others {
+		unmarked[l.DisplayName] = append(unmarked[l.DisplayName], l)
 	}
 
 	p := &Plan{

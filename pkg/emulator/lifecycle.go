@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -913,51 +914,17 @@ func intOf(v any) int {
 	return 0
 }
 
-// durationOf reads a stored ISO 8601 duration (P30D, PT12H, P1DT2H30M,
-// PT0.5S); ok is false for anything else.
+// durationOf reads a stored duration (P30D, PT12H, P1DT2H30M, PT0.5S)
+// with the parser requests are checked with (edmDuration), so that what
+// one accepts the other reads; ok is false for anything else. A length
+// beyond time.Duration's 292 years is read as the longest time.Duration.
 func durationOf(s string) (time.Duration, bool) {
-	rest, ok := strings.CutPrefix(s, "P")
-	if !ok || rest == "" {
+	ticks, ok := edmDuration(s)
+	if !ok {
 		return 0, false
 	}
-	var total time.Duration
-	inTime := false
-	for rest != "" {
-		if rest[0] == 'T' {
-			if inTime || len(rest) == 1 {
-				return 0, false
-			}
-			inTime = true
-			rest = rest[1:]
-			continue
-		}
-		i := 0
-		for i < len(rest) && (rest[i] >= '0' && rest[i] <= '9' || rest[i] == '.') {
-			i++
-		}
-		if i == 0 || i == len(rest) {
-			return 0, false
-		}
-		v, err := strconv.ParseFloat(rest[:i], 64)
-		if err != nil || v > 1e6 {
-			return 0, false
-		}
-		unit := rest[i]
-		rest = rest[i+1:]
-		switch {
-		case !inTime && unit == 'D':
-			total += time.Duration(v * float64(24*time.Hour))
-		case !inTime && unit == 'W':
-			total += time.Duration(v * float64(7*24*time.Hour))
-		case inTime && unit == 'H':
-			total += time.Duration(v * float64(time.Hour))
-		case inTime && unit == 'M':
-			total += time.Duration(v * float64(time.Minute))
-		case inTime && unit == 'S':
-			total += time.Duration(v * float64(time.Second))
-		default:
-			return 0, false
-		}
+	if ticks > math.MaxInt64/100 {
+		return math.MaxInt64, true
 	}
-	return total, true
+	return time.Duration(ticks) * 100, true
 }

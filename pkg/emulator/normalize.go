@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -1069,17 +1070,21 @@ func (n *normalizer) recipients(in *object) ([]any, *graphError) {
 	return out, nil
 }
 
-// normDuration parses an Edm.Duration (ISO 8601 days and time only, as
-// .NET TimeSpan) and writes it the way the service serialises it: the
-// largest units first, zero parts left out, "PT0S" for zero. So PT720H
-// comes back as P30D. Years, months and weeks are rejected.
-func normDuration(s, where string) (string, *graphError) {
-	bad := func() (string, *graphError) {
-		return "", badRequest("'%s' is not a valid duration at '%s'; use ISO 8601 days and time, e.g. P30D or PT12H.", s, where)
-	}
+// edmDuration reads an Edm.Duration the way the service does (.NET
+// TimeSpan): P[nD][T[nH][nM][n[.n]S]], each unit once (in any order), a
+// fraction only in seconds, at most TimeSpan.MaxValue. It returns the
+// length in ticks of 100 ns, TimeSpan's unit. It is the emulator's one duration parser:
+// normDuration checks and rewrites what requests send with it, and
+// durationOf reads stored values with it.
+//
+// Weeks: Edm.Duration has days, hours, minutes and seconds only, not the
+// years, months and weeks of ISO 8601 (docs/graph-behaviour.md#durations),
+// so P2W is rejected like P1M, not read as P14D, in requests and in
+// stored values alike.
+func edmDuration(s string) (ticks int64, ok bool) {
 	rest, ok := strings.CutPrefix(s, "P")
 	if !ok || rest == "" {
-		return bad()
+		return 0, false
 	}
 	var total float64 // seconds
 	inTime := false
@@ -1087,12 +1092,12 @@ func normDuration(s, where string) (string, *graphError) {
 	for rest != "" {
 		if rest[0] == 'T' {
 			if inTime {
-				return bad()
+				return 0, false
 			}
 			inTime = true
 			rest = rest[1:]
 			if rest == "" {
-				return bad()
+				return 0, false
 			}
 			continue
 		}
@@ -1101,21 +1106,21 @@ func normDuration(s, where string) (string, *graphError) {
 			i++
 		}
 		if i == 0 || i == len(rest) {
-			return bad()
+			return 0, false
 		}
 		num := rest[:i]
 		unit := rest[i]
 		rest = rest[i+1:]
-		var v float64
-		if _, err := fmt.Sscanf(num, "%g", &v); err != nil || strings.Count(num, ".") > 1 {
-			return bad()
+		v, err := strconv.ParseFloat(num, 64)
+		if err != nil {
+			return 0, false
 		}
 		key := string(unit)
 		if inTime {
 			key = "T" + key
 		}
 		if strings.Contains(seen, key+",") {
-			return bad()
+			return 0, false
 		}
 		seen += key + ","
 		switch {
@@ -1128,16 +1133,26 @@ func normDuration(s, where string) (string, *graphError) {
 		case inTime && unit == 'S':
 			total += v
 		default:
-			return bad()
+			return 0, false
 		}
 		if unit != 'S' && strings.Contains(num, ".") {
-			return bad()
+			return 0, false
 		}
 	}
 	if total > 10675199*86400 { // TimeSpan.MaxValue
-		return bad()
+		return 0, false
 	}
-	ticks := int64(math.Round(total * 1e7))
+	return int64(math.Round(total * 1e7)), true
+}
+
+// normDuration checks an Edm.Duration (edmDuration) and writes it the way
+// the service serialises it: the largest units first, zero parts left
+// out, "PT0S" for zero. So PT720H comes back as P30D.
+func normDuration(s, where string) (string, *graphError) {
+	ticks, ok := edmDuration(s)
+	if !ok {
+		return "", badRequest("'%s' is not a valid duration at '%s'; use ISO 8601 days and time, e.g. P30D or PT12H.", s, where)
+	}
 	days := ticks / (86400 * 1e7)
 	ticks -= days * 86400 * 1e7
 	hours := ticks / (3600 * 1e7)

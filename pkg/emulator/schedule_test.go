@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -181,14 +182,34 @@ func TestDurationOf(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]time.Duration{
 		"P30D": 30 * 24 * time.Hour, "PT12H": 12 * time.Hour, "P1DT2H30M": 26*time.Hour + 30*time.Minute,
-		"PT0.5S": 500 * time.Millisecond, "PT0S": 0, "P2W": 14 * 24 * time.Hour,
+		"PT0.5S": 500 * time.Millisecond, "PT0S": 0, "P10675199D": math.MaxInt64,
 	} {
 		got, ok := durationOf(in)
 		require.True(t, ok, in)
 		require.Equal(t, want, got, in)
 	}
-	for _, bad := range []string{"", "P", "30D", "P1Y", "PT", "P1H", "PTxS", "P1e9D"} {
+	for _, bad := range []string{"", "P", "30D", "P1Y", "PT", "P1H", "PTxS", "P1e9D", "P2W", "P1.5D", "P1D1D", "P10675200D"} {
 		_, ok := durationOf(bad)
 		require.False(t, ok, bad)
+	}
+}
+
+// TestDurationParsersAgree: what a request may send (normDuration) is
+// what a stored value is read as (durationOf), weeks included: Edm.Duration
+// has none, so both refuse P2W.
+func TestDurationParsersAgree(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{
+		"P2W", "P1W2D", "P14D", "PT336H", "P1DT24H", "PT90M", "PT1.5S", "PT0.0000001S", "PT.5S", "PT1M1H",
+		"P1M", "P1Y", "P1.5D", "PT1H1H", "P", "PT", "P1DT", "p1d", "P99999999D", "P200000D",
+	} {
+		got, ok := durationOf(s)
+		norm, gerr := normDuration(s, "x")
+		require.Equal(t, gerr == nil, ok, "%q: durationOf %v, normDuration %v", s, ok, gerr)
+		if ok {
+			stored, ok := durationOf(norm)
+			require.True(t, ok, norm)
+			require.Equal(t, got, stored, "%q and its stored form %q", s, norm)
+		}
 	}
 }

@@ -232,7 +232,7 @@ func normSettings(s *ScheduleSettings) *ScheduleSettings {
 		RecommendationsEnabled:               boolPtr(s.RecommendationsEnabled),
 		RecommendationLookBackDuration:       NormalizeDuration(look),
 		DecisionHistoriesForReviewersEnabled: boolPtr(s.DecisionHistoriesForReviewersEnabled),
-		Recurrence:                           normRecurrence(s.Recurrence),
+		Recurrence:                           NormalizeRecurrence(s.Recurrence),
 		ApplyActions:                         normApplyActions(s.ApplyActions),
 		RecommendationInsightSettings:        normInsights(s.RecommendationInsightSettings),
 	}
@@ -390,7 +390,13 @@ func recipientScopeKey(r NotificationRecipientItem) string {
 // farFuture is the end date Graph writes for a series without an end (§4).
 const farFuture = "9999-12-31"
 
-func normRecurrence(r *PatternedRecurrence) *PatternedRecurrence {
+// NormalizeRecurrence returns a recurrence in the canonical form Normalize
+// gives it (docs/graph-behaviour.md#recurrence): nil for a one-time review
+// that says nothing more; a pattern's type in its documented spelling,
+// with Graph's fill-ins for what is unset; dates without a time part; and
+// the range's plainest type (noEnd, endDate or numbered), however Graph
+// stored it. It never modifies r.
+func NormalizeRecurrence(r *PatternedRecurrence) *PatternedRecurrence {
 	if r == nil {
 		return nil
 	}
@@ -539,15 +545,31 @@ func GUIDs(s string) []string { return guidRE.FindAllString(s, -1) }
 //     one space, spaces inside parentheses and around ',' and ':' are removed,
 //     and OData keywords (eq, and, any, ...) are lower case.
 //
-// The result is for comparison and display; it is not URL-encoded.
-func NormalizeQuery(q string) string {
+// The result is for comparison and display; it is not URL-encoded. To
+// write a query where Graph will read it again, use WritableQuery.
+func NormalizeQuery(q string) string { return canonicalQuery(q, false) }
+
+// WritableQuery returns q in the canonical form of NormalizeQuery, written
+// so that it can be sent to Graph again (as arsync export writes queries
+// into spec files): the same text, except that the characters that a
+// query read as a URL would take differently stay percent-encoded ('%',
+// '&', '+' and '#' in the options, '%', '?' and '#' in the path). So
+// NormalizeQuery(WritableQuery(q)) is NormalizeQuery(q), and for the
+// queries Graph documents the two are the same text.
+func WritableQuery(q string) string { return canonicalQuery(q, true) }
+
+// canonicalQuery is NormalizeQuery, or with writable WritableQuery.
+func canonicalQuery(q string, writable bool) string {
 	q = strings.TrimSpace(q)
 	if q == "" {
 		return ""
 	}
 	path, rawQuery, _ := strings.Cut(q, "?")
 	path = normPath(path)
-	params := normParams(rawQuery)
+	params := normParams(rawQuery, writable)
+	if writable {
+		path = escapeEnds(pathEscaper.Replace(path))
+	}
 	out := path
 	if len(params) > 0 {
 		out += "?" + strings.Join(params, "&")
@@ -604,7 +626,31 @@ func normPath(p string) string {
 	return p
 }
 
-func normParams(raw string) []string {
+// The escapers percent-encode what a decoded path, option name or option
+// value cannot hold as plain text without changing the query.
+var (
+	pathEscaper  = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
+	valueEscaper = strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "#", "%23")
+	keyEscaper   = strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "#", "%23", "=", "%3D")
+)
+
+// escapeEnds percent-encodes white space at the ends of a decoded path,
+// which would otherwise be trimmed away.
+func escapeEnds(p string) string {
+	mid := strings.TrimSpace(p)
+	if mid == p {
+		return p
+	}
+	i := strings.Index(p, mid)
+	if mid == "" {
+		i = len(p)
+	}
+	return url.PathEscape(p[:i]) + mid + url.PathEscape(p[i+len(mid):])
+}
+
+// normParams returns the canonical query options, "key=value" or "key";
+// with writable, escaped to be sent again.
+func normParams(raw string, writable bool) []string {
 	if strings.TrimSpace(raw) == "" {
 		return nil
 	}
@@ -629,10 +675,17 @@ func normParams(raw string) []string {
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].key < ps[j].key })
 	out := make([]string, len(ps))
 	for i, p := range ps {
-		if p.value == "\x00" {
-			out[i] = p.key
+		key, value := p.key, p.value
+		if writable {
+			key = keyEscaper.Replace(key)
+			if value != "\x00" {
+				value = valueEscaper.Replace(value)
+			}
+		}
+		if value == "\x00" {
+			out[i] = key
 		} else {
-			out[i] = p.key + "=" + p.value
+			out[i] = key + "=" + value
 		}
 	}
 	return out

@@ -5,79 +5,160 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// ParseDuration parses an OData Edm.Duration as Graph accepts it
-// (P[nD][T[nH][nM][n[.n]S]], e.g. P30D, PT12H, P1DT6H) and returns its length
-// in seconds. Years, months and weeks are not part of Edm.Duration.
-func ParseDuration(s string) (float64, error) {
+// isoDuration is an ISO-8601 duration taken apart: years and months, whose
+// length varies, and everything else (weeks, days, hours, minutes,
+// seconds) added up into one exact length.
+type isoDuration struct {
+	years, months int64
+	total         time.Duration
+}
+
+// maxDuration is the longest duration parseISODuration accepts: far beyond
+// any review's (docs/graph-behaviour.md#durations), and far from
+// overflowing a time.Duration.
+const maxDuration = 100000 * 24 * time.Hour
+
+// Units in the order ISO 8601 writes them: the date part's, then the time
+// part's (after "T").
+const (
+	dateUnits = "YMWD"
+	timeUnits = "HMS"
+)
+
+// parseISODuration is the client's one parser of ISO-8601 durations.
+// Strictly (lenient false) it accepts Edm.Duration as Graph does:
+// P[nD][T[nH][nM][n[.n]S]], upper case, units in that order, each once,
+// and says precisely what is wrong with anything else. lenient also
+// accepts what a comparison may meet but Graph never writes: years,
+// months and weeks, ',' as the decimal mark, ".5" and "5.", and units in
+// any order (each still once); its numbers are at most 12 characters.
+// Either way only seconds may have a fraction, and the length (years and
+// months apart) is at most maxDuration.
+func parseISODuration(s string, lenient bool) (isoDuration, error) {
+	var d isoDuration
 	rest, ok := strings.CutPrefix(s, "P")
 	if !ok {
 		if strings.HasPrefix(s, "-") {
-			return 0, errors.New("must not be negative")
+			return d, errors.New("must not be negative")
 		}
-		return 0, errors.New(`must start with "P", like P30D`)
+		return d, errors.New(`must start with "P", like P30D`)
 	}
 	if rest == "" {
-		return 0, errors.New("has no amount, like P30D")
+		return d, errors.New("has no amount, like P30D")
 	}
-	var total float64
-	inTime, seen := false, false
-	order := "D" // units allowed next, in order
+	inTime := false
+	next := 0 // strictly, the first position in dateUnits+timeUnits allowed next
+	used := 0 // leniently, the positions seen, as bits
 	for rest != "" {
 		if rest[0] == 'T' {
 			if inTime {
-				return 0, errors.New(`has "T" twice`)
+				return d, errors.New(`has "T" twice`)
 			}
-			inTime, order, rest = true, "HMS", rest[1:]
+			inTime, next, rest = true, len(dateUnits), rest[1:]
 			if rest == "" {
-				return 0, errors.New(`has nothing after "T"`)
+				return d, errors.New(`has nothing after "T"`)
 			}
 			continue
 		}
 		n := 0
-		for n < len(rest) && (rest[n] >= '0' && rest[n] <= '9' || rest[n] == '.') {
+		for n < len(rest) && isDurationDigit(rest[n], lenient) {
 			n++
 		}
-		if n == 0 || n == len(rest) {
-			return 0, errors.New("is not an ISO-8601 duration like P30D or PT12H")
+		if n == 0 || n == len(rest) || lenient && n > 12 {
+			return d, errors.New("is not an ISO-8601 duration like P30D or PT12H")
 		}
 		num, unit := rest[:n], rest[n]
-		v, err := strconv.ParseFloat(num, 64)
-		if err != nil || strings.HasPrefix(num, ".") || strings.HasSuffix(num, ".") {
-			return 0, fmt.Errorf("has a bad number %q", num)
+		rest = rest[n+1:]
+		whole, frac, hasFrac := strings.Cut(strings.ReplaceAll(num, ",", "."), ".")
+		if strings.Contains(frac, ".") || !lenient && (whole == "" || hasFrac && frac == "") {
+			return d, fmt.Errorf("has a bad number %q", num)
 		}
-		if strings.Contains(num, ".") && !(inTime && unit == 'S') {
-			return 0, errors.New("may have a fraction only in seconds")
+		if hasFrac && !(inTime && unit == 'S') {
+			return d, errors.New("may have a fraction only in seconds")
 		}
 		switch {
-		case !inTime && (unit == 'Y' || unit == 'M' || unit == 'W'):
-			return 0, errors.New("may use only days, hours, minutes and seconds (Graph durations have no years, months or weeks), like P30D")
+		case !lenient && !inTime && (unit == 'Y' || unit == 'M' || unit == 'W'):
+			return d, errors.New("may use only days, hours, minutes and seconds (Graph durations have no years, months or weeks), like P30D")
 		case inTime && unit == 'D':
-			return 0, errors.New(`has days after "T"; write P1DT12H`)
+			return d, errors.New(`has days after "T"; write P1DT12H`)
 		}
-		i := strings.IndexByte(order, unit)
-		if i < 0 {
-			return 0, fmt.Errorf("has unit %q out of place; the order is P[nD][T[nH][nM][nS]]", string(unit))
+		pos := strings.IndexByte(dateUnits, unit)
+		if inTime {
+			if pos = strings.IndexByte(timeUnits, unit); pos >= 0 {
+				pos += len(dateUnits)
+			}
 		}
-		order = order[i+1:]
+		if pos < 0 || !lenient && pos < next || lenient && used&(1<<pos) != 0 {
+			return d, fmt.Errorf("has unit %q out of place; the order is P[nD][T[nH][nM][nS]]", string(unit))
+		}
+		next, used = pos+1, used|1<<pos
+
+		w := int64(0)
+		if whole != "" {
+			v, err := strconv.ParseUint(whole, 10, 63)
+			if err != nil {
+				return d, tooLong()
+			}
+			w = int64(v)
+		}
+		var per time.Duration
 		switch unit {
-		case 'D':
-			total += v * 86400
-		case 'H':
-			total += v * 3600
+		case 'Y':
+			d.years = w
 		case 'M':
-			total += v * 60
+			if !inTime {
+				d.months = w
+			} else {
+				per = time.Minute
+			}
+		case 'W':
+			per = 7 * 24 * time.Hour
+		case 'D':
+			per = 24 * time.Hour
+		case 'H':
+			per = time.Hour
 		case 'S':
-			total += v
+			per = time.Second
 		}
-		seen = true
-		rest = rest[n+1:]
+		if per == 0 {
+			continue
+		}
+		if w > int64(maxDuration/per) || d.total > maxDuration-time.Duration(w)*per {
+			return d, tooLong()
+		}
+		d.total += time.Duration(w) * per
+		if frac != "" {
+			// Nanoseconds: the first nine digits, the rest dropped.
+			ns, _ := strconv.Atoi((frac + "000000000")[:9]) // digits only: cannot fail
+			if d.total += time.Duration(ns); d.total > maxDuration {
+				return d, tooLong()
+			}
+		}
 	}
-	if !seen {
-		return 0, errors.New("has no amount, like P30D")
+	return d, nil
+}
+
+func isDurationDigit(c byte, lenient bool) bool {
+	return c >= '0' && c <= '9' || c == '.' || lenient && c == ','
+}
+
+func tooLong() error {
+	return fmt.Errorf("is too long; the longest is P%dD", maxDuration/(24*time.Hour))
+}
+
+// ParseDuration parses an OData Edm.Duration as Graph accepts it
+// (P[nD][T[nH][nM][n[.n]S]], e.g. P30D, PT12H, P1DT6H) and returns its length
+// in seconds. Years, months and weeks are not part of Edm.Duration
+// (docs/graph-behaviour.md#durations).
+func ParseDuration(s string) (float64, error) {
+	d, err := parseISODuration(s, false)
+	if err != nil {
+		return 0, err
 	}
-	return total, nil
+	return d.total.Seconds(), nil
 }
 
 // NormalizeDuration returns an ISO-8601 duration in canonical form: days,
@@ -90,123 +171,34 @@ func NormalizeDuration(s string) string {
 	if t == "" {
 		return ""
 	}
-	if !strings.HasPrefix(t, "P") || len(t) < 3 {
+	d, err := parseISODuration(t, true)
+	if err != nil {
 		return s
 	}
-	var years, months int64
-	var nanos int64 // days, hours, minutes, seconds and weeks, in nanoseconds
-	const (
-		second = int64(1e9)
-		minute = 60 * second
-		hour   = 60 * minute
-		day    = 24 * hour
-	)
-	inTime := false
-	seen := ""
-	rest := t[1:]
-	for rest != "" {
-		if rest[0] == 'T' {
-			if inTime || len(rest) == 1 {
-				return s
-			}
-			inTime = true
-			rest = rest[1:]
-			continue
-		}
-		j := 0
-		for j < len(rest) && (rest[j] >= '0' && rest[j] <= '9' || rest[j] == '.' || rest[j] == ',') {
-			j++
-		}
-		if j == 0 || j == len(rest) || j > 12 {
-			return s
-		}
-		num := strings.ReplaceAll(rest[:j], ",", ".")
-		unit := rest[j]
-		rest = rest[j+1:]
-		key := string(unit)
-		if inTime {
-			key = "T" + key
-		}
-		if strings.Contains(seen, "|"+key+"|") {
-			return s
-		}
-		seen += "|" + key + "|"
-		whole, frac, hasFrac := strings.Cut(num, ".")
-		if whole == "" && !hasFrac || strings.Contains(frac, ".") {
-			return s
-		}
-		w := int64(0)
-		if whole != "" {
-			v, err := strconv.ParseInt(whole, 10, 64)
-			if err != nil {
-				return s
-			}
-			w = v
-		}
-		if hasFrac && !(inTime && unit == 'S') {
-			return s // only seconds may carry a fraction here
-		}
-		var per int64
-		switch {
-		case !inTime && unit == 'Y':
-			years = w
-		case !inTime && unit == 'M':
-			months = w
-		case !inTime && unit == 'W':
-			per = 7 * day
-		case !inTime && unit == 'D':
-			per = day
-		case inTime && unit == 'H':
-			per = hour
-		case inTime && unit == 'M':
-			per = minute
-		case inTime && unit == 'S':
-			per = second
-		default:
-			return s
-		}
-		if per != 0 {
-			// Keep the sum far from overflowing: 100 years of seconds is plenty.
-			const limit = 36600 * day
-			if w > limit/per || nanos+w*per > limit {
-				return s
-			}
-			nanos += w * per
-			if hasFrac {
-				if len(frac) > 9 {
-					frac = frac[:9]
-				}
-				f, err := strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
-				if err != nil {
-					return s
-				}
-				nanos += f
-			}
-		}
-	}
+	const day = 24 * time.Hour
 	var b strings.Builder
 	b.WriteByte('P')
-	if years != 0 {
-		b.WriteString(strconv.FormatInt(years, 10) + "Y")
+	if d.years != 0 {
+		b.WriteString(strconv.FormatInt(d.years, 10) + "Y")
 	}
-	if months != 0 {
-		b.WriteString(strconv.FormatInt(months, 10) + "M")
+	if d.months != 0 {
+		b.WriteString(strconv.FormatInt(d.months, 10) + "M")
 	}
-	if d := nanos / day; d != 0 {
-		b.WriteString(strconv.FormatInt(d, 10) + "D")
+	if days := d.total / day; days != 0 {
+		b.WriteString(strconv.FormatInt(int64(days), 10) + "D")
 	}
-	if r := nanos % day; r != 0 {
+	if r := d.total % day; r != 0 {
 		b.WriteByte('T')
-		if h := r / hour; h != 0 {
-			b.WriteString(strconv.FormatInt(h, 10) + "H")
+		if h := r / time.Hour; h != 0 {
+			b.WriteString(strconv.FormatInt(int64(h), 10) + "H")
 		}
-		if m := r % hour / minute; m != 0 {
-			b.WriteString(strconv.FormatInt(m, 10) + "M")
+		if m := r % time.Hour / time.Minute; m != 0 {
+			b.WriteString(strconv.FormatInt(int64(m), 10) + "M")
 		}
-		if sec := r % minute; sec != 0 {
-			str := strconv.FormatInt(sec/second, 10)
-			if ns := sec % second; ns != 0 {
-				str += "." + strings.TrimRight(strconv.FormatInt(ns+second, 10)[1:], "0")
+		if sec := r % time.Minute; sec != 0 {
+			str := strconv.FormatInt(int64(sec/time.Second), 10)
+			if ns := sec % time.Second; ns != 0 {
+				str += "." + strings.TrimRight(strconv.FormatInt(int64(ns+time.Second), 10)[1:], "0")
 			}
 			b.WriteString(str + "S")
 		}

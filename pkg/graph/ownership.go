@@ -2,6 +2,7 @@ package graph
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -48,18 +49,97 @@ func SplitMarker(desc string) (name, rest string, ok bool) {
 	return m[1], strings.TrimRight(trimmed[:i], " \t\r"), true
 }
 
+// ManagedName returns the name in d's ownership marker, or "" when d
+// carries none (arsync does not manage it).
+func ManagedName(d *Definition) string {
+	name, _, _ := SplitMarker(d.DescriptionForAdmins)
+	return name
+}
+
 // OlderFirst orders live definitions by createdDateTime (unparsable or
-// missing times last), then id. Of definitions that carry the same marker,
-// the first in this order is the one kept: Compute plans the deletion of
-// the others, and apply adopts the first when it finds a create's marker.
-func OlderFirst(a, b *Definition) bool {
-	ta, errA := time.Parse(time.RFC3339Nano, a.CreatedDateTime)
-	tb, errB := time.Parse(time.RFC3339Nano, b.CreatedDateTime)
+// missing times last), then id. It is the "oldest wins" rule: of
+// definitions that carry the same marker, the first in this order owns the
+// name and is the one kept; plan deletes the others (with --allow-delete),
+// and apply adopts the first when it finds a create's marker. ByMarker and
+// Owner apply it; use them rather than sorting by hand.
+func OlderFirst(a, b *Definition) bool { return compareAge(a, b) < 0 }
+
+// compareAge is OlderFirst as a three-way comparison.
+func compareAge(a, b *Definition) int { return compareAged(agedOf(a), agedOf(b)) }
+
+// aged is a definition with its creation time parsed once.
+type aged struct {
+	d       *Definition
+	created time.Time
+	known   bool // createdDateTime parsed
+}
+
+func agedOf(d *Definition) aged {
+	t, err := time.Parse(time.RFC3339Nano, d.CreatedDateTime)
+	return aged{d: d, created: t, known: err == nil}
+}
+
+func compareAged(a, b aged) int {
 	switch {
-	case errA == nil && errB == nil && !ta.Equal(tb):
-		return ta.Before(tb)
-	case (errA == nil) != (errB == nil):
-		return errA == nil
+	case a.known && b.known:
+		if c := a.created.Compare(b.created); c != 0 {
+			return c
+		}
+	case a.known:
+		return -1
+	case b.known:
+		return 1
 	}
-	return a.ID < b.ID
+	return strings.Compare(a.d.ID, b.d.ID)
+}
+
+// oldestFirst returns a copy of defs sorted by OlderFirst, parsing each
+// creation time once.
+func oldestFirst(defs []*Definition) []*Definition {
+	as := make([]aged, len(defs))
+	for i, d := range defs {
+		as[i] = agedOf(d)
+	}
+	slices.SortStableFunc(as, compareAged)
+	out := make([]*Definition, len(as))
+	for i, a := range as {
+		out[i] = a.d
+	}
+	return out
+}
+
+// ByMarker sorts defs oldest first (OlderFirst) and splits them: those
+// carrying an ownership marker grouped by its name, and the unmarked ones.
+// The first definition of a group owns the name; any others are younger
+// duplicates. defs itself is left as it is.
+func ByMarker(defs []*Definition) (marked map[string][]*Definition, unmarked []*Definition) {
+	marked = map[string][]*Definition{}
+	for _, d := range oldestFirst(defs) {
+		if name := ManagedName(d); name != "" {
+			marked[name] = append(marked[name], d)
+		} else {
+			unmarked = append(unmarked, d)
+		}
+	}
+	return marked, unmarked
+}
+
+// Owner returns the definition of defs that owns name: the oldest
+// (OlderFirst) of those carrying name's marker, nil when none does, and
+// the younger ones that also carry it, oldest first.
+func Owner(defs []*Definition, name string) (owner *Definition, younger []*Definition) {
+	if name == "" {
+		return nil, nil // "" is ManagedName's answer for unmarked definitions
+	}
+	var carrying []*Definition
+	for _, d := range defs {
+		if ManagedName(d) == name {
+			carrying = append(carrying, d)
+		}
+	}
+	if len(carrying) == 0 {
+		return nil, nil
+	}
+	carrying = oldestFirst(carrying)
+	return carrying[0], carrying[1:]
 }

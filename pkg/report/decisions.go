@@ -148,7 +148,7 @@ func (r *decisionRun) read(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("listing access review definitions: %w", err)
 		}
-		name := managedName(def)
+		name := graph.ManagedName(def)
 		if r.q.Review != "" && !strings.EqualFold(def.ID, r.q.Review) && name != r.q.Review {
 			continue
 		}

@@ -38,15 +38,6 @@ var ErrNoSuchReview = errors.New("no such access review")
 // instance of the reviews read.
 var ErrNoSuchInstance = errors.New("no such access review instance")
 
-// managedName is the arsync name of a definition, "" when unmanaged.
-func managedName(d *graph.Definition) string {
-	name, _, ok := graph.SplitMarker(d.DescriptionForAdmins)
-	if !ok {
-		return ""
-	}
-	return name
-}
-
 // Resource kinds a scope query can name.
 const (
 	kindGroup = "Group"

@@ -68,7 +68,7 @@ func Status(ctx context.Context, src Source, names []string, now time.Time) (*St
 		if err != nil {
 			return nil, fmt.Errorf("listing access review definitions: %w", err)
 		}
-		name := managedName(def)
+		name := graph.ManagedName(def)
 		if name == "" || len(want) > 0 && !want[name] {
 			continue
 		}

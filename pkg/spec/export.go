@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -112,8 +113,11 @@ type ExportFile struct {
 // The files are written as a person would write them: the ownership marker
 // removed from descriptionForAdmins, values the service fills in left out
 // (false settings, defaultDecision None, queryType MicrosoftGraph, the
-// query scope type, version prefixes and $count=true in queries, the
-// recurrence pattern's unused fields, empty lists), the reviewer forms of
+// query scope type, the recurrence pattern's unused fields, empty lists),
+// queries, durations and recurrences in pkg/graph's canonical form (the
+// form plan compares in, so that what the service rewrote when it stored
+// them, such as version prefixes, $count=true or a numbered range with no
+// occurrences, is undone), the reviewer forms of
 // DESIGN.md §2 ({user: ...}, {groupMembers: ...}, {owners: true}, ...)
 // where a query has one of their exact shapes, and ids in queries replaced
 // by ${user:UPN}, ${group:NAME}, ${servicePrincipal:NAME} or ${role:NAME}
@@ -167,35 +171,29 @@ type selected struct {
 
 // selectAndName picks the definitions to export and names them: marked ones
 // by their marker, unmarked ones (with all) by a slug of their displayName
-// that no other file uses, oldest first so that names are stable.
+// that no other file uses, oldest first (graph.ByMarker) so that names are
+// stable.
 func selectAndName(defs []graph.Definition, all bool) ([]*selected, error) {
-	var marked, unmarked []*selected
-	byMarker := map[string][]*selected{}
+	ptrs := make([]*graph.Definition, len(defs))
 	for i := range defs {
-		d := &defs[i]
-		name, rest, ok := graph.SplitMarker(d.DescriptionForAdmins)
-		s := &selected{def: d, name: name, managed: ok, desc: rest}
-		if ok {
-			marked = append(marked, s)
-			byMarker[name] = append(byMarker[name], s)
-		} else if all {
-			unmarked = append(unmarked, s)
-		}
+		ptrs[i] = &defs[i]
 	}
+	byMarker, unmarkedDefs := graph.ByMarker(ptrs)
 	var dups []string
-	for name, ss := range byMarker {
-		if len(ss) < 2 {
+	var marked []*selected
+	for _, name := range slices.Sorted(maps.Keys(byMarker)) {
+		ds := byMarker[name]
+		if len(ds) > 1 {
+			var ids []string
+			for _, d := range ds {
+				ids = append(ids, d.ID+" (created "+cmp.Or(d.CreatedDateTime, "at an unknown time")+")")
+			}
+			dups = append(dups, fmt.Sprintf("%d definitions carry the marker %s: %s", len(ds), graph.Marker(name), strings.Join(ids, ", ")))
 			continue
 		}
-		slices.SortFunc(ss, byAge)
-		var ids []string
-		for _, s := range ss {
-			ids = append(ids, s.def.ID+" (created "+cmp.Or(s.def.CreatedDateTime, "at an unknown time")+")")
-		}
-		dups = append(dups, fmt.Sprintf("%d definitions carry the marker %s: %s", len(ss), graph.Marker(name), strings.Join(ids, ", ")))
+		marked = append(marked, &selected{def: ds[0], name: name, managed: true, desc: graph.StripMarker(ds[0].DescriptionForAdmins)})
 	}
 	if len(dups) > 0 {
-		slices.Sort(dups)
 		return nil, fmt.Errorf("%s; delete all but one (arsync plan --allow-delete plans deleting the younger ones) before exporting", strings.Join(dups, "; "))
 	}
 
@@ -203,12 +201,16 @@ func selectAndName(defs []graph.Definition, all bool) ([]*selected, error) {
 	for _, s := range marked {
 		taken[s.name] = true
 	}
-	slices.SortFunc(unmarked, byAge)
+	if !all {
+		unmarkedDefs = nil
+	}
+	var unmarked []*selected
 	sameTitle := map[string][]*selected{}
-	for _, s := range unmarked {
-		s.name = uniqueName(slug(s.def.DisplayName), taken)
+	for _, d := range unmarkedDefs {
+		s := &selected{def: d, name: uniqueName(slug(d.DisplayName), taken), desc: d.DescriptionForAdmins}
+		unmarked = append(unmarked, s)
 		taken[s.name] = true
-		k := strings.ToLower(strings.TrimSpace(s.def.DisplayName))
+		k := strings.ToLower(strings.TrimSpace(d.DisplayName))
 		sameTitle[k] = append(sameTitle[k], s)
 	}
 	for _, ss := range sameTitle {
@@ -226,10 +228,6 @@ func selectAndName(defs []graph.Definition, all bool) ([]*selected, error) {
 		}
 	}
 	return append(marked, unmarked...), nil
-}
-
-func byAge(a, b *selected) int {
-	return cmp.Or(cmp.Compare(a.def.CreatedDateTime, b.def.CreatedDateTime), cmp.Compare(a.def.ID, b.def.ID))
 }
 
 // maxName is the longest metadata.name.
@@ -495,35 +493,12 @@ func (x *exporter) file(s *selected) ([]byte, error) {
 // YAML block of lines reads better than one quoted string with "\r\n".
 func lf(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 
-// cleanQuery undoes what the service does to a stored query: the version
-// prefix, the $count=true it adds, and '+' for spaces in the options.
-func cleanQuery(q string) string {
-	for _, v := range []string{"/v1.0/", "/beta/"} {
-		if len(q) >= len(v) && strings.EqualFold(q[:len(v)], v) {
-			q = q[len(v)-1:]
-			break
-		}
-	}
-	path, opts, ok := strings.Cut(q, "?")
-	if !ok {
-		return q
-	}
-	var kept []string
-	for _, o := range strings.Split(opts, "&") {
-		if o == "" || strings.EqualFold(o, "$count=true") || strings.EqualFold(o, "%24count=true") {
-			continue
-		}
-		kept = append(kept, strings.ReplaceAll(o, "+", " "))
-	}
-	if len(kept) == 0 {
-		return path
-	}
-	return path + "?" + strings.Join(kept, "&")
-}
-
-// query writes q with its ids replaced by named references where known.
+// query writes q in canonical form (graph.WritableQuery: what the service
+// adds when it stores a query, such as a version prefix, $count=true or
+// '+' for spaces, undone), with its ids replaced by named references where
+// known.
 func (x *exporter) query(q string) string {
-	q = cleanQuery(q)
+	q = graph.WritableQuery(q)
 	ms := guidsIn(q)
 	if len(ms) == 0 {
 		return q
@@ -587,7 +562,7 @@ func (x *exporter) scope(s *graph.Scope) *yaml.Node {
 	q := x.query(s.Query)
 	addStr(m, "query", q)
 	x.queryTypeRoot(m, q, s.QueryType, s.QueryRoot)
-	addStr(m, "inactiveDuration", s.InactiveDuration)
+	addStr(m, "inactiveDuration", graph.NormalizeDuration(s.InactiveDuration))
 	return m
 }
 
@@ -620,7 +595,7 @@ func (x *exporter) scopeList(ss []graph.Scope) *yaml.Node {
 
 var (
 	userQueryRE          = regexp.MustCompile(`^/users/(` + guidPattern + `)$`)
-	groupMembersQueryRE  = regexp.MustCompile(`^/groups/(` + guidPattern + `)/transitiveMembers$`)
+	groupMembersQueryRE  = regexp.MustCompile(`^/groups/(` + guidPattern + `)/transitiveMembers/microsoft\.graph\.user$`) // the canonical form has the cast
 	groupRecipientsRE    = regexp.MustCompile(`^/groups/(` + guidPattern + `)/members$`)
 	groupOwnersQueryRE   = regexp.MustCompile(`^/groups/(` + guidPattern + `)/owners$`)
 	guidPattern          = `[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`
@@ -631,7 +606,7 @@ var (
 // recipient) into m: as one of the short forms when the query has exactly
 // that form's shape, else as a query.
 func (x *exporter) reviewerForm(m *yaml.Node, query, queryType, queryRoot string, recipient bool) {
-	q := cleanQuery(query)
+	q := graph.WritableQuery(query)
 	if strings.HasPrefix(q, "/") {
 		queryRoot = "" // the service ignores it on absolute queries, and may echo one anyway
 	}
@@ -754,8 +729,8 @@ func (x *exporter) settings(s *graph.ScheduleSettings) *yaml.Node {
 	}
 	flag("autoApplyDecisionsEnabled", s.AutoApplyDecisionsEnabled)
 	flag("recommendationsEnabled", s.RecommendationsEnabled)
-	if s.RecommendationLookBackDuration != "P30D" { // the documented default
-		addStr(m, "recommendationLookBackDuration", s.RecommendationLookBackDuration)
+	if look := graph.NormalizeDuration(s.RecommendationLookBackDuration); look != "P30D" { // the documented default
+		addStr(m, "recommendationLookBackDuration", look)
 	}
 	flag("decisionHistoriesForReviewersEnabled", s.DecisionHistoriesForReviewersEnabled)
 	add(m, "recommendationInsightSettings", insights(s.RecommendationInsightSettings))
@@ -799,71 +774,48 @@ func insights(list []graph.RecommendationInsightSetting) *yaml.Node {
 		} else {
 			addStr(m, "@odata.type", in.ODataType)
 		}
-		addStr(m, "recommendationLookBackDuration", in.RecommendationLookBackDuration)
+		addStr(m, "recommendationLookBackDuration", graph.NormalizeDuration(in.RecommendationLookBackDuration))
 		addStr(m, "signInScope", in.SignInScope)
 		l.Content = append(l.Content, m)
 	}
 	return l
 }
 
-// farFuture is the end date the service writes for a series without end.
-const farFuture = "9999-12-31"
-
-// recurrence writes a recurrence as the user would: the pattern's three
-// accepted fields, and the range in its plainest type (numbered with no
-// occurrences is how the service may store noEnd and endDate ranges).
+// recurrence writes a recurrence as the user would: in canonical form
+// (graph.NormalizeRecurrence: the range in its plainest type, however the
+// service stored it, dates without a time), the pattern's three accepted
+// fields.
 func recurrence(r *graph.PatternedRecurrence) *yaml.Node {
+	r = graph.NormalizeRecurrence(r)
 	if r == nil {
 		return nil
 	}
 	m := newMapping()
-	if p := r.Pattern; p != nil && p.Type != "" {
+	if p := r.Pattern; p != nil {
 		pm := newMapping()
 		pm.Style = yaml.FlowStyle
 		addStr(pm, "type", p.Type)
-		add(pm, "interval", intNode(max(p.Interval, 1)))
+		add(pm, "interval", intNode(p.Interval))
 		if p.DayOfMonth != 0 {
 			add(pm, "dayOfMonth", intNode(p.DayOfMonth))
 		}
 		add(m, "pattern", pm)
 	}
 	if rg := r.Range; rg != nil {
-		start, end := dateOnly(rg.StartDate), dateOnly(rg.EndDate)
-		if end == farFuture || strings.EqualFold(end, "null") {
-			end = ""
-		}
-		typ, n := rg.Type, rg.NumberOfOccurrences
-		switch {
-		case strings.EqualFold(typ, "numbered") && n == 0 && end == "",
-			strings.EqualFold(typ, "endDate") && end == "":
-			typ = "noEnd"
-		case strings.EqualFold(typ, "numbered") && n == 0:
-			typ = "endDate"
-		}
 		rm := newMapping()
 		rm.Style = yaml.FlowStyle
-		addStr(rm, "type", typ)
-		add(rm, "startDate", dateNode(start))
-		switch typ {
+		addStr(rm, "type", rg.Type)
+		add(rm, "startDate", dateNode(rg.StartDate))
+		switch rg.Type {
 		case "numbered":
-			add(rm, "numberOfOccurrences", intNode(n))
+			add(rm, "numberOfOccurrences", intNode(rg.NumberOfOccurrences))
 		case "endDate":
-			add(rm, "endDate", dateNode(end))
+			add(rm, "endDate", dateNode(rg.EndDate))
 		}
 		addStr(rm, "recurrenceTimeZone", rg.RecurrenceTimeZone)
 		add(m, "range", rm)
 	}
 	return m
-}
-
-var datePrefixRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}`)
-
-// dateOnly cuts a datetime to its date, as the service stores startDate.
-func dateOnly(s string) string {
-	if d := datePrefixRE.FindString(s); d != "" && (len(s) == 10 || s[10] == 'T' || s[10] == ' ') {
-		return d
-	}
-	return s
 }
 
 // --- YAML nodes ---------------------------------------------------------------

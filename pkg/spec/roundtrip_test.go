@@ -441,14 +441,43 @@ func TestExportDocumentedResponses(t *testing.T) {
 		require.NoError(t, json.Unmarshal(raw, &d))
 		live = append(live, d)
 	}
+	for _, f := range tn.exportAndPlan(t, live) {
+		require.NotRegexp(t, `[0-9a-f]{8}-[0-9a-f]{4}-`, body(f.Content)) // every id became a name in the demo tenant
+	}
+}
+
+// TestExportStoredForms exports definitions whose queries and recurrences
+// are in forms the diff's canonical form reads but that export once copied
+// as they were: an absolute /beta URL (which does not validate), '+' and
+// %27 in options, upper-case ids, trailing slashes that hid the reviewer
+// forms, a pattern type in another letter case, a numbered range with no
+// occurrences and datetime dates, durations in hours. The files validate,
+// are written in canonical form, and plan only adoptions, with no field
+// changed.
+func TestExportStoredForms(t *testing.T) {
+	tn := newTenant(t, emulator.Options{})
+	raw, err := os.ReadFile("testdata/export/stored-forms.json")
+	require.NoError(t, err)
+	var live []graph.Definition
+	require.NoError(t, json.Unmarshal(raw, &live))
+	for _, f := range tn.exportAndPlan(t, live) {
+		golden.Assert(t, filepath.Join("testdata/export/stored-forms", f.Name+".yaml.golden"), []byte(body(f.Content)))
+	}
+}
+
+// exportAndPlan exports live (all of it, named from the tenant's
+// directory), checks that every file validates without warnings, and plans
+// the files against live: only adoptions, with no field changed.
+func (tn *tenant) exportAndPlan(t *testing.T, live []graph.Definition) []spec.ExportFile {
+	t.Helper()
 	dir := t.TempDir()
 	files, err := spec.Export(context.Background(), live, tn.client, spec.ExportOptions{All: true, Dir: dir})
 	require.NoError(t, err)
 	require.Len(t, files, len(live))
 	for _, f := range files {
+		require.False(t, f.Diagnostics.HasErrors(), "%s does not validate:\n%s\n%s", f.Path, f.Diagnostics, f.Content)
 		require.Empty(t, f.Warnings)
 		require.NoError(t, os.WriteFile(f.Path, f.Content, 0o644))
-		require.NotRegexp(t, `[0-9a-f]{8}-[0-9a-f]{4}-`, body(f.Content)) // every id became a name in the demo tenant
 	}
 	p, err := diff.Compute(tn.desired(t, dir), live, diff.Options{Now: testNow})
 	require.NoError(t, err)
@@ -456,4 +485,5 @@ func TestExportDocumentedResponses(t *testing.T) {
 	for _, c := range p.Changes {
 		require.Empty(t, c.Fields, renderPlan(p))
 	}
+	return files
 }

@@ -337,8 +337,8 @@ func appendSentence(s, t string) string {
 // --- refinements shared by several fields ----------------------------------
 
 // durationPattern is the ISO-8601 duration form of OData's Edm.Duration that
-// parseDuration accepts: days, hours, minutes, seconds (fraction in seconds
-// only).
+// graph.ParseDuration accepts: days, hours, minutes, seconds (fraction in
+// seconds only). TestDurationPatternMatchesParser keeps the two in step.
 const durationPattern = `^P(?:\d+D(?:T(?:\d+H(?:\d+M)?(?:\d+(?:\.\d+)?S)?|\d+M(?:\d+(?:\.\d+)?S)?|\d+(?:\.\d+)?S))?|T(?:\d+H(?:\d+M)?(?:\d+(?:\.\d+)?S)?|\d+M(?:\d+(?:\.\d+)?S)?|\d+(?:\.\d+)?S))$`
 
 // datePattern is YYYY-MM-DD; parseDate also checks the calendar.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/arsync/arsync/internal/golden"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 const schemaDir = "../../schema"
@@ -505,4 +507,19 @@ func yamlToJSON(n *yaml.Node) (any, error) {
 		return n.Value, nil
 	}
 	return nil, fmt.Errorf("line %d: unexpected YAML node", n.Line)
+}
+
+// TestDurationPatternMatchesParser: the schema's pattern (for editors)
+// accepts exactly the durations the loader does (graph.ParseDuration), but
+// for length, which a pattern does not check.
+func TestDurationPatternMatchesParser(t *testing.T) {
+	re := regexp.MustCompile(durationPattern)
+	for _, s := range []string{
+		"P30D", "PT12H", "P1DT6H30M", "PT0.5S", "PT0S", "P0D", "P1DT1S", "PT1H1S", "PT1M1.25S",
+		"", "P", "PT", "P1DT", "30D", "-P1D", "p30d", "P1M", "P1Y", "P4W", "PT1D", "PT1M1H", "P1D1D",
+		"P1.5D", "PT1.5H", "PT.5S", "PT5.S", "PT1..5S", "PT0,5S", "P30", "PTT1H", "P1X", "P1DT1H1H",
+	} {
+		_, err := graph.ParseDuration(s)
+		require.Equal(t, err == nil, re.MatchString(s), "%q: ParseDuration says %v", s, err)
+	}
 }
