@@ -12,7 +12,8 @@ import (
 )
 
 // create POSTs the change's body and settles an unknown outcome by looking
-// for the marker (reliability.md §5, "uncertain-create protocol"). exclude
+// for the marker (docs/safety.md#creates-with-an-unknown-outcome-no-duplicates;
+// why: docs/graph-behaviour.md#read-after-create). exclude
 // is a definition id that carries the same marker and must not be taken
 // for the new one (the definition a replace has just deleted). Requests go
 // on wctx; ctx decides whether to start another one.

@@ -380,7 +380,8 @@ func forcingList(fields []FieldChange) string {
 var userReviewerRE = regexp.MustCompile(`^/users/[^/?]+$`)
 
 // allUserReviewers reports whether rs (normalised) is a non-empty list of
-// individual users: the only reviewers Graph lets a PUT change (§7). An
+// individual users: the only reviewers Graph lets a PUT change
+// (docs/graph-behaviour.md#put-not-patch). An
 // empty list is a self-review, which is not.
 func allUserReviewers(rs []graph.ReviewerScope) bool {
 	if len(rs) == 0 {

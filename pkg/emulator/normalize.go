@@ -12,7 +12,8 @@ import (
 
 // This file is the emulator's own model of how the access-review service
 // validates a definition and rewrites it before storing it. It follows
-// reference/graph-api.md §1–§11 and §20 and shares no code with pkg/diff on
+// docs/graph-behaviour.md (#definition-properties to #validation-limits, and
+// #documented-payloads) and shares no code with pkg/diff on
 // purpose: a "no drift after apply" test must compare two independent
 // implementations.
 

@@ -14,27 +14,27 @@ import (
 // that mean the same thing are equal. It is applied to both the desired and
 // the live side before they are compared, and it never modifies d.
 //
-// What it does, and why (reference/graph-api.md sections in brackets):
+// What it does, and why (docs/graph-behaviour.md sections in brackets):
 //   - Drops read-only properties (id, status, timestamps, createdBy) and the
 //     ownership marker; line ends in descriptions become LF and trailing
 //     white space is dropped.
-//   - Queries go through NormalizeQuery (§8, §20).
+//   - Queries go through NormalizeQuery [#scopes-and-queries].
 //   - Scopes get their @odata.type default (accessReviewQueryScope) and
 //     queryType default (MicrosoftGraph); fields a scope's type does not have
 //     are dropped; queryRoot is dropped for absolute queries, where Graph
-//     ignores it and sometimes echoes "decisions" anyway (§7); a
+//     ignores it and sometimes echoes "decisions" anyway [#reviewers]; a
 //     principalResourceMemberships scope's sub-scopes are sorted.
 //   - Reviewer lists, apply actions, insight settings, notification
 //     recipients and stages are sorted; empty lists become nil (Graph echoes
 //     [] for what was not sent).
 //   - Settings booleans and instanceDurationInDays absent become false / 0
-//     (they are non-nullable with those defaults, §3); defaultDecision ""
+//     (they are non-nullable with those defaults [#settings]); defaultDecision ""
 //     becomes "None" (what Graph echoes when none is set); durations are
 //     canonical (NormalizeDuration) and recommendationLookBackDuration absent
 //     becomes P30D, its documented default.
 //   - applyActions absent or [] becomes [removeAccessApplyAction]: that is the
-//     documented default action, so the two mean the same (§5).
-//   - Recurrence (§4): a pattern without a type means one-time (nil); a
+//     documented default action, so the two mean the same [#apply-actions-and-insights].
+//   - Recurrence [#recurrence]: a pattern without a type means one-time (nil); a
 //     pattern's unset firstDayOfWeek/index/interval take Graph's fill-ins
 //     (sunday, first, 1); dates lose any time part; the range's end is
 //     canonical: noEnd, numbered with 0 occurrences and no end date (or
@@ -129,7 +129,7 @@ func normScope(s *Scope, defType string) *Scope {
 	case TypeInactiveUsersQueryScope:
 		n.InactiveDuration = s.InactiveDuration
 		if n.InactiveDuration == "" {
-			n.InactiveDuration = "PT0S" // documented default (§8)
+			n.InactiveDuration = "PT0S" // documented default (docs/graph-behaviour.md#scopes-and-queries)
 		}
 		n.InactiveDuration = NormalizeDuration(n.InactiveDuration)
 	default:
@@ -219,7 +219,7 @@ func normSettings(s *ScheduleSettings) *ScheduleSettings {
 	}
 	look := s.RecommendationLookBackDuration
 	if look == "" {
-		look = "P30D" // documented default (§3)
+		look = "P30D" // documented default (docs/graph-behaviour.md#settings)
 	}
 	return &ScheduleSettings{
 		MailNotificationsEnabled:             boolPtr(s.MailNotificationsEnabled),
@@ -291,7 +291,7 @@ func normInsights(in []RecommendationInsightSetting) []RecommendationInsightSett
 		case TypeUserLastSignInInsight:
 			look := s.RecommendationLookBackDuration
 			if look == "" {
-				look = "P30D" // documented default (§6)
+				look = "P30D" // documented default (docs/graph-behaviour.md#apply-actions-and-insights)
 			}
 			n.RecommendationLookBackDuration = NormalizeDuration(look)
 			n.SignInScope = strings.ToLower(strings.TrimSpace(s.SignInScope))
@@ -366,7 +366,7 @@ func normRecipients(in []NotificationRecipientItem) []NotificationRecipientItem 
 	for _, r := range in {
 		t := r.NotificationTemplateType
 		if t == "" || strings.EqualFold(t, NotificationTemplateCompletedRecp) {
-			// The only supported value (§10).
+			// The only supported value (docs/graph-behaviour.md#notification-recipients).
 			t = NotificationTemplateCompletedRecp
 		}
 		out = append(out, NotificationRecipientItem{
@@ -387,7 +387,8 @@ func recipientScopeKey(r NotificationRecipientItem) string {
 	return scopeKey(*r.NotificationRecipientScope)
 }
 
-// farFuture is the end date Graph writes for a series without an end (§4).
+// farFuture is the end date Graph writes for a series without an end
+// (docs/graph-behaviour.md#recurrence).
 const farFuture = "9999-12-31"
 
 // NormalizeRecurrence returns a recurrence in the canonical form Normalize
@@ -512,7 +513,7 @@ func normRange(r *RecurrenceRange) *RecurrenceRange {
 var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}`)
 
 // normDate reduces a date or datetime to its YYYY-MM-DD part, as Graph does
-// with startDate (§4); "null" (which Graph has been seen to return) is empty.
+// with startDate (docs/graph-behaviour.md#recurrence); "null" (which Graph has been seen to return) is empty.
 func normDate(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" || strings.EqualFold(s, "null") {
@@ -532,8 +533,8 @@ func GUIDs(s string) []string { return guidRE.FindAllString(s, -1) }
 
 // NormalizeQuery returns a Graph query string (a scope's, a reviewer's, a
 // recipient's) in canonical form, undoing what Graph does when it stores one
-// (reference/graph-api.md §8, §20; peers.md on terraform-provider-msgraph
-// #110):
+// (docs/graph-behaviour.md#scopes-and-queries, which links
+// terraform-provider-msgraph#110):
 //   - a scheme and host, and a "/v1.0" or "/beta" version prefix, are removed;
 //   - a trailing "/" on the path is removed ("microsoft.graph.user/?$filter"
 //     and "microsoft.graph.user?$filter" are the same);

@@ -118,7 +118,7 @@ type ExportFile struct {
 // form plan compares in, so that what the service rewrote when it stored
 // them, such as version prefixes, $count=true or a numbered range with no
 // occurrences, is undone), the reviewer forms of
-// DESIGN.md §2 ({user: ...}, {groupMembers: ...}, {owners: true}, ...)
+// docs/yaml-format.md#names-instead-of-ids ({user: ...}, {groupMembers: ...}, {owners: true}, ...)
 // where a query has one of their exact shapes, and ids in queries replaced
 // by ${user:UPN}, ${group:NAME}, ${servicePrincipal:NAME} or ${role:NAME}
 // wherever the name leads back to that same id and no other. Anything else
