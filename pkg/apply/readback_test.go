@@ -88,22 +88,27 @@ func readbackServed(name string) string {
 }`
 }
 
-// readbackWant is the PUT body the served definition must produce when only
-// its displayName changes: the served bytes, in the served order, without
-// the read-only members and annotations.
-func readbackWant(t *testing.T) []byte {
+// expectedPUT is the PUT body served must produce when only the member
+// named change takes the JSON value to: the served bytes, in the served
+// order, without the read-only members and annotations.
+func expectedPUT(t *testing.T, served, change, to string) []byte {
 	t.Helper()
 	var m []member
-	for _, mb := range orderedMembers(t, []byte(readbackServed("sales"))) {
+	for _, mb := range orderedMembers(t, []byte(served)) {
 		switch mb.name {
 		case "@odata.etag", "status", "createdDateTime", "lastModifiedDateTime", "createdBy":
 			continue
-		case "displayName":
-			mb.value = []byte(`"Two-stage review of Sales (renamed)"`)
+		case change:
+			mb.value = []byte(to)
 		}
 		m = append(m, mb)
 	}
 	return joinMembers(m)
+}
+
+// readbackWant is expectedPUT of the served definition renamed.
+func readbackWant(t *testing.T) []byte {
+	return expectedPUT(t, readbackServed("sales"), "displayName", `"Two-stage review of Sales (renamed)"`)
 }
 
 type member struct {
@@ -271,16 +276,6 @@ func listAll(t *testing.T, c Client) []graph.Definition {
 	return out
 }
 
-// viaSavedPlan writes p as `plan --out` does and reads it back as apply does.
-func viaSavedPlan(t *testing.T, p *diff.Plan) *diff.Plan {
-	t.Helper()
-	var buf bytes.Buffer
-	require.NoError(t, diff.RenderJSON(&buf, p))
-	back, err := diff.ReadPlan(&buf)
-	require.NoError(t, err)
-	return back
-}
-
 // TestUpdateSendsBackWhatWasRead: a displayName change of a definition read
 // with empty lists, nulls, its own member order and unknown properties sends
 // all of them back byte for byte, through diff.Compute, apply.Apply and the
@@ -301,7 +296,7 @@ func TestUpdateSendsBackWhatWasRead(t *testing.T) {
 			require.Equal(t, []string{"displayName"}, paths, "the plan shows only the real change")
 
 			if saved {
-				p = viaSavedPlan(t, p)
+				p = savedPlan(t, p)
 				require.NoError(t, CheckStale(context.Background(), c, p, "contoso", f.URL+"/v1.0"), "the fingerprint is stable")
 			}
 			rep, err := Apply(context.Background(), c, p, Options{Force: true})
@@ -339,23 +334,14 @@ func TestAdoptSendsBackWhatWasRead(t *testing.T) {
 	p, err := diff.Compute([]diff.Desired{desired}, listAll(t, c), diff.Options{})
 	require.NoError(t, err)
 	require.Equal(t, diff.Summary{Adopt: 1}, p.Summary)
-	rep, err := Apply(context.Background(), c, viaSavedPlan(t, p), Options{Force: true})
+	rep, err := Apply(context.Background(), c, savedPlan(t, p), Options{Force: true})
 	require.NoError(t, err)
 	require.True(t, rep.OK(), "%+v", rep.Results)
 
-	var want []member
-	for _, mb := range orderedMembers(t, []byte(f.served)) {
-		switch mb.name {
-		case "@odata.etag", "status", "createdDateTime", "lastModifiedDateTime", "createdBy":
-			continue
-		case "descriptionForAdmins":
-			mb.value = []byte(`"Sales members\n[arsync:sales]"`)
-		}
-		want = append(want, mb)
-	}
+	want := expectedPUT(t, f.served, "descriptionForAdmins", `"Sales members\n[arsync:sales]"`)
 	puts := f.putBodies()
 	require.Len(t, puts, 1)
-	require.Equal(t, string(joinMembers(want)), string(puts[0]))
+	require.Equal(t, string(want), string(puts[0]))
 }
 
 // recorder records the PUT bodies a client sends.
@@ -415,7 +401,7 @@ func TestUpdateRoundTripOnEmulator(t *testing.T) {
 	require.Len(t, p.Changes[0].Fields, 1)
 	require.Equal(t, "displayName", p.Changes[0].Fields[0].Path)
 
-	rep, err := Apply(context.Background(), c, viaSavedPlan(t, p), Options{Force: true})
+	rep, err := Apply(context.Background(), c, savedPlan(t, p), Options{Force: true})
 	require.NoError(t, err)
 	require.True(t, rep.OK(), "%+v", rep.Results)
 

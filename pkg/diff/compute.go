@@ -436,7 +436,7 @@ func (lab labeler) labels(fields []FieldChange, display map[string]string) map[s
 	out := map[string]string{}
 	for _, f := range fields {
 		for _, v := range []any{f.Before, f.After} {
-			b, err := marshal(v)
+			b, err := graph.MarshalNoEscape(v)
 			if err != nil {
 				continue
 			}

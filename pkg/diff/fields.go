@@ -165,7 +165,7 @@ func plainValue(v reflect.Value) any {
 }
 
 func toPlain(x any) any {
-	b, err := marshal(x)
+	b, err := graph.MarshalNoEscape(x)
 	if err != nil {
 		return fmt.Sprint(x)
 	}
@@ -174,18 +174,6 @@ func toPlain(x any) any {
 		return fmt.Sprint(x)
 	}
 	return out
-}
-
-// marshal is json.Marshal without HTML escaping: queries contain '&', '<'
-// and '>' and must stay readable in a saved plan.
-func marshal(x any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(x); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // leaves lists the reportable leaf paths of a definition with their values,

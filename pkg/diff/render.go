@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // TextOptions control RenderText.
@@ -83,7 +85,7 @@ func fieldSymbol(f FieldChange) string {
 
 // formatValue writes a field value compactly, as JSON.
 func formatValue(v any) string {
-	b, err := marshal(v)
+	b, err := graph.MarshalNoEscape(v)
 	if err != nil {
 		return fmt.Sprint(v)
 	}

@@ -67,7 +67,7 @@ func (d *Definition) UnmarshalJSON(b []byte) error {
 // MarshalJSON encodes d: a definition built in Go as its typed fields, a
 // decoded one as its fields laid over the object it was read from.
 func (d Definition) MarshalJSON() ([]byte, error) {
-	typed, err := marshalNoEscape(definitionFields(d))
+	typed, err := MarshalNoEscape(definitionFields(d))
 	if err != nil || d.raw == nil {
 		return typed, err
 	}
@@ -178,21 +178,7 @@ func typedView(raw []byte, t reflect.Type) ([]byte, error) {
 	if err := json.Unmarshal(raw, v.Interface()); err != nil {
 		return nil, err
 	}
-	return marshalNoEscape(v.Elem().Interface())
-}
-
-// marshalNoEscape is json.Marshal without HTML escaping. The caller's
-// encoder applies its own escaping to what MarshalJSON returns, so that '&'
-// in a query stays '&' where the caller asked for it (graphclient, saved
-// plans) and becomes \u0026 where json.Marshal is used, as for any struct.
-func marshalNoEscape(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return MarshalNoEscape(v.Elem().Interface())
 }
 
 // memberMap indexes an object's members by name, and lists the names in

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // maxBatch is Graph's limit of requests in one $batch.
@@ -104,7 +106,7 @@ func (c *Client) sendBatch(ctx context.Context, paths []string, idx []int) (map[
 	for j, i := range idx {
 		reqs[j] = batchRequest{ID: strconv.Itoa(i), Method: http.MethodGet, URL: "/" + paths[i]}
 	}
-	body, err := encodeJSON(map[string]any{"requests": reqs})
+	body, err := graph.MarshalNoEscape(map[string]any{"requests": reqs})
 	if err != nil {
 		return nil, err
 	}

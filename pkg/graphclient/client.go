@@ -261,7 +261,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) (*R
 		cl.idempotent = true
 	}
 	if body != nil {
-		if cl.body, err = encodeJSON(body); err != nil {
+		if cl.body, err = graph.MarshalNoEscape(body); err != nil {
 			return nil, fmt.Errorf("encoding %s %s body: %w", method, path, err)
 		}
 	}
@@ -813,18 +813,6 @@ func sanitizeURL(u *url.URL) string {
 		}
 	}
 	return v.String()
-}
-
-// encodeJSON encodes v deterministically, without HTML escaping (queries
-// contain & and <).
-func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // newUUID returns a random (version 4) UUID for client-request-id.

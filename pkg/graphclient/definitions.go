@@ -176,7 +176,7 @@ func (c *Client) CreateDefinition(ctx context.Context, d *graph.Definition) (*gr
 	if d == nil {
 		return nil, errors.New("creating a definition: nil definition")
 	}
-	body, err := encodeJSON(d)
+	body, err := graph.MarshalNoEscape(d)
 	if err != nil {
 		return nil, fmt.Errorf("encoding definition %q: %w", d.DisplayName, err)
 	}
@@ -213,7 +213,7 @@ func (c *Client) UpdateDefinition(ctx context.Context, id string, d *graph.Defin
 	}
 	b := d.UpdateBody()
 	b.ID = id
-	body, err := encodeJSON(b)
+	body, err := graph.MarshalNoEscape(b)
 	if err != nil {
 		return fmt.Errorf("encoding definition %s: %w", id, err)
 	}

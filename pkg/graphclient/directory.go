@@ -251,7 +251,7 @@ func (c *Client) GetDirectoryObjects(ctx context.Context, ids []string) (map[str
 	}
 	out := make(map[string]DirectoryObject, len(uniq))
 	for chunk := range slices.Chunk(uniq, getByIdsChunk) {
-		body, err := encodeJSON(map[string][]string{"ids": chunk})
+		body, err := graph.MarshalNoEscape(map[string][]string{"ids": chunk})
 		if err != nil {
 			return nil, err
 		}

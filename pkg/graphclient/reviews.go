@@ -66,7 +66,7 @@ func (c *Client) RecordDecision(ctx context.Context, defID, instID, decisionID, 
 	if err != nil {
 		return err
 	}
-	body, err := encodeJSON(map[string]string{"decision": decision, "justification": justification})
+	body, err := graph.MarshalNoEscape(map[string]string{"decision": decision, "justification": justification})
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (c *Client) BatchRecordDecisions(ctx context.Context, defID, instID string,
 	if b.Decision == "" {
 		return fmt.Errorf("batchRecordDecisions: a decision is required")
 	}
-	body, err := encodeJSON(b)
+	body, err := graph.MarshalNoEscape(b)
 	if err != nil {
 		return err
 	}

@@ -20,11 +20,14 @@ import (
 	"github.com/arsync/arsync/pkg/plan"
 )
 
-func clientFor(t *testing.T, run *emulator.Running) *graphclient.Client {
+// startEmulator starts a test emulator and returns it with a Graph client
+// signed in to it.
+func startEmulator(t *testing.T, opts emulator.Options) (*emulator.Running, *graphclient.Client) {
 	t.Helper()
+	run := emulatortest.New(t, opts)
 	c, err := graphclient.New(graphclient.Options{BaseURL: run.URL, Credential: graphclient.StaticToken(run.Token)})
 	require.NoError(t, err)
-	return c
+	return run, c
 }
 
 // copyExamples copies examples/reviews to a new directory and returns it.
@@ -61,10 +64,9 @@ func applyCreates(t *testing.T, c *graphclient.Client, p *diff.Plan) {
 // them every way a plan shows: an update whose reviewer and start date
 // change (labels on both sides, the "started on" warning), a replace, a
 // delete, an adoption and an unmanaged definition.
-func scenario(t *testing.T, opts emulator.Options) (*emulator.Running, string) {
+func scenario(t *testing.T, opts emulator.Options) (*emulator.Running, *graphclient.Client, string) {
 	t.Helper()
-	run := emulatortest.New(t, opts)
-	c := clientFor(t, run)
+	run, c := startEmulator(t, opts)
 	dir := copyExamples(t)
 	first, err := plan.Make(t.Context(), c, loadSpecs(t, dir), plan.Options{Now: run.Server.Now})
 	require.NoError(t, err)
@@ -105,7 +107,7 @@ spec:
       pattern: {type: weekly, interval: 1}
       range: {type: noEnd, startDate: 2026-03-02}
 `)
-	return run, dir
+	return run, c, dir
 }
 
 // TestMakeGolden: what Make plans for the scenario, rendered as plan -o
@@ -115,8 +117,8 @@ spec:
 func TestMakeGolden(t *testing.T) {
 	t.Parallel()
 	clock := func() time.Time { return testNow }
-	run, dir := scenario(t, emulator.Options{Seed: 1, Clock: clock})
-	p, err := plan.Make(t.Context(), clientFor(t, run), loadSpecs(t, dir), plan.Options{
+	run, c, dir := scenario(t, emulator.Options{Seed: 1, Clock: clock})
+	p, err := plan.Make(t.Context(), c, loadSpecs(t, dir), plan.Options{
 		Now: run.Server.Now, TenantID: "emulator", GraphEndpoint: "emulator",
 	})
 	require.NoError(t, err)
@@ -146,8 +148,7 @@ func TestMakeClockFromSession(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			run := emulatortest.New(t, emulator.Options{Seed: 1, Clock: func() time.Time { return tt.now }})
-			c := clientFor(t, run)
+			run, c := startEmulator(t, emulator.Options{Seed: 1, Clock: func() time.Time { return tt.now }})
 			dir := filepath.Join(t.TempDir(), "reviews")
 			writeFile(t, filepath.Join(dir, "review.yaml"), readFile(t, "testdata/fake/review.yaml"))
 			first, err := plan.Make(t.Context(), c, loadSpecs(t, dir), plan.Options{Now: run.Server.Now})

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // Names of the published JSON Schema files (schema/ at the repository root)
@@ -103,11 +105,11 @@ func (p *props) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		kb, err := marshalNoEscape(k)
+		kb, err := graph.MarshalNoEscape(k)
 		if err != nil {
 			return nil, err
 		}
-		vb, err := marshalNoEscape(p.m[k])
+		vb, err := graph.MarshalNoEscape(p.m[k])
 		if err != nil {
 			return nil, err
 		}
@@ -117,18 +119,6 @@ func (p *props) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
-}
-
-// marshalNoEscape is json.Marshal without HTML escaping: queries such as
-// "$count=true&$filter" stay readable in the published file.
-func marshalNoEscape(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func ptr[T any](v T) *T { return &v }
