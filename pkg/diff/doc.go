@@ -7,8 +7,13 @@
 // Options), and its output is sorted, so the same inputs always give the same
 // plan byte for byte.
 //
-// Matching (docs/safety.md#matching-and-adopt). A live definition belongs to arsync when the last
-// line of its descriptionForAdmins is the ownership marker "[arsync:<name>]".
+// It depends only on pkg/graph (Graph's model): nothing here signs in,
+// reads YAML or draws a terminal. The pipeline that feeds it from Graph and
+// the spec files is pkg/plan.
+//
+// Matching (docs/safety.md#matching-and-adopt). A live definition belongs to
+// arsync when the last line of its descriptionForAdmins is the ownership
+// marker "[arsync:<name>]" (graph.ByMarker; the oldest of several wins).
 // A desired definition is matched with the live one carrying its marker; with
 // none, it adopts the one unmarked live definition of the same displayName;
 // two or more such candidates is an *AmbiguousAdoptionError. Two live
@@ -17,7 +22,7 @@
 // Marked live definitions that nothing desires are deleted; unmarked ones that
 // nothing adopts are listed as unmanaged and never touched.
 //
-// Comparison is by meaning. Both sides go through Normalize, which undoes the
+// Comparison is by meaning. Both sides go through graph.Normalize, which undoes the
 // rewriting Graph applies to stored values (version-prefixed queries,
 // $count=true, '+' for spaces, filled-in recurrence defaults, noEnd written as
 // numbered/9999-12-31, datetimes for dates, null for empty, ...), and the
@@ -30,12 +35,18 @@
 //
 //	action   ID    Before        After                                  Fields
 //	create   -     -             POST body (with marker)                every field written, before null
-//	update   live  live as read  PUT body: desired + live id, live      changed fields (normalised values)
-//	                             immutable fields, marker
+//	update   live  live as read  PUT body: the live object as read,     changed fields (normalised values)
+//	                             desired writable fields laid over it,
+//	                             read-only ones removed, marker
 //	adopt    live  live as read  PUT body, as for update                changed fields besides the marker
 //	replace  live  live as read  POST body of the new definition        changed fields, forcing ones marked
 //	delete   live  live as read  -                                      -
 //	noop     live  -             -                                      -
+//
+// An update's PUT body sends back what was read (docs/graph-behaviour.md#put-not-patch):
+// the fields Graph cannot update and the properties arsync does not model
+// go back byte for byte, so neither a strict service nor a property added
+// to Graph later is disturbed (see graph.Definition's MarshalJSON).
 //
 // LiveFingerprint (update, adopt, replace, delete) is Fingerprint of the live
 // definition as read, so apply can refuse a stale plan.

@@ -1,7 +1,8 @@
-// Package graphclient is arsync's one door to Microsoft Graph: the wire
-// types of the access-review and directory resources arsync uses, sign-in,
-// retries, paging and typed errors. It holds no access-review business
-// logic (no diffing, no ownership marker).
+// Package graphclient is arsync's one door to Microsoft Graph: HTTP,
+// sign-in, national clouds, retries, paging and batching. It speaks the
+// access-review types of pkg/graph (definitions, instances, decisions,
+// graph.Error) and has its own types only for the directory look-ups. It
+// holds no access-review business logic (no diffing, no ownership marker).
 //
 // # Client
 //
