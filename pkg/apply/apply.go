@@ -7,7 +7,6 @@ import (
 	"io"
 	"iter"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/arsync/arsync/internal/clock"
@@ -233,7 +232,7 @@ func Apply(ctx context.Context, c Client, p *diff.Plan, opts Options) (*Report, 
 	}
 	opts = opts.withDefaults()
 
-	r := &runner{c: observingClient{c}, opts: opts}
+	r := &runner{c: c, opts: opts}
 	var order []int // indexes into p.Changes, in execution order
 	phaseOf := map[int]int{}
 	for ph, actions := range phases {
@@ -363,10 +362,8 @@ func (r *runner) run(ctx, wctx context.Context, res *Result) {
 			// was cancelled meanwhile, or the review would be left deleted.
 			// That lasts only CancelGrace, so a failure or cut-off here
 			// must still say what was lost.
-			var posts createOutcomes
-			cctx := context.WithValue(wctx, createOutcomesKey{}, &posts)
-			if err = r.create(cctx, cctx, res, ch.ID); err != nil {
-				err = replaceNotCreated(ch.ID, posts.unknown.Load(), err)
+			if err = r.create(wctx, wctx, res, ch.ID); err != nil {
+				err = replaceNotCreated(ch.ID, maybeCreated(err), err)
 			}
 		}
 	}
@@ -404,25 +401,6 @@ func replaceNotCreated(id string, maybeCreated bool, err error) error {
 		return fmt.Errorf(gone+" and the new one may not have been created; run apply again: it adopts the new one by its marker if it exists, or creates it: %w", id, err)
 	}
 	return fmt.Errorf(gone+" and the new one was not created; run apply again to create it: %w", id, err)
-}
-
-// createOutcomes records, for the create whose context carries it under
-// createOutcomesKey, whether any of its POSTs had an unknown outcome.
-type createOutcomes struct{ unknown atomic.Bool }
-
-type createOutcomesKey struct{}
-
-// observingClient fills in the createOutcomes of a create's context, so a
-// replace can tell "not created" from "maybe created" whatever its create
-// made of the outcome.
-type observingClient struct{ Client }
-
-func (c observingClient) CreateDefinition(ctx context.Context, d *graph.Definition) (*graph.Definition, error) {
-	created, err := c.Client.CreateDefinition(ctx, d)
-	if o, ok := ctx.Value(createOutcomesKey{}).(*createOutcomes); ok && graph.IsUnknownOutcome(err) {
-		o.unknown.Store(true)
-	}
-	return created, err
 }
 
 // canceledError marks a change stopped by cancellation.

@@ -16,10 +16,18 @@ import (
 // why: docs/graph-behaviour.md#read-after-create). exclude
 // is a definition id that carries the same marker and must not be taken
 // for the new one (the definition a replace has just deleted). Requests go
-// on wctx; ctx decides whether to start another one.
-func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) error {
+// on wctx; ctx decides whether to start another one. When a POST's outcome
+// was unknown and nothing carrying the marker was found, the error is a
+// *createError saying the definition may yet appear.
+func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) (err error) {
 	r.postMu.Lock()
 	defer r.postMu.Unlock()
+	unknown := false
+	defer func() {
+		if err != nil && unknown {
+			err = &createError{err: err, maybeCreated: true}
+		}
+	}()
 
 	ch := &res.Change
 	var lastErr error
@@ -38,7 +46,7 @@ func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) 
 		if !graph.IsUnknownOutcome(err) {
 			return fmt.Errorf("creating the definition: %w", err)
 		}
-		lastErr = err
+		lastErr, unknown = err, true
 		found, dups, lerr := r.lookup(ctx, wctx, ch.Name, exclude)
 		if lerr != nil {
 			if isCanceled(lerr) {
@@ -60,6 +68,24 @@ func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) 
 		}
 	}
 	return fmt.Errorf("creating the definition: %d attempts, each with an unknown outcome and not found afterwards: %w", r.opts.MaxCreateAttempts, lastErr)
+}
+
+// createError is a create that did not finish. maybeCreated says a POST's
+// outcome was unknown and its definition was not found afterwards, so it
+// may yet appear.
+type createError struct {
+	err          error
+	maybeCreated bool
+}
+
+func (e *createError) Error() string { return e.err.Error() }
+func (e *createError) Unwrap() error { return e.err }
+
+// maybeCreated reports whether err is a create whose POST may have been
+// carried out.
+func maybeCreated(err error) bool {
+	var ce *createError
+	return errors.As(err, &ce) && ce.maybeCreated
 }
 
 // lookup looks for live definitions carrying name's marker, other than
