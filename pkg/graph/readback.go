@@ -45,8 +45,10 @@ type definitionFields Definition // no methods: plain struct encoding
 
 var definitionFieldsType = reflect.TypeFor[definitionFields]()
 
-// UnmarshalJSON decodes the modelled properties and keeps a compact copy of
-// the object for MarshalJSON. A JSON null leaves d as it is.
+// UnmarshalJSON decodes the modelled properties and keeps a copy of the
+// object for MarshalJSON. The copy is not compacted: a list page decodes
+// thousands of definitions, and every encoder that embeds MarshalJSON's
+// output compacts it anyway. A JSON null leaves d as it is.
 func (d *Definition) UnmarshalJSON(b []byte) error {
 	if string(bytes.TrimSpace(b)) == "null" {
 		return nil
@@ -55,11 +57,7 @@ func (d *Definition) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		return err
-	}
-	f.raw = buf.Bytes()
+	f.raw = bytes.Clone(b)
 	*d = Definition(f)
 	return nil
 }

@@ -1,7 +1,9 @@
 package graphclient
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -51,46 +53,84 @@ func escapeQuery(s string) string {
 	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
 
-// page is one page of a Graph collection.
+// page is one page of a Graph collection, decoded whole.
 type page[T any] struct {
 	Value    []*T   `json:"value"`
 	NextLink string `json:"@odata.nextLink"`
 }
 
+// rawPage is one page of a Graph collection with its items not yet
+// decoded: finding the nextLink then costs a scan, so the next page can be
+// on its way while this one's items are decoded and consumed.
+type rawPage struct {
+	Value    []json.RawMessage `json:"value"`
+	NextLink string            `json:"@odata.nextLink"`
+}
+
 // listPages iterates a collection, following @odata.nextLink as an opaque
-// URL until it is absent. A nextLink to another host ends the iteration with
-// ErrForeignHost before anything is sent there.
+// URL until it is absent. The next page is requested as soon as the
+// current one has arrived, so decoding and consuming a page overlaps the
+// round trip of the next (stopping the loop early cancels that request).
+// A nextLink to another host ends the iteration with ErrForeignHost, after
+// the current page's items and before anything is sent there.
 func listPages[T any](ctx context.Context, c *Client, first string) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
-		next := first
-		seen := map[string]bool{}
-		for next != "" {
-			if seen[next] {
-				yield(nil, fmt.Errorf("listing %s: the service returned a nextLink to a page already read", c.sanitize(first)))
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		type fetched struct {
+			page rawPage
+			err  error
+		}
+		fetch := func(u string) <-chan fetched {
+			ch := make(chan fetched, 1)
+			go func() {
+				var p rawPage
+				_, err := c.doJSON(ctx, call{method: http.MethodGet, url: u, idempotent: true}, &p)
+				ch <- fetched{p, err}
+			}()
+			return ch
+		}
+		seen := map[string]bool{first: true}
+		current, pending := first, fetch(first)
+		for pending != nil {
+			f := <-pending
+			pending = nil
+			if f.err != nil {
+				yield(nil, f.err)
 				return
 			}
-			seen[next] = true
-			var p page[T]
-			if _, err := c.doJSON(ctx, call{method: http.MethodGet, url: next, idempotent: true}, &p); err != nil {
-				yield(nil, err)
-				return
+			// Check, and request, the next page before this one's items.
+			var nextErr error
+			if next := f.page.NextLink; next != "" {
+				u, err := url.Parse(next)
+				switch {
+				case err != nil || !c.sameOrigin(u):
+					nextErr = fmt.Errorf("following @odata.nextLink %s: %w", c.sanitize(next), ErrForeignHost)
+				case seen[next]:
+					nextErr = fmt.Errorf("listing %s: the service returned a nextLink to a page already read", c.sanitize(first))
+				default:
+					seen[next] = true
+					pending = fetch(next)
+				}
 			}
-			for _, v := range p.Value {
-				if v == nil {
+			for _, raw := range f.page.Value {
+				if string(bytes.TrimSpace(raw)) == "null" {
 					continue
+				}
+				v := new(T)
+				if err := json.Unmarshal(raw, v); err != nil {
+					yield(nil, fmt.Errorf("decoding the response to GET %s: %w", c.sanitize(current), err))
+					return
 				}
 				if !yield(v, nil) {
 					return
 				}
 			}
-			if p.NextLink != "" {
-				u, err := url.Parse(p.NextLink)
-				if err != nil || !c.sameOrigin(u) {
-					yield(nil, fmt.Errorf("following @odata.nextLink %s: %w", c.sanitize(p.NextLink), ErrForeignHost))
-					return
-				}
+			if nextErr != nil {
+				yield(nil, nextErr)
+				return
 			}
-			next = p.NextLink
+			current = f.page.NextLink
 		}
 	}
 }

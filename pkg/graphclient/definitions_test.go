@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -263,4 +264,65 @@ func TestCreateWithoutIDIsUnknown(t *testing.T) {
 	_, err := c.CreateDefinition(t.Context(), &graph.Definition{DisplayName: "x"})
 	require.True(t, graph.IsUnknownOutcome(err))
 	require.ErrorContains(t, err, "without the created definition's id")
+}
+
+// TestListPrefetchesTheNextPage: the next page is requested while the
+// current page's items are still being consumed, and stopping the loop
+// early sends nothing further.
+func TestListPrefetchesTheNextPage(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	requested := map[string]chan struct{}{"0": make(chan struct{}), "2": make(chan struct{}), "4": make(chan struct{})}
+	var starts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := r.URL.Query().Get("$skiptoken")
+		if start == "" {
+			start = "0"
+		}
+		mu.Lock()
+		starts = append(starts, start)
+		if ch, ok := requested[start]; ok {
+			close(ch)
+			delete(requested, start)
+		}
+		mu.Unlock()
+		n, _ := strconv.Atoi(start)
+		fmt.Fprintf(w, `{"value":[{"id":"d%d"},{"id":"d%d"}],"@odata.nextLink":"http://%s/v1.0/%s?$skiptoken=%d"}`, n, n+1, r.Host, definitionsPath, n+2)
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := newTestClient(t, srv.URL+"/v1.0")
+
+	var got []string
+	for d, err := range c.ListDefinitions(t.Context(), nil) {
+		require.NoError(t, err)
+		got = append(got, d.ID)
+		if d.ID == "d0" {
+			select { // page 2 is requested before page 1 is consumed
+			case <-requestedCh(&mu, requested, "2"):
+			case <-time.After(10 * time.Second):
+				t.Fatal("the second page was not requested while the first was consumed")
+			}
+		}
+		if d.ID == "d2" {
+			break
+		}
+	}
+	require.Equal(t, []string{"d0", "d1", "d2"}, got)
+	mu.Lock()
+	defer mu.Unlock()
+	// Page 3 may have been requested when page 2 arrived, but no page after it.
+	require.Subset(t, []string{"0", "2", "4"}, starts)
+}
+
+// requestedCh returns the channel closed when the page starting at start
+// is requested (already closed if it has been).
+func requestedCh(mu *sync.Mutex, requested map[string]chan struct{}, start string) <-chan struct{} {
+	mu.Lock()
+	defer mu.Unlock()
+	if ch, ok := requested[start]; ok {
+		return ch
+	}
+	done := make(chan struct{})
+	close(done)
+	return done
 }
