@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,7 +78,8 @@ type env struct {
 	run    *emulator.Running
 	client *graphclient.Client
 	// requestIDs numbers client-request-ids, so outputs are repeatable.
-	requestIDs int
+	// Changes run concurrently, so it is atomic.
+	requestIDs atomic.Int64
 	// pageSize is the emulator's page size from the next (re)start.
 	pageSize int
 }
@@ -119,8 +121,7 @@ func (e *env) start(f *emulator.Faults) {
 		Now:        e.clock.Now,
 		Rand:       func() float64 { return 0.5 },
 		NewRequestID: func() string {
-			e.requestIDs++
-			return fmt.Sprintf("00000000-0000-4000-8000-%012d", e.requestIDs)
+			return fmt.Sprintf("00000000-0000-4000-8000-%012d", e.requestIDs.Add(1))
 		},
 	})
 	require.NoError(e.t, err)
