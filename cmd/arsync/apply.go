@@ -43,8 +43,12 @@ makes the changes: creates, then updates, then replaces and deletes.
 
 On a terminal it asks for "yes"; anywhere else it needs --auto-approve.
 With --plan it applies a plan saved by "arsync plan --out" exactly as it was
-reviewed, and refuses it as a stale plan, writing nothing, if any definition
-it changes has changed since or it was made for another tenant.
+reviewed. It refuses, writing nothing, a plan edited since it was saved (its
+digest no longer matches), and a stale plan: one made for another tenant, or
+one a definition of which has changed since. Every update, adopt, replace
+and delete is also checked against the definition as it is just before it
+is written: arsync writes only a definition carrying the change's own
+marker, or, to adopt, one without a marker and with the planned name.
 
 Deletes and replaces (which lose the review history) need --allow-delete and
 --allow-replace (or allowDelete/allowReplace in arsync.yaml). Changing more

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
 	"github.com/arsync/arsync/pkg/graph"
@@ -287,10 +288,16 @@ func TestApplySavedPlan(t *testing.T) {
 	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", saved, dir)
 	require.Equal(t, exitError, code)
 	require.Contains(t, errOut, "give either --plan or spec paths, not both")
-	require.NoError(t, os.WriteFile(saved, []byte(`{"formatVersion": 9}`), 0o644))
+	var future bytes.Buffer
+	require.NoError(t, diff.RenderJSON(&future, &diff.Plan{FormatVersion: 9}))
+	require.NoError(t, os.WriteFile(saved, future.Bytes(), 0o644))
 	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", saved)
 	require.Equal(t, exitError, code)
 	require.Contains(t, errOut, "unsupported plan format version")
+	require.NoError(t, os.WriteFile(saved, []byte(`{"formatVersion": 9}`), 0o644))
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", saved)
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "the saved plan was edited after arsync plan wrote it: it has no digest; run arsync plan again")
 	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", filepath.Join(t.TempDir(), "missing.json"))
 	require.Equal(t, exitError, code)
 	require.Contains(t, errOut, "reading the saved plan")

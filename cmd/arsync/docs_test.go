@@ -29,6 +29,7 @@ import (
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
+	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/graphclient"
 )
 
@@ -49,6 +50,7 @@ var docVolatile = []struct {
 	{regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?`), "<time>"},
 	{regexp.MustCompile(`(127\.0\.0\.1|localhost):\d+`), "$1:<port>"},
 	{regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|ms|s|m|h)(\d+(\.\d+)?(ms|s))*\b`), "<dur>"},
+	{regexp.MustCompile(`sha256:[0-9a-f]{64}`), "sha256:<digest>"},
 }
 
 func docMask(s string) string {
@@ -393,11 +395,64 @@ spec:
 		_, out = docRun(t, nil, append([]string{"apply", "--plan", "plan.json", "reviews"}, endpoint...)...)
 		documented(t, "troubleshooting", out, "give either --plan")
 
-		docWrite(t, map[string]string{"p2.json": `{"formatVersion": 2}`, "p3.json": "{"})
+		var p2 bytes.Buffer
+		require.NoError(t, diff.RenderJSON(&p2, &diff.Plan{FormatVersion: 2}))
+		docWrite(t, map[string]string{"p2.json": p2.String(), "p3.json": "{"})
 		_, out = docRun(t, nil, append([]string{"apply", "--plan", "p2.json"}, endpoint...)...)
 		documented(t, "troubleshooting", out, "read plan")
 		_, out = docRun(t, nil, append([]string{"apply", "--plan", "p3.json"}, endpoint...)...)
 		documented(t, "troubleshooting", out, "read plan")
+
+		// A saved plan edited by hand, and one from before plans had a digest.
+		code, _ = docRun(t, nil, append([]string{"plan", "--out", "plan.json", "reviews"}, endpoint...)...)
+		require.Equal(t, exitOK, code)
+		data, err := os.ReadFile("plan.json")
+		require.NoError(t, err)
+		edited := strings.Replace(string(data), `"displayName": "Guests in Sales"`, `"displayName": "Guests in Marketing"`, 1)
+		require.NotEqual(t, string(data), edited)
+		old := regexp.MustCompile(`\s*"digest": "[^"]*",`).ReplaceAllString(string(data), "")
+		docWrite(t, map[string]string{"plan.json": edited, "old-plan.json": old})
+		code, out = docRun(t, nil, append([]string{"apply", "--plan", "plan.json"}, endpoint...)...)
+		require.Equal(t, exitError, code)
+		documented(t, "troubleshooting", out, "the saved plan was edited")
+		documented(t, "safety", out, "the saved plan was edited")
+		_, out = docRun(t, nil, append([]string{"apply", "--plan", "old-plan.json"}, endpoint...)...)
+		documented(t, "troubleshooting", out, "the saved plan was edited")
+	})
+
+	t.Run("a saved plan edited with its digest recomputed", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		run, endpoint := docEmulator(t, emulator.Options{Seed: 1}, "")
+		docWrite(t, map[string]string{"reviews/legacy.yaml": docReview("legacy", "Legacy portal review", "/groups/${group:Sales}/transitiveMembers/microsoft.graph.user", 7)})
+		code, _ := docRun(t, nil, append([]string{"plan", "--out", "create.json", "reviews"}, endpoint...)...)
+		require.Equal(t, exitOK, code)
+		// The review exists already, made in the portal: no marker.
+		var create diff.Plan
+		data, err := os.ReadFile("create.json")
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(data, &create))
+		body := create.Changes[0].After
+		body.DescriptionForAdmins = graph.StripMarker(body.DescriptionForAdmins)
+		_, err = clientFor(t, run).CreateDefinition(context.Background(), body)
+		require.NoError(t, err)
+
+		// Its adopt, saved, then turned into a delete by someone who
+		// recomputes the digest.
+		code, _ = docRun(t, nil, append([]string{"plan", "--out", "plan.json", "reviews"}, endpoint...)...)
+		require.Equal(t, exitOK, code)
+		var p diff.Plan
+		data, err = os.ReadFile("plan.json")
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(data, &p))
+		require.Equal(t, diff.Adopt, p.Changes[0].Action)
+		p.Changes[0].Action, p.Changes[0].After, p.Summary = diff.Delete, nil, diff.Summary{Delete: 1}
+		var b bytes.Buffer
+		require.NoError(t, diff.RenderJSON(&b, &p))
+		docWrite(t, map[string]string{"plan.json": b.String()})
+		code, out := docRun(t, nil, append([]string{"apply", "--allow-delete", "--plan", "plan.json"}, endpoint...)...)
+		require.Equal(t, exitError, code)
+		documented(t, "safety", out, "stale plan")
+		documented(t, "troubleshooting", out, "stale plan")
 	})
 
 	t.Run("confirmation and output", func(t *testing.T) {

@@ -17,8 +17,12 @@ import (
 // Client is what apply needs from Graph; *graphclient.Client implements it.
 // Its methods must do their own retrying of what is safe to retry and
 // report a create whose outcome is unknown with an error for which
-// graph.IsUnknownOutcome is true.
+// graph.IsUnknownOutcome is true, and a missing definition with one for
+// which graph.IsNotFound is true.
 type Client interface {
+	// GetDefinition re-reads a definition just before it is written
+	// (StaleChangeError).
+	GetDefinition(ctx context.Context, id string) (*graph.Definition, error)
 	CreateDefinition(ctx context.Context, d *graph.Definition) (*graph.Definition, error)
 	UpdateDefinition(ctx context.Context, id string, d *graph.Definition) error
 	DeleteDefinition(ctx context.Context, id string) error
@@ -218,8 +222,11 @@ var phases = [][]diff.Action{
 // first write; a refusal returns a nil report and writes nothing (a
 // *GateError, joined if several gates refuse). Otherwise it returns the
 // report of every change, and an *IncompleteError if any change is not
-// done. Apply does not check that a saved plan is fresh: call CheckStale
-// first.
+// done. Just before it writes an update, adopt, replace or delete, it
+// re-reads the definition and refuses the change, writing nothing for it,
+// when the definition is not one the change may write (a failed result
+// whose error is a *StaleChangeError). Apply does not otherwise check that
+// a saved plan is fresh: call CheckStale first.
 func Apply(ctx context.Context, c Client, p *diff.Plan, opts Options) (*Report, error) {
 	if c == nil {
 		return nil, errors.New("apply: no Graph client")
@@ -341,12 +348,16 @@ func (r *runner) runPhase(ctx, wctx context.Context, results []Result, concurren
 func (r *runner) run(ctx, wctx context.Context, res *Result) {
 	ch := &res.Change
 	t0 := r.opts.Now()
-	if ch.Action == diff.Replace {
+	write, err := r.recheck(wctx, res)
+	action := ch.Action
+	if !write {
+		action = diff.NoOp
+	}
+	if action == diff.Replace {
 		r.printf("warning: replacing %s deletes definition %s (%q) with its review history (instances and decisions), then creates it again\n",
 			ch.Name, ch.ID, ch.DisplayName)
 	}
-	var err error
-	switch ch.Action {
+	switch action {
 	case diff.Create:
 		err = r.create(ctx, wctx, res, "")
 	case diff.Update, diff.Adopt:
@@ -377,6 +388,36 @@ func (r *runner) run(ctx, wctx context.Context, res *Result) {
 		res.Outcome, res.Err = Failed, err
 	}
 	r.progress(res)
+}
+
+// recheck re-reads the definition an update, adopt, replace or delete is
+// about to write and says whether to write it: the plan may be older than
+// the tenant, or not what arsync planned at all, so only the definition
+// as it is now can say whether the change may touch it
+// (docs/safety.md#what-apply-re-checks-as-it-writes). A definition that is
+// gone is not written either: a delete is then done, with a note; any
+// other change is refused.
+func (r *runner) recheck(ctx context.Context, res *Result) (write bool, err error) {
+	ch := &res.Change
+	switch ch.Action {
+	case diff.Update, diff.Adopt, diff.Replace, diff.Delete:
+	default:
+		return true, nil
+	}
+	live, err := r.c.GetDefinition(ctx, ch.ID)
+	switch {
+	case graph.IsNotFound(err) && ch.Action == diff.Delete:
+		res.Notes = append(res.Notes, fmt.Sprintf("definition %s was already gone", ch.ID))
+		return false, nil
+	case graph.IsNotFound(err):
+		return false, &StaleChangeError{Name: ch.Name, Action: ch.Action, ID: ch.ID, DisplayName: ch.DisplayName, Reason: "no longer exists"}
+	case err != nil:
+		return false, fmt.Errorf("reading definition %s before writing it, so nothing was written: %w", ch.ID, err)
+	}
+	if why := ownershipProblem(ch, live); why != "" {
+		return false, &StaleChangeError{Name: ch.Name, Action: ch.Action, ID: ch.ID, DisplayName: live.DisplayName, Reason: why}
+	}
+	return true, nil
 }
 
 func (r *runner) delete(wctx context.Context, res *Result) error {

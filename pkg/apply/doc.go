@@ -10,8 +10,16 @@
 //     itself before its first write, so a refused plan writes nothing.
 //   - A saved plan is applied only where and as it was made: CheckStale
 //     compares the tenant, the endpoint and every affected definition's
-//     fingerprint with a fresh list, and reports a *StalePlanError, writing
-//     nothing, when anything moved.
+//     fingerprint and ownership with a fresh list, and reports a
+//     *StalePlanError, writing nothing, when anything moved. (That the file
+//     is the one arsync wrote is diff.ReadPlan's digest check.)
+//   - Ownership is checked as each change is written, for every plan: an
+//     update, adopt, replace or delete re-reads its definition just before
+//     the write and writes only a definition carrying the change's own
+//     marker (an adopt: one carrying none, with the planned displayName);
+//     otherwise the change fails with a *StaleChangeError and nothing is
+//     written for it. Neither a plan's fingerprints nor its digest can
+//     prove who made it; the tenant can say what a change may touch.
 //   - Order: creates, then updates and adoptions (PUT of the plan's whole
 //     body), then replaces (delete, then create: the review history is lost,
 //     and a warning says so) and deletes. Within a phase, changes run with

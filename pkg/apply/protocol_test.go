@@ -29,6 +29,35 @@ type fakeClient struct {
 	list   func(n int) ([]*graph.Definition, error)
 	update func(id string) error
 	del    func(id string) error
+	// get answers GetDefinition; nil: 404, as for an empty tenant.
+	get func(id string) (*graph.Definition, error)
+}
+
+func (f *fakeClient) GetDefinition(_ context.Context, id string) (*graph.Definition, error) {
+	f.record("GET " + id)
+	if f.get == nil {
+		return nil, &graph.Error{StatusCode: http.StatusNotFound, Method: http.MethodGet}
+	}
+	return f.get(id)
+}
+
+// asPlanned answers GetDefinition with each change's definition as p says
+// it was read (Before), or, without one, a definition carrying the
+// change's marker: the tenant has not moved since p was made.
+func asPlanned(p *diff.Plan) func(id string) (*graph.Definition, error) {
+	return func(id string) (*graph.Definition, error) {
+		for _, c := range p.Changes {
+			if c.ID != id {
+				continue
+			}
+			if c.Before != nil {
+				d := c.Before.Clone()
+				return &d, nil
+			}
+			return &graph.Definition{ID: id, DisplayName: c.DisplayName, DescriptionForAdmins: graph.WithMarker("d", c.Name)}, nil
+		}
+		return nil, &graph.Error{StatusCode: http.StatusNotFound, Method: http.MethodGet}
+	}
 }
 
 func (f *fakeClient) record(s string) {
@@ -257,18 +286,51 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 					return []*graph.Definition{marked("old", "a", ""), marked("new", "a", "")}, nil
 				},
 			},
-			calls: []string{"DELETE old", "POST", sel, sel}, waits: []time.Duration{5 * time.Second},
+			calls: []string{"GET old", "DELETE old", "POST", sel, sel}, waits: []time.Duration{5 * time.Second},
 			outcome: Done, newID: "new", notes: []string{"adopted"},
 		},
 		{
-			name: "delete of a definition already gone is done",
+			name: "delete of a definition already gone is done, and not sent",
+			plan: &diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{{Action: diff.Delete, Name: "a", ID: "gone", LiveFingerprint: "sha256:x"}}},
+			client: &fakeClient{
+				get: func(string) (*graph.Definition, error) {
+					return nil, &graph.Error{StatusCode: http.StatusNotFound, Method: http.MethodGet}
+				},
+			},
+			calls: []string{"GET gone"}, outcome: Done, notes: []string{"definition gone was already gone"},
+		},
+		{
+			name: "delete of a definition gone between its read and its delete is done",
 			plan: &diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{{Action: diff.Delete, Name: "a", ID: "gone", LiveFingerprint: "sha256:x"}}},
 			client: &fakeClient{
 				del: func(string) error {
 					return &graph.Error{StatusCode: http.StatusNotFound, Method: http.MethodDelete}
 				},
 			},
-			calls: []string{"DELETE gone"}, outcome: Done, notes: []string{"definition gone was already gone"},
+			calls: []string{"GET gone", "DELETE gone"}, outcome: Done, notes: []string{"definition gone was already gone"},
+		},
+		{
+			name: "update of a definition that is gone is refused, not sent",
+			plan: &diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{{Action: diff.Update, Name: "a", ID: "gone", DisplayName: "A", LiveFingerprint: "sha256:x",
+				After: &graph.Definition{DescriptionForAdmins: graph.WithMarker("", "a")}}}},
+			client: &fakeClient{
+				get: func(string) (*graph.Definition, error) {
+					return nil, &graph.Error{StatusCode: http.StatusNotFound, Method: http.MethodGet}
+				},
+			},
+			calls: []string{"GET gone"}, outcome: Failed,
+			errHas: `stale plan: definition gone ("A") no longer exists; nothing was written for a: run arsync plan again`,
+		},
+		{
+			name: "failing to re-read writes nothing",
+			plan: &diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{{Action: diff.Delete, Name: "a", ID: "x", LiveFingerprint: "sha256:x"}}},
+			client: &fakeClient{
+				get: func(string) (*graph.Definition, error) {
+					return nil, &graph.Error{StatusCode: http.StatusForbidden, Method: http.MethodGet}
+				},
+			},
+			calls: []string{"GET x"}, outcome: Failed,
+			errHas: "reading definition x before writing it, so nothing was written: GET : 403 Forbidden",
 		},
 		{
 			name: "replace whose delete fails creates nothing",
@@ -281,7 +343,7 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 					return &graph.Error{StatusCode: http.StatusForbidden, Method: http.MethodDelete}
 				},
 			},
-			calls: []string{"DELETE old"}, outcome: Failed, errHas: "deleting definition old",
+			calls: []string{"GET old", "DELETE old"}, outcome: Failed, errHas: "deleting definition old",
 		},
 		{
 			name: "replace whose create fails says the old one is gone",
@@ -294,7 +356,7 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 					return nil, &graph.Error{StatusCode: http.StatusBadRequest, Method: http.MethodPost}
 				},
 			},
-			calls: []string{"DELETE old", "POST"}, outcome: Failed,
+			calls: []string{"GET old", "DELETE old", "POST"}, outcome: Failed,
 			errHas: "definition old was deleted with its review history (instances and decisions) and the new one was not created; run apply again to create it: creating the definition: POST : 400 Bad Request",
 		},
 	}
@@ -305,6 +367,9 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			sr := &sleepRecorder{at: tt.cancel}
 			if tt.cancel > 0 {
 				sr.cancel = cancel
+			}
+			if tt.client.get == nil {
+				tt.client.get = asPlanned(tt.plan)
 			}
 			rep, _ := Apply(ctx, tt.client, tt.plan, Options{Sleep: sr.Sleep, AllowDelete: true, AllowReplace: true})
 			require.NotNil(t, rep)
@@ -419,6 +484,7 @@ func TestApplyConcurrencyBound(t *testing.T) {
 		return nil
 	}}
 	p := synthPlan(map[string]int{"update": 9})
+	fc.get = asPlanned(p)
 	rep, err := Apply(t.Context(), fc, p, Options{Concurrency: 3})
 	require.NoError(t, err)
 	require.Equal(t, 9, rep.Count(Done))

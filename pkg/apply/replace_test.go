@@ -100,19 +100,19 @@ func TestReplaceInterruptedAfterItsDelete(t *testing.T) {
 		{
 			name:   "grace over as the delete returns",
 			cut:    cutAsDeleteReturns,
-			calls:  []string{"DELETE old"},
+			calls:  []string{"GET old", "DELETE old"},
 			errHas: []string{notCreated + "not created: context canceled"},
 		},
 		{
 			name:   "create cut off before its POST was sent",
 			cut:    cutBeforePOST,
-			calls:  []string{"DELETE old", "POST"},
+			calls:  []string{"GET old", "DELETE old", "POST"},
 			errHas: []string{notCreated + "creating the definition: context canceled"},
 		},
 		{
 			name:  "create cut off while its POST was in flight",
 			cut:   cutDuringPOST,
-			calls: []string{"DELETE old", "POST"},
+			calls: []string{"GET old", "DELETE old", "POST"},
 			errHas: []string{
 				gone + " and the new one may not have been created; run apply again: it adopts the new one by its marker if it exists, or creates it: ",
 				"the look-up for its marker was interrupted",
@@ -124,7 +124,7 @@ func TestReplaceInterruptedAfterItsDelete(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			grace := newGraceOnCue(t)
-			fc := &cutOffClient{fakeClient: &fakeClient{}, cancel: cancel, grace: grace, cut: tt.cut}
+			fc := &cutOffClient{fakeClient: &fakeClient{get: asPlanned(replace)}, cancel: cancel, grace: grace, cut: tt.cut}
 			var progress strings.Builder
 			rep, err := Apply(ctx, fc, replace, Options{
 				AllowReplace: true, Progress: &progress, graceTimer: grace.timer,

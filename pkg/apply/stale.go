@@ -22,11 +22,17 @@ func (e *StalePlanError) Error() string {
 
 // CheckStale checks that a saved plan can still be applied as it is: it
 // was made for tenantID at endpoint, every live definition it changes still
-// has the fingerprint it had when planned, and no definition has meanwhile
-// appeared with the marker of one it creates (applying it would make a
-// duplicate). It reads one list of the definitions (the same read plan
-// fingerprinted) and writes nothing. A mismatch is a *StalePlanError;
-// failing to read is another error.
+// has the fingerprint it had when planned and is one the change may write
+// (see StaleChangeError), and no definition has meanwhile appeared with the
+// marker of one it creates (applying it would make a duplicate). It reads
+// one list of the definitions (the same read plan fingerprinted) and writes
+// nothing. A mismatch is a *StalePlanError; failing to read is another
+// error.
+//
+// The fingerprint alone does not make a plan trustworthy: it is a hash of
+// what anyone who can read the tenant can read, so a plan edited to delete
+// an unmanaged definition can carry its true fingerprint. The ownership
+// check is what refuses that, here and again in Apply as it writes.
 func CheckStale(ctx context.Context, c Client, p *diff.Plan, tenantID, endpoint string) error {
 	if p == nil {
 		return fmt.Errorf("%w: no plan", ErrInvalidPlan)
@@ -66,6 +72,10 @@ func CheckStale(ctx context.Context, c Client, p *diff.Plan, tenantID, endpoint 
 				reasons = append(reasons, fmt.Sprintf("%s: definition %s no longer exists", ch.Name, ch.ID))
 			case diff.Fingerprint(*live) != ch.LiveFingerprint:
 				reasons = append(reasons, fmt.Sprintf("%s: definition %s changed since the plan was made (last modified %s)", ch.Name, ch.ID, orNone(live.LastModifiedDateTime)))
+			default:
+				if why := ownershipProblem(&ch, live); why != "" {
+					reasons = append(reasons, fmt.Sprintf("%s: definition %s (%q) %s", ch.Name, ch.ID, live.DisplayName, why))
+				}
 			}
 		}
 		if ch.Action == diff.Create || ch.Action == diff.Replace {
@@ -84,6 +94,74 @@ func CheckStale(ctx context.Context, c Client, p *diff.Plan, tenantID, endpoint 
 		return &StalePlanError{Reasons: reasons}
 	}
 	return nil
+}
+
+// StaleChangeError is the result of a change that Apply refused as it was
+// about to write: the definition it re-read just before is not one the
+// change may write (any more). Nothing was written for the change.
+//
+// An update, a delete and a replace write only a definition that carries
+// the change's own marker ([arsync:<name>]); an adopt, and a replace that
+// adopts (planned from a definition without a marker), only a definition
+// that carries no marker and has the displayName the plan adopts. This
+// holds whoever made the plan: a plan edited to aim a change at another
+// definition finds it refused here.
+type StaleChangeError struct {
+	Name   string
+	Action diff.Action
+	// ID and DisplayName name the live definition as re-read.
+	ID, DisplayName string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+func (e *StaleChangeError) Error() string {
+	return fmt.Sprintf("stale plan: definition %s (%q) %s; nothing was written for %s: run arsync plan again", e.ID, e.DisplayName, e.Reason, e.Name)
+}
+
+// ownershipProblem says why live, as read just now, is not a definition
+// ch may write, or "" when it is (see StaleChangeError).
+func ownershipProblem(ch *diff.Change, live *graph.Definition) string {
+	owner := graph.ManagedName(live)
+	if adopts(ch) {
+		switch {
+		case owner != "":
+			return fmt.Sprintf("carries the marker %s, and %s takes over only a definition without one", graph.Marker(owner), article(ch.Action))
+		case live.DisplayName != ch.DisplayName:
+			return fmt.Sprintf("is not named %q as the plan says, and %s takes over only the unmanaged definition of that displayName", ch.DisplayName, article(ch.Action))
+		}
+		return ""
+	}
+	switch owner {
+	case ch.Name:
+		return ""
+	case "":
+		return fmt.Sprintf("does not carry the marker %s that %s needs: it carries no arsync marker", graph.Marker(ch.Name), article(ch.Action))
+	default:
+		return fmt.Sprintf("does not carry the marker %s that %s needs: it carries %s", graph.Marker(ch.Name), article(ch.Action), graph.Marker(owner))
+	}
+}
+
+// adopts reports whether ch takes over a definition without a marker: an
+// adopt, or a replace planned from a definition that carried none. A
+// replace whose plan does not show the definition it was made from is
+// taken to be of a managed one, the stricter rule.
+func adopts(ch *diff.Change) bool {
+	switch ch.Action {
+	case diff.Adopt:
+		return true
+	case diff.Replace:
+		return ch.Before != nil && graph.ManagedName(ch.Before) == ""
+	}
+	return false
+}
+
+func article(a diff.Action) string {
+	switch a {
+	case diff.Update, diff.Adopt:
+		return "an " + string(a)
+	}
+	return "a " + string(a)
 }
 
 // canonicalEndpoint compares endpoints by meaning: scheme and host in any

@@ -3,6 +3,9 @@ package apply
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -148,4 +151,147 @@ func TestCheckStaleListError(t *testing.T) {
 	fc = &fakeClient{}
 	require.NoError(t, CheckStale(context.Background(), fc, synthPlan(map[string]int{"noop": 3}), "", ""))
 	require.Empty(t, fc.calls)
+}
+
+// forged saves p, edits the saved plan and recomputes its summary and its
+// digest, as someone who can write the file and knows the algorithm would,
+// and reads it back as apply --plan does.
+func forged(t *testing.T, p *diff.Plan, edit func(p *diff.Plan)) *diff.Plan {
+	t.Helper()
+	f := savedPlan(t, p)
+	edit(f)
+	f.Summary = diff.Summary{}
+	for _, c := range f.Changes {
+		switch c.Action {
+		case diff.Create:
+			f.Summary.Create++
+		case diff.Update:
+			f.Summary.Update++
+		case diff.Adopt:
+			f.Summary.Adopt++
+		case diff.Replace:
+			f.Summary.Replace++
+		case diff.Delete:
+			f.Summary.Delete++
+		case diff.NoOp:
+			f.Summary.NoOp++
+		}
+	}
+	return savedPlan(t, f)
+}
+
+// TestForgedPlanIsRefused: a saved plan edited to aim a change at a
+// definition it may not write, with a valid digest and the definition's
+// true fingerprint (both computable by anyone who can read the tenant),
+// is refused by CheckStale before any write, and by Apply as it writes
+// when CheckStale is skipped.
+func TestForgedPlanIsRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		// edit forges the plan; target names the change aimed elsewhere.
+		edit   func(t *testing.T, e *env, p *diff.Plan)
+		target string
+		reason string
+	}{
+		{
+			name: "an adopt turned into a delete",
+			edit: func(t *testing.T, e *env, p *diff.Plan) {
+				c := changeIn(t, p, "review-007")
+				c.Action, c.After = diff.Delete, nil
+			},
+			target: "review-007",
+			reason: `does not carry the marker [arsync:review-007] that a delete needs: it carries no arsync marker`,
+		},
+		{
+			name: "a delete aimed at an unmanaged definition",
+			edit: func(t *testing.T, e *env, p *diff.Plan) {
+				c, other := changeIn(t, p, "review-002"), changeIn(t, p, "review-007")
+				c.ID, c.LiveFingerprint = other.ID, other.LiveFingerprint
+				p.Changes = slices.DeleteFunc(p.Changes, func(c diff.Change) bool { return c.Name == "review-007" })
+			},
+			target: "review-002",
+			reason: `does not carry the marker [arsync:review-002] that a delete needs: it carries no arsync marker`,
+		},
+		{
+			name: "a delete of an unmanaged definition added",
+			edit: func(t *testing.T, e *env, p *diff.Plan) {
+				other := changeIn(t, p, "review-008")
+				p.Changes = append(p.Changes, diff.Change{Action: diff.Delete, Name: "review-009", ID: other.ID, DisplayName: "x", LiveFingerprint: other.LiveFingerprint})
+				p.Changes = slices.DeleteFunc(p.Changes, func(c diff.Change) bool { return c.Name == "review-008" })
+			},
+			target: "review-009",
+			reason: `does not carry the marker [arsync:review-009] that a delete needs: it carries no arsync marker`,
+		},
+		{
+			name: "an update renamed to another managed definition's name",
+			edit: func(t *testing.T, e *env, p *diff.Plan) {
+				c := changeIn(t, p, "review-000")
+				c.Name = "review-005"
+				c.After.DescriptionForAdmins = graph.WithMarker(c.After.DescriptionForAdmins, "review-005")
+			},
+			target: "review-005",
+			reason: `does not carry the marker [arsync:review-005] that an update needs: it carries [arsync:review-000]`,
+		},
+		{
+			name: "an adopt's displayName changed",
+			edit: func(t *testing.T, e *env, p *diff.Plan) {
+				changeIn(t, p, "review-007").DisplayName = "Review 008"
+			},
+			target: "review-007",
+			reason: `is not named "Review 008" as the plan says, and an adopt takes over only the unmanaged definition of that displayName`,
+		},
+		{
+			name: "a managed replace made to look adopting",
+			edit: func(t *testing.T, e *env, p *diff.Plan) {
+				c := changeIn(t, p, "review-001")
+				c.Before.DescriptionForAdmins = "no marker"
+			},
+			target: "review-001",
+			reason: `carries the marker [arsync:review-001], and a replace takes over only a definition without one`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, p := ownershipFixture(t)
+			f := forged(t, p, func(p *diff.Plan) { tt.edit(t, e, p) })
+			target := changeIn(t, f, tt.target)
+			before := storedByID(e)[target.ID]
+			require.NotEmpty(t, before)
+
+			e.srv.ResetRequests()
+			err := CheckStale(context.Background(), e.client, f, "contoso", e.run.URL)
+			var se *StalePlanError
+			require.ErrorAs(t, err, &se)
+			var d graph.Definition
+			require.NoError(t, json.Unmarshal([]byte(before), &d))
+			require.Equal(t, []string{fmt.Sprintf("%s: definition %s (%q) %s", tt.target, target.ID, d.DisplayName, tt.reason)}, se.Reasons)
+			require.Zero(t, e.writes())
+
+			// Without CheckStale, Apply refuses the change as it writes.
+			rep, err := Apply(context.Background(), e.client, f, e.opts(func(o *Options) {
+				o.AllowDelete, o.AllowReplace, o.Force = true, true, true
+			}))
+			require.ErrorAs(t, err, new(*IncompleteError))
+			for _, res := range rep.Results {
+				if res.Change.Name == tt.target {
+					require.Equal(t, Failed, res.Outcome)
+					require.ErrorContains(t, res.Err, tt.reason)
+				}
+			}
+			require.Empty(t, writesTo(e, target.ID))
+			require.Equal(t, before, storedByID(e)[target.ID], "the definition is as it was")
+		})
+	}
+}
+
+// changeIn returns a pointer to p's change for name, to edit it.
+func changeIn(t *testing.T, p *diff.Plan, name string) *diff.Change {
+	t.Helper()
+	for i := range p.Changes {
+		if p.Changes[i].Name == name {
+			return &p.Changes[i]
+		}
+	}
+	t.Fatalf("no change for %s", name)
+	return nil
 }

@@ -49,5 +49,9 @@
 // to Graph later is disturbed (see graph.Definition's MarshalJSON).
 //
 // LiveFingerprint (update, adopt, replace, delete) is Fingerprint of the live
-// definition as read, so apply can refuse a stale plan.
+// definition as read, so apply can refuse a stale plan. RenderJSON writes a
+// plan with the digest of its own content (PlanDigest), and ReadPlan refuses
+// a file whose content does not match it (*EditedPlanError): an edited
+// saved plan is never applied. The digest is not a signature
+// (docs/safety.md#the-saved-plans-digest).
 package diff

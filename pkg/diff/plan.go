@@ -156,7 +156,13 @@ func (s *Summary) add(a Action) {
 // (docs/safety.md#saved-plans-and-the-stale-plan-check). Changes are sorted by name, then action, then id, and
 // include the noops, so a reader also knows which definitions arsync manages.
 type Plan struct {
-	FormatVersion int         `json:"formatVersion"`
+	FormatVersion int `json:"formatVersion"`
+	// Digest is the saved plan's digest of its own content ("sha256:...",
+	// docs/safety.md#the-saved-plans-digest): RenderJSON computes and
+	// writes it, ReadPlan refuses a file whose content does not match it
+	// and keeps it here. It is not a signature: it catches an edited file,
+	// not one whose editor recomputed it.
+	Digest        string      `json:"digest,omitempty"`
 	TenantID      string      `json:"tenantId"`
 	GraphEndpoint string      `json:"graphEndpoint"`
 	CreatedAt     string      `json:"createdAt"`

@@ -2,11 +2,15 @@ package diff
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/internal/golden"
@@ -45,7 +49,8 @@ func TestRenderGolden(t *testing.T) {
 			// The saved plan reads back as the same plan.
 			back, err := ReadPlan(bytes.NewReader(js.Bytes()))
 			require.NoError(t, err)
-			require.Empty(t, cmp.Diff(p, back, ignoreRead))
+			require.True(t, strings.HasPrefix(back.Digest, "sha256:"), back.Digest)
+			require.Empty(t, cmp.Diff(p, back, ignoreRead, cmpopts.IgnoreFields(Plan{}, "Digest")))
 		})
 	}
 }
@@ -112,12 +117,29 @@ func TestRenderWriteErrors(t *testing.T) {
 	require.ErrorContains(t, RenderJSON(failWriter{}, p), "disk full")
 }
 
+// sealed gives JSON object s the digest of its content, as RenderJSON
+// would: a file edited by someone who knows the algorithm.
+func sealed(t *testing.T, s string) string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(s), &m))
+	delete(m, "digest")
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	d, err := PlanDigest(b)
+	require.NoError(t, err)
+	m["digest"], _ = json.Marshal(d)
+	b, err = json.Marshal(m)
+	require.NoError(t, err)
+	return string(b)
+}
+
 func TestReadPlanErrors(t *testing.T) {
 	var good bytes.Buffer
 	require.NoError(t, RenderJSON(&good, scenarios(t)["all-six"]))
 	edit := func(old, new string) string {
 		require.Contains(t, good.String(), old)
-		return strings.Replace(good.String(), old, new, 1)
+		return sealed(t, strings.Replace(good.String(), old, new, 1))
 	}
 	tests := []struct {
 		name, in, want string
@@ -131,23 +153,116 @@ func TestReadPlanErrors(t *testing.T) {
 		{"unknown action", edit(`"action": "create"`, `"action": "upsert"`), `unknown action "upsert"`},
 		{"missing fingerprint", edit(`"liveFingerprint": "sha256:`, `"liveFingerprintX": "sha256:`), "fingerprint"},
 		{"edited summary", edit(`"create": 1`, `"create": 0`), "summary does not match"},
-		{"update without body", `{"formatVersion": 1, "changes": [{"action": "update", "name": "x", "id": "1"}]}`, "read plan: change 1 (x): update needs the request body (after)"},
-		{"no name", `{"formatVersion": 1, "changes": [{"action": "explode"}]}`, `read plan: change 1: unknown action "explode"`},
+		{"update without body", sealed(t, `{"formatVersion": 1, "changes": [{"action": "update", "name": "x", "id": "1"}]}`), "read plan: change 1 (x): update needs the request body (after)"},
+		{"no name", sealed(t, `{"formatVersion": 1, "changes": [{"action": "explode"}]}`), `read plan: change 1: unknown action "explode"`},
 		{"wrong type", edit(`"formatVersion": 1`, `"formatVersion": "1"`), "not a plan"},
+		{"no version, sealed", sealed(t, `{"changes": []}`), "no formatVersion"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := ReadPlan(strings.NewReader(tt.in))
 			require.Nil(t, p)
 			require.ErrorContains(t, err, tt.want)
+			require.NotErrorAs(t, err, new(*EditedPlanError))
 		})
 	}
-	_, err := ReadPlan(strings.NewReader(`{"formatVersion": 7}`))
+	_, err := ReadPlan(strings.NewReader(sealed(t, `{"formatVersion": 7}`)))
 	require.ErrorIs(t, err, ErrUnsupportedFormatVersion)
 }
 
+// TestReadPlanEdited: a saved plan edited in any way but spacing and
+// member order is refused as edited, before anything else is read from it.
+func TestReadPlanEdited(t *testing.T) {
+	var good bytes.Buffer
+	require.NoError(t, RenderJSON(&good, scenarios(t)["all-six"]))
+	edit := func(old, new string) string {
+		require.Contains(t, good.String(), old)
+		return strings.Replace(good.String(), old, new, 1)
+	}
+	_, digest, _ := strings.Cut(edit("", ""), `"digest": "`)
+	digest, _, _ = strings.Cut(digest, `"`)
+	require.True(t, strings.HasPrefix(digest, "sha256:"), digest)
+	const (
+		mismatch = "its content does not match its digest sha256:"
+		none     = "it has no digest"
+		badForm  = "its digest is not sha256: followed by 64 lower-case hex digits"
+	)
+	tests := []struct {
+		name, in, reason string
+	}{
+		{"action changed", edit(`"action": "adopt"`, `"action": "delete"`), mismatch},
+		{"id changed", edit(`"id": "22222222-0000-0000-0000-000000000002"`, `"id": "22222222-0000-0000-0000-000000000009"`), mismatch},
+		{"name changed", edit(`"name": "portal-made"`, `"name": "other"`), mismatch},
+		{"displayName changed", edit(`"displayName": "Made in the portal"`, `"displayName": "Another review"`), mismatch},
+		{"fields edited", edit(`"instanceDurationInDays": 3`, `"instanceDurationInDays": 30`), mismatch},
+		{"digest removed", edit(`"digest": "`+digest+`",`, ""), none},
+		{"digest wrong", edit(digest, "sha256:"+strings.Repeat("0", 64)), mismatch},
+		{"digest not a digest", edit(digest, "sha1:abc"), badForm},
+		{"digest upper-case", edit(digest, strings.ToUpper(digest)), badForm},
+		{"digest not a string", edit(`"`+digest+`"`, "7"), badForm},
+		{"two digests", edit(`"digest": "`+digest+`",`, `"digest": "`+digest+`", "digest": "`+digest+`",`), "it has more than one digest"},
+		{"a change added", edit(`"changes": [`, `"changes": [{"action": "delete", "name": "x", "id": "9", "displayName": "x", "liveFingerprint": "sha256:0"},`), mismatch},
+		{"a member added", edit(`"tenantId"`, `"note": "ok", "tenantId"`), mismatch},
+		{"a member spelt in another case", edit(`"action": "adopt"`, `"action": "adopt", "Action": "delete"`), mismatch},
+		{"formatVersion changed", edit(`"formatVersion": 1`, `"formatVersion": 2`), mismatch},
+		{"formatVersion removed", edit(`"formatVersion": 1,`, ""), mismatch},
+		{"an old plan without a digest", `{"formatVersion": 1}`, none},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ReadPlan(strings.NewReader(tt.in))
+			require.Nil(t, p)
+			var ee *EditedPlanError
+			require.ErrorAs(t, err, &ee)
+			require.True(t, strings.HasPrefix(err.Error(), "the saved plan was edited after arsync plan wrote it: "+tt.reason), err.Error())
+			require.True(t, strings.HasSuffix(err.Error(), "; run arsync plan again"), err.Error())
+			require.NotContains(t, err.Error(), "stale")
+		})
+	}
+
+	// Spacing and member order are not edits.
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(good.Bytes(), &m))
+	compact, err := json.Marshal(m) // members sorted, no spacing
+	require.NoError(t, err)
+	p, err := ReadPlan(bytes.NewReader(compact))
+	require.NoError(t, err)
+	require.Equal(t, digest, p.Digest)
+}
+
+func TestPlanDigest(t *testing.T) {
+	a, err := PlanDigest([]byte(`{"b": [1, {"y": 2, "x": "&<"}], "a": null, "digest": "sha256:whatever"}`))
+	require.NoError(t, err)
+	b, err := PlanDigest([]byte(`{"a":null,"b":[1,{"x":"&<","y":2}]}`))
+	require.NoError(t, err)
+	require.Equal(t, a, b, "the digest member, spacing and member order do not count")
+	sum := sha256.Sum256([]byte(`{"a":null,"b":[1,{"x":"&<","y":2}]}`))
+	require.Equal(t, "sha256:"+hex.EncodeToString(sum[:]), a, "as docs/safety.md describes it")
+
+	for _, bad := range []string{"", "[]", "{", `"x"`, `{"a":}`, `{"a":1}{}`} {
+		_, err := PlanDigest([]byte(bad))
+		require.Error(t, err, bad)
+	}
+}
+
+// TestRenderJSONDigest: RenderJSON writes the digest of what it writes,
+// whatever the plan's Digest says, and leaves the plan as it was.
+func TestRenderJSONDigest(t *testing.T) {
+	p := scenarios(t)["all-six"]
+	p.Digest = "sha256:stale"
+	var b bytes.Buffer
+	require.NoError(t, RenderJSON(&b, p))
+	require.Equal(t, "sha256:stale", p.Digest)
+	d, err := PlanDigest(b.Bytes())
+	require.NoError(t, err)
+	back, err := ReadPlan(&b)
+	require.NoError(t, err)
+	require.Equal(t, d, back.Digest)
+	require.NotEqual(t, "sha256:stale", back.Digest)
+}
+
 func TestReadPlanMinimal(t *testing.T) {
-	p, err := ReadPlan(strings.NewReader(`{"formatVersion": 1}`))
+	p, err := ReadPlan(strings.NewReader(sealed(t, `{"formatVersion": 1}`)))
 	require.NoError(t, err)
 	require.False(t, p.HasChanges())
 	require.NotNil(t, p.Changes)
