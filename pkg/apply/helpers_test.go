@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,8 +77,9 @@ type env struct {
 	srv    *emulator.Server
 	run    *emulator.Running
 	client *graphclient.Client
-	// requestIDs numbers client-request-ids, so outputs are repeatable.
-	requestIDs int
+	// requestIDs numbers client-request-ids, so outputs are repeatable
+	// (atomic: changes run concurrently).
+	requestIDs atomic.Int64
 	// pageSize is the emulator's page size from the next (re)start.
 	pageSize int
 	// transport, when set, carries the client's requests (withTransport).
@@ -139,8 +141,7 @@ func (e *env) newClient() *graphclient.Client {
 		Now:        e.clock.Now,
 		Rand:       func() float64 { return 0.5 },
 		NewRequestID: func() string {
-			e.requestIDs++
-			return fmt.Sprintf("00000000-0000-4000-8000-%012d", e.requestIDs)
+			return fmt.Sprintf("00000000-0000-4000-8000-%012d", e.requestIDs.Add(1))
 		},
 	})
 	require.NoError(e.t, err)
