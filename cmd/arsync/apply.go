@@ -55,7 +55,10 @@ Deletes and replaces (which lose the review history) need --allow-delete and
 than maxChangePercent (default 30%) of the managed definitions needs
 --force once at least 10 are managed. All of this is checked before the
 first write. Progress goes to stderr, the final report to stdout; the exit
-code is 1 if any change failed.`,
+code is 1 if any change was not done, or may have left a duplicate
+definition (a create sent again after its outcome stayed unknown). Before
+it ends, apply waits (up to 2 minutes) until Graph lists what it created,
+so that the next plan does not plan it again.`,
 		Example: `  # Against the built-in emulator
   arsync apply --emulator --auto-approve examples/reviews
 

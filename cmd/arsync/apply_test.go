@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/emulator/emulatortest"
 	"github.com/arsync/arsync/pkg/graph"
+	"github.com/arsync/arsync/pkg/spec"
 )
 
 // applyCLI runs arsync against a test emulator with the given arsync.yaml
@@ -364,4 +368,64 @@ func TestApplyFailureExitCode(t *testing.T) {
 	code, out, errOut = applyCLI(t, run, "{}", nil, "apply", "--auto-approve", dir)
 	require.Equal(t, exitOK, code, errOut)
 	require.Contains(t, out, "Apply complete: 1 done (of 1 changes).")
+}
+
+// dupTenant is a tenant where a create's answer is lost and the look-up
+// for its marker then finds two definitions carrying it: the oldest is
+// adopted and the younger one is a duplicate.
+type dupTenant struct {
+	fakeAPI
+	mu    sync.Mutex
+	lists int
+}
+
+func (d *dupTenant) ListDefinitions(context.Context, *graph.ListOptions) iter.Seq2[*graph.Definition, error] {
+	d.mu.Lock()
+	d.lists++
+	first := d.lists == 1
+	d.mu.Unlock()
+	return func(yield func(*graph.Definition, error) bool) {
+		if first {
+			return // the plan's read: nothing yet
+		}
+		for _, def := range []*graph.Definition{
+			{ID: "older", DescriptionForAdmins: graph.WithMarker("x", "guests-m365-quarterly"), CreatedDateTime: "2030-05-06T07:00:00Z"},
+			{ID: "younger", DescriptionForAdmins: graph.WithMarker("x", "guests-m365-quarterly"), CreatedDateTime: "2030-05-06T07:01:00Z"},
+		} {
+			if !yield(def, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (d *dupTenant) CreateDefinition(context.Context, *graph.Definition) (*graph.Definition, error) {
+	return nil, &graph.UnknownOutcomeError{Method: http.MethodPost, URL: "https://graph/definitions",
+		Err: &graph.Error{StatusCode: http.StatusGatewayTimeout, Method: http.MethodPost}}
+}
+
+// TestApplyExitCodeWhenADuplicateMayAppear: every change done, but one may
+// have left a duplicate: the report does not say "complete", and the exit
+// code is 1.
+func TestApplyExitCodeWhenADuplicateMayAppear(t *testing.T) {
+	var out, errOut bytes.Buffer
+	f := &Factory{
+		IO:      &streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Globals: &globalOptions{},
+		Config:  func() (*spec.Config, error) { return &spec.Config{}, nil },
+		Connect: func(context.Context, *spec.Config) (*session, error) {
+			return &session{Client: &dupTenant{}, TenantID: "fake-tenant", Endpoint: "fake", Now: time.Now}, nil
+		},
+	}
+	cmd := NewCmdApply(f, nil)
+	cmd.SetArgs([]string{"--auto-approve", seedSpec})
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	err := cmd.Execute()
+	var ec *exitCodeError
+	require.ErrorAs(t, err, &ec)
+	require.Equal(t, exitError, ec.code)
+	require.Equal(t, "apply needs a follow-up: 1 of 1 changes done, 1 may have left a duplicate definition: the next plan reports it and apply --allow-delete removes it", ec.msg)
+	require.Contains(t, out.String(), "Apply needs a follow-up: 1 done (of 1 changes), 1 may have left a duplicate.\n")
+	require.Contains(t, out.String(), "note: guests-m365-quarterly: 1 younger definition(s) also carry [arsync:guests-m365-quarterly]: younger; the next plan reports them and apply --allow-delete removes them")
 }

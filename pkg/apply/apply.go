@@ -16,12 +16,12 @@ import (
 
 // Client is what apply needs from Graph; *graphclient.Client implements it.
 // Its methods must do their own retrying of what is safe to retry and
-// report a create whose outcome is unknown with an error for which
-// graph.IsUnknownOutcome is true, and a missing definition with one for
-// which graph.IsNotFound is true.
+// report a create or a delete whose outcome is unknown with an error for
+// which graph.IsUnknownOutcome is true, and a missing definition with one
+// for which graph.IsNotFound is true.
 type Client interface {
 	// GetDefinition re-reads a definition just before it is written
-	// (StaleChangeError).
+	// (StaleChangeError), and after a delete whose outcome is unknown.
 	GetDefinition(ctx context.Context, id string) (*graph.Definition, error)
 	CreateDefinition(ctx context.Context, d *graph.Definition) (*graph.Definition, error)
 	UpdateDefinition(ctx context.Context, id string, d *graph.Definition) error
@@ -74,7 +74,8 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// LookupWindow bounds how long a create whose outcome is unknown is
 	// looked for by its marker before it is POSTed again (default 2 min:
-	// read-after-create lag means one empty list proves nothing).
+	// read-after-create lag means one empty list proves nothing), and how
+	// long apply waits at the end for what it created to be listed.
 	LookupWindow time.Duration
 	// LookupInterval is the first wait between look-ups; it doubles up to
 	// 30 s (default 5 s).
@@ -149,8 +150,19 @@ type Result struct {
 	Err   error
 	// Notes say what a reader of the report should know beyond the
 	// outcome (an adopted unknown outcome, a definition already gone).
-	Notes    []string
-	Duration time.Duration
+	Notes []string
+	// MayDuplicate says a second definition with this change's marker may
+	// exist, now or once Graph lists it: a POST was sent again after an
+	// earlier one's outcome stayed unknown and nothing carrying the marker
+	// was found within LookupWindow, or younger definitions carrying it
+	// were found. The next plan reports a duplicate, and apply
+	// --allow-delete removes it. Apply's error counts these changes.
+	MayDuplicate bool
+	// NotListed says the definition this change created was not yet
+	// listed when apply stopped waiting for it (LookupWindow): a plan made
+	// before Graph lists it would plan it again. Not a failure by itself.
+	NotListed bool
+	Duration  time.Duration
 }
 
 // Report lists the outcome of every change apply was given, noops
@@ -173,21 +185,41 @@ func (r *Report) Count(o Outcome) int {
 	return n
 }
 
-// OK reports whether every change was done.
+// OK reports whether every change was done and none may have left a
+// duplicate.
 func (r *Report) OK() bool {
-	return r != nil && r.Count(Done) == len(r.Results)
+	return r != nil && r.Count(Done) == len(r.Results) && r.mayDuplicate() == 0
 }
 
-// IncompleteError is Apply's error when some changes were not done. The
-// report has the details; errors.Is(err, context.Canceled) is true when
-// cancellation was the reason any change was not done.
+// mayDuplicate counts the results flagged MayDuplicate.
+func (r *Report) mayDuplicate() int {
+	n := 0
+	for _, res := range r.Results {
+		if res.MayDuplicate {
+			n++
+		}
+	}
+	return n
+}
+
+// IncompleteError is Apply's error when some changes were not done, or
+// some may have left a duplicate definition (Result.MayDuplicate): either
+// way the run needs a follow-up. The report has the details;
+// errors.Is(err, context.Canceled) is true when cancellation was the reason
+// any change was not done.
 type IncompleteError struct {
 	Total, Done, Failed, Canceled, NotStarted int
+	// MayDuplicate counts the changes that may have left a duplicate.
+	MayDuplicate int
 	// Cause is the context's error when the run was cancelled.
 	Cause error
 }
 
 func (e *IncompleteError) Error() string {
+	if e.Done == e.Total {
+		return fmt.Sprintf("apply needs a follow-up: %d of %d changes done, %d may have left a duplicate definition: the next plan reports it and apply --allow-delete removes it",
+			e.Done, e.Total, e.MayDuplicate)
+	}
 	s := fmt.Sprintf("apply incomplete: %d of %d changes done", e.Done, e.Total)
 	if e.Failed > 0 {
 		s += fmt.Sprintf(", %d failed", e.Failed)
@@ -197,6 +229,9 @@ func (e *IncompleteError) Error() string {
 	}
 	if e.NotStarted > 0 {
 		s += fmt.Sprintf(", %d not started", e.NotStarted)
+	}
+	if e.MayDuplicate > 0 {
+		s += fmt.Sprintf(", %d may have left a duplicate", e.MayDuplicate)
 	}
 	if e.Cause != nil {
 		s += " (" + e.Cause.Error() + ")"
@@ -284,9 +319,13 @@ func Apply(ctx context.Context, c Client, p *diff.Plan, opts Options) (*Report, 
 		r.runPhase(ctx, wctx, report.Results[start:end], n)
 		start = end
 	}
+	r.awaitListed(ctx, wctx)
 
 	inc := &IncompleteError{Total: len(order)}
 	for _, res := range report.Results {
+		if res.MayDuplicate {
+			inc.MayDuplicate++
+		}
 		switch res.Outcome {
 		case Done:
 			inc.Done++
@@ -298,7 +337,7 @@ func Apply(ctx context.Context, c Client, p *diff.Plan, opts Options) (*Report, 
 			inc.NotStarted++
 		}
 	}
-	if inc.Done == inc.Total {
+	if inc.Done == inc.Total && inc.MayDuplicate == 0 {
 		return report, nil
 	}
 	if inc.Canceled+inc.NotStarted > 0 {
@@ -313,8 +352,11 @@ type runner struct {
 	opts Options
 
 	// postMu makes POSTs to the definitions collection (and the look-ups
-	// that resolve them) go one at a time.
+	// that resolve them) go one at a time. It also guards answered.
 	postMu sync.Mutex
+	// answered are the results whose new id came from the create's own
+	// answer, not from a list: Graph may not list them yet (awaitListed).
+	answered []*Result
 
 	outMu    sync.Mutex
 	finished int
@@ -368,6 +410,8 @@ func (r *runner) run(ctx, wctx context.Context, res *Result) {
 	case diff.Delete:
 		err = r.delete(wctx, res)
 	case diff.Replace:
+		// A delete whose outcome stayed unknown is checked by reading the
+		// definition: gone, the replace goes on; otherwise it stops here.
 		if err = r.delete(wctx, res); err == nil {
 			// The old definition is gone: finish the change even if ctx
 			// was cancelled meanwhile, or the review would be left deleted.
@@ -420,16 +464,38 @@ func (r *runner) recheck(ctx context.Context, res *Result) (write bool, err erro
 	return true, nil
 }
 
+// delete deletes the change's definition. When the DELETE's outcome is
+// unknown (an answer lost after it may have been carried out) it reads the
+// definition: a 404 means it is gone, and the delete counts as done.
+// Otherwise the error says whether anything was lost, in the words of the
+// change's action.
 func (r *runner) delete(wctx context.Context, res *Result) error {
-	err := r.c.DeleteDefinition(wctx, res.Change.ID)
-	if graph.IsNotFound(err) {
-		res.Notes = append(res.Notes, fmt.Sprintf("definition %s was already gone", res.Change.ID))
+	id := res.Change.ID
+	err := r.c.DeleteDefinition(wctx, id)
+	switch {
+	case err == nil:
 		return nil
+	case graph.IsNotFound(err):
+		res.Notes = append(res.Notes, fmt.Sprintf("definition %s was already gone", id))
+		return nil
+	case !graph.IsUnknownOutcome(err):
+		return fmt.Errorf("deleting definition %s: %w", id, err)
 	}
-	if err != nil {
-		return fmt.Errorf("deleting definition %s: %w", res.Change.ID, err)
+	replace := res.Change.Action == diff.Replace
+	_, gerr := r.c.GetDefinition(wctx, id)
+	switch {
+	case graph.IsNotFound(gerr):
+		res.Notes = append(res.Notes, fmt.Sprintf("the delete's outcome was unknown (%s); definition %s was gone when checked", shortErr(err), id))
+		return nil
+	case gerr == nil && replace:
+		return fmt.Errorf("deleting definition %s: %w; definition %s is still there, so nothing was lost: the old definition and its review history are intact and the new one was not created; run apply again to replace it", id, err, id)
+	case gerr == nil:
+		return fmt.Errorf("deleting definition %s: %w; definition %s is still there: nothing was deleted; run apply again to delete it", id, err, id)
+	case replace:
+		return fmt.Errorf("deleting definition %s: %w; checking whether definition %s is gone failed too (%w): it may have been deleted with its review history (instances and decisions), and the new one was not created; run arsync plan: it shows a create if it is gone, or this replace again if not", id, err, id, gerr)
+	default:
+		return fmt.Errorf("deleting definition %s: %w; checking whether definition %s is gone failed too (%w): it may or may not have been deleted; run arsync plan: it shows this delete again if it is still there", id, err, id, gerr)
 	}
-	return nil
 }
 
 // replaceNotCreated is the error of a replace whose delete was carried out

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,7 +19,8 @@ import (
 // for the new one (the definition a replace has just deleted). Requests go
 // on wctx; ctx decides whether to start another one. When a POST's outcome
 // was unknown and nothing carrying the marker was found, the error is a
-// *createError saying the definition may yet appear.
+// *createError saying the definition may yet appear. A POST sent again, or
+// younger definitions found with the marker, flag res.MayDuplicate.
 func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) (err error) {
 	r.postMu.Lock()
 	defer r.postMu.Unlock()
@@ -38,9 +40,18 @@ func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) 
 			}
 			return &canceledError{fmt.Errorf("not created; %v; interrupted: %w", lastErr, err)}
 		}
+		if attempt > 1 {
+			// The earlier POST may have been carried out and be missing
+			// from lists for longer than the window: if so, this one makes
+			// a duplicate (docs/graph-behaviour.md#read-after-create).
+			res.MayDuplicate = true
+			res.Notes = append(res.Notes, fmt.Sprintf("the create's outcome was unknown (%v) and no definition carried the marker after %s; sent again; a duplicate may appear: the next plan reports it and apply --allow-delete removes it",
+				shortErr(lastErr), r.opts.LookupWindow))
+		}
 		created, err := r.c.CreateDefinition(wctx, ch.After)
 		if err == nil {
 			res.NewID = created.ID
+			r.answered = append(r.answered, res)
 			return nil
 		}
 		if !graph.IsUnknownOutcome(err) {
@@ -58,13 +69,11 @@ func (r *runner) create(ctx, wctx context.Context, res *Result, exclude string) 
 			res.NewID = found.ID
 			res.Notes = append(res.Notes, fmt.Sprintf("the create's outcome was unknown (%v); definition %s carries the marker and was adopted", shortErr(err), found.ID))
 			if len(dups) > 0 {
+				res.MayDuplicate = true
 				res.Notes = append(res.Notes, fmt.Sprintf("%d younger definition(s) also carry %s: %s; the next plan reports them and apply --allow-delete removes them",
 					len(dups), graph.Marker(ch.Name), strings.Join(dups, ", ")))
 			}
 			return nil
-		}
-		if attempt < r.opts.MaxCreateAttempts {
-			res.Notes = append(res.Notes, fmt.Sprintf("the create's outcome was unknown (%v) and no definition carried the marker after %s; sent again", shortErr(err), r.opts.LookupWindow))
 		}
 	}
 	return fmt.Errorf("creating the definition: %d attempts, each with an unknown outcome and not found afterwards: %w", r.opts.MaxCreateAttempts, lastErr)
@@ -120,6 +129,86 @@ func (r *runner) lookup(ctx, wctx context.Context, name, exclude string) (*graph
 		waited += d
 		interval = min(2*interval, maxLookupInterval)
 	}
+}
+
+// awaitListed waits until every definition this run created from a POST's
+// own answer is listed, for at most LookupWindow: Graph may leave a new
+// definition out of lists for a while, and a plan made meanwhile would
+// plan it again (docs/graph-behaviour.md#read-after-create). What is still
+// missing then gets NotListed and a note; that is no failure: the change
+// was done. Nothing is written. Lists go on wctx, so one still runs after
+// Ctrl-C; ctx decides whether to wait for another.
+func (r *runner) awaitListed(ctx, wctx context.Context) {
+	var pending []*Result
+	for _, res := range r.answered {
+		if res.Outcome == Done && res.NewID != "" {
+			pending = append(pending, res)
+		}
+	}
+	if len(pending) == 0 {
+		return
+	}
+	giveUp := func(format string, args ...any) {
+		for _, res := range pending {
+			res.NotListed = true
+			res.Notes = append(res.Notes, fmt.Sprintf("definition %s %s; a plan made before it is listed plans it again: wait a few minutes before the next plan",
+				res.NewID, fmt.Sprintf(format, args...)))
+		}
+	}
+	const interrupted = "was not seen in the list before apply was interrupted"
+	var waited time.Duration
+	interval := r.opts.LookupInterval
+	for {
+		listed, err := listedIDs(wctx, r.c)
+		if err != nil {
+			if ctx.Err() != nil {
+				giveUp(interrupted)
+			} else {
+				giveUp("could not be looked for in the list (%v)", err)
+			}
+			return
+		}
+		pending = slices.DeleteFunc(pending, func(res *Result) bool { return listed[res.NewID] })
+		switch {
+		case len(pending) == 0:
+			return
+		case ctx.Err() != nil:
+			giveUp(interrupted)
+			return
+		case waited >= r.opts.LookupWindow:
+			giveUp("is not listed yet after %s (Graph's read-after-create lag)", r.opts.LookupWindow)
+			return
+		case waited == 0:
+			r.printf("waiting up to %s for %s to appear in the list (Graph's read-after-create lag)\n", r.opts.LookupWindow, plural(len(pending), "new definition"))
+		}
+		d := min(interval, r.opts.LookupWindow-waited)
+		if err := r.opts.Sleep(ctx, d); err != nil {
+			giveUp(interrupted)
+			return
+		}
+		waited += d
+		interval = min(2*interval, maxLookupInterval)
+	}
+}
+
+// listedIDs lists the ids of the live definitions.
+func listedIDs(ctx context.Context, c Client) (map[string]bool, error) {
+	ids := map[string]bool{}
+	for d, err := range c.ListDefinitions(ctx, &graph.ListOptions{Select: []string{"id"}}) {
+		if err != nil {
+			return nil, fmt.Errorf("listing definitions: %w", err)
+		}
+		ids[d.ID] = true
+	}
+	return ids, nil
+}
+
+// plural is "1 new definition" or "3 new definitions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // markerFields are the properties a marker look-up needs.

@@ -32,10 +32,15 @@
 //     resolved by listing the definitions and looking for its ownership
 //     marker, polling for a bounded time because new definitions may be
 //     missing from lists for a while. Found: its id is adopted. Not found:
-//     only then is it POSTed again.
+//     only then is it POSTed again, and the result is flagged MayDuplicate.
+//     A DELETE whose outcome is unknown is settled by reading the
+//     definition (404: gone) before a replace goes on to create.
+//   - After the last phase, Apply waits (at most LookupWindow) until every
+//     definition it created is listed, so the next plan does not plan it
+//     again; what is still missing is noted (Result.NotListed).
 //   - A failed change does not stop the others. The Report lists every
 //     change's outcome; Apply's error is an *IncompleteError when any change
-//     is not done.
+//     is not done or may have left a duplicate.
 //   - Cancellation (Ctrl-C): the change in flight is finished (a replace is
 //     completed, so a review is not left deleted), for at most CancelGrace;
 //     nothing more is started; the report says which changes were not

@@ -82,6 +82,8 @@ type env struct {
 	requestIDs atomic.Int64
 	// pageSize is the emulator's page size from the next (re)start.
 	pageSize int
+	// transport, when set, carries the client's requests (withTransport).
+	transport http.RoundTripper
 }
 
 func newEnv(t testing.TB) *env {
@@ -114,7 +116,25 @@ func (e *env) start(f *emulator.Faults) {
 	e.t.Helper()
 	e.run = emulatortest.New(e.t, emulator.Options{Clock: e.clock.Now, Seed: 11, Faults: f, Sleep: e.clock.Sleep, StateFile: e.state, PageSize: e.pageSize})
 	e.srv = e.run.Server
+	e.client = e.newClient()
+}
+
+// withTransport gives the env a client whose requests go through rt (for
+// example a tamper in front of the emulator).
+func (e *env) withTransport(rt http.RoundTripper) *env {
+	e.transport = rt
+	e.client = e.newClient()
+	return e
+}
+
+func (e *env) newClient() *graphclient.Client {
+	e.t.Helper()
+	var hc *http.Client
+	if e.transport != nil {
+		hc = &http.Client{Transport: e.transport}
+	}
 	c, err := graphclient.New(graphclient.Options{
+		HTTPClient: hc,
 		BaseURL:    e.run.URL,
 		Credential: graphclient.StaticToken(e.run.Token),
 		Sleep:      e.clock.Sleep,
@@ -125,7 +145,7 @@ func (e *env) start(f *emulator.Faults) {
 		},
 	})
 	require.NoError(e.t, err)
-	e.client = c
+	return c
 }
 
 // opts are apply options on the env's clock.

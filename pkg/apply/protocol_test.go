@@ -167,6 +167,7 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 		waits   []time.Duration
 		outcome Outcome
 		newID   string
+		mayDup  bool
 		errHas  string
 		notes   []string // substrings, one per note
 	}{
@@ -199,7 +200,7 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			notes: []string{"adopted"},
 		},
 		{
-			name: "not found within the window: sent again",
+			name: "not found within the window: sent again, and flagged",
 			plan: createPlan("a"),
 			client: &fakeClient{
 				create: func(n int, _ *graph.Definition) (*graph.Definition, error) {
@@ -208,12 +209,43 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 					}
 					return &graph.Definition{ID: "x2"}, nil
 				},
+				list: func(n int) ([]*graph.Definition, error) {
+					if n <= 7 {
+						return nil, nil
+					}
+					return []*graph.Definition{{ID: "x2"}}, nil // listed at the end
+				},
 			},
-			calls: []string{"POST", sel, sel, sel, sel, sel, sel, sel, "POST"},
+			calls: []string{"POST", sel, sel, sel, sel, sel, sel, sel, "POST", "GET?$select=id"},
 			// 5+10+20+30+30+25 = 2 min: the window, and not a second more.
 			waits:   []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 30 * time.Second, 30 * time.Second, 25 * time.Second},
-			outcome: Done, newID: "x2",
-			notes: []string{"no definition carried the marker after 2m0s; sent again"},
+			outcome: Done, newID: "x2", mayDup: true,
+			notes: []string{"the create's outcome was unknown (504 Gateway Timeout) and no definition carried the marker after 2m0s; sent again; a duplicate may appear: the next plan reports it and apply --allow-delete removes it"},
+		},
+		{
+			name: "created but not listed: waited for",
+			plan: createPlan("a"),
+			client: &fakeClient{
+				list: func(n int) ([]*graph.Definition, error) {
+					if n < 3 {
+						return []*graph.Definition{{ID: "other"}}, nil
+					}
+					return []*graph.Definition{{ID: "other"}, {ID: "new-1"}}, nil
+				},
+			},
+			calls: []string{"POST", "GET?$select=id", "GET?$select=id", "GET?$select=id"},
+			waits: []time.Duration{5 * time.Second, 10 * time.Second}, outcome: Done, newID: "new-1",
+		},
+		{
+			name: "created, and the list fails afterwards: said, not a failure",
+			plan: createPlan("a"),
+			client: &fakeClient{
+				list: func(int) ([]*graph.Definition, error) {
+					return nil, &graph.Error{StatusCode: http.StatusForbidden, Method: http.MethodGet}
+				},
+			},
+			calls: []string{"POST", "GET?$select=id"}, outcome: Done, newID: "new-1",
+			notes: []string{"definition new-1 could not be looked for in the list (listing definitions: GET : 403 Forbidden (no error code): no error message); a plan made before it is listed plans it again: wait a few minutes before the next plan"},
 		},
 		{
 			name: "unknown every time: gives up after five POSTs",
@@ -221,7 +253,7 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			client: &fakeClient{
 				create: func(int, *graph.Definition) (*graph.Definition, error) { return nil, unknown },
 			},
-			outcome: Failed, errHas: "5 attempts, each with an unknown outcome and not found afterwards",
+			outcome: Failed, errHas: "5 attempts, each with an unknown outcome and not found afterwards", mayDup: true,
 			notes: []string{"sent again", "sent again", "sent again", "sent again"},
 		},
 		{
@@ -248,7 +280,7 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 					}, nil
 				},
 			},
-			calls: []string{"POST", sel}, outcome: Done, newID: "old",
+			calls: []string{"POST", sel}, outcome: Done, newID: "old", mayDup: true,
 			notes: []string{"adopted", "1 younger definition(s) also carry [arsync:a]: young; the next plan reports them and apply --allow-delete removes them"},
 		},
 		{
@@ -376,6 +408,7 @@ func TestUnknownOutcomeProtocol(t *testing.T) {
 			res := rep.Results[0]
 			require.Equal(t, tt.outcome, res.Outcome, "err: %v", res.Err)
 			require.Equal(t, tt.newID, res.NewID)
+			require.Equal(t, tt.mayDup, res.MayDuplicate)
 			if tt.calls != nil {
 				if d := cmp.Diff(tt.calls, tt.client.calls); d != "" {
 					t.Errorf("calls (-want +got):\n%s", d)

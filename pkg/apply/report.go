@@ -12,7 +12,8 @@ import (
 
 // Write prints the final report: a summary line, then one line per change
 // with its outcome and, for a failure, the error (Graph's code and
-// request-id are in it).
+// request-id are in it), then the notes. A run whose changes were all done
+// but may have left a duplicate is not "complete": it needs a follow-up.
 func (r *Report) Write(w io.Writer) error {
 	var buf bytes.Buffer
 	total := 0
@@ -24,9 +25,13 @@ func (r *Report) Write(w io.Writer) error {
 		_, err := w.Write(buf.Bytes())
 		return err
 	}
+	dups := r.mayDuplicate()
 	title := "Apply complete"
-	if !r.OK() {
+	switch {
+	case r.Count(Done) != total:
 		title = "Apply incomplete"
+	case dups > 0:
+		title = "Apply needs a follow-up"
 	}
 	var parts []string
 	for _, o := range []Outcome{Done, Failed, Canceled, NotStarted} {
@@ -34,7 +39,11 @@ func (r *Report) Write(w io.Writer) error {
 			parts = append(parts, fmt.Sprintf("%d %s", n, o))
 		}
 	}
-	fmt.Fprintf(&buf, "%s: %s (of %d changes).\n\n", title, strings.Join(parts, ", "), total)
+	fmt.Fprintf(&buf, "%s: %s (of %d changes)", title, strings.Join(parts, ", "), total)
+	if dups > 0 {
+		fmt.Fprintf(&buf, ", %d may have left a duplicate", dups)
+	}
+	buf.WriteString(".\n\n")
 
 	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	for _, res := range r.Results {
@@ -50,6 +59,9 @@ func (r *Report) Write(w io.Writer) error {
 			detail = fmt.Sprintf("id %s (was %s)", res.NewID, c.ID)
 		default:
 			detail = "id " + c.ID
+		}
+		if res.MayDuplicate && res.Err == nil {
+			detail += " (a duplicate may appear)"
 		}
 		fmt.Fprintf(tw, "  %s %s\t%s\t%s\t%s\n", c.Action.Symbol(), c.Action, c.Name, res.Outcome, detail)
 	}

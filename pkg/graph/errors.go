@@ -98,11 +98,13 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// UnknownOutcomeError says a non-idempotent request (a create) may or may not
-// have been carried out: the connection dropped after sending, the context
-// ended while waiting for the answer, or Graph answered 500, 502, 503, 504 or
-// 408. The request was not repeated. The caller must find out (for a
-// definition: list and look for its marker) before sending it again.
+// UnknownOutcomeError says a write may or may not have been carried out:
+// the connection dropped after sending, the context ended while waiting for
+// the answer, Graph answered 500, 502, 503, 504 or 408, or (for a create) a
+// success whose body does not name what was made. A create (POST) was not
+// repeated; a DELETE was retried as far as that is safe and still ended
+// this way. The caller must find out (for a create: list and look for its
+// marker; for a delete: read the definition) before going on.
 type UnknownOutcomeError struct {
 	Method string
 	URL    string // sanitized
@@ -110,7 +112,10 @@ type UnknownOutcomeError struct {
 }
 
 func (e *UnknownOutcomeError) Error() string {
-	return fmt.Sprintf("%s %s: outcome unknown, the request may have been carried out and was not repeated: %v", e.Method, e.URL, e.Err)
+	if e.Method == http.MethodPost {
+		return fmt.Sprintf("%s %s: outcome unknown, the request may have been carried out and was not repeated: %v", e.Method, e.URL, e.Err)
+	}
+	return fmt.Sprintf("%s %s: outcome unknown, the request may have been carried out: %v", e.Method, e.URL, e.Err)
 }
 
 func (e *UnknownOutcomeError) Unwrap() error { return e.Err }

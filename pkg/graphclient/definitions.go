@@ -209,7 +209,9 @@ func (c *Client) GetDefinition(ctx context.Context, id string) (*graph.Definitio
 // connect. A dropped connection, a timeout, a cancelled context while
 // waiting for the answer, or a 500/502/503/504/408 returns an
 // *UnknownOutcomeError: the caller must look for the definition (by its
-// marker) before creating it again.
+// marker) before creating it again. So does a 2xx answer whose body does
+// not name the new definition (not JSON, or no id): it was made, but which
+// one it is can only be found by its marker.
 //
 // Graph API docs: https://learn.microsoft.com/graph/api/accessreviewset-post-definitions?view=graph-rest-1.0
 func (c *Client) CreateDefinition(ctx context.Context, d *graph.Definition) (*graph.Definition, error) {
@@ -220,15 +222,22 @@ func (c *Client) CreateDefinition(ctx context.Context, d *graph.Definition) (*gr
 	if err != nil {
 		return nil, fmt.Errorf("encoding definition %q: %w", d.DisplayName, err)
 	}
-	var out graph.Definition
-	resp, err := c.doJSON(ctx, call{method: http.MethodPost, url: c.base.String() + definitionsPath, body: body}, &out)
+	u := c.base.String() + definitionsPath
+	resp, err := c.send(ctx, call{method: http.MethodPost, url: u, body: body})
 	if err != nil {
 		return nil, err
 	}
-	if out.ID == "" {
-		// Created, but we cannot tell which object it is: as good as unknown.
-		return nil, &graph.UnknownOutcomeError{Method: http.MethodPost, URL: c.sanitize(c.base.String() + definitionsPath),
-			Err: fmt.Errorf("the service answered %d without the created definition's id", resp.StatusCode)}
+	unknown := func(err error) error {
+		return &graph.UnknownOutcomeError{Method: http.MethodPost, URL: c.sanitize(u), Err: err}
+	}
+	var out graph.Definition
+	if b := bytes.TrimSpace(resp.body); len(b) > 0 {
+		if err := json.Unmarshal(b, &out); err != nil {
+			return nil, unknown(fmt.Errorf("the service answered %d with a body that is not a definition: %w", resp.StatusCode, err))
+		}
+	}
+	if strings.TrimSpace(out.ID) == "" {
+		return nil, unknown(fmt.Errorf("the service answered %d without the created definition's id", resp.StatusCode))
 	}
 	return &out, nil
 }
@@ -265,13 +274,41 @@ func (c *Client) UpdateDefinition(ctx context.Context, id string, d *graph.Defin
 // *Error (IsNotFound); a 404 after an attempt that may have deleted it
 // (a 503/504 or a dropped connection) counts as done.
 //
+// Any other 4xx answer means nothing was deleted. Every other failure left
+// by the retries (500, 502, 408, a 503/504 or a dropped connection on the
+// last attempt, the context ending while a request was out) may come after
+// the service carried the delete out, so it is an *UnknownOutcomeError: the
+// caller checks whether the definition is gone (GetDefinition: a 404).
+//
 // Graph API docs: https://learn.microsoft.com/graph/api/accessreviewscheduledefinition-delete?view=graph-rest-1.0
 func (c *Client) DeleteDefinition(ctx context.Context, id string) error {
 	if err := checkID("definition", id); err != nil {
 		return err
 	}
-	_, err := c.send(ctx, call{method: http.MethodDelete, url: c.definitionURL(id), idempotent: true, goneIsDone: true})
-	return err
+	if err := ctx.Err(); err != nil {
+		return err // nothing was sent
+	}
+	u := c.definitionURL(id)
+	_, err := c.send(ctx, call{method: http.MethodDelete, url: u, idempotent: true, goneIsDone: true})
+	if err == nil || !deleteMayBeDone(err) {
+		return err
+	}
+	return &graph.UnknownOutcomeError{Method: http.MethodDelete, URL: c.sanitize(u), Err: err}
+}
+
+// deleteMayBeDone reports whether a DELETE that failed with err may still
+// have been carried out: anything but a 4xx answer (other than 408) or a
+// refusal before sending may.
+func deleteMayBeDone(err error) bool {
+	if errors.Is(err, ErrForeignHost) {
+		return false
+	}
+	var ge *graph.Error
+	if errors.As(err, &ge) {
+		s := ge.StatusCode
+		return !(s >= 400 && s < 500 && s != http.StatusRequestTimeout)
+	}
+	return true
 }
 
 func (c *Client) definitionURL(id string) string {

@@ -1,7 +1,9 @@
 package graphclient
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -325,4 +327,96 @@ func requestedCh(mu *sync.Mutex, requested map[string]chan struct{}, start strin
 	done := make(chan struct{})
 	close(done)
 	return done
+}
+
+// TestCreateUnreadableAnswerIsUnknown: a 2xx answer to a create whose body
+// does not name the new definition says it was made without saying which
+// one it is. That is an unknown outcome (the caller finds it by its
+// marker), never a plain failure, and the POST is not sent again.
+func TestCreateUnreadableAnswerIsUnknown(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		step   step
+		errHas string
+	}{
+		{"no body", step{status: 201}, "answered 201 without the created definition's id"},
+		{"HTML", step{status: 201, body: "<html>Created</html>", header: map[string]string{"Content-Type": "text/html"}}, "answered 201 with a body that is not a definition"},
+		{"truncated JSON", step{status: 201, body: `{"id":"new-1","displayName":"x`}, "answered 201 with a body that is not a definition"},
+		{"a JSON array", step{status: 201, body: `[]`}, "answered 201 with a body that is not a definition"},
+		{"an id of the wrong type", step{status: 201, body: `{"id":5}`}, "answered 201 with a body that is not a definition"},
+		{"JSON without an id", step{status: 201, body: `{"displayName":"x"}`}, "answered 201 without the created definition's id"},
+		{"a blank id", step{status: 201, body: `{"id":"  "}`}, "answered 201 without the created definition's id"},
+		{"null", step{status: 200, body: `null`}, "answered 200 without the created definition's id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newScriptServer(t, tt.step, step{status: 201, body: `{"id":"dup"}`})
+			c, _ := newTestClient(t, srv.URL)
+			got, err := c.CreateDefinition(t.Context(), &graph.Definition{DisplayName: "x"})
+			require.Nil(t, got)
+			require.True(t, graph.IsUnknownOutcome(err), "got %v", err)
+			require.ErrorContains(t, err, tt.errHas)
+			require.Len(t, srv.Requests(), 1, "a create must not be sent twice")
+		})
+	}
+}
+
+// TestDeleteDefinitionOutcome: a DELETE that ends in anything but a 4xx
+// answer (after the client's own retries) may have been carried out, and
+// says so with an *UnknownOutcomeError; the caller checks whether the
+// definition is gone. A 4xx answer means nothing was deleted.
+func TestDeleteDefinitionOutcome(t *testing.T) {
+	t.Parallel()
+	boom := graphError("generalException", "boom")
+	tests := []struct {
+		name    string
+		steps   []step
+		unknown bool
+		status  int // of the *graph.Error inside, 0 for none
+	}{
+		{"500 (not retried)", []step{{status: 500, body: boom}}, true, 500},
+		{"502 (not retried)", []step{{status: 502, body: "<html>Bad Gateway</html>"}}, true, 502},
+		{"408", []step{{status: 408}}, true, 408},
+		{"503 until the retries run out", []step{{status: 503, header: map[string]string{"Retry-After": "1"}}}, true, 503},
+		{"dropped connections until the retries run out", []step{{drop: true}}, true, 0},
+		{"400", []step{{status: 400, body: graphError("BadRequest", "no")}}, false, 400},
+		{"403", []step{{status: 403, body: graphError("Forbidden", "no")}}, false, 403},
+		{"409", []step{{status: 409, body: graphError("Conflict", "no")}}, false, 409},
+		{"404 on the first attempt", []step{{status: 404, body: graphError("ResourceNotFound", "gone")}}, false, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newScriptServer(t, tt.steps...)
+			c, _ := newTestClient(t, srv.URL, func(o *Options) { o.MaxRetries = 2 })
+			err := c.DeleteDefinition(t.Context(), "def-1")
+			require.Error(t, err)
+			require.Equal(t, tt.unknown, graph.IsUnknownOutcome(err), "err = %v", err)
+			var gerr *graph.Error
+			if tt.status == 0 {
+				require.False(t, errors.As(err, &gerr), "err = %v", err)
+			} else {
+				require.ErrorAs(t, err, &gerr)
+				require.Equal(t, tt.status, gerr.StatusCode)
+			}
+			if tt.unknown {
+				var u *graph.UnknownOutcomeError
+				require.ErrorAs(t, err, &u)
+				require.Equal(t, http.MethodDelete, u.Method)
+				require.Contains(t, u.URL, "/v1.0/identityGovernance/accessReviews/definitions/def-1")
+			}
+		})
+	}
+
+	// A context ended before the call sends nothing: not unknown.
+	srv := newScriptServer(t, step{status: 204})
+	c, _ := newTestClient(t, srv.URL)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err := c.DeleteDefinition(ctx, "def-1")
+	require.ErrorIs(t, err, context.Canceled)
+	require.False(t, graph.IsUnknownOutcome(err))
+	require.Empty(t, srv.Requests())
 }

@@ -33,9 +33,13 @@
 // They are retried only after 429 or a failure to connect; a dropped
 // connection, a timeout, a context cancelled while waiting for the answer,
 // or 500, 502, 503, 504 or 408 returns an [graph.UnknownOutcomeError], and the
-// caller decides (arsync lists definitions and looks for its marker). GET,
-// PUT and DELETE are also retried after transport errors; a DELETE that
-// gets 404 after an attempt that may have succeeded counts as done.
+// caller decides (arsync lists definitions and looks for its marker). So
+// does a 2xx answer to a create whose body does not name the new
+// definition. GET, PUT and DELETE are also retried after transport errors;
+// a DELETE that gets 404 after an attempt that may have succeeded counts as
+// done, and one that still ends in anything but a 4xx answer returns an
+// [graph.UnknownOutcomeError] too (arsync then reads the definition to see
+// whether it is gone).
 //
 // A response body over 64 MiB is never retried: the request fails at once
 // with [ErrResponseTooLarge] (for a create that may have been carried out,
@@ -46,7 +50,7 @@
 // those (docs/graph-behaviour.md#throttling-and-retries); a 500 from Graph is most
 // often an answer to this request, and repeating it would only make a CI
 // run slower to fail. apply reports the change as failed and its next run
-// does it again.
+// does it again (for a DELETE, after checking whether it was carried out).
 //
 // # Errors
 //
