@@ -86,6 +86,9 @@ func (c *Config) SpecPaths(args []string) []string {
 // ParseConfig decodes a configuration read from file. Relative paths in
 // it are joined to file's directory.
 func ParseConfig(file string, data []byte) (*Config, error) {
+	if diag, ok := checkText(file, data); !ok {
+		return nil, Diagnostics{diag}
+	}
 	d := newDecoder(file, len(data))
 	cfg := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
