@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -211,35 +212,61 @@ func isSpecFile(name string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
-// readSpec reads the file f found. It is checked again once open: the
-// file may have changed since it was found, and open does not block on a
-// named pipe (see openFlags). A file that is no longer regular or too
-// large gets a diagnostic instead of data.
+// readSpec reads the spec file f, or says why it was not read.
 func readSpec(f specFile) ([]byte, *Diagnostic, error) {
-	file, err := os.OpenFile(f.open, os.O_RDONLY|openFlags, 0)
-	if err != nil {
+	data, err := readRegular(f.open)
+	var nr *notRegularError
+	switch {
+	case errors.As(err, &nr):
+		return nil, &Diagnostic{Pos: filePos(f.name), Severity: Warning, Message: fmt.Sprintf(msgNotRegular, nr.kind)}, nil
+	case errors.Is(err, errTooLarge):
+		return nil, &Diagnostic{Pos: filePos(f.name), Severity: Error, Message: msgTooLarge}, nil
+	case err != nil:
 		return nil, nil, err
+	}
+	return data, nil, nil
+}
+
+// errTooLarge is readRegular's error for a file over maxFileSize.
+var errTooLarge = errors.New("larger than 16 MiB")
+
+// notRegularError is readRegular's error for a file that is not regular.
+type notRegularError struct{ kind string }
+
+func (e *notRegularError) Error() string { return e.kind + ", not a regular file" }
+
+// readRegular reads the regular file at path, of at most maxFileSize
+// bytes. Its type is checked before it is opened (opening a named pipe
+// blocks; a device may never end), and again once open, in case it was
+// replaced (open does not block on a named pipe, see openFlags).
+func readRegular(path string) ([]byte, error) {
+	// When Stat fails, open reports why.
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		return nil, &notRegularError{fileKind(info.Mode())}
+	}
+	file, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, err
 	}
 	defer file.Close()
 	info, err := file.Stat()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !info.Mode().IsRegular() {
-		return nil, &Diagnostic{Pos: filePos(f.name), Severity: Warning, Message: fmt.Sprintf(msgNotRegular, fileKind(info.Mode()))}, nil
+		return nil, &notRegularError{fileKind(info.Mode())}
 	}
-	tooLarge := &Diagnostic{Pos: filePos(f.name), Severity: Error, Message: msgTooLarge}
 	if info.Size() > maxFileSize {
-		return nil, tooLarge, nil
+		return nil, errTooLarge
 	}
 	data, ok, err := readLimited(file, maxFileSize)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !ok {
-		return nil, tooLarge, nil
+		return nil, errTooLarge
 	}
-	return data, nil, nil
+	return data, nil
 }
 
 // readLimited reads r to the end if it holds at most limit bytes; ok is

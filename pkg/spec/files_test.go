@@ -251,3 +251,82 @@ func TestTextPositions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "contoso.onmicrosoft.com", cfg.TenantID)
 }
+
+// TestLoadConfigFileTypes: arsync.yaml found in the current directory is
+// read like a spec file found in a directory; one named by --config is
+// followed wherever a link leads. Nothing of a refused file is quoted.
+func TestLoadConfigFileTypes(t *testing.T) {
+	requireSymlinks(t)
+	const outside = "a symbolic link that does not lead to a file inside the current directory; not read (pass --config to use it)"
+	tests := []struct {
+		name     string
+		files    map[string]string
+		links    map[string]string
+		sizes    map[string]int64
+		path     string // default: arsync.yaml
+		explicit bool
+		want     string // the config's tenant, or the error
+	}{
+		{
+			name:  "link to a file outside",
+			files: map[string]string{"outside/creds": secret + "\n"},
+			links: map[string]string{"ci/arsync.yaml": "../outside/creds"},
+			want:  "reading config: arsync.yaml is " + outside,
+		},
+		{
+			name:  "broken link",
+			links: map[string]string{"ci/arsync.yaml": "gone.yaml"},
+			want:  "reading config: arsync.yaml is " + outside,
+		},
+		{
+			name:  "link inside the directory",
+			files: map[string]string{"ci/conf/prod.yaml": "tenantId: contoso.onmicrosoft.com\n"},
+			links: map[string]string{"ci/arsync.yaml": "conf/prod.yaml"},
+			want:  "contoso.onmicrosoft.com",
+		},
+		{
+			name:     "--config is followed",
+			files:    map[string]string{"outside/arsync.yaml": "tenantId: fabrikam.onmicrosoft.com\n"},
+			links:    map[string]string{"ci/arsync.yaml": "../outside/arsync.yaml"},
+			explicit: true,
+			want:     "fabrikam.onmicrosoft.com",
+		},
+		{
+			name:  "too large",
+			sizes: map[string]int64{"ci/arsync.yaml": maxFileSize + 1},
+			want:  "reading config: arsync.yaml is larger than 16 MiB; not read",
+		},
+		{
+			name:  "a directory",
+			files: map[string]string{"ci/arsync.yaml/x": ""},
+			want:  "reading config: arsync.yaml is a directory, not a regular file; not read",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			require.NoError(t, os.Mkdir("ci", 0o755))
+			for p, content := range tt.files {
+				write(t, p, content)
+			}
+			for p, size := range tt.sizes {
+				f, err := os.Create(p)
+				require.NoError(t, err)
+				require.NoError(t, f.Truncate(size))
+				require.NoError(t, f.Close())
+			}
+			for p, target := range tt.links {
+				require.NoError(t, os.Symlink(filepath.FromSlash(target), p))
+			}
+			t.Chdir("ci")
+			cfg, err := LoadConfigFile("arsync.yaml", tt.explicit)
+			if strings.HasPrefix(tt.want, "reading config: ") {
+				require.EqualError(t, err, tt.want)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, cfg.TenantID)
+		})
+	}
+}

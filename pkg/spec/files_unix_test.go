@@ -125,3 +125,53 @@ func TestReadSpecRechecks(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadConfigSpecialFiles: a named pipe or device as arsync.yaml is an
+// error, never opened.
+func TestLoadConfigSpecialFiles(t *testing.T) {
+	tests := []struct {
+		name     string
+		setup    func(t *testing.T)
+		path     string
+		explicit bool
+		want     string
+	}{
+		{
+			name:  "named pipe",
+			setup: func(t *testing.T) { mkfifo(t, "arsync.yaml") },
+			path:  "arsync.yaml",
+			want:  "reading config: arsync.yaml is a named pipe, not a regular file; not read",
+		},
+		{
+			name:  "link to /dev/zero",
+			setup: func(t *testing.T) { symlink(t, "/dev/zero", "arsync.yaml") },
+			path:  "arsync.yaml",
+			want:  "reading config: arsync.yaml is a symbolic link that does not lead to a file inside the current directory; not read (pass --config to use it)",
+		},
+		{
+			name:     "--config /dev/zero",
+			path:     "/dev/zero",
+			explicit: true,
+			want:     "reading config: /dev/zero is a device, not a regular file; not read",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			if tt.setup != nil {
+				tt.setup(t)
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := LoadConfigFile(tt.path, tt.explicit)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				require.EqualError(t, err, tt.want)
+			case <-time.After(10 * time.Second): // a guard, not a wait
+				t.Fatal("LoadConfigFile did not return: it opened a special file")
+			}
+		})
+	}
+}
