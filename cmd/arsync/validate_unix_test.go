@@ -22,6 +22,7 @@ func TestValidateNamedPipe(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	require.Equal(t, "reviews/pipe.yaml:1:1: warning: a named pipe, not a regular file; skipped\n", stderr)
 	require.Equal(t, "1 file, 0 definitions: valid, 1 warning\n", stdout)
+	documented(t, "troubleshooting", stderr, "named pipe")
 
 	// With nothing else, the warning comes before the error.
 	require.NoError(t, os.Remove("reviews/empty.yaml"))
