@@ -122,7 +122,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		}
 	} else {
 		// Validate before signing in: bad input never costs a Graph call.
-		specs, err := loadSpecs(s, cfg.SpecPaths(o.Paths))
+		specs, err := loadSpecs(ctx, s, cfg.SpecPaths(o.Paths))
 		if err != nil {
 			return err
 		}

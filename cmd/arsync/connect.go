@@ -163,19 +163,20 @@ func connectEmulator(opts graphclient.Options) (*session, error) {
 
 // loadSpecs loads and validates the spec files, printing every diagnostic to
 // stderr. It fails, before any Graph call, when any is an error.
-func loadSpecs(s *streams, paths []string) (*spec.Result, error) {
-	res, err := spec.Load(paths...)
+func loadSpecs(ctx context.Context, s *streams, paths []string) (*spec.Result, error) {
+	res, err := spec.LoadContext(ctx, paths...)
 	if err != nil {
 		return nil, err
+	}
+	// Warnings first: they say why a file was skipped.
+	for _, d := range res.Diagnostics {
+		fmt.Fprintln(s.ErrOut, d.String())
 	}
 	// No spec file at all is far more likely a wrong path than an intent to
 	// delete every managed definition; refuse rather than plan that. (An
 	// empty spec file still expresses "nothing managed here".)
 	if len(res.Files) == 0 {
 		return nil, fmt.Errorf("no spec files (*.yaml, *.yml) found in %s; check the path (to remove every managed definition on purpose, keep one spec file with no documents)", strings.Join(paths, ", "))
-	}
-	for _, d := range res.Diagnostics {
-		fmt.Fprintln(s.ErrOut, d.String())
 	}
 	if n := res.Diagnostics.Count(spec.Error); n > 0 {
 		return nil, &exitCodeError{code: exitError, msg: fmt.Sprintf("the spec files have %d error(s); nothing was sent to Graph", n)}

@@ -285,6 +285,36 @@ spec:
 		documented(t, "troubleshooting", out, "syntax.yaml:", "rules.yaml:", "2 files: 10 errors, 1 warning")
 	})
 
+	t.Run("files not read", func(t *testing.T) {
+		if err := os.Symlink("target", filepath.Join(t.TempDir(), "link")); err != nil {
+			t.Skipf("symbolic links are not available: %v", err)
+		}
+		// The repository is checked out in repo/; runner/ is elsewhere on
+		// the machine.
+		t.Chdir(t.TempDir())
+		docWrite(t, map[string]string{"runner/creds": "SECRET_TOKEN=hunter2\n"})
+		require.NoError(t, os.Mkdir("repo", 0o755))
+		t.Chdir("repo")
+		docWrite(t, map[string]string{
+			"reviews/encoding.yaml": "apiVersion: arsync/v1\nkind: AccessReviewDefinition\nmetadata:\n  name: latin1\nspec:\n  displayName: \"Caf\xe9 access\"\n",
+			"reviews/control.yaml":  "apiVersion: arsync/v1\nkind: AccessReviewDefinition\nmetadata:\n  name: pasted\nspec:\n  displayName: Pasted\x0c\n",
+		})
+		require.NoError(t, os.Symlink("../../runner/creds", "reviews/creds.yaml"))
+		big, err := os.Create("reviews/big.yaml")
+		require.NoError(t, err)
+		require.NoError(t, big.Truncate(17<<20))
+		require.NoError(t, big.Close())
+		code, out := docRun(t, nil, "validate", "reviews")
+		require.Equal(t, exitError, code)
+		require.NotContains(t, out, "SECRET")
+		documented(t, "troubleshooting", out, "reviews/", "4 files")
+
+		require.NoError(t, os.Symlink("../runner/creds", "arsync.yaml"))
+		_, out = docRun(t, nil, "validate", "reviews")
+		require.NotContains(t, out, "SECRET")
+		documented(t, "troubleshooting", out, "reading config")
+	})
+
 	t.Run("no spec files", func(t *testing.T) {
 		t.Chdir(t.TempDir())
 		require.NoError(t, os.Mkdir("empty", 0o755))

@@ -71,7 +71,7 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 		return err
 	}
 	// Validate before signing in: bad input never costs a Graph call.
-	specs, err := loadSpecs(o.IO, cfg.SpecPaths(o.Paths))
+	specs, err := loadSpecs(ctx, o.IO, cfg.SpecPaths(o.Paths))
 	if err != nil {
 		return err
 	}

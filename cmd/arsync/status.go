@@ -64,7 +64,7 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 	}
 	var names []string
 	if len(o.Paths) > 0 || len(cfg.Paths) > 0 {
-		specs, err := loadSpecs(o.IO, cfg.SpecPaths(o.Paths))
+		specs, err := loadSpecs(ctx, o.IO, cfg.SpecPaths(o.Paths))
 		if err != nil {
 			return err
 		}

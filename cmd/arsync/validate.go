@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -35,17 +36,17 @@ exit code is 0 when all files are valid (warnings allowed) and 1 otherwise.`,
   # Check the paths listed in arsync.yaml
   arsync validate`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			if runF != nil {
 				return runF(o)
 			}
-			return runValidate(o)
+			return runValidate(cmd.Context(), o)
 		},
 	}
 }
 
-func runValidate(o *ValidateOptions) error {
+func runValidate(ctx context.Context, o *ValidateOptions) error {
 	cfg, err := o.Config()
 	if err != nil {
 		if ds, ok := err.(spec.Diagnostics); ok {
@@ -55,15 +56,16 @@ func runValidate(o *ValidateOptions) error {
 		return err
 	}
 	paths := cfg.SpecPaths(o.Paths)
-	res, err := spec.Load(paths...)
+	res, err := spec.LoadContext(ctx, paths...)
 	if err != nil {
 		return err
 	}
-	if len(res.Files) == 0 {
-		return fmt.Errorf("no spec files (*.yaml, *.yml) found in %s", strings.Join(paths, ", "))
-	}
+	// Warnings first: they say why a file was skipped.
 	for _, d := range res.Diagnostics {
 		fmt.Fprintln(o.IO.ErrOut, d.String())
+	}
+	if len(res.Files) == 0 {
+		return fmt.Errorf("no spec files (*.yaml, *.yml) found in %s", strings.Join(paths, ", "))
 	}
 	summary := validateSummary(res)
 	if res.Diagnostics.HasErrors() {

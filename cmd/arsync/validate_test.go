@@ -121,3 +121,35 @@ func TestValidatePaths(t *testing.T) {
 	require.Equal(t, exitError, code)
 	require.Equal(t, "Error: no spec files (*.yaml, *.yml) found in "+empty+"\n", stderr)
 }
+
+// TestValidateUntrustedTree is a pull request that adds links to files on
+// the runner: validate refuses them by name, and nothing of their content
+// reaches its output or the annotations made from it.
+func TestValidateUntrustedTree(t *testing.T) {
+	if err := os.Symlink("target", filepath.Join(t.TempDir(), "link")); err != nil {
+		t.Skipf("symbolic links are not available: %v", err)
+	}
+	const secret = "SECRET_TOKEN=hunter2-do-not-print-this"
+	t.Chdir(t.TempDir())
+	require.NoError(t, os.MkdirAll("real", 0o755))
+	require.NoError(t, os.MkdirAll("outside", 0o755))
+	require.NoError(t, os.WriteFile("outside/creds", []byte(secret+"\n"), 0o644))
+	require.NoError(t, os.Symlink("../outside/creds", "real/creds.yaml"))
+	require.NoError(t, os.Symlink("real", "reviews"))
+
+	const want = "reviews/creds.yaml:1:1: a symbolic link that does not lead to a file inside reviews; not read (spec files must be inside the directory searched)\n1 file: 1 error\n"
+	for _, path := range []string{"reviews", "reviews/"} {
+		t.Run(path, func(t *testing.T) {
+			code, stdout, stderr := runArsync(t, "validate", path)
+			require.Equal(t, exitError, code)
+			require.Empty(t, stdout)
+			require.Equal(t, want, stderr)
+
+			var out, errOut bytes.Buffer
+			code = Main(t.Context(), []string{"github", "annotate", "-"}, strings.NewReader(stderr), &out, &errOut)
+			require.Equal(t, exitOK, code, errOut.String())
+			require.Equal(t, "::error file=reviews/creds.yaml,line=1,col=1,title=arsync::a symbolic link that does not lead to a file inside reviews; not read (spec files must be inside the directory searched)\n", out.String())
+			require.NotContains(t, out.String()+errOut.String(), "SECRET")
+		})
+	}
+}

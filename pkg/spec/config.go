@@ -52,23 +52,52 @@ var (
 // Callers that read the default ./arsync.yaml (no --config given) treat it
 // as an empty configuration; an explicit --config that is missing is an
 // error.
+//
+// Like a spec file, it must be a regular file of at most 16 MiB; a named
+// pipe or a device is never opened. A symbolic link is followed.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
-	}
-	return ParseConfig(path, data)
+	return loadConfig(path, false)
 }
 
 // LoadConfigFile is LoadConfig for the CLI's --config: when explicit is
 // false (the default ./arsync.yaml), a missing file is an empty
-// configuration rather than an error.
+// configuration rather than an error, and the file is read like a spec
+// file found in a directory: a symbolic link is followed only to a file
+// in the same directory, as a pull request could otherwise make it quote
+// a file elsewhere on the machine.
 func LoadConfigFile(path string, explicit bool) (*Config, error) {
-	cfg, err := LoadConfig(path)
+	cfg, err := loadConfig(path, !explicit)
 	if err != nil && !explicit && errors.Is(err, fs.ErrNotExist) {
 		return &Config{}, nil
 	}
 	return cfg, err
+}
+
+// loadConfig reads the configuration at path; found says it was not
+// named by the user, so a link must stay in its directory. Nothing of a
+// file refused is read, so nothing of it is quoted.
+func loadConfig(path string, found bool) (*Config, error) {
+	if found {
+		if li, err := os.Lstat(path); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+			dir, derr := realPath(filepath.Dir(path))
+			target, terr := realPath(path)
+			// A broken link gets the same message as one leading outside.
+			if derr != nil || terr != nil || !within(dir, target) {
+				return nil, fmt.Errorf("reading config: %s is a symbolic link that does not lead to a file inside %s; not read (pass --config to use it)", path, dirName(filepath.Dir(path)))
+			}
+		}
+	}
+	data, err := readRegular(path)
+	var nr *notRegularError
+	switch {
+	case errors.As(err, &nr):
+		return nil, fmt.Errorf("reading config: %s is %s, not a regular file; not read", path, nr.kind)
+	case errors.Is(err, errTooLarge):
+		return nil, fmt.Errorf("reading config: %s is larger than 16 MiB; not read", path)
+	case err != nil:
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return ParseConfig(path, data)
 }
 
 // SpecPaths returns where to look for spec files: args if any, else the
@@ -86,6 +115,9 @@ func (c *Config) SpecPaths(args []string) []string {
 // ParseConfig decodes a configuration read from file. Relative paths in
 // it are joined to file's directory.
 func ParseConfig(file string, data []byte) (*Config, error) {
+	if diag, ok := checkText(file, data); !ok {
+		return nil, Diagnostics{diag}
+	}
 	d := newDecoder(file, len(data))
 	cfg := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))

@@ -2,12 +2,10 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -27,7 +25,10 @@ type Result struct {
 	// use these only when Diagnostics.HasErrors() is false, or to list what
 	// did load.
 	Definitions []*Definition
-	// Files lists the spec files read, in the order read.
+	// Files lists the spec files found, in the order read, including those
+	// refused unread with an error (a link leading outside the directory
+	// searched, a file too large) but not those skipped with a warning
+	// (not a regular file).
 	Files []string
 	// Diagnostics holds every error and warning, sorted by file, line, col.
 	Diagnostics Diagnostics
@@ -44,19 +45,36 @@ var configNames = []string{"arsync.yaml", "arsync.yml"}
 // arsync.yaml or arsync.yml (the configuration) are always skipped. Files
 // are parsed concurrently; the result does not depend on timing.
 //
+// Only regular files are read, each at most 16 MiB. Inside a directory, a
+// symbolic link is followed only to a file inside that directory; a link
+// leading elsewhere (or nowhere) and a file too large are errors that name
+// the file, which is not read. Named pipes, devices and sockets are
+// skipped with a warning, never opened. A path given is followed wherever
+// a link leads: a link to a directory is searched as that directory.
+//
 // The error is non-nil only when something could not be read at all (a
 // missing path, a permission problem); problems in the files' contents are
 // Diagnostics.
 func Load(paths ...string) (*Result, error) {
-	files, err := collectFiles(paths)
+	return LoadContext(context.Background(), paths...)
+}
+
+// LoadContext is Load, stopping with ctx's error when ctx is cancelled
+// while the files are found or read (the parse of one file is not
+// interrupted).
+func LoadContext(ctx context.Context, paths ...string) (*Result, error) {
+	files, diags, err := collectFiles(ctx, paths)
 	if err != nil {
 		return nil, err
 	}
-	parsed, err := parseFiles(files)
+	parsed, err := parseFiles(ctx, files)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Files: files}
+	res := &Result{Diagnostics: diags}
+	for _, f := range files {
+		res.Files = append(res.Files, f.name)
+	}
 	first := make(map[string]*Definition)
 	for _, pf := range parsed {
 		res.Diagnostics = append(res.Diagnostics, pf.diags...)
@@ -104,6 +122,10 @@ type parsedFile struct {
 }
 
 func parseFile(file string, data []byte) (pf parsedFile) {
+	if diag, ok := checkText(file, data); !ok {
+		pf.diags = Diagnostics{diag}
+		return pf
+	}
 	d := newDecoder(file, len(data))
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
@@ -171,6 +193,53 @@ func syntaxDiagnostic(file string, data []byte, err error) Diagnostic {
 	return Diagnostic{Pos: Pos{File: file, Line: line, Col: firstNonBlank(data, line)}, Severity: Error, Message: "YAML syntax error: " + msg}
 }
 
+// checkText finds the first bytes YAML cannot read: invalid UTF-8, or a
+// character YAML does not allow (control characters other than tab and
+// line breaks, C1 controls but NEL, U+FFFE and U+FFFF). yaml.v3 reports
+// these without a position, so they are found here, before parsing, and
+// reported at their line and column. A file that starts with a UTF-16
+// byte order mark is left to yaml.v3, which reads UTF-16 (as Windows
+// PowerShell writes it).
+func checkText(file string, data []byte) (Diagnostic, bool) {
+	if bytes.HasPrefix(data, []byte{0xFE, 0xFF}) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) {
+		return Diagnostic{}, true
+	}
+	line, start := 1, 0
+	if bytes.HasPrefix(data, []byte("\uFEFF")) {
+		start = 3 // yaml.v3 does not count a UTF-8 byte order mark as a column
+	}
+	for i := start; i < len(data); {
+		r, size := rune(data[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(data[i:])
+		}
+		var msg string
+		switch {
+		case r == '\n':
+			line, start = line+1, i+1
+		case r == utf8.RuneError && size == 1:
+			msg = fmt.Sprintf("invalid UTF-8 (byte 0x%02X); save the file as UTF-8", data[i])
+		case !yamlChar(r):
+			msg = fmt.Sprintf("character %U is not allowed in YAML; remove it", r)
+		}
+		if msg != "" {
+			col := utf8.RuneCount(data[start:i]) + 1
+			return Diagnostic{Pos: Pos{File: file, Line: line, Col: col}, Severity: Error, Message: msg}, false
+		}
+		i += size
+	}
+	return Diagnostic{}, true
+}
+
+// yamlChar reports whether YAML allows r in a stream (YAML 1.2's
+// c-printable, which yaml.v3 enforces).
+func yamlChar(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' ||
+		(r >= 0x20 && r <= 0x7E) || r == 0x85 ||
+		(r >= 0xA0 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) ||
+		(r >= 0x10000 && r <= 0x10FFFF)
+}
+
 // firstNonBlank returns the 1-based column of the first character of line
 // that is not a space or tab, or 1.
 func firstNonBlank(data []byte, line int) int {
@@ -192,63 +261,10 @@ func firstNonBlank(data []byte, line int) int {
 	return 1
 }
 
-// collectFiles expands paths into spec files, each once, in a stable order:
-// the paths in the order given, directories in lexical order.
-func collectFiles(paths []string) ([]string, error) {
-	var files []string
-	seen := make(map[string]bool)
-	add := func(p string) {
-		if contains(configNames, filepath.Base(p)) {
-			return
-		}
-		key := p
-		if abs, err := filepath.Abs(p); err == nil {
-			key = abs
-		}
-		if !seen[key] {
-			seen[key] = true
-			files = append(files, p)
-		}
-	}
-	for _, root := range paths {
-		info, err := os.Stat(root)
-		if err != nil {
-			return nil, fmt.Errorf("reading specs: %w", err)
-		}
-		if !info.IsDir() {
-			add(root)
-			continue
-		}
-		err = filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if p != root && strings.HasPrefix(de.Name(), ".") {
-				if de.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !de.IsDir() && isSpecFile(de.Name()) {
-				add(p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reading specs: %w", err)
-		}
-	}
-	return files, nil
-}
-
-func isSpecFile(name string) bool {
-	ext := strings.ToLower(filepath.Ext(name))
-	return ext == ".yaml" || ext == ".yml"
-}
-
 // parseFiles reads and parses files with one worker per CPU. Each result
 // lands at its file's index, so the output order never depends on timing.
-func parseFiles(files []string) ([]parsedFile, error) {
+// Cancelling ctx stops it between files.
+func parseFiles(ctx context.Context, files []specFile) ([]parsedFile, error) {
 	results := make([]parsedFile, len(files))
 	errs := make([]error, len(files))
 	var next atomic.Int64
@@ -260,12 +276,22 @@ func parseFiles(files []string) ([]parsedFile, error) {
 				if i >= len(files) {
 					return
 				}
-				data, err := os.ReadFile(files[i])
-				if err != nil {
-					errs[i] = fmt.Errorf("reading specs: %w", err)
-					continue
+				if err := ctx.Err(); err != nil {
+					errs[i] = err
+					return
 				}
-				results[i] = parseFile(files[i], data)
+				if files[i].open == "" {
+					continue // refused unread; collectFiles said why
+				}
+				data, diag, err := readSpec(files[i])
+				switch {
+				case err != nil:
+					errs[i] = fmt.Errorf("reading specs: %w", err)
+				case diag != nil:
+					results[i].diags = Diagnostics{*diag}
+				default:
+					results[i] = parseFile(files[i].name, data)
+				}
 			}
 		})
 	}
