@@ -65,8 +65,7 @@ func (c *Client) batchGet(ctx context.Context, paths []string) ([]json.RawMessag
 				for k, v := range r.Headers {
 					h.Set(k, v)
 				}
-				gerr := newError(http.MethodGet, c.sanitize(c.base.String()+paths[i]), r.Status, h, innerBody(r.Body))
-				gerr.Message = c.scrub(gerr.Message)
+				gerr := newError(c.secrets.Load(), http.MethodGet, c.sanitize(c.base.String()+paths[i]), r.Status, h, innerBody(r.Body))
 				gerr.Attempts = round
 				switch r.Status {
 				case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusFailedDependency:
@@ -148,7 +147,7 @@ func batchCollect[T any](ctx context.Context, c *Client, paths []string) ([]*T, 
 	for i, b := range bodies {
 		var p page[T]
 		if err := json.Unmarshal(b, &p); err != nil {
-			return nil, fmt.Errorf("decoding the $batch answer to GET %s: %w", paths[i], err)
+			return nil, fmt.Errorf("decoding the $batch answer to GET %s: %w", paths[i], c.scrubErr(err))
 		}
 		for _, v := range p.Value {
 			if v != nil {

@@ -94,6 +94,10 @@ type Options struct {
 	Debug io.Writer
 	// UserAgent is sent as User-Agent (default "arsync").
 	UserAgent string
+	// Secrets are scrubbed, like every token the client uses, from every
+	// error and debug line, whole or in part (a client secret, say).
+	// Strings shorter than 8 bytes are not: they would blank out words.
+	Secrets []string
 }
 
 // Client is a Microsoft Graph client for the resources arsync uses. It is
@@ -125,10 +129,10 @@ type Client struct {
 	// signIn is held by the one request fetching a token; the others
 	// wait for it, or for their context (a sign-in can take minutes).
 	signIn chan struct{}
-	// secrets are the tokens handed out, scrubbed from every message. It
-	// is replaced, never changed, so scrubbing takes no lock and goes on
-	// while a sign-in is in progress.
-	secrets atomic.Pointer[[]string]
+	// secrets are the tokens handed out and Options.Secrets, scrubbed
+	// from every message. It is replaced, never changed, so scrubbing
+	// takes no lock and goes on while a sign-in is in progress.
+	secrets atomic.Pointer[secretSet]
 }
 
 // New returns a client. It does no I/O.
@@ -173,6 +177,12 @@ func New(opts Options) (*Client, error) {
 		n = DefaultMaxConcurrency
 	}
 	c.sem = make(chan struct{}, n)
+	fixed := slices.Clone(opts.Secrets)
+	if st, ok := opts.Credential.(StaticToken); ok {
+		// Known before any request: scrubbed from the first message on.
+		fixed = append(fixed, string(st))
+	}
+	c.secrets.Store(newSecretSet(fixed))
 	c.signIn = make(chan struct{}, 1)
 	switch {
 	case c.maxRetries == 0:
@@ -275,7 +285,7 @@ func (c *Client) doJSON(ctx context.Context, cl call, out any) (*Response, error
 	}
 	if out != nil && len(bytes.TrimSpace(resp.body)) > 0 {
 		if err := json.Unmarshal(resp.body, out); err != nil {
-			return resp, fmt.Errorf("decoding the response to %s %s: %w", cl.method, c.sanitize(cl.url), err)
+			return resp, fmt.Errorf("decoding the response to %s %s: %w", cl.method, c.sanitize(cl.url), c.scrubErr(err))
 		}
 	}
 	return resp, nil
@@ -383,7 +393,7 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 				if ctxErr := ctx.Err(); ctxErr != nil {
 					return nil, ctxErr
 				}
-				return nil, fmt.Errorf("%s %s: %w", cl.method, safeURL, terr)
+				return nil, fmt.Errorf("%s %s: %w", cl.method, safeURL, c.scrubErr(terr))
 			}
 			sent := !isDialError(terr)
 			if ctxErr := ctx.Err(); ctxErr != nil {
@@ -416,8 +426,7 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 				resp.Attempts = attempt
 				return resp, nil
 			}
-			gerr := newError(cl.method, safeURL, s, resp.Header, resp.body)
-			gerr.Message = c.scrub(gerr.Message)
+			gerr := newError(c.secrets.Load(), cl.method, safeURL, s, resp.Header, resp.body)
 			gerr.Attempts = attempt
 			if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
 				gerr.RetryAfter, wait, hasWait = ra, ra, true
@@ -529,20 +538,23 @@ func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Res
 		return nil, err
 	}
 	defer hresp.Body.Close()
+	// The ids are the service's text, printed in messages and logs.
+	sc := c.secrets.Load()
+	rid := sc.clean(hresp.Header.Get("request-id"), maxErrorField)
 	var b []byte
 	if hresp.ContentLength > c.maxBody {
-		err = &tooLargeError{status: hresp.StatusCode, requestID: hresp.Header.Get("request-id"), limit: c.maxBody}
+		err = &tooLargeError{status: hresp.StatusCode, requestID: rid, limit: c.maxBody}
 	} else {
 		b, err = io.ReadAll(io.LimitReader(hresp.Body, c.maxBody+1))
 		if err == nil && int64(len(b)) > c.maxBody {
-			err = &tooLargeError{status: hresp.StatusCode, requestID: hresp.Header.Get("request-id"), limit: c.maxBody}
+			err = &tooLargeError{status: hresp.StatusCode, requestID: rid, limit: c.maxBody}
 		}
 	}
 	resp := &Response{
 		StatusCode:      hresp.StatusCode,
 		Header:          hresp.Header,
-		RequestID:       hresp.Header.Get("request-id"),
-		ClientRequestID: hresp.Header.Get("client-request-id"),
+		RequestID:       rid,
+		ClientRequestID: sc.clean(hresp.Header.Get("client-request-id"), maxErrorField),
 		Attempts:        n,
 		body:            b,
 	}
@@ -556,7 +568,7 @@ func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Res
 		if errors.As(err, &tl) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("reading the response: %w", err)
+		return nil, fmt.Errorf("reading the response: %w", c.scrubErr(err))
 	}
 	return resp, nil
 }
@@ -719,37 +731,19 @@ func (c *Client) dropToken() {
 	c.tokMu.Unlock()
 }
 
-// addSecret adds tok to the tokens to scrub, keeping the last few. Only
-// the request holding signIn calls it, so replacing the list is safe.
+// addSecret adds tok to the secrets to scrub, keeping the last few
+// tokens. Only the request holding signIn calls it, so replacing the set
+// is safe.
 func (c *Client) addSecret(tok string) {
-	var next []string
-	if old := c.secrets.Load(); old != nil {
-		if slices.Contains(*old, tok) {
-			return
-		}
-		next = append(next, *old...)
+	old := c.secrets.Load()
+	if next := old.withToken(tok); next != old {
+		c.secrets.Store(next)
 	}
-	next = append(next, tok)
-	if len(next) > 4 {
-		next = next[1:]
-	}
-	c.secrets.Store(&next)
 }
 
-// scrub removes any token the client has used from s: a misbehaving server
-// or proxy might echo one back in an error message.
-func (c *Client) scrub(s string) string {
-	secrets := c.secrets.Load()
-	if secrets == nil {
-		return s
-	}
-	for _, t := range *secrets {
-		if len(t) >= 8 {
-			s = strings.ReplaceAll(s, t, "[REDACTED]")
-		}
-	}
-	return s
-}
+// scrub removes any secret, or part of one, from s: a misbehaving server
+// or proxy might echo the token back, whole or cut.
+func (c *Client) scrub(s string) string { return c.secrets.Load().scrub(s) }
 
 type scrubbedError struct {
 	msg string

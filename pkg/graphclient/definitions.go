@@ -119,7 +119,7 @@ func listPages[T any](ctx context.Context, c *Client, first string) iter.Seq2[*T
 				}
 				v := new(T)
 				if err := json.Unmarshal(raw, v); err != nil {
-					yield(nil, fmt.Errorf("decoding the response to GET %s: %w", c.sanitize(current), err))
+					yield(nil, fmt.Errorf("decoding the response to GET %s: %w", c.sanitize(current), c.scrubErr(err)))
 					return
 				}
 				if !yield(v, nil) {

@@ -80,8 +80,13 @@
 // The token is sent only to the configured Graph host: redirects are not
 // followed, and absolute URLs elsewhere are refused. Options.Debug logs
 // method, URL, status, timing, request-id and client-request-id per attempt,
-// never headers; any token the client used is scrubbed from log lines and
-// error messages, and secret-looking query parameters are redacted.
+// never headers. Every string from the service that can reach output (an
+// error's code, inner codes, message, ids and date, a text body, a URL, a
+// debug line) is scrubbed of the tokens the client used and of
+// Options.Secrets, whole and in any part of 8 bytes or more, and whole
+// secrets are replaced before anything is cut short, so a service or
+// proxy that echoes the token cannot get a piece of it printed.
+// Secret-looking query parameters are redacted.
 //
 // # Authentication
 //
