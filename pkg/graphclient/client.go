@@ -39,6 +39,12 @@ const (
 	maxDialRetries      = 2
 	DefaultMaxRetryWait = 10 * time.Minute
 	DefaultUserAgent    = "arsync"
+	// DefaultMaxPages bounds the pages one list follows: 1,000,000 items
+	// at Graph's default page size of 100 (docs/graph-behaviour.md#paging),
+	// far more than a tenant's access reviews, and about an hour of
+	// round trips. It is not derived from $top: the service picks the
+	// page size, and may send fewer items than asked for.
+	DefaultMaxPages = 10000
 
 	backoffBase = time.Second
 	backoffMax  = time.Minute
@@ -94,6 +100,10 @@ type Options struct {
 	Debug io.Writer
 	// UserAgent is sent as User-Agent (default "arsync").
 	UserAgent string
+	// MaxPages bounds the pages one list follows (default
+	// DefaultMaxPages); the list then ends with an error rather than
+	// following nextLinks forever.
+	MaxPages int
 	// Secrets are scrubbed, like every token the client uses, from every
 	// error and debug line, whole or in part (a client secret, say).
 	// Strings shorter than 8 bytes are not: they would blank out words.
@@ -110,6 +120,7 @@ type Client struct {
 	sem          chan struct{}
 	maxRetries   int
 	maxRetryWait time.Duration
+	maxPages     int
 	sleep        func(context.Context, time.Duration) error
 	rand         func() float64
 	now          func() time.Time
@@ -164,6 +175,7 @@ func New(opts Options) (*Client, error) {
 		cred:         opts.Credential,
 		maxRetries:   opts.MaxRetries,
 		maxRetryWait: opts.MaxRetryWait,
+		maxPages:     opts.MaxPages,
 		sleep:        opts.Sleep,
 		rand:         opts.Rand,
 		now:          opts.Now,
@@ -189,6 +201,9 @@ func New(opts Options) (*Client, error) {
 		c.maxRetries = DefaultMaxRetries
 	case c.maxRetries < 0:
 		c.maxRetries = 0
+	}
+	if c.maxPages <= 0 {
+		c.maxPages = DefaultMaxPages
 	}
 	switch {
 	case c.maxRetryWait == 0:

@@ -60,9 +60,14 @@
 // # Paging
 //
 // List methods return iter.Seq2 iterators that follow @odata.nextLink as an
-// opaque URL, one page in memory at a time. A nextLink to any host other
-// than the configured Graph host ends the iteration with [ErrForeignHost]
-// before anything, and so no token, is sent there.
+// opaque URL, one page in memory at a time (the next page is requested
+// while the current one is consumed). A nextLink to any host other than
+// the configured Graph host ends the iteration with [ErrForeignHost]
+// before anything, and so no token, is sent there. A list always ends:
+// a nextLink to a page already read, a page repeating an earlier one's
+// items, 50 empty pages in a row, or more than Options.MaxPages pages
+// (default [DefaultMaxPages], a million items at Graph's page size) end
+// it with an error after the items read so far.
 //
 // # Directory look-ups
 //
