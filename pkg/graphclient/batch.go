@@ -44,6 +44,7 @@ func (c *Client) batchGet(ctx context.Context, paths []string) ([]json.RawMessag
 			retry    []int
 			wait     time.Duration
 			hasWait  bool
+			pause    bool // a sub-request was throttled: so is the host
 			retryErr error
 		)
 		for start := 0; start < len(pending); start += maxBatch {
@@ -72,11 +73,13 @@ func (c *Client) batchGet(ctx context.Context, paths []string) ([]json.RawMessag
 				default:
 					return nil, gerr
 				}
-				if ra, ok := parseRetryAfter(h.Get("Retry-After"), c.now()); ok {
+				ra, ok := parseRetryAfter(h.Get("Retry-After"), c.now())
+				if ok {
 					gerr.RetryAfter = ra
 					hasWait = true
 					wait = max(wait, ra)
 				}
+				pause = pause || r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable && ok
 				retry = append(retry, i)
 				retryErr = gerr
 			}
@@ -89,6 +92,9 @@ func (c *Client) batchGet(ctx context.Context, paths []string) ([]json.RawMessag
 		}
 		if !hasWait {
 			wait = c.backoff(round)
+		}
+		if pause {
+			c.pauseHost(wait)
 		}
 		if err := c.wait(ctx, wait, hasWait, retryErr); err != nil {
 			return nil, err

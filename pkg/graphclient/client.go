@@ -121,6 +121,7 @@ type Client struct {
 	maxRetries   int
 	maxRetryWait time.Duration
 	maxPages     int
+	gate         throttleGate
 	sleep        func(context.Context, time.Duration) error
 	rand         func() float64
 	now          func() time.Time
@@ -446,6 +447,13 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 			if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
 				gerr.RetryAfter, wait, hasWait = ra, ra, true
 			}
+			if s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable && hasWait {
+				// The host, not just this request, is throttled.
+				if !hasWait {
+					wait = c.backoff(attempt)
+				}
+				c.pauseHost(wait)
+			}
 			switch {
 			case s == http.StatusUnauthorized && !reauthed:
 				// The token may have been revoked or expired early: fetch a
@@ -471,7 +479,7 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 		if attempt > c.maxRetries {
 			return resp, retryErr
 		}
-		if !hasWait {
+		if wait == 0 && !hasWait {
 			wait = c.backoff(attempt)
 		}
 		if err := c.wait(ctx, wait, hasWait, retryErr); err != nil {
@@ -482,7 +490,8 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 
 // wait sleeps before a retry, unless the wait is longer than allowed or
 // would end after the context's deadline: then it returns the error that
-// caused the retry, saying why it gave up.
+// caused the retry, saying why it gave up. A wait the service asked for
+// gets jitter on top (see maxJitter); a backoff has its own.
 func (c *Client) wait(ctx context.Context, d time.Duration, asked bool, cause error) error {
 	if c.maxRetryWait > 0 && d > c.maxRetryWait {
 		return fmt.Errorf("giving up: the service asked to wait %s, longer than the %s allowed: %w", d, c.maxRetryWait, cause)
@@ -490,12 +499,14 @@ func (c *Client) wait(ctx context.Context, d time.Duration, asked bool, cause er
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 		return fmt.Errorf("giving up: waiting %s would pass the deadline: %w", d, cause)
 	}
-	why := "backoff"
+	total := d
 	if asked {
-		why = "Retry-After"
+		total = c.withJitter(ctx, d)
+		c.logf("graph: retrying in %s (Retry-After %s, plus jitter)", total, d)
+	} else {
+		c.logf("graph: retrying in %s (backoff)", d)
 	}
-	c.logf("graph: retrying in %s (%s)", d, why)
-	if err := c.sleep(ctx, d); err != nil {
+	if err := c.sleep(ctx, total); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
@@ -504,12 +515,24 @@ func (c *Client) wait(ctx context.Context, d time.Duration, asked bool, cause er
 	return nil
 }
 
-// attempt sends the request once and reads the whole response.
+// attempt sends the request once and reads the whole response. It waits
+// first while the host is paused (see pauseHost), and for a slot.
 func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Response, error) {
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, &notSentError{ctx.Err()}
+	for {
+		if err := c.waitForHost(ctx, cl); err != nil {
+			return nil, &notSentError{err}
+		}
+		select {
+		case c.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, &notSentError{ctx.Err()}
+		}
+		if c.now().Before(c.gate.openAt()) {
+			// Paused while this request queued for a slot.
+			<-c.sem
+			continue
+		}
+		break
 	}
 	defer func() { <-c.sem }()
 
