@@ -502,7 +502,7 @@ func (c *Client) wait(ctx context.Context, d time.Duration, asked bool, cause er
 	total := d
 	if asked {
 		total = c.withJitter(ctx, d)
-		c.logf("graph: retrying in %s (Retry-After %s, plus jitter)", total, d)
+		c.logf("graph: retrying in %s (Retry-After %s, plus jitter)", total.Round(time.Millisecond), d)
 	} else {
 		c.logf("graph: retrying in %s (backoff)", d)
 	}
@@ -576,6 +576,14 @@ func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Res
 		return nil, err
 	}
 	defer hresp.Body.Close()
+	if s := hresp.StatusCode; s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable {
+		// Hold back the other requests to the host now, not once this
+		// answer has been read and logged (send pauses it again, also
+		// without Retry-After).
+		if ra, ok := parseRetryAfter(hresp.Header.Get("Retry-After"), c.now()); ok {
+			c.pauseHost(ra)
+		}
+	}
 	// The ids are the service's text, printed in messages and logs.
 	sc := c.secrets.Load()
 	rid := sc.clean(hresp.Header.Get("request-id"), maxErrorField)

@@ -67,7 +67,7 @@ func (c *Client) waitForHost(ctx context.Context, cl call) error {
 				c.base.Host, d, context.DeadlineExceeded)
 		}
 		total := c.withJitter(ctx, d)
-		c.logf("graph: %s %s waits %s: Microsoft Graph asked to pause requests to %s (Retry-After)", cl.method, c.sanitize(cl.url), total, c.base.Host)
+		c.logf("graph: %s %s waits %s: Microsoft Graph asked to pause requests to %s (Retry-After)", cl.method, c.sanitize(cl.url), total.Round(time.Millisecond), c.base.Host)
 		if err := c.sleep(ctx, total); err != nil {
 			return err
 		}
