@@ -88,8 +88,8 @@ type Options struct {
 	MaxRetryWait time.Duration
 	// Sleep waits for d or until ctx ends (tests inject a recorder).
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Rand returns a number in [0,1) for backoff jitter; it must be safe for
-	// concurrent use.
+	// Rand returns a number in [0,1) for the jitter of backoffs and of
+	// Retry-After waits; it must be safe for concurrent use.
 	Rand func() float64
 	// Now is the clock used for HTTP-date Retry-After values and token expiry.
 	Now func() time.Time

@@ -29,6 +29,15 @@
 // Cancelling the context interrupts a wait at once. Options.MaxConcurrency
 // bounds the requests in flight across the whole client.
 //
+// Throttling pauses the host, not one request: a 429, or a 503 with
+// Retry-After (also inside a $batch), holds back every request of the client
+// to its Graph host until the wait has passed, including those waiting for
+// a slot; a request that would still be held at its context's deadline fails
+// at once without being sent. A wait longer than MaxRetryWait pauses
+// nothing. Every wait the service asked for gets up to 1 s of jitter from
+// Options.Rand, so requests held back together come back apart
+// (docs/graph-behaviour.md#throttling-and-retries).
+//
 // Creates (POST) are never repeated once they may have reached the service.
 // They are retried only after 429 or a failure to connect; a dropped
 // connection, a timeout, a context cancelled while waiting for the answer,
