@@ -3,6 +3,7 @@ package graphclient
 import (
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -131,9 +132,34 @@ func (s *secretSet) scrub(str string) string {
 // maxRunes characters: whole secrets are replaced first, so that cutting
 // the text cannot leave a piece of one, then the rest is scrubbed.
 func (s *secretSet) clean(str string, maxRunes int) string {
-	str = strings.Join(strings.Fields(s.replaceWhole(str)), " ")
-	if utf8.RuneCountInString(str) > maxRunes {
-		str = string([]rune(str)[:maxRunes]) + "…"
+	return s.scrub(oneLine(s.replaceWhole(str), maxRunes))
+}
+
+// oneLine collapses each run of white space in str to one space, trims
+// both ends, and cuts the result after maxRunes characters, marking the
+// cut with "…". It reads no further than it keeps, so a huge body costs
+// little.
+func oneLine(str string, maxRunes int) string {
+	var b strings.Builder
+	n, space := 0, false
+	emit := func(r rune) bool {
+		if n == maxRunes {
+			b.WriteString("…")
+			return false
+		}
+		b.WriteRune(r)
+		n++
+		return true
 	}
-	return s.scrub(str)
+	for _, r := range str {
+		if unicode.IsSpace(r) {
+			space = n > 0
+			continue
+		}
+		if space && !emit(' ') || !emit(r) {
+			break
+		}
+		space = false
+	}
+	return b.String()
 }

@@ -205,3 +205,31 @@ func TestSecretSetScrub(t *testing.T) {
 	var none *secretSet
 	require.Equal(t, "as is "+tok, none.scrub("as is "+tok))
 }
+
+func TestOneLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"  a \n\t b  ", 10, "a b"},
+		{"abcd", 3, "abc…"},
+		{"ab cd", 3, "ab …"},
+		{"abc", 3, "abc"},
+		{"abc   \n", 3, "abc"},
+		{"äöü ßx", 4, "äöü …"},
+		{"", 3, ""},
+		{strings.Repeat(" ", 1<<20) + "tail", 10, "tail"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, oneLine(tt.in, tt.max), "%q", tt.in)
+		// The same as collapsing the whole text, then cutting it.
+		whole := []rune(strings.Join(strings.Fields(tt.in), " "))
+		want := string(whole)
+		if len(whole) > tt.max {
+			want = string(whole[:tt.max]) + "…"
+		}
+		require.Equal(t, want, oneLine(tt.in, tt.max), "%q", tt.in)
+	}
+}
