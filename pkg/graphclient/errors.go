@@ -83,9 +83,11 @@ func newError(sc *secretSet, method, rawURL string, status int, h http.Header, b
 	if e.Date == "" {
 		e.Date = h.Get("Date")
 	}
-	for _, f := range []*string{&e.Method, &e.URL, &e.Code, &e.InnerCode, &e.RequestID, &e.ClientRequestID, &e.Date} {
+	for _, f := range []*string{&e.Code, &e.InnerCode, &e.RequestID, &e.ClientRequestID, &e.Date} {
 		*f = sc.clean(*f, maxErrorField)
 	}
+	// The URL is the caller's, already sanitized; it is kept whole.
+	e.URL = sc.scrub(e.URL)
 	return e
 }
 

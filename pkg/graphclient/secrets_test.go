@@ -233,3 +233,14 @@ func TestOneLine(t *testing.T) {
 		require.Equal(t, want, oneLine(tt.in, tt.max), "%q", tt.in)
 	}
 }
+
+func TestErrorFieldsAreBoundedButTheURLIsKept(t *testing.T) {
+	t.Parallel()
+	long := "https://graph.microsoft.com/v1.0/users?$filter=userPrincipalName%20in%20(" + strings.Repeat("%27someone%40contoso.com%27,", 20) + ")"
+	h := http.Header{"Request-Id": {strings.Repeat("r", 1000)}}
+	e := newError(newSecretSet(nil), http.MethodGet, long, 400, h, []byte(`{"error":{"code":"`+strings.Repeat("c", 1000)+`","message":"`+strings.Repeat("m ", 3000)+`"}}`))
+	require.Equal(t, long, e.URL)
+	require.Equal(t, strings.Repeat("r", maxErrorField)+"…", e.RequestID)
+	require.Equal(t, strings.Repeat("c", maxErrorField)+"…", e.Code)
+	require.Len(t, []rune(e.Message), maxErrorMessage+1)
+}
