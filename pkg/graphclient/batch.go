@@ -44,6 +44,7 @@ func (c *Client) batchGet(ctx context.Context, paths []string) ([]json.RawMessag
 			retry    []int
 			wait     time.Duration
 			hasWait  bool
+			pause    bool // a sub-request was throttled: so is the host
 			retryErr error
 		)
 		for start := 0; start < len(pending); start += maxBatch {
@@ -65,19 +66,20 @@ func (c *Client) batchGet(ctx context.Context, paths []string) ([]json.RawMessag
 				for k, v := range r.Headers {
 					h.Set(k, v)
 				}
-				gerr := newError(http.MethodGet, c.sanitize(c.base.String()+paths[i]), r.Status, h, innerBody(r.Body))
-				gerr.Message = c.scrub(gerr.Message)
+				gerr := newError(c.secrets.Load(), http.MethodGet, c.sanitize(c.base.String()+paths[i]), r.Status, h, innerBody(r.Body))
 				gerr.Attempts = round
 				switch r.Status {
 				case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusFailedDependency:
 				default:
 					return nil, gerr
 				}
-				if ra, ok := parseRetryAfter(h.Get("Retry-After"), c.now()); ok {
+				ra, ok := parseRetryAfter(h.Get("Retry-After"), c.now())
+				if ok {
 					gerr.RetryAfter = ra
 					hasWait = true
 					wait = max(wait, ra)
 				}
+				pause = pause || r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable && ok
 				retry = append(retry, i)
 				retryErr = gerr
 			}
@@ -90,6 +92,9 @@ func (c *Client) batchGet(ctx context.Context, paths []string) ([]json.RawMessag
 		}
 		if !hasWait {
 			wait = c.backoff(round)
+		}
+		if pause {
+			c.pauseHost(wait)
 		}
 		if err := c.wait(ctx, wait, hasWait, retryErr); err != nil {
 			return nil, err
@@ -148,7 +153,7 @@ func batchCollect[T any](ctx context.Context, c *Client, paths []string) ([]*T, 
 	for i, b := range bodies {
 		var p page[T]
 		if err := json.Unmarshal(b, &p); err != nil {
-			return nil, fmt.Errorf("decoding the $batch answer to GET %s: %w", paths[i], err)
+			return nil, fmt.Errorf("decoding the $batch answer to GET %s: %w", paths[i], c.scrubErr(err))
 		}
 		for _, v := range p.Value {
 			if v != nil {

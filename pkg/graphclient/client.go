@@ -39,6 +39,12 @@ const (
 	maxDialRetries      = 2
 	DefaultMaxRetryWait = 10 * time.Minute
 	DefaultUserAgent    = "arsync"
+	// DefaultMaxPages bounds the pages one list follows: 1,000,000 items
+	// at Graph's default page size of 100 (docs/graph-behaviour.md#paging),
+	// far more than a tenant's access reviews, and about an hour of
+	// round trips. It is not derived from $top: the service picks the
+	// page size, and may send fewer items than asked for.
+	DefaultMaxPages = 10000
 
 	backoffBase = time.Second
 	backoffMax  = time.Minute
@@ -82,8 +88,8 @@ type Options struct {
 	MaxRetryWait time.Duration
 	// Sleep waits for d or until ctx ends (tests inject a recorder).
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Rand returns a number in [0,1) for backoff jitter; it must be safe for
-	// concurrent use.
+	// Rand returns a number in [0,1) for the jitter of backoffs and of
+	// Retry-After waits; it must be safe for concurrent use.
 	Rand func() float64
 	// Now is the clock used for HTTP-date Retry-After values and token expiry.
 	Now func() time.Time
@@ -94,6 +100,14 @@ type Options struct {
 	Debug io.Writer
 	// UserAgent is sent as User-Agent (default "arsync").
 	UserAgent string
+	// MaxPages bounds the pages one list follows (default
+	// DefaultMaxPages); the list then ends with an error rather than
+	// following nextLinks forever.
+	MaxPages int
+	// Secrets are scrubbed, like every token the client uses, from every
+	// error and debug line, whole or in part (a client secret, say).
+	// Strings shorter than 8 bytes are not: they would blank out words.
+	Secrets []string
 }
 
 // Client is a Microsoft Graph client for the resources arsync uses. It is
@@ -106,6 +120,8 @@ type Client struct {
 	sem          chan struct{}
 	maxRetries   int
 	maxRetryWait time.Duration
+	maxPages     int
+	gate         throttleGate
 	sleep        func(context.Context, time.Duration) error
 	rand         func() float64
 	now          func() time.Time
@@ -125,10 +141,10 @@ type Client struct {
 	// signIn is held by the one request fetching a token; the others
 	// wait for it, or for their context (a sign-in can take minutes).
 	signIn chan struct{}
-	// secrets are the tokens handed out, scrubbed from every message. It
-	// is replaced, never changed, so scrubbing takes no lock and goes on
-	// while a sign-in is in progress.
-	secrets atomic.Pointer[[]string]
+	// secrets are the tokens handed out and Options.Secrets, scrubbed
+	// from every message. It is replaced, never changed, so scrubbing
+	// takes no lock and goes on while a sign-in is in progress.
+	secrets atomic.Pointer[secretSet]
 }
 
 // New returns a client. It does no I/O.
@@ -160,6 +176,7 @@ func New(opts Options) (*Client, error) {
 		cred:         opts.Credential,
 		maxRetries:   opts.MaxRetries,
 		maxRetryWait: opts.MaxRetryWait,
+		maxPages:     opts.MaxPages,
 		sleep:        opts.Sleep,
 		rand:         opts.Rand,
 		now:          opts.Now,
@@ -173,12 +190,21 @@ func New(opts Options) (*Client, error) {
 		n = DefaultMaxConcurrency
 	}
 	c.sem = make(chan struct{}, n)
+	fixed := slices.Clone(opts.Secrets)
+	if st, ok := opts.Credential.(StaticToken); ok {
+		// Known before any request: scrubbed from the first message on.
+		fixed = append(fixed, string(st))
+	}
+	c.secrets.Store(newSecretSet(fixed))
 	c.signIn = make(chan struct{}, 1)
 	switch {
 	case c.maxRetries == 0:
 		c.maxRetries = DefaultMaxRetries
 	case c.maxRetries < 0:
 		c.maxRetries = 0
+	}
+	if c.maxPages <= 0 {
+		c.maxPages = DefaultMaxPages
 	}
 	switch {
 	case c.maxRetryWait == 0:
@@ -275,7 +301,7 @@ func (c *Client) doJSON(ctx context.Context, cl call, out any) (*Response, error
 	}
 	if out != nil && len(bytes.TrimSpace(resp.body)) > 0 {
 		if err := json.Unmarshal(resp.body, out); err != nil {
-			return resp, fmt.Errorf("decoding the response to %s %s: %w", cl.method, c.sanitize(cl.url), err)
+			return resp, fmt.Errorf("decoding the response to %s %s: %w", cl.method, c.sanitize(cl.url), c.scrubErr(err))
 		}
 	}
 	return resp, nil
@@ -383,7 +409,7 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 				if ctxErr := ctx.Err(); ctxErr != nil {
 					return nil, ctxErr
 				}
-				return nil, fmt.Errorf("%s %s: %w", cl.method, safeURL, terr)
+				return nil, fmt.Errorf("%s %s: %w", cl.method, safeURL, c.scrubErr(terr))
 			}
 			sent := !isDialError(terr)
 			if ctxErr := ctx.Err(); ctxErr != nil {
@@ -416,11 +442,17 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 				resp.Attempts = attempt
 				return resp, nil
 			}
-			gerr := newError(cl.method, safeURL, s, resp.Header, resp.body)
-			gerr.Message = c.scrub(gerr.Message)
+			gerr := newError(c.secrets.Load(), cl.method, safeURL, s, resp.Header, resp.body)
 			gerr.Attempts = attempt
 			if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
 				gerr.RetryAfter, wait, hasWait = ra, ra, true
+			}
+			if s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable && hasWait {
+				// The host, not just this request, is throttled.
+				if !hasWait {
+					wait = c.backoff(attempt)
+				}
+				c.pauseHost(wait)
 			}
 			switch {
 			case s == http.StatusUnauthorized && !reauthed:
@@ -447,7 +479,7 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 		if attempt > c.maxRetries {
 			return resp, retryErr
 		}
-		if !hasWait {
+		if wait == 0 && !hasWait {
 			wait = c.backoff(attempt)
 		}
 		if err := c.wait(ctx, wait, hasWait, retryErr); err != nil {
@@ -458,7 +490,8 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 
 // wait sleeps before a retry, unless the wait is longer than allowed or
 // would end after the context's deadline: then it returns the error that
-// caused the retry, saying why it gave up.
+// caused the retry, saying why it gave up. A wait the service asked for
+// gets jitter on top (see maxJitter); a backoff has its own.
 func (c *Client) wait(ctx context.Context, d time.Duration, asked bool, cause error) error {
 	if c.maxRetryWait > 0 && d > c.maxRetryWait {
 		return fmt.Errorf("giving up: the service asked to wait %s, longer than the %s allowed: %w", d, c.maxRetryWait, cause)
@@ -466,12 +499,14 @@ func (c *Client) wait(ctx context.Context, d time.Duration, asked bool, cause er
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 		return fmt.Errorf("giving up: waiting %s would pass the deadline: %w", d, cause)
 	}
-	why := "backoff"
+	total := d
 	if asked {
-		why = "Retry-After"
+		total = c.withJitter(ctx, d)
+		c.logf("graph: retrying in %s (Retry-After %s, plus jitter)", total.Round(time.Millisecond), d)
+	} else {
+		c.logf("graph: retrying in %s (backoff)", d)
 	}
-	c.logf("graph: retrying in %s (%s)", d, why)
-	if err := c.sleep(ctx, d); err != nil {
+	if err := c.sleep(ctx, total); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
@@ -480,12 +515,24 @@ func (c *Client) wait(ctx context.Context, d time.Duration, asked bool, cause er
 	return nil
 }
 
-// attempt sends the request once and reads the whole response.
+// attempt sends the request once and reads the whole response. It waits
+// first while the host is paused (see pauseHost), and for a slot.
 func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Response, error) {
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, &notSentError{ctx.Err()}
+	for {
+		if err := c.waitForHost(ctx, cl); err != nil {
+			return nil, &notSentError{err}
+		}
+		select {
+		case c.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, &notSentError{ctx.Err()}
+		}
+		if c.now().Before(c.gate.openAt()) {
+			// Paused while this request queued for a slot.
+			<-c.sem
+			continue
+		}
+		break
 	}
 	defer func() { <-c.sem }()
 
@@ -529,20 +576,31 @@ func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Res
 		return nil, err
 	}
 	defer hresp.Body.Close()
+	if s := hresp.StatusCode; s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable {
+		// Hold back the other requests to the host now, not once this
+		// answer has been read and logged (send pauses it again, also
+		// without Retry-After).
+		if ra, ok := parseRetryAfter(hresp.Header.Get("Retry-After"), c.now()); ok {
+			c.pauseHost(ra)
+		}
+	}
+	// The ids are the service's text, printed in messages and logs.
+	sc := c.secrets.Load()
+	rid := sc.clean(hresp.Header.Get("request-id"), maxErrorField)
 	var b []byte
 	if hresp.ContentLength > c.maxBody {
-		err = &tooLargeError{status: hresp.StatusCode, requestID: hresp.Header.Get("request-id"), limit: c.maxBody}
+		err = &tooLargeError{status: hresp.StatusCode, requestID: rid, limit: c.maxBody}
 	} else {
 		b, err = io.ReadAll(io.LimitReader(hresp.Body, c.maxBody+1))
 		if err == nil && int64(len(b)) > c.maxBody {
-			err = &tooLargeError{status: hresp.StatusCode, requestID: hresp.Header.Get("request-id"), limit: c.maxBody}
+			err = &tooLargeError{status: hresp.StatusCode, requestID: rid, limit: c.maxBody}
 		}
 	}
 	resp := &Response{
 		StatusCode:      hresp.StatusCode,
 		Header:          hresp.Header,
-		RequestID:       hresp.Header.Get("request-id"),
-		ClientRequestID: hresp.Header.Get("client-request-id"),
+		RequestID:       rid,
+		ClientRequestID: sc.clean(hresp.Header.Get("client-request-id"), maxErrorField),
 		Attempts:        n,
 		body:            b,
 	}
@@ -556,7 +614,7 @@ func (c *Client) attempt(ctx context.Context, cl call, crid string, n int) (*Res
 		if errors.As(err, &tl) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("reading the response: %w", err)
+		return nil, fmt.Errorf("reading the response: %w", c.scrubErr(err))
 	}
 	return resp, nil
 }
@@ -719,37 +777,19 @@ func (c *Client) dropToken() {
 	c.tokMu.Unlock()
 }
 
-// addSecret adds tok to the tokens to scrub, keeping the last few. Only
-// the request holding signIn calls it, so replacing the list is safe.
+// addSecret adds tok to the secrets to scrub, keeping the last few
+// tokens. Only the request holding signIn calls it, so replacing the set
+// is safe.
 func (c *Client) addSecret(tok string) {
-	var next []string
-	if old := c.secrets.Load(); old != nil {
-		if slices.Contains(*old, tok) {
-			return
-		}
-		next = append(next, *old...)
+	old := c.secrets.Load()
+	if next := old.withToken(tok); next != old {
+		c.secrets.Store(next)
 	}
-	next = append(next, tok)
-	if len(next) > 4 {
-		next = next[1:]
-	}
-	c.secrets.Store(&next)
 }
 
-// scrub removes any token the client has used from s: a misbehaving server
-// or proxy might echo one back in an error message.
-func (c *Client) scrub(s string) string {
-	secrets := c.secrets.Load()
-	if secrets == nil {
-		return s
-	}
-	for _, t := range *secrets {
-		if len(t) >= 8 {
-			s = strings.ReplaceAll(s, t, "[REDACTED]")
-		}
-	}
-	return s
-}
+// scrub removes any secret, or part of one, from s: a misbehaving server
+// or proxy might echo the token back, whole or cut.
+func (c *Client) scrub(s string) string { return c.secrets.Load().scrub(s) }
 
 type scrubbedError struct {
 	msg string

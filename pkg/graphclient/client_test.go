@@ -152,9 +152,10 @@ func TestRetriesHonourRetryAfterAndKeepClientRequestID(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Guests", d.DisplayName)
 
-	// The HTTP date was 12 s ahead of the start; the fake clock had moved
-	// 2 s + 3 s by then.
-	want := []time.Duration{2 * time.Second, 3 * time.Second, 7 * time.Second, 6 * time.Second}
+	// Each Retry-After gets jitter on top (0.5 s with the test's random
+	// 0.5). The HTTP date was 12 s ahead of the start; the fake clock had
+	// moved 2.5 s + 3.5 s by then. The backoff has its own jitter.
+	want := []time.Duration{2500 * time.Millisecond, 3500 * time.Millisecond, 6500 * time.Millisecond, 6 * time.Second}
 	if diff := cmp.Diff(want, clock.Sleeps()); diff != "" {
 		t.Errorf("waits mismatch (-want +got):\n%s", diff)
 	}
@@ -214,7 +215,7 @@ func TestRetryAfterLongerThanAllowedGivesUp(t *testing.T) {
 	c2, clock2 := newTestClient(t, srv2.URL)
 	_, err = c2.GetDefinition(t.Context(), "x")
 	require.NoError(t, err)
-	require.Equal(t, []time.Duration{315 * time.Second}, clock2.Sleeps())
+	require.Equal(t, []time.Duration{315*time.Second + 500*time.Millisecond}, clock2.Sleeps(), "plus jitter")
 }
 
 func TestRetryAfterPastTheDeadlineGivesUpAtOnce(t *testing.T) {
@@ -301,7 +302,7 @@ func TestCreateIsRetriedOnThrottling(t *testing.T) {
 	got, err := c.CreateDefinition(t.Context(), in)
 	require.NoError(t, err)
 	require.Equal(t, "new-1", got.ID)
-	require.Equal(t, []time.Duration{3 * time.Second, time.Second}, clock.Sleeps())
+	require.Equal(t, []time.Duration{3500 * time.Millisecond, 1500 * time.Millisecond}, clock.Sleeps(), "Retry-After plus jitter")
 	reqs := srv.Requests()
 	require.Len(t, reqs, 3)
 	for _, r := range reqs {
@@ -678,7 +679,10 @@ func TestDebugLogAndErrorsNeverShowTheToken(t *testing.T) {
 	require.Contains(t, all, "[REDACTED]")
 	require.Contains(t, log.String(), "graph: GET http://"+srv.Listener.Addr().String()+"/v1.0/identityGovernance/accessReviews/definitions?access_token=REDACTED&case=throttle -> 429")
 	require.Contains(t, log.String(), "request-id rid-1, client-request-id req-1")
-	require.Contains(t, log.String(), "graph: retrying in 1s (Retry-After)")
+	require.Contains(t, log.String(), "graph: retrying in 1.5s (Retry-After 1s, plus jitter)")
+	// The throttled request gave up, but the host stays paused for the
+	// next one.
+	require.Contains(t, log.String(), "case=text waits 1.5s: Microsoft Graph asked to pause requests to "+srv.Listener.Addr().String()+" (Retry-After)")
 }
 
 func TestDoRefusesForeignAbsoluteURLs(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"net/http"
 	"net/url"
@@ -67,12 +68,22 @@ type rawPage struct {
 	NextLink string            `json:"@odata.nextLink"`
 }
 
+// maxEmptyPages is how many empty pages in a row end a list: Graph may
+// send an empty page with a nextLink (docs/graph-behaviour.md#paging),
+// but not page after page of them.
+const maxEmptyPages = 50
+
 // listPages iterates a collection, following @odata.nextLink as an opaque
 // URL until it is absent. The next page is requested as soon as the
 // current one has arrived, so decoding and consuming a page overlaps the
 // round trip of the next (stopping the loop early cancels that request).
-// A nextLink to another host ends the iteration with ErrForeignHost, after
-// the current page's items and before anything is sent there.
+//
+// A list always ends, with an error after the items read so far, when
+// the service's paging does not: a nextLink to another host
+// (ErrForeignHost, before anything is sent there), a nextLink to a page
+// already read, a page with the same items as an earlier one,
+// maxEmptyPages empty pages in a row, or more than the client's MaxPages
+// pages. None of them sends a request past the page that showed it.
 func listPages[T any](ctx context.Context, c *Client, first string) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
@@ -90,14 +101,53 @@ func listPages[T any](ctx context.Context, c *Client, first string) iter.Seq2[*T
 			}()
 			return ch
 		}
-		seen := map[string]bool{first: true}
+		seen := map[string]int{first: 1} // URL -> its page number
+		seed := maphash.MakeSeed()
+		pageOf := map[uint64]int{} // items' hash -> page number
+		empty := 0                 // empty pages in a row
 		current, pending := first, fetch(first)
-		for pending != nil {
+		stop := func(format string, args ...any) error {
+			return fmt.Errorf("GET %s: %s", c.sanitize(current), fmt.Sprintf(format, args...))
+		}
+		loop := func(n, back int) error {
+			if back == n {
+				return stop("the service returned a nextLink to a page already read (page %d links to itself)", n)
+			}
+			return stop("the service returned a nextLink to a page already read (page %d links back to page %d)", n, back)
+		}
+		for n := 1; pending != nil; n++ {
 			f := <-pending
 			pending = nil
 			if f.err != nil {
 				yield(nil, f.err)
 				return
+			}
+			items := f.page.Value[:0:0]
+			var h maphash.Hash
+			h.SetSeed(seed)
+			for _, raw := range f.page.Value {
+				if string(bytes.TrimSpace(raw)) != "null" {
+					items = append(items, raw)
+					h.Write(raw)
+					h.WriteByte(0)
+				}
+			}
+			if len(items) > 0 {
+				sum := h.Sum64()
+				if p, ok := pageOf[sum]; ok {
+					// Its items were delivered with the page it repeats. A
+					// nextLink back to a page read says more exactly why.
+					if back := seen[f.page.NextLink]; back > 0 {
+						yield(nil, loop(n, back))
+						return
+					}
+					yield(nil, stop("page %d repeats page %d (the same items): the service's paging does not advance", n, p))
+					return
+				}
+				pageOf[sum] = n
+				empty = 0
+			} else {
+				empty++
 			}
 			// Check, and request, the next page before this one's items.
 			var nextErr error
@@ -106,20 +156,21 @@ func listPages[T any](ctx context.Context, c *Client, first string) iter.Seq2[*T
 				switch {
 				case err != nil || !c.sameOrigin(u):
 					nextErr = fmt.Errorf("following @odata.nextLink %s: %w", c.sanitize(next), ErrForeignHost)
-				case seen[next]:
-					nextErr = fmt.Errorf("listing %s: the service returned a nextLink to a page already read", c.sanitize(first))
+				case seen[next] > 0:
+					nextErr = loop(n, seen[next])
+				case empty >= maxEmptyPages:
+					nextErr = stop("stopped after %d empty pages in a row: the service keeps sending nextLinks without items", empty)
+				case n >= c.maxPages:
+					nextErr = stop("stopped after %d pages, the most one list may take: the service keeps sending nextLinks", n)
 				default:
-					seen[next] = true
+					seen[next] = n + 1
 					pending = fetch(next)
 				}
 			}
-			for _, raw := range f.page.Value {
-				if string(bytes.TrimSpace(raw)) == "null" {
-					continue
-				}
+			for _, raw := range items {
 				v := new(T)
 				if err := json.Unmarshal(raw, v); err != nil {
-					yield(nil, fmt.Errorf("decoding the response to GET %s: %w", c.sanitize(current), err))
+					yield(nil, fmt.Errorf("decoding the response to GET %s: %w", c.sanitize(current), c.scrubErr(err)))
 					return
 				}
 				if !yield(v, nil) {

@@ -300,8 +300,9 @@ func TestLookupRetriesThrottledBatchItems(t *testing.T) {
 		require.Equal(t, guid(2, i), got[n][0].ID)
 	}
 	// Round 1: all three; round 2: the two that failed, after the longest
-	// Retry-After (7 s); round 3: the one throttled again, after 3 s.
-	require.Equal(t, []time.Duration{7 * time.Second, 3 * time.Second}, clock.Sleeps())
+	// Retry-After (7 s); round 3: the one throttled again, after 3 s; each
+	// plus jitter (0.5 s with the test's random 0.5).
+	require.Equal(t, []time.Duration{7500 * time.Millisecond, 3500 * time.Millisecond}, clock.Sleeps())
 	require.Len(t, d.innerURLs(), 3+2+1)
 	require.EqualValues(t, 3, d.roundTrips.Load())
 }

@@ -29,6 +29,15 @@
 // Cancelling the context interrupts a wait at once. Options.MaxConcurrency
 // bounds the requests in flight across the whole client.
 //
+// Throttling pauses the host, not one request: a 429, or a 503 with
+// Retry-After (also inside a $batch), holds back every request of the client
+// to its Graph host until the wait has passed, including those waiting for
+// a slot; a request that would still be held at its context's deadline fails
+// at once without being sent. A wait longer than MaxRetryWait pauses
+// nothing. Every wait the service asked for gets up to 1 s of jitter from
+// Options.Rand, so requests held back together come back apart
+// (docs/graph-behaviour.md#throttling-and-retries).
+//
 // Creates (POST) are never repeated once they may have reached the service.
 // They are retried only after 429 or a failure to connect; a dropped
 // connection, a timeout, a context cancelled while waiting for the answer,
@@ -64,9 +73,14 @@
 // # Paging
 //
 // List methods return iter.Seq2 iterators that follow @odata.nextLink as an
-// opaque URL, one page in memory at a time. A nextLink to any host other
-// than the configured Graph host ends the iteration with [ErrForeignHost]
-// before anything, and so no token, is sent there.
+// opaque URL, one page in memory at a time (the next page is requested
+// while the current one is consumed). A nextLink to any host other than
+// the configured Graph host ends the iteration with [ErrForeignHost]
+// before anything, and so no token, is sent there. A list always ends:
+// a nextLink to a page already read, a page repeating an earlier one's
+// items, 50 empty pages in a row, or more than Options.MaxPages pages
+// (default [DefaultMaxPages], a million items at Graph's page size) end
+// it with an error after the items read so far.
 //
 // # Directory look-ups
 //
@@ -84,8 +98,13 @@
 // The token is sent only to the configured Graph host: redirects are not
 // followed, and absolute URLs elsewhere are refused. Options.Debug logs
 // method, URL, status, timing, request-id and client-request-id per attempt,
-// never headers; any token the client used is scrubbed from log lines and
-// error messages, and secret-looking query parameters are redacted.
+// never headers. Every string from the service that can reach output (an
+// error's code, inner codes, message, ids and date, a text body, a URL, a
+// debug line) is scrubbed of the tokens the client used and of
+// Options.Secrets, whole and in any part of 8 bytes or more, and whole
+// secrets are replaced before anything is cut short, so a service or
+// proxy that echoes the token cannot get a piece of it printed.
+// Secret-looking query parameters are redacted.
 //
 // # Authentication
 //

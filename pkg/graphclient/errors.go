@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/arsync/arsync/pkg/graph"
@@ -41,8 +40,11 @@ type innerError struct {
 const maxErrorText = 300
 
 // newError builds an *Error from a response. Header values win for the ids
-// Graph also puts in the body only when the body has none.
-func newError(method, rawURL string, status int, h http.Header, body []byte) *graph.Error {
+// Graph also puts in the body only when the body has none. Every field is
+// text from the service: it is made one line, bounded, and scrubbed of
+// sc's secrets (the token a misbehaving service or proxy may echo) before
+// anything is cut, so no part of a secret survives.
+func newError(sc *secretSet, method, rawURL string, status int, h http.Header, body []byte) *graph.Error {
 	e := &graph.Error{
 		StatusCode:      status,
 		Method:          method,
@@ -53,7 +55,7 @@ func newError(method, rawURL string, status int, h http.Header, body []byte) *gr
 	var oe odataError
 	if err := json.Unmarshal(body, &oe); err == nil && oe.Error != nil {
 		e.Code = oe.Error.Code
-		e.Message = oe.Error.Message
+		e.Message = sc.clean(oe.Error.Message, maxErrorMessage)
 		raw := oe.Error.InnerError
 		// Walk nested innerError objects; the deepest code is the most specific.
 		for depth := 0; len(raw) > 0 && depth < 8; depth++ {
@@ -76,26 +78,26 @@ func newError(method, rawURL string, status int, h http.Header, body []byte) *gr
 			raw = ie.InnerError
 		}
 	} else {
-		e.Message = bodyText(body)
+		e.Message = bodyText(sc, body)
 	}
 	if e.Date == "" {
 		e.Date = h.Get("Date")
 	}
+	for _, f := range []*string{&e.Code, &e.InnerCode, &e.RequestID, &e.ClientRequestID, &e.Date} {
+		*f = sc.clean(*f, maxErrorField)
+	}
+	// The URL is the caller's, already sanitized; it is kept whole.
+	e.URL = sc.scrub(e.URL)
 	return e
 }
 
 // bodyText turns a non-JSON body into a short, printable one-line message.
-func bodyText(body []byte) string {
+func bodyText(sc *secretSet, body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
 	if !utf8.Valid(body) {
 		return fmt.Sprintf("non-text response body of %d bytes", len(body))
 	}
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if utf8.RuneCountInString(s) > maxErrorText {
-		r := []rune(s)
-		s = string(r[:maxErrorText]) + "…"
-	}
-	return s
+	return sc.clean(string(body), maxErrorText)
 }

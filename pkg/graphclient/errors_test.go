@@ -44,7 +44,7 @@ func TestErrorDecoding(t *testing.T) {
 		for k, v := range tt.header {
 			h.Set(k, v)
 		}
-		e := newError("GET", "https://graph.microsoft.com/v1.0/identityGovernance/accessReviews/definitions/d1", tt.status, h, []byte(tt.body))
+		e := newError(nil, "GET", "https://graph.microsoft.com/v1.0/identityGovernance/accessReviews/definitions/d1", tt.status, h, []byte(tt.body))
 		if ra, ok := parseRetryAfter(h.Get("Retry-After"), newFakeClock().Now()); ok {
 			e.RetryAfter = ra
 			e.Attempts = 9

@@ -20,7 +20,7 @@ func FuzzErrorBody(f *testing.F) {
 	f.Add(400, `{"error":{"code":"c","message":"line one\nline two"}}`, "")
 	f.Fuzz(func(t *testing.T, status int, body, retryAfter string) {
 		h := http.Header{"Retry-After": {retryAfter}}
-		e := newError("GET", "https://graph.microsoft.com/v1.0/x", status, h, []byte(body))
+		e := newError(nil, "GET", "https://graph.microsoft.com/v1.0/x", status, h, []byte(body))
 		msg := e.Error()
 		if strings.Contains(msg, "\n") {
 			t.Fatalf("error message spans lines: %q", msg)
