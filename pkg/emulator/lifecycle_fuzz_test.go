@@ -3,19 +3,16 @@ package emulator
 import (
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
 // FuzzLifecycleQueries creates reviews with arbitrary scope, enumeration
 // and reviewer queries and runs them: whatever the service accepts, the
 // lifecycle must evaluate (or mark as not emulated) without panicking, and
 // every instance and decision read must be answered.
-// Every input gets a fresh server (see lifecycleServers), so what one input
+// Every input gets a fresh server (see freshServers), so what one input
 // stores or applies is never seen by another.
 func FuzzLifecycleQueries(f *testing.F) {
 	for _, s := range [][3]string{
@@ -44,11 +41,7 @@ func FuzzLifecycleQueries(f *testing.F) {
 	} {
 		f.Add(s.scope, s.enum, s.reviewer, s.flags)
 	}
-	tenant, err := DemoTenant()
-	if err != nil {
-		f.Fatal(err)
-	}
-	servers := &lifecycleServers{tenant: tenant}
+	servers := newFreshServers(f, Options{Seed: 1, PageSize: 3, Clock: func() time.Time { return at("2026-01-01T00:00:00Z") }})
 	f.Fuzz(func(t *testing.T, scope, enum, reviewer string, flags uint8) {
 		srv := servers.get(t)
 		body := map[string]any{
@@ -101,43 +94,6 @@ func FuzzLifecycleQueries(f *testing.F) {
 	})
 }
 
-// lifecycleServers hands out fresh servers over the demo tenant. Parsing
-// the tenant and building its directory were nine tenths of a fresh
-// server's cost, so the tenant is parsed once and the servers share one
-// directory until an input changes it. Every change after New goes through
-// changeDirectory, which records it in the store's lifecycle state, so a
-// server that recorded none left the shared directory as it found it; one
-// that did gets the directory rebuilt for the next input.
-type lifecycleServers struct {
-	tenant *Tenant
-	dir    *directory
-}
-
-func (p *lifecycleServers) get(t *testing.T) *Server {
-	t.Helper()
-	if p.dir == nil {
-		d, err := newDirectory(p.tenant)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.dir = d
-	}
-	// An empty tenant makes New's own directory cost nothing.
-	srv, err := New(Options{Tenant: &Tenant{}, Seed: 1, PageSize: 3, Clock: func() time.Time { return at("2026-01-01T00:00:00Z") }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.dir = p.dir
-	t.Cleanup(func() {
-		srv.mu.Lock()
-		defer srv.mu.Unlock()
-		if len(srv.store.life.Directory) > 0 {
-			p.dir = nil
-		}
-	})
-	return srv
-}
-
 // FuzzInstanceRequests sends arbitrary methods, paths and bodies under a
 // running instance: no panic, no 5xx, Graph's error shape.
 func FuzzInstanceRequests(f *testing.F) {
@@ -187,34 +143,4 @@ func FuzzInstanceRequests(f *testing.F) {
 		}
 		checkAnswer(t, serve(srv, method, target, body), method+" "+path)
 	})
-}
-
-// The fuzz target's servers share a directory only while no input changed
-// it.
-func TestLifecycleServersShareOnlyAnUnchangedDirectory(t *testing.T) {
-	tenant, err := DemoTenant()
-	require.NoError(t, err)
-	servers := &lifecycleServers{tenant: tenant}
-	var first, second, third *directory
-	var group, member string
-	t.Run("unchanged", func(t *testing.T) { first = servers.get(t).dir })
-	t.Run("changes", func(t *testing.T) {
-		srv := servers.get(t)
-		second = srv.dir
-		for _, g := range srv.dir.groups {
-			if len(g.members) > 0 {
-				group, member = g.id, g.members[0].id
-				break
-			}
-		}
-		srv.mu.Lock()
-		defer srv.mu.Unlock()
-		_, ok := srv.changeDirectory(dirChange{Time: t0, Op: opRemoveMember, Object: group, Member: member})
-		require.True(t, ok)
-	})
-	t.Run("after", func(t *testing.T) { third = servers.get(t).dir })
-	require.True(t, first == second, "an unchanged directory was rebuilt")
-	require.True(t, second != third, "a changed directory was handed on")
-	require.True(t, slices.ContainsFunc(third.byID[group].members, func(o *dirObject) bool { return o.id == member }),
-		"the next server's directory still has the removed member")
 }
