@@ -38,7 +38,7 @@ func newFreshServers(f *testing.F, opts Options) *freshServers {
 	return &freshServers{opts: opts, tenant: tenant}
 }
 
-func (p *freshServers) get(t *testing.T) *Server {
+func (p *freshServers) get(t testing.TB) *Server {
 	t.Helper()
 	if p.dir == nil {
 		d, err := newDirectory(p.tenant)
@@ -103,6 +103,12 @@ func fuzzServer(f *testing.F) *Server {
 }
 
 func serve(srv *Server, method, target string, body []byte) *httptest.ResponseRecorder {
+	return serveAs(srv, "admin@contoso.com", method, target, body)
+}
+
+// serveAs answers a request in-process, made by the user with that
+// userPrincipalName.
+func serveAs(srv *Server, upn, method, target string, body []byte) *httptest.ResponseRecorder {
 	u := &url.URL{Path: target}
 	if p, q, ok := cutQuery(target); ok {
 		u = &url.URL{Path: p, RawQuery: q}
@@ -112,7 +118,7 @@ func serve(srv *Server, method, target string, body []byte) *httptest.ResponseRe
 		req.Body = nopCloser{bytes.NewReader(body)}
 		req.ContentLength = int64(len(body))
 	}
-	req.Header.Set("Authorization", "Bearer emu:admin@contoso.com")
+	req.Header.Set("Authorization", "Bearer emu:"+upn)
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, req)
 	return rec

@@ -95,8 +95,21 @@ func FuzzLifecycleQueries(f *testing.F) {
 }
 
 // FuzzInstanceRequests sends arbitrary methods, paths and bodies under a
-// running instance: no panic, no 5xx, Graph's error shape.
+// running instance, as the admin or as the instance's reviewer: no panic,
+// no 5xx, Graph's error shape.
 func FuzzInstanceRequests(f *testing.F) {
+	for _, s := range []struct {
+		method, path, body string
+		asReviewer         bool
+	}{
+		{"POST", "batchRecordDecisions", `{"decision":"Deny","justification":"left the project","principalId":"7e95ba56-3aee-4988-b07a-2715a9b7ba9b"}`, true},
+		{"POST", "batchRecordDecisions", `{"decision":"Approve","justification":"","resourceId":"ea1ee477-0a50-41ac-8699-c70d0c1f868a"}`, true},
+		{"PATCH", "decisions/DECISION", `{"decision":"Deny","justification":"no longer needed"}`, true},
+		{"GET", "decisions/filterByCurrentUser(on='reviewer')?$filter=decision eq 'NotReviewed'&$top=1", "", true},
+		{"POST", "acceptRecommendations", "", true},
+	} {
+		f.Add(s.method, s.path, []byte(s.body), s.asReviewer)
+	}
 	for _, s := range []struct{ method, path, body string }{
 		{"GET", "decisions?$filter=decision eq 'Deny' and applyResult eq 'New'&$orderby=recommendation desc", ""},
 		{"POST", "batchRecordDecisions", `{"decision":"Approve","justification":"ok","principalId":"7e95ba56-3aee-4988-b07a-2715a9b7ba9b"}`},
@@ -111,36 +124,58 @@ func FuzzInstanceRequests(f *testing.F) {
 		{"GET", "contactedReviewers?$filter=id eq 'x'", ""},
 		{"DELETE", "decisions", ""},
 	} {
-		f.Add(s.method, s.path, []byte(s.body))
+		f.Add(s.method, s.path, []byte(s.body), false)
 	}
-	srv := fuzzServer(f)
-	valid, _ := json.Marshal(validDefinition()) // starts today: an instance is running
-	rec := serve(srv, http.MethodPost, "/v1.0/"+definitionsPath, valid)
-	var created struct{ ID string }
-	if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil {
-		f.Fatal(err)
+	// Every input gets a fresh server with one definition that starts
+	// today, so an input that stops the instance or records decisions
+	// leaves nothing behind for the next, and a failing input fails the
+	// same way when re-run alone. The ids depend only on the seed and the
+	// order of requests, so the instance and a decision are looked up once.
+	servers := newFreshServers(f, Options{Seed: 1, PageSize: 5, Clock: func() time.Time { return t0 }})
+	valid, _ := json.Marshal(validDefinition())
+	create := func(tb testing.TB) (*Server, string) {
+		tb.Helper()
+		srv := servers.get(tb)
+		rec := serve(srv, http.MethodPost, "/v1.0/"+definitionsPath, valid)
+		var created struct{ ID string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil || rec.Code != http.StatusCreated {
+			tb.Fatalf("create: %d %s", rec.Code, rec.Body.Bytes())
+		}
+		return srv, "/v1.0/" + definitionsPath + "/" + created.ID + "/instances"
 	}
-	base := "/v1.0/" + definitionsPath + "/" + created.ID + "/instances"
+	srv, base := create(f)
 	var insts struct{ Value []struct{ ID string } }
 	if err := json.Unmarshal(serve(srv, http.MethodGet, base, nil).Body.Bytes(), &insts); err != nil || len(insts.Value) != 1 {
 		f.Fatalf("no running instance: %v", err)
 	}
 	inst := base + "/" + insts.Value[0].ID
 	var decs struct{ Value []struct{ ID string } }
-	_ = json.Unmarshal(serve(srv, http.MethodGet, inst+"/decisions", nil).Body.Bytes(), &decs)
-	f.Fuzz(func(t *testing.T, method, path string, body []byte) {
+	if err := json.Unmarshal(serve(srv, http.MethodGet, inst+"/decisions", nil).Body.Bytes(), &decs); err != nil || len(decs.Value) == 0 {
+		f.Fatalf("no decisions: %v", err)
+	}
+	decision := decs.Value[0].ID
+	// The same ids on the next server, without the look-ups in between.
+	if srv, again := create(f); again != base {
+		f.Fatalf("the definition's id is not the same on a fresh server: %s, then %s", base, again)
+	} else if rec := serve(srv, http.MethodGet, inst+"/decisions/"+decision, nil); rec.Code != http.StatusOK {
+		f.Fatalf("the instance and decision ids are not the same on a fresh server: %d %s", rec.Code, rec.Body.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, method, path string, body []byte, asReviewer bool) {
+		srv, _ := create(t)
+		upn := "admin@contoso.com"
+		if asReviewer {
+			upn = "alice@contoso.com" // validDefinition's reviewer
+		}
 		switch method {
 		case "GET", "POST", "PATCH", "PUT", "DELETE":
 		default:
 			method = "GET"
 		}
-		if len(decs.Value) > 0 {
-			path = strings.ReplaceAll(path, "DECISION", decs.Value[0].ID)
-		}
+		path = strings.ReplaceAll(path, "DECISION", decision)
 		target := inst
 		if path != "" {
 			target += "/" + path
 		}
-		checkAnswer(t, serve(srv, method, target, body), method+" "+path)
+		checkAnswer(t, serveAs(srv, upn, method, target, body), method+" "+path)
 	})
 }
