@@ -88,7 +88,7 @@ done
 
 echo
 echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(go version | cut -d' ' -f3); load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-echo "Command: FUZZ_MINIMIZE=${minimize} bash bench/fuzz.sh ${secs}$([[ "$filter" == . ]] || echo " ${filter}")"
+echo "Command: FUZZ_MINIMIZE=${minimize} bash bench/fuzz.sh ${secs}$([[ "$filter" == . ]] || echo " '${filter}'")"
 echo "Each target: go test ./<package> -run '^\$' -fuzz '^<Name>\$' -fuzztime ${secs}s -fuzzminimizetime ${minimize}"
 echo
 echo "| target | package | time | executions | execs/s | new interesting | load at start | result |"
