@@ -64,20 +64,51 @@ func FuzzReadPlan(f *testing.F) {
 }
 
 // FuzzCompute plans a desired definition against a live one, both decoded
-// from arbitrary JSON, and renders the result.
+// from arbitrary JSON, and renders the result. Seeds: Graph's documented
+// requests against what Graph stores for them (the stored forms differ:
+// numbered ranges, "null" strings), which plan no change or an adoption;
+// a request against its stored form with other settings (an update); and
+// requests against other stored definitions (replacements).
 func FuzzCompute(f *testing.F) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", "graph", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		var list struct {
+			Value []json.RawMessage `json:"value"`
+		}
+		if json.Unmarshal(b, &list) == nil && len(list.Value) > 0 {
+			b = list.Value[0] // a list response: its first item
+		}
+		return b
+	}
 	for _, pair := range [][2]string{
 		{"20.1-request.json", "20.1-response-noend.json"},
+		{"20.1-request.json", "20.1-response-numbered.json"},
 		{"20.2-request.json", "20.2-response.json"},
+		{"20.2-request.json", "20.2-response-null-string.json"},
+		{"20.3-request.json", "20.3-response.json"},
 		{"20.4-request.json", "20.4-response.json"},
+		{"20.1-request.json", "20.2-response.json"},
+		{"20.4-request.json", "20.3-response.json"},
 	} {
-		a, errA := os.ReadFile(filepath.Join("testdata", "graph", pair[0]))
-		b, errB := os.ReadFile(filepath.Join("testdata", "graph", pair[1]))
-		if errA == nil && errB == nil {
-			f.Add(a, b, true)
-			f.Add(a, b, false)
-		}
+		f.Add(read(pair[0]), read(pair[1]), true)
+		f.Add(read(pair[0]), read(pair[1]), false)
 	}
+	var changed map[string]any
+	if err := json.Unmarshal(read("20.1-request.json"), &changed); err != nil {
+		f.Fatal(err)
+	}
+	changed["descriptionForReviewers"] = "Reviewed every month & <b>please</b> answer"
+	settings := changed["settings"].(map[string]any)
+	settings["instanceDurationInDays"] = 14
+	settings["recurrence"].(map[string]any)["pattern"] = map[string]any{"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 8}
+	update, err := json.Marshal(changed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(update, read("20.1-response-noend.json"), true)
 	f.Fuzz(func(t *testing.T, desiredJSON, liveJSON []byte, marked bool) {
 		var d, l graph.Definition
 		if json.Unmarshal(desiredJSON, &d) != nil || json.Unmarshal(liveJSON, &l) != nil {

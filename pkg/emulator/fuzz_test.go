@@ -8,9 +8,89 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
+
+// freshServers hands out fresh servers (an empty store, the clock at its
+// start) over the demo tenant, for fuzz targets whose inputs must not see
+// each other's state. Parsing the tenant and building its directory are
+// nearly all of a new server's cost, so the tenant is parsed once and the
+// servers share one directory until an input changes it. Every change
+// after New goes through changeDirectory, which records it in the store's
+// lifecycle state: a server that recorded none left the shared directory
+// as it found it; one that did gets it rebuilt for the next input.
+type freshServers struct {
+	opts   Options // as for New; Tenant is the demo tenant
+	tenant *Tenant
+	dir    *directory
+}
+
+func newFreshServers(f *testing.F, opts Options) *freshServers {
+	f.Helper()
+	tenant, err := DemoTenant()
+	if err != nil {
+		f.Fatal(err)
+	}
+	return &freshServers{opts: opts, tenant: tenant}
+}
+
+func (p *freshServers) get(t testing.TB) *Server {
+	t.Helper()
+	if p.dir == nil {
+		d, err := newDirectory(p.tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.dir = d
+	}
+	opts := p.opts
+	opts.Tenant = &Tenant{} // New's own directory then costs nothing
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.dir = p.dir
+	t.Cleanup(func() {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		if len(srv.store.life.Directory) > 0 {
+			p.dir = nil
+		}
+	})
+	return srv
+}
+
+func TestFreshServersShareOnlyAnUnchangedDirectory(t *testing.T) {
+	tenant, err := DemoTenant()
+	require.NoError(t, err)
+	servers := &freshServers{opts: Options{Seed: 1, Clock: func() time.Time { return t0 }}, tenant: tenant}
+	var first, second, third *directory
+	var group, member string
+	t.Run("unchanged", func(t *testing.T) { first = servers.get(t).dir })
+	t.Run("changes", func(t *testing.T) {
+		srv := servers.get(t)
+		second = srv.dir
+		for _, g := range srv.dir.groups {
+			if len(g.members) > 0 {
+				group, member = g.id, g.members[0].id
+				break
+			}
+		}
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		_, ok := srv.changeDirectory(dirChange{Time: t0, Op: opRemoveMember, Object: group, Member: member})
+		require.True(t, ok)
+	})
+	t.Run("after", func(t *testing.T) { third = servers.get(t).dir })
+	require.True(t, first == second, "an unchanged directory was rebuilt")
+	require.True(t, second != third, "a changed directory was handed on")
+	require.True(t, slices.ContainsFunc(third.byID[group].members, func(o *dirObject) bool { return o.id == member }),
+		"the next server's directory still has the removed member")
+}
 
 // fuzzServer is shared by the iterations of one fuzz target.
 func fuzzServer(f *testing.F) *Server {
@@ -23,6 +103,12 @@ func fuzzServer(f *testing.F) *Server {
 }
 
 func serve(srv *Server, method, target string, body []byte) *httptest.ResponseRecorder {
+	return serveAs(srv, "admin@contoso.com", method, target, body)
+}
+
+// serveAs answers a request in-process, made by the user with that
+// userPrincipalName.
+func serveAs(srv *Server, upn, method, target string, body []byte) *httptest.ResponseRecorder {
 	u := &url.URL{Path: target}
 	if p, q, ok := cutQuery(target); ok {
 		u = &url.URL{Path: p, RawQuery: q}
@@ -32,7 +118,7 @@ func serve(srv *Server, method, target string, body []byte) *httptest.ResponseRe
 		req.Body = nopCloser{bytes.NewReader(body)}
 		req.ContentLength = int64(len(body))
 	}
-	req.Header.Set("Authorization", "Bearer emu:admin@contoso.com")
+	req.Header.Set("Authorization", "Bearer emu:"+upn)
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, req)
 	return rec
@@ -74,7 +160,9 @@ func checkAnswer(t *testing.T, rec *httptest.ResponseRecorder, what string) {
 // FuzzDefinitionBody sends arbitrary bodies to the write endpoints. No
 // input may panic or give a 5xx; and whatever POST accepts must round-trip:
 // sending the stored object back with PUT is "no change" (204) and leaves
-// it as it was.
+// it as it was. Every input gets a fresh server (freshServers), so what
+// one input stored (a $batch or beta POST keeps it) is not there for the
+// next, and a failing input fails the same way when re-run alone.
 func FuzzDefinitionBody(f *testing.F) {
 	for _, name := range []string{"20.1-create-request.json", "20.2-create-request.json", "20.3-create-request.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", "graph-api", name))
@@ -82,6 +170,9 @@ func FuzzDefinitionBody(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(uint8(0), b)
+		f.Add(uint8(3), b)
+		f.Add(uint8(1), []byte(`{"requests":[{"id":"1","method":"POST","url":"/identityGovernance/accessReviews/definitions","headers":{"Content-Type":"application/json"},"body":`+
+			string(b)+`},{"id":"2","method":"GET","url":"/identityGovernance/accessReviews/definitions?$top=1","dependsOn":["1"]}]}`))
 	}
 	valid, _ := json.Marshal(validDefinition())
 	f.Add(uint8(0), valid)
@@ -93,12 +184,14 @@ func FuzzDefinitionBody(f *testing.F) {
 		f.Add(uint8(0), []byte(s))
 		f.Add(uint8(1), []byte(s))
 	}
-	srv := fuzzServer(f)
+	servers := newFreshServers(f, Options{Seed: 1, PageSize: 5, Clock: func() time.Time { return t0 }})
 	const base = "/v1.0/" + definitionsPath
 	f.Fuzz(func(t *testing.T, target uint8, body []byte) {
+		srv := servers.get(t)
 		switch target % 4 {
 		case 1:
-			checkAnswer(t, serve(srv, http.MethodPost, "/v1.0/$batch", body), "$batch")
+			r := serve(srv, http.MethodPost, "/v1.0/$batch", body)
+			checkAnswer(t, r, "$batch")
 			return
 		case 2:
 			checkAnswer(t, serve(srv, http.MethodPost, "/v1.0/directoryObjects/getByIds", body), "getByIds")

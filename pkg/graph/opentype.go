@@ -159,9 +159,10 @@ func endOfValue(data []byte, i int) int {
 
 // marshalOpen encodes known and adds the extra properties; a modelled
 // property wins over an extra one of the same name. Keys come out sorted
-// when there are extras, so the output is deterministic either way.
+// when there are extras, so the output is deterministic either way. Without
+// HTML escaping, so extras come back as received.
 func marshalOpen(known any, extra map[string]json.RawMessage) ([]byte, error) {
-	b, err := json.Marshal(known)
+	b, err := MarshalNoEscape(known)
 	if err != nil || len(extra) == 0 {
 		return b, err
 	}
@@ -174,7 +175,7 @@ func marshalOpen(known any, extra map[string]json.RawMessage) ([]byte, error) {
 			m[k] = v
 		}
 	}
-	return json.Marshal(m)
+	return MarshalNoEscape(m)
 }
 
 var jsonFieldsCache sync.Map // reflect.Type -> map[string]jsonField
