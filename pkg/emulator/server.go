@@ -55,6 +55,14 @@ type Options struct {
 	// AllowRemote lets Start listen on a non-loopback address. The emulator
 	// accepts any token, so this is off by default.
 	AllowRemote bool
+	// The HTTP server's timeouts for Start; zero picks the default, so a
+	// slow or idle client cannot hold a connection forever.
+	// ReadHeaderTimeout (default 10s) bounds reading a request's headers,
+	// ReadTimeout (default 1m) the whole request with its body, WriteTimeout
+	// (default 5m, generous for clients that page through long lists
+	// slowly) the answer, and IdleTimeout (default 1m) a kept-alive
+	// connection between requests.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
 // RangeStyle selects how the emulator stores recurrence ranges. Graph's
@@ -112,6 +120,14 @@ const maxBody = 4 << 20
 func New(opts Options) (*Server, error) {
 	if opts.PageSize < 0 {
 		return nil, fmt.Errorf("page size %d: must be positive", opts.PageSize)
+	}
+	for _, t := range []struct {
+		name string
+		d    time.Duration
+	}{{"read header", opts.ReadHeaderTimeout}, {"read", opts.ReadTimeout}, {"write", opts.WriteTimeout}, {"idle", opts.IdleTimeout}} {
+		if t.d < 0 {
+			return nil, fmt.Errorf("%s timeout %s: must not be negative", t.name, t.d)
+		}
 	}
 	s := &Server{opts: opts, clock: opts.Clock, sleep: opts.Sleep, pageSize: opts.PageSize}
 	if s.clock == nil {

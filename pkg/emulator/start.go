@@ -53,7 +53,7 @@ func Start(opts Options) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the emulator: %w", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := httpServer(opts, srv)
 	done := make(chan struct{})
 	go func() {
 		_ = hs.Serve(ln)
@@ -75,6 +75,31 @@ func Start(opts Options) (*Running, error) {
 		return err
 	}
 	return r, nil
+}
+
+// The default timeouts of Start's HTTP server (see Options).
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultReadTimeout       = time.Minute
+	defaultWriteTimeout      = 5 * time.Minute
+	defaultIdleTimeout       = time.Minute
+)
+
+// httpServer is Start's HTTP server for h, with the timeouts of opts.
+func httpServer(opts Options, h http.Handler) *http.Server {
+	or := func(d, def time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return def
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: or(opts.ReadHeaderTimeout, defaultReadHeaderTimeout),
+		ReadTimeout:       or(opts.ReadTimeout, defaultReadTimeout),
+		WriteTimeout:      or(opts.WriteTimeout, defaultWriteTimeout),
+		IdleTimeout:       or(opts.IdleTimeout, defaultIdleTimeout),
+	}
 }
 
 // checkLoopback accepts only addresses whose host is a loopback IP or
