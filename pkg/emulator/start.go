@@ -22,8 +22,9 @@ type Running struct {
 	closeErr  error
 }
 
-// Close stops the listener and waits for requests in flight (at most a few
-// seconds). It is safe to call more than once.
+// Close stops the listener, waits for requests in flight (at most a few
+// seconds) and closes the Server, releasing its state file's lock. It is
+// safe to call more than once.
 func (r *Running) Close() error {
 	r.closeOnce.Do(func() { r.closeErr = r.close() })
 	return r.closeErr
@@ -51,6 +52,7 @@ func Start(opts Options) (*Running, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		_ = srv.Close()
 		return nil, fmt.Errorf("starting the emulator: %w", err)
 	}
 	hs := httpServer(opts, srv)
@@ -72,7 +74,7 @@ func Start(opts Options) (*Running, error) {
 			_ = hs.Close()
 		}
 		<-done
-		return err
+		return errors.Join(err, srv.Close())
 	}
 	return r, nil
 }
@@ -121,7 +123,7 @@ func checkLoopback(addr string) error {
 
 // Attach describes a Server that the caller already serves at baseURL (the
 // scheme and host, e.g. an httptest server's URL) as a Running; closeFn
-// stops it.
+// stops serving it, then Close closes the Server.
 func Attach(srv *Server, baseURL string, closeFn func()) *Running {
 	return &Running{
 		URL:    strings.TrimSuffix(baseURL, "/") + "/v1.0",
@@ -129,7 +131,7 @@ func Attach(srv *Server, baseURL string, closeFn func()) *Running {
 		Server: srv,
 		close: func() error {
 			closeFn()
-			return nil
+			return srv.Close()
 		},
 	}
 }
