@@ -15,11 +15,14 @@ import (
 )
 
 // Reading the state file. The file may have been edited by hand or cut
-// short, so every part is checked before the store uses it: the first
-// problem becomes one error that names the file, the place
-// ("definitions[1] (id ...): instances[0]: decisions[2]: principal.id")
-// and what is wrong. Nothing the store later relies on (an id, a date, a
-// list without holes) is left unchecked, so a loaded state never panics.
+// short, so everything the store relies on is checked before it is used
+// (ids, dates, lists without holes, values the emulator knows), and the
+// first problem becomes one error that names the file, the place
+// ("definitions[1] (id ...): instances[0]: decisions[2]") and the member.
+// A file the emulator wrote costs one typed decode and the checks of its
+// values; only a file with a problem is read again, member by member
+// (stateShape), to name the member: encoding/json's errors say neither
+// which list element nor, for dates, which field.
 
 // errNewerState marks a state file written by a newer emulator.
 var errNewerState = errors.New("written by a newer arsync")
@@ -43,48 +46,99 @@ func loadState(path string) (*store, error) {
 	return st, nil
 }
 
+// The state file as read: stateFile with the parts that need checking
+// kept apart.
+type stateIn struct {
+	FormatVersion json.RawMessage `json:"formatVersion"`
+	Definitions   []*entryIn      `json:"definitions"`
+	Lifecycle     *lifeState      `json:"lifecycle"`
+}
+
+type entryIn struct {
+	ID         string            `json:"id"`
+	APIVersion string            `json:"apiVersion"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	VisibleAt  *time.Time        `json:"visibleAt"`
+	Definition *object           `json:"definition"`
+	Instances  []*storedInstance `json:"instances"`
+}
+
+// storedInstance is an instance as read, with its JSON, which the store
+// keeps to save it again unchanged.
+type storedInstance struct {
+	raw json.RawMessage
+	in  *instance
+}
+
+func (s *storedInstance) UnmarshalJSON(b []byte) error {
+	s.raw = append(json.RawMessage(nil), b...)
+	s.in = &instance{}
+	return json.Unmarshal(b, s.in)
+}
+
 // parseState checks and decodes a whole state file.
 func parseState(data []byte) (*store, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
 		return nil, errors.New("the file is empty")
 	}
-	if !json.Valid(data) {
-		var v any
-		err := json.Unmarshal(data, &v)
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("not JSON at byte %d of %d: %w", se.Offset, len(data), err)
+	if trimmed[0] != '{' { // null decodes into the struct without an error
+		if err := stateShape(data); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("not JSON: %w", err)
-	}
-	top, err := readObject("", data)
-	if err != nil {
 		return nil, errors.New("the file is not a JSON object")
 	}
-	vraw, ok := top["formatVersion"]
-	if !ok || isNull(vraw) {
-		return nil, errors.New("formatVersion is missing")
+	var sf stateIn
+	err := json.Unmarshal(data, &sf)
+	if err == nil {
+		if err = checkVersion(sf.FormatVersion, true); err != nil {
+			return nil, err
+		}
+		var st *store
+		if st, err = buildStore(&sf); err == nil {
+			return st, nil
+		}
+	} else {
+		err = jsonError("", err)
+	}
+	// A null in a list decodes to an empty value, and a JSON error names no
+	// list element: find the member at fault, if it is one.
+	if serr := stateShape(data); serr != nil {
+		return nil, serr
+	}
+	return nil, err
+}
+
+// checkVersion reads formatVersion; present says whether the member is
+// there at all.
+func checkVersion(raw json.RawMessage, present bool) error {
+	if !present || len(raw) == 0 || isNull(raw) {
+		return errors.New("formatVersion is missing")
 	}
 	var version int
-	if err := json.Unmarshal(vraw, &version); err != nil {
-		return nil, fmt.Errorf("formatVersion: %s is not a whole number", snippet(vraw))
+	if err := json.Unmarshal(raw, &version); err != nil {
+		return fmt.Errorf("formatVersion: %s is not a whole number", snippet(raw))
 	}
 	switch {
 	case version > stateFormat:
-		return nil, fmt.Errorf("%w (format version %d; this one reads version %d)", errNewerState, version, stateFormat)
+		return fmt.Errorf("%w (format version %d; this one reads version %d)", errNewerState, version, stateFormat)
 	case version < 1:
-		return nil, fmt.Errorf("formatVersion %d is not a format version (this emulator reads version %d)", version, stateFormat)
+		return fmt.Errorf("formatVersion %d is not a format version (this emulator reads version %d)", version, stateFormat)
 	}
+	return nil
+}
 
+// buildStore checks the values of a decoded state file and makes the
+// store.
+func buildStore(sf *stateIn) (*store, error) {
 	st := newStore()
-	entries, err := top.list("", "definitions")
-	if err != nil {
-		return nil, err
-	}
-	firstAt := map[string]int{}
-	for i, raw := range entries {
+	firstAt := make(map[string]int, len(sf.Definitions))
+	for i, e := range sf.Definitions {
 		where := fmt.Sprintf("definitions[%d]", i)
-		r, err := readEntry(where, raw)
+		if e == nil {
+			return nil, fmt.Errorf("%s is null", where)
+		}
+		r, err := makeRecord(where, e)
 		if err != nil {
 			return nil, err
 		}
@@ -94,17 +148,62 @@ func parseState(data []byte) (*store, error) {
 		firstAt[r.ID] = i
 		st.add(r)
 	}
-	if raw, ok := top["lifecycle"]; ok && !isNull(raw) {
-		ls, err := readLifecycle(raw)
-		if err != nil {
+	if sf.Lifecycle != nil {
+		if err := checkLifecycle(sf.Lifecycle); err != nil {
 			return nil, err
 		}
-		st.life = ls
+		st.life = sf.Lifecycle
 	}
 	if err := checkPeriods(st); err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// makeRecord checks one stored definition, with its instances.
+func makeRecord(where string, e *entryIn) (*defRecord, error) {
+	if e.ID == "" {
+		return nil, fmt.Errorf("%s: id is missing", where)
+	}
+	if !guidRE.MatchString(e.ID) {
+		return nil, fmt.Errorf("%s: id %q is not a GUID", where, e.ID)
+	}
+	// Lookups lower-case the id they are given.
+	id := strings.ToLower(e.ID)
+	where += " (id " + id + ")"
+	switch {
+	case e.APIVersion != "v1.0" && e.APIVersion != "beta":
+		return nil, fmt.Errorf("%s: apiVersion %q must be v1.0 or beta", where, e.APIVersion)
+	case e.CreatedAt.IsZero():
+		return nil, fmt.Errorf("%s: createdAt is missing", where)
+	case e.Definition == nil:
+		return nil, fmt.Errorf("%s: definition is missing", where)
+	}
+	if err := checkDefinition(id, e.Definition); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	r := &defRecord{ID: id, Version: e.APIVersion, CreatedAt: e.CreatedAt, Object: e.Definition, life: &defLife{}}
+	if e.VisibleAt != nil {
+		r.VisibleAt = *e.VisibleAt
+	}
+	firstAt := make(map[string]int, len(e.Instances))
+	for i, si := range e.Instances {
+		iw := fmt.Sprintf("%s: instances[%d]", where, i)
+		if si == nil || si.in == nil {
+			return nil, fmt.Errorf("%s is null", iw)
+		}
+		if err := checkInstance(iw, si.in); err != nil {
+			return nil, err
+		}
+		key := strings.ToLower(si.in.ID)
+		if j, dup := firstAt[key]; dup {
+			return nil, fmt.Errorf("%s: id %s is also instances[%d]'s", iw, si.in.ID, j)
+		}
+		firstAt[key] = i
+		r.Instances = append(r.Instances, si.raw)
+		r.life.instances = append(r.life.instances, si.in)
+	}
+	return r, nil
 }
 
 // checkPeriods checks that the instances of each definition go with its
@@ -136,79 +235,6 @@ func checkPeriods(st *store) error {
 		}
 	}
 	return nil
-}
-
-// readEntry checks one stored definition, with its instances.
-func readEntry(where string, raw json.RawMessage) (*defRecord, error) {
-	o, err := readObject(where, raw)
-	if err != nil {
-		return nil, err
-	}
-	id, err := o.str(where, "id", true)
-	if err != nil {
-		return nil, err
-	}
-	if !guidRE.MatchString(id) {
-		return nil, fmt.Errorf("%s: id %q is not a GUID", where, id)
-	}
-	// Lookups lower-case the id they are given.
-	id = strings.ToLower(id)
-	where += " (id " + id + ")"
-	version, err := o.str(where, "apiVersion", true)
-	if err != nil {
-		return nil, err
-	}
-	if version != "v1.0" && version != "beta" {
-		return nil, fmt.Errorf("%s: apiVersion %q must be v1.0 or beta", where, version)
-	}
-	r := &defRecord{ID: id, Version: version}
-	if r.CreatedAt, err = o.time(where, "createdAt", true); err != nil {
-		return nil, err
-	}
-	if r.VisibleAt, err = o.time(where, "visibleAt", false); err != nil {
-		return nil, err
-	}
-	draw, ok := o["definition"]
-	switch {
-	case !ok:
-		return nil, fmt.Errorf("%s: definition is missing", where)
-	case isNull(draw):
-		return nil, fmt.Errorf("%s: definition is null", where)
-	}
-	def := &object{}
-	if err := def.UnmarshalJSON(draw); err != nil {
-		if bytes.HasPrefix(bytes.TrimSpace(draw), []byte("{")) {
-			return nil, fmt.Errorf("%s: definition: %w", where, err)
-		}
-		return nil, fmt.Errorf("%s: definition: %s is not an object", where, snippet(draw))
-	}
-	if err := checkDefinition(id, def); err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	r.Object = def
-
-	raws, err := o.list(where, "instances")
-	if err != nil {
-		return nil, err
-	}
-	l := &defLife{}
-	firstAt := map[string]int{}
-	for i, raw := range raws {
-		iw := fmt.Sprintf("%s: instances[%d]", where, i)
-		in, err := readInstance(iw, raw)
-		if err != nil {
-			return nil, err
-		}
-		key := strings.ToLower(in.ID)
-		if j, dup := firstAt[key]; dup {
-			return nil, fmt.Errorf("%s: id %s is also instances[%d]'s", iw, in.ID, j)
-		}
-		firstAt[key] = i
-		l.instances = append(l.instances, in)
-	}
-	r.Instances = raws
-	r.life = l
-	return r, nil
 }
 
 // storedNormalizer checks stored definitions, instance scopes and
@@ -266,53 +292,96 @@ func checkDefinition(id string, def *object) error {
 // instanceStatuses are the statuses the lifecycle gives instances.
 var instanceStatuses = []string{statusInProgress, statusCompleted, statusApplied}
 
-// readInstance checks one stored instance with its decisions.
-func readInstance(where string, raw json.RawMessage) (*instance, error) {
+// instanceShape finds the first member of an instance, or of one of its
+// decisions, that has the wrong JSON type, an unreadable date or a null in
+// a list; nil when there is none.
+func instanceShape(where string, raw json.RawMessage) error {
 	o, err := readObject(where, raw)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	// Dates first: encoding/json's date errors do not name the field.
-	var times [3]time.Time
-	for i, k := range []string{"periodStart", "startDateTime", "endDateTime"} {
-		if times[i], err = o.time(where, k, true); err != nil {
-			return nil, err
+	for _, k := range []string{"periodStart", "startDateTime", "endDateTime"} {
+		if _, err := o.time(where, k); err != nil {
+			return err
+		}
+	}
+	for _, k := range []string{"reviewers", "fallbackReviewers", "contactedReviewers"} {
+		if _, err := o.list(where, k); err != nil {
+			return err
 		}
 	}
 	decisions, err := o.list(where, "decisions")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, k := range []string{"reviewers", "fallbackReviewers", "contactedReviewers"} {
-		if _, err := o.list(where, k); err != nil {
-			return nil, err
-		}
-	}
-	// Decisions are read one by one below, so that errors name them.
-	trimmed := make(map[string]json.RawMessage, len(o))
+	rest := make(map[string]json.RawMessage, len(o))
 	for k, v := range o {
-		if k != "decisions" {
-			trimmed[k] = v
+		switch k {
+		case "decisions", "periodStart", "startDateTime", "endDateTime":
+		default:
+			rest[k] = v
 		}
 	}
-	in := &instance{}
-	if err := decodeInto(where, mustMarshal(trimmed), in); err != nil {
-		return nil, err
+	if err := decodeInto(where, mustMarshal(rest), &instance{}); err != nil {
+		return err
 	}
-	in.PeriodStart, in.Start, in.End = times[0], times[1], times[2]
+	for i, raw := range decisions {
+		dw := fmt.Sprintf("%s: decisions[%d]", where, i)
+		d, err := readObject(dw, raw)
+		if err != nil {
+			return err
+		}
+		for _, k := range []string{"reviewedDateTime", "appliedDateTime"} {
+			if _, err := d.time(dw, k); err != nil {
+				return err
+			}
+		}
+		reviewers, err := d.list(dw, "reviewers")
+		if err != nil {
+			return err
+		}
+		for j, r := range reviewers {
+			var s string
+			if json.Unmarshal(r, &s) != nil {
+				return fmt.Errorf("%s: reviewers[%d]: %s is not a string", dw, j, snippet(r))
+			}
+		}
+		rest := make(map[string]json.RawMessage, len(d))
+		for k, v := range d {
+			if k != "reviewedDateTime" && k != "appliedDateTime" {
+				rest[k] = v
+			}
+		}
+		if err := decodeInto(dw, mustMarshal(rest), &decisionItem{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkInstance checks the values of a decoded instance.
+func checkInstance(where string, in *instance) error {
+	for _, t := range []struct {
+		name string
+		at   time.Time
+	}{{"periodStart", in.PeriodStart}, {"startDateTime", in.Start}, {"endDateTime", in.End}} {
+		if t.at.IsZero() {
+			return fmt.Errorf("%s: %s is missing", where, t.name)
+		}
+	}
 	switch {
 	case in.ID == "":
-		return nil, fmt.Errorf("%s: id is missing", where)
+		return fmt.Errorf("%s: id is missing", where)
 	case !slices.Contains(instanceStatuses, in.Status):
-		return nil, fmt.Errorf("%s: status %q is not one of %s", where, in.Status, strings.Join(instanceStatuses, ", "))
+		return fmt.Errorf("%s: status %q is not one of %s", where, in.Status, strings.Join(instanceStatuses, ", "))
 	case in.Scope == nil:
-		return nil, fmt.Errorf("%s: scope is null", where)
+		return fmt.Errorf("%s: scope is missing", where)
 	}
 	if p := nullElement(in.Scope, "scope"); p != "" {
-		return nil, fmt.Errorf("%s: %s is null", where, p)
+		return fmt.Errorf("%s: %s is null", where, p)
 	}
 	if _, gerr := storedNormalizer.scope(in.Scope, "scope", scopeTop); gerr != nil {
-		return nil, fmt.Errorf("%s: scope: %s", where, strings.TrimSuffix(gerr.message, "."))
+		return fmt.Errorf("%s: scope: %s", where, strings.TrimSuffix(gerr.message, "."))
 	}
 	for _, list := range []struct {
 		key  string
@@ -321,41 +390,45 @@ func readInstance(where string, raw json.RawMessage) (*instance, error) {
 		holder := newObject()
 		a := make([]any, len(list.objs))
 		for i, r := range list.objs {
+			if r == nil {
+				return fmt.Errorf("%s: %s[%d] is null", where, list.key, i)
+			}
 			if p := nullElement(r, fmt.Sprintf("%s[%d]", list.key, i)); p != "" {
-				return nil, fmt.Errorf("%s: %s is null", where, p)
+				return fmt.Errorf("%s: %s is null", where, p)
 			}
 			a[i] = r
 		}
 		holder.set(list.key, a)
 		if _, gerr := storedNormalizer.reviewerList(holder, list.key, ""); gerr != nil {
-			return nil, fmt.Errorf("%s: %s: %s", where, list.key, strings.TrimSuffix(gerr.message, "."))
+			return fmt.Errorf("%s: %s: %s", where, list.key, strings.TrimSuffix(gerr.message, "."))
 		}
 	}
 	if in.Resource != nil {
 		if err := checkResource(where+": resource", in.Resource); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for i, c := range in.Contacted {
 		if c.ID == "" {
-			return nil, fmt.Errorf("%s: contactedReviewers[%d]: id is missing", where, i)
+			return fmt.Errorf("%s: contactedReviewers[%d]: id is missing", where, i)
 		}
 	}
-	firstAt := map[string]int{}
-	for i, raw := range decisions {
+	firstAt := make(map[string]int, len(in.Decisions))
+	for i, d := range in.Decisions {
 		dw := fmt.Sprintf("%s: decisions[%d]", where, i)
-		d, err := readDecision(dw, raw)
-		if err != nil {
-			return nil, err
+		if d == nil {
+			return fmt.Errorf("%s is null", dw)
+		}
+		if err := checkDecision(dw, d); err != nil {
+			return err
 		}
 		key := strings.ToLower(d.ID)
 		if j, dup := firstAt[key]; dup {
-			return nil, fmt.Errorf("%s: id %s is also decisions[%d]'s", dw, d.ID, j)
+			return fmt.Errorf("%s: id %s is also decisions[%d]'s", dw, d.ID, j)
 		}
 		firstAt[key] = i
-		in.Decisions = append(in.Decisions, d)
 	}
-	return in, nil
+	return nil
 }
 
 // The values a decision item's properties take
@@ -367,58 +440,33 @@ var (
 	resourceTypes        = []string{"Group", "ServicePrincipal", "DirectoryRole"}
 )
 
-func readDecision(where string, raw json.RawMessage) (*decisionItem, error) {
-	o, err := readObject(where, raw)
-	if err != nil {
-		return nil, err
-	}
-	var reviewed, applied time.Time
-	if reviewed, err = o.time(where, "reviewedDateTime", false); err != nil {
-		return nil, err
-	}
-	if applied, err = o.time(where, "appliedDateTime", false); err != nil {
-		return nil, err
-	}
-	reviewers, err := o.list(where, "reviewers")
-	if err != nil {
-		return nil, err
-	}
-	for i, r := range reviewers {
-		var s string
-		if json.Unmarshal(r, &s) != nil {
-			return nil, fmt.Errorf("%s: reviewers[%d]: %s is not a string", where, i, snippet(r))
-		}
-		if s == "" {
-			return nil, fmt.Errorf("%s: reviewers[%d] is empty", where, i)
-		}
-	}
-	d := &decisionItem{}
-	if err := decodeInto(where, raw, d); err != nil {
-		return nil, err
-	}
-	d.ReviewedAt, d.AppliedAt = reviewed, applied
+// checkDecision checks the values of a decoded decision item.
+func checkDecision(where string, d *decisionItem) error {
 	switch {
 	case d.ID == "":
-		return nil, fmt.Errorf("%s: id is missing", where)
+		return fmt.Errorf("%s: id is missing", where)
 	case d.Principal.ID == "":
-		return nil, fmt.Errorf("%s: principal.id is missing", where)
+		return fmt.Errorf("%s: principal.id is missing", where)
 	case !slices.Contains(decisionValues, d.Decision):
-		return nil, fmt.Errorf("%s: decision %q is not one of %s", where, d.Decision, strings.Join(decisionValues, ", "))
+		return fmt.Errorf("%s: decision %q is not one of %s", where, d.Decision, strings.Join(decisionValues, ", "))
 	case !slices.Contains(recommendationValues, d.Recommendation):
-		return nil, fmt.Errorf("%s: recommendation %q is not one of %s", where, d.Recommendation, strings.Join(recommendationValues, ", "))
+		return fmt.Errorf("%s: recommendation %q is not one of %s", where, d.Recommendation, strings.Join(recommendationValues, ", "))
 	case !slices.Contains(applyResultValues, d.ApplyResult):
-		return nil, fmt.Errorf("%s: applyResult %q is not one of %s", where, d.ApplyResult, strings.Join(applyResultValues[1:], ", "))
+		return fmt.Errorf("%s: applyResult %q is not one of %s", where, d.ApplyResult, strings.Join(applyResultValues[1:], ", "))
 	case d.ReviewedBy != nil && d.ReviewedBy.ID == "":
-		return nil, fmt.Errorf("%s: reviewedBy.id is missing", where)
+		return fmt.Errorf("%s: reviewedBy.id is missing", where)
 	case d.AppliedBy != nil && d.AppliedBy.ID == "":
-		return nil, fmt.Errorf("%s: appliedBy.id is missing", where)
+		return fmt.Errorf("%s: appliedBy.id is missing", where)
 	}
-	if d.Resource != nil {
-		if err := checkResource(where+": resource", d.Resource); err != nil {
-			return nil, err
+	for i, r := range d.Reviewers {
+		if r == "" {
+			return fmt.Errorf("%s: reviewers[%d] is empty", where, i)
 		}
 	}
-	return d, nil
+	if d.Resource != nil {
+		return checkResource(where+": resource", d.Resource)
+	}
+	return nil
 }
 
 func checkResource(where string, r *resourceRef) error {
@@ -434,95 +482,195 @@ func checkResource(where string, r *resourceRef) error {
 // dirChangeOps are the directory changes the lifecycle records.
 var dirChangeOps = []string{opRemoveMember, opRemoveAppRoleAssignment, opRemoveRoleAssignment, opDisableUser, opDeleteUser}
 
-// readLifecycle checks the lifecycle's part of the file.
-func readLifecycle(raw json.RawMessage) (*lifeState, error) {
+// checkLifecycle checks the values of the lifecycle's part of the file.
+func checkLifecycle(ls *lifeState) error {
+	const where = "lifecycle"
+	if ls.ClockOffset != "" {
+		if d, err := time.ParseDuration(ls.ClockOffset); err != nil || d < 0 {
+			return fmt.Errorf("lifecycle.clockOffset %q is not a non-negative duration", ls.ClockOffset)
+		}
+	}
+	periods := make(map[string]*periodState, len(ls.Periods))
+	for id, ps := range ls.Periods {
+		pw := where + ".periods." + id
+		switch {
+		case ps == nil:
+			return fmt.Errorf("%s is null", pw)
+		case ps.Created.IsZero():
+			return fmt.Errorf("%s.definitionCreated is missing", pw)
+		case ps.Count < 0:
+			return fmt.Errorf("%s.count %d is negative", pw, ps.Count)
+		}
+		periods[strings.ToLower(id)] = ps
+	}
+	ls.Periods = periods
+	for i, c := range ls.Directory {
+		cw := fmt.Sprintf("%s.directoryChanges[%d]", where, i)
+		removal := c.Op != opDisableUser && c.Op != opDeleteUser
+		switch {
+		case !slices.Contains(dirChangeOps, c.Op):
+			return fmt.Errorf("%s: op %q is not one of %s", cw, c.Op, strings.Join(dirChangeOps, ", "))
+		case c.Time.IsZero():
+			return fmt.Errorf("%s: time is missing", cw)
+		case c.Object == "":
+			return fmt.Errorf("%s: object is missing", cw)
+		case removal && c.Member == "":
+			return fmt.Errorf("%s: member is missing", cw)
+		}
+	}
+	for i, p := range ls.PendingDeletions {
+		dw := fmt.Sprintf("%s.pendingDeletions[%d]", where, i)
+		switch {
+		case p.User == "":
+			return fmt.Errorf("%s: user is missing", dw)
+		case p.Due.IsZero():
+			return fmt.Errorf("%s: due is missing", dw)
+		}
+	}
+	return nil
+}
+
+// stateShape finds the first member of a state file that has the wrong
+// JSON type, an unreadable date or a null in a list; nil when there is
+// none. It checks formatVersion first: a newer file may have another shape.
+func stateShape(data []byte) error {
+	if !json.Valid(data) {
+		var v any
+		err := json.Unmarshal(data, &v)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return fmt.Errorf("not JSON at byte %d of %d: %w", se.Offset, len(data), err)
+		}
+		return fmt.Errorf("not JSON: %w", err)
+	}
+	top, err := readObject("", data)
+	if err != nil {
+		return errors.New("the file is not a JSON object")
+	}
+	version, ok := top["formatVersion"]
+	if err := checkVersion(version, ok); err != nil {
+		return err
+	}
+	entries, err := top.list("", "definitions")
+	if err != nil {
+		return err
+	}
+	for i, raw := range entries {
+		if err := entryShape(fmt.Sprintf("definitions[%d]", i), raw); err != nil {
+			return err
+		}
+	}
+	if raw, ok := top["lifecycle"]; ok && !isNull(raw) {
+		return lifecycleShape(raw)
+	}
+	return nil
+}
+
+// entryShape is stateShape for a definitions[] entry.
+func entryShape(where string, raw json.RawMessage) error {
+	o, err := readObject(where, raw)
+	if err != nil {
+		return err
+	}
+	id, err := o.str(where, "id")
+	if err != nil {
+		return err
+	}
+	if id != "" {
+		where += " (id " + strings.ToLower(id) + ")"
+	}
+	if _, err := o.str(where, "apiVersion"); err != nil {
+		return err
+	}
+	for _, k := range []string{"createdAt", "visibleAt"} {
+		if _, err := o.time(where, k); err != nil {
+			return err
+		}
+	}
+	if draw, ok := o["definition"]; ok && !isNull(draw) {
+		if err := (&object{}).UnmarshalJSON(draw); err != nil {
+			if bytes.HasPrefix(bytes.TrimSpace(draw), []byte("{")) {
+				return fmt.Errorf("%s: definition: %w", where, err)
+			}
+			return fmt.Errorf("%s: definition: %s is not an object", where, snippet(draw))
+		}
+	}
+	instances, err := o.list(where, "instances")
+	if err != nil {
+		return err
+	}
+	for i, raw := range instances {
+		if err := instanceShape(fmt.Sprintf("%s: instances[%d]", where, i), raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lifecycleShape is stateShape for the lifecycle's part.
+func lifecycleShape(raw json.RawMessage) error {
 	const where = "lifecycle"
 	o, err := readObject(where, raw)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ls := &lifeState{Periods: map[string]*periodState{}}
-	if ls.ClockOffset, err = o.str(where, "clockOffset", false); err != nil {
-		return nil, err
-	}
-	if ls.ClockOffset != "" {
-		if d, err := time.ParseDuration(ls.ClockOffset); err != nil || d < 0 {
-			return nil, fmt.Errorf("lifecycle.clockOffset %q is not a non-negative duration", ls.ClockOffset)
-		}
+	if _, err := o.str(where, "clockOffset"); err != nil {
+		return err
 	}
 	if praw, ok := o["periods"]; ok && !isNull(praw) {
 		periods, err := readObject(where+".periods", praw)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for id, raw := range periods {
 			pw := where + ".periods." + id
 			po, err := readObject(pw, raw)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			ps := &periodState{}
-			if ps.Created, err = po.time(pw, "definitionCreated", true); err != nil {
-				return nil, err
+			for _, k := range []string{"definitionCreated", "lastStart"} {
+				if _, err := po.time(pw, k); err != nil {
+					return err
+				}
 			}
-			if ps.LastStart, err = po.time(pw, "lastStart", false); err != nil {
-				return nil, err
+			var n int
+			if c, ok := po["count"]; ok && json.Unmarshal(c, &n) != nil {
+				return fmt.Errorf("%s.count: %s is not a whole number", pw, snippet(c))
 			}
-			if c, ok := po["count"]; ok && json.Unmarshal(c, &ps.Count) != nil || ps.Count < 0 {
-				return nil, fmt.Errorf("%s.count: %s is not a count", pw, snippet(po["count"]))
-			}
-			ls.Periods[strings.ToLower(id)] = ps
 		}
 	}
-	changes, err := o.list(where, "directoryChanges")
-	if err != nil {
-		return nil, err
+	lists := []struct {
+		key   string
+		times []string
+		strs  []string
+	}{
+		{"directoryChanges", []string{"time"}, []string{"op", "object", "member"}},
+		{"pendingDeletions", []string{"due"}, []string{"user"}},
 	}
-	for i, raw := range changes {
-		cw := fmt.Sprintf("%s.directoryChanges[%d]", where, i)
-		co, err := readObject(cw, raw)
+	for _, l := range lists {
+		items, err := o.list(where, l.key)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		var c dirChange
-		if c.Time, err = co.time(cw, "time", true); err != nil {
-			return nil, err
+		for i, raw := range items {
+			iw := fmt.Sprintf("%s.%s[%d]", where, l.key, i)
+			io, err := readObject(iw, raw)
+			if err != nil {
+				return err
+			}
+			for _, k := range l.times {
+				if _, err := io.time(iw, k); err != nil {
+					return err
+				}
+			}
+			for _, k := range l.strs {
+				if _, err := io.str(iw, k); err != nil {
+					return err
+				}
+			}
 		}
-		if c.Op, err = co.str(cw, "op", true); err != nil {
-			return nil, err
-		}
-		if !slices.Contains(dirChangeOps, c.Op) {
-			return nil, fmt.Errorf("%s: op %q is not one of %s", cw, c.Op, strings.Join(dirChangeOps, ", "))
-		}
-		if c.Object, err = co.str(cw, "object", true); err != nil {
-			return nil, err
-		}
-		removal := c.Op != opDisableUser && c.Op != opDeleteUser
-		if c.Member, err = co.str(cw, "member", removal); err != nil {
-			return nil, err
-		}
-		ls.Directory = append(ls.Directory, c)
 	}
-	deletions, err := o.list(where, "pendingDeletions")
-	if err != nil {
-		return nil, err
-	}
-	for i, raw := range deletions {
-		dw := fmt.Sprintf("%s.pendingDeletions[%d]", where, i)
-		do, err := readObject(dw, raw)
-		if err != nil {
-			return nil, err
-		}
-		var p pendingDeletion
-		if p.User, err = do.str(dw, "user", true); err != nil {
-			return nil, err
-		}
-		if p.Due, err = do.time(dw, "due", true); err != nil {
-			return nil, err
-		}
-		ls.PendingDeletions = append(ls.PendingDeletions, p)
-	}
-	return ls, nil
+	return nil
 }
 
 // jsonObject is a JSON object's members, read one at a time so that each
@@ -553,34 +701,24 @@ func field(where, key string) string {
 	return where + "." + key
 }
 
-// str reads a string member; an absent or null one is "" (an error when
-// required).
-func (o jsonObject) str(where, key string, required bool) (string, error) {
+// str reads a string member; absent or null is "".
+func (o jsonObject) str(where, key string) (string, error) {
 	raw, ok := o[key]
 	if !ok || isNull(raw) {
-		if required {
-			return "", fmt.Errorf("%s is missing", field(where, key))
-		}
 		return "", nil
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
 		return "", fmt.Errorf("%s: %s is not a string", field(where, key), snippet(raw))
 	}
-	if s == "" && required {
-		return "", fmt.Errorf("%s is missing", field(where, key))
-	}
 	return s, nil
 }
 
-// time reads an RFC 3339 date-time member; an absent or null one is the
-// zero time (an error when required).
-func (o jsonObject) time(where, key string, required bool) (time.Time, error) {
+// time reads an RFC 3339 date-time member; absent or null is the zero
+// time.
+func (o jsonObject) time(where, key string) (time.Time, error) {
 	raw, ok := o[key]
 	if !ok || isNull(raw) {
-		if required {
-			return time.Time{}, fmt.Errorf("%s is missing", field(where, key))
-		}
 		return time.Time{}, nil
 	}
 	var s string
@@ -631,13 +769,17 @@ func mustMarshal(v any) []byte {
 	return b
 }
 
-// decodeInto decodes raw into v, turning encoding/json's type errors into
-// "field: a JSON string is not a number".
+// decodeInto decodes raw into v, with jsonError's errors.
 func decodeInto(where string, raw json.RawMessage, v any) error {
-	err := json.Unmarshal(raw, v)
-	if err == nil {
-		return nil
+	if err := json.Unmarshal(raw, v); err != nil {
+		return jsonError(where, err)
 	}
+	return nil
+}
+
+// jsonError turns encoding/json's type errors into "where: field: a JSON
+// string is not a number".
+func jsonError(where string, err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		return fmt.Errorf("%s: %s: a JSON %s is not %s", where, te.Field, te.Value, kindName(te.Type))
