@@ -1,11 +1,14 @@
 package emulator
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -119,4 +122,53 @@ func TestClosedServerSavesNothing(t *testing.T) {
 	again, err := New(Options{StateFile: path})
 	require.NoError(t, err)
 	require.Len(t, again.Definitions(), 1)
+}
+
+// holdLockEnv makes the test binary, run by TestStateLockAcrossProcesses,
+// hold the lock of the state file it names until killed.
+const holdLockEnv = "ARSYNC_TEST_HOLD_STATE_LOCK"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(holdLockEnv); path != "" {
+		srv, err := New(Options{StateFile: path, LockState: true})
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Println("locked")
+		_, _ = io.Copy(io.Discard, os.Stdin) // until killed (or stdin closes)
+		_ = srv.Close()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestStateLockAcrossProcesses: another process's lock refuses this one,
+// naming that process, and a process killed while holding it (a crash)
+// leaves no lock behind.
+func TestStateLockAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "emulator.json")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), holdLockEnv+"="+path)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "locked\n", line)
+
+	_, err = New(Options{StateFile: path, LockState: true})
+	var held *StateLockedError
+	require.True(t, errors.As(err, &held), "%v", err)
+	require.Equal(t, cmd.Process.Pid, held.PID)
+
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	srv, err := New(Options{StateFile: path, LockState: true})
+	require.NoError(t, err, "the killed process's lock went with it")
+	require.NoError(t, srv.Close())
 }
