@@ -132,7 +132,9 @@ func connect(ctx context.Context, s *streams, g *globalOptions, cfg *spec.Config
 }
 
 // connectEmulator starts the emulator in this process on a loopback port,
-// with its state in .arsync/emulator.json.
+// with its state in .arsync/emulator.json, locked until the session is
+// closed: another arsync using that state is refused meanwhile
+// (emulator.ErrStateLocked).
 func connectEmulator(opts graphclient.Options) (*session, error) {
 	eopts, err := emuctl.StateOptions(emulatorStateFile, "", emulatorTenantFile)
 	if err != nil {

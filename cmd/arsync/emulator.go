@@ -39,7 +39,9 @@ base URL and a bearer token, then serves until Ctrl-C.
 
 The directory comes from --tenant (a YAML file such as examples/tenant.yaml;
 default: the built-in demo tenant). With --state the definitions are kept in a
-JSON file, so separate runs continue where the last one stopped.
+JSON file, so separate runs continue where the last one stopped. The file is
+locked while the emulator runs: an --emulator run or a control (advance,
+decide, now) on the same file is refused until it stops.
 
 --faults injects failures for testing clients: clauses separated by ';' or ','.
 Settings: seed=N, rate=P (chance of a random fault), kinds=429|503|504|500|
@@ -120,6 +122,7 @@ func (o *EmulatorOptions) serverOptions() (emulator.Options, error) {
 	opts := emulator.Options{
 		Addr:        o.Listen,
 		StateFile:   o.State,
+		LockState:   true, // --emulator and the controls lock it too
 		PageSize:    o.PageSize,
 		Seed:        o.Seed,
 		AllowRemote: o.AllowRemote,

@@ -28,8 +28,16 @@ func (o *EmulatorStateOptions) flags(cmd *cobra.Command) {
 	fl.StringVar(&o.Tenant, "tenant", "", "directory seed, a YAML tenant `file` (default: "+emulatorTenantFile+" when present, else the built-in demo tenant)")
 }
 
+// open opens the emulator on the state file, holding its lock until
+// closeEmulator.
 func (o *EmulatorStateOptions) open() (*emulator.Server, error) {
 	return emuctl.Open(o.State, o.Tenant, emulatorTenantFile)
+}
+
+// closeEmulator closes srv, releasing the state file's lock, and adds a
+// failure to do so to *err.
+func closeEmulator(srv *emulator.Server, err *error) {
+	*err = errors.Join(*err, srv.Close())
 }
 
 // EmulatorAdvanceOptions are "emulator advance"'s flags and argument: Step
@@ -88,11 +96,12 @@ run sees the new time.`,
 	return cmd
 }
 
-func runEmulatorAdvance(o *EmulatorAdvanceOptions) error {
+func runEmulatorAdvance(o *EmulatorAdvanceOptions) (err error) {
 	srv, err := o.open()
 	if err != nil {
 		return err
 	}
+	defer closeEmulator(srv, &err)
 	var events []emulator.LifecycleEvent
 	if o.To != nil {
 		events, err = srv.SetNow(*o.To)
@@ -167,11 +176,12 @@ the instance is InProgress.`,
 	return cmd
 }
 
-func runEmulatorDecide(o *EmulatorDecideOptions) error {
+func runEmulatorDecide(o *EmulatorDecideOptions) (err error) {
 	srv, err := o.open()
 	if err != nil {
 		return err
 	}
+	defer closeEmulator(srv, &err)
 	id, name, err := emuctl.FindReview(srv, o.Review)
 	if err != nil {
 		return err
@@ -199,7 +209,7 @@ func NewCmdEmulatorNow(f *Factory, runF func(*EmulatorNowOptions) error) *cobra.
 		Use:   "now",
 		Short: "Print the emulator's current time",
 		Args:  cobra.NoArgs,
-		RunE: func(_ *cobra.Command, _ []string) error {
+		RunE: func(_ *cobra.Command, _ []string) (err error) {
 			if runF != nil {
 				return runF(o)
 			}
@@ -207,6 +217,7 @@ func NewCmdEmulatorNow(f *Factory, runF func(*EmulatorNowOptions) error) *cobra.
 			if err != nil {
 				return err
 			}
+			defer closeEmulator(srv, &err)
 			fmt.Fprintln(o.IO.Out, srv.Now().UTC().Format(time.RFC3339))
 			return nil
 		},

@@ -3,16 +3,28 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/graph"
+	"github.com/arsync/arsync/pkg/graphclient"
 )
 
 // syncBuffer lets the test read what a running command has printed.
@@ -158,4 +170,164 @@ func TestEmulatorCommandOptions(t *testing.T) {
 			require.Empty(t, out.String())
 		})
 	}
+}
+
+// addReviews creates n reviews in the session's emulator.
+func addReviews(ctx context.Context, sess *session, prefix string, n int) error {
+	for i := range n {
+		_, err := sess.Client.CreateDefinition(ctx, &graph.Definition{
+			DisplayName: fmt.Sprintf("%s %d", prefix, i),
+			Scope:       &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/members"},
+			Settings: &graph.ScheduleSettings{Recurrence: &graph.PatternedRecurrence{
+				Range: &graph.RecurrenceRange{Type: "noEnd", StartDate: "2030-01-01"}}},
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reviewNames lists the displayNames in the --emulator state.
+func reviewNames(t *testing.T) []string {
+	t.Helper()
+	sess, err := connectEmulator(graphclient.Options{})
+	require.NoError(t, err)
+	defer sess.Close()
+	var names []string
+	for d, err := range sess.Client.ListDefinitions(t.Context(), nil) {
+		require.NoError(t, err)
+		names = append(names, d.DisplayName)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TestEmulatorSessionsLoseNoUpdates: two --emulator runs in one directory,
+// each adding two reviews, used to both load the state, and the last to
+// save won. Now both start together: one holds the state, the other is
+// refused, waits for it and runs after; no review is lost.
+func TestEmulatorSessionsLoseNoUpdates(t *testing.T) {
+	for trial := range 3 {
+		t.Run(fmt.Sprint("trial ", trial), func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			var started sync.WaitGroup
+			started.Add(2)
+			done := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+			var refused atomic.Int32
+			run := func(i int) {
+				defer close(done[i])
+				sess, err := connectEmulator(graphclient.Options{})
+				started.Done()
+				started.Wait() // both have tried before either writes
+				if errors.Is(err, emulator.ErrStateLocked) {
+					refused.Add(1)
+					<-done[1-i]
+					sess, err = connectEmulator(graphclient.Options{})
+				}
+				if !assert.NoError(t, err) {
+					return
+				}
+				defer sess.Close()
+				assert.NoError(t, addReviews(t.Context(), sess, fmt.Sprint("Run ", i), 2))
+			}
+			go run(0)
+			go run(1)
+			<-done[0]
+			<-done[1]
+			require.Equal(t, []string{"Run 0 0", "Run 0 1", "Run 1 0", "Run 1 1"}, reviewNames(t))
+			require.EqualValues(t, 1, refused.Load(), "one run waited for the other")
+		})
+	}
+}
+
+// TestEmulatorStateInUse: while an --emulator session holds
+// .arsync/emulator.json, every other user of it is refused, saying who
+// holds it: another session, the emulator's controls and server.
+func TestEmulatorStateInUse(t *testing.T) {
+	page, err := filepath.Abs(docPages["troubleshooting"])
+	require.NoError(t, err)
+	docPages["troubleshooting"] = page // the scenario runs elsewhere
+	t.Chdir(t.TempDir())
+	docEnv(t, nil)
+	sess, err := connectEmulator(graphclient.Options{})
+	require.NoError(t, err)
+	require.NoError(t, addReviews(t.Context(), sess, "Held", 1))
+
+	_, err = connectEmulator(graphclient.Options{})
+	require.ErrorIs(t, err, emulator.ErrStateLocked)
+	want := regexp.MustCompile(`^another arsync is using \.arsync/emulator\.json \(pid ` + strconv.Itoa(os.Getpid()) +
+		`, since \d{4}-\d\d-\d\dT[0-9:]+(Z|[+-]\d\d:\d\d)\); wait for it to finish, or stop it$`)
+	require.Regexp(t, want, err.Error())
+
+	for _, args := range [][]string{
+		{"plan", "--emulator", "reviews"},
+		{"emulator", "now"},
+		{"emulator", "advance", "1d"},
+		{"emulator", "decide", "--review", "Held 0", "--principal", "alice@contoso.com", "--decision", "Approve"},
+		{"emulator", "--state", ".arsync/emulator.json"},
+	} {
+		docWrite(t, map[string]string{"reviews/r.yaml": docReview("r", "R", "/users", 7)})
+		code, out := docRun(t, nil, args...)
+		require.Equal(t, exitError, code, "arsync %v", args)
+		require.Contains(t, out, "Error: another arsync is using .arsync/emulator.json (pid ")
+		if args[0] == "plan" {
+			// The page quotes pid 12345.
+			documented(t, "troubleshooting", regexp.MustCompile(`pid \d+`).ReplaceAllString(out, "pid 12345"), "another arsync")
+		}
+	}
+
+	// Released at the end of the session: the next run sees its work.
+	sess.Close()
+	require.Equal(t, []string{"Held 0"}, reviewNames(t))
+	code, _ := docRun(t, nil, "emulator", "now")
+	require.Equal(t, exitOK, code)
+}
+
+// TestEmulatorBrokenState: a state file edited by hand into something the
+// emulator cannot use is one error naming the place, for every command
+// that reads it.
+func TestEmulatorBrokenState(t *testing.T) {
+	page, err := filepath.Abs(docPages["troubleshooting"])
+	require.NoError(t, err)
+	docPages["troubleshooting"] = page // the scenario runs elsewhere
+	t.Chdir(t.TempDir())
+	docEnv(t, nil)
+	docWrite(t, map[string]string{"reviews/r.yaml": docReview("r", "R", "/users", 7)})
+	sess, err := connectEmulator(graphclient.Options{})
+	require.NoError(t, err)
+	require.NoError(t, addReviews(t.Context(), sess, "Review", 2))
+	sess.Close()
+
+	edit := func(change func(state map[string]any)) {
+		data, err := os.ReadFile(emulatorStateFile)
+		require.NoError(t, err)
+		var state map[string]any
+		require.NoError(t, json.Unmarshal(data, &state))
+		change(state)
+		data, err = json.Marshal(state)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(emulatorStateFile, data, 0o644))
+	}
+	// The reported crash: a definition without its id.
+	edit(func(state map[string]any) {
+		second := state["definitions"].([]any)[1].(map[string]any)
+		delete(second["definition"].(map[string]any), "id")
+	})
+	for _, args := range [][]string{{"plan", "--emulator", "reviews"}, {"emulator", "now"}, {"emulator", "--state", emulatorStateFile}} {
+		code, out := docRun(t, nil, args...)
+		require.Equal(t, exitError, code)
+		require.Contains(t, out, "Error: emulator state .arsync/emulator.json is not valid: definitions[1] (id ")
+		require.Contains(t, out, "): definition.id is missing; fix the file, or remove it to start again")
+		if args[0] == "plan" {
+			documented(t, "troubleshooting", out, "emulator state")
+		}
+	}
+	edit(func(state map[string]any) { state["formatVersion"] = 2 })
+	_, out := docRun(t, nil, "plan", "--emulator", "reviews")
+	documented(t, "troubleshooting", out, "emulator state")
+	// The way out the message gives.
+	require.NoError(t, os.Remove(emulatorStateFile))
+	code, _ := docRun(t, nil, "plan", "--emulator", "reviews")
+	require.Equal(t, exitOK, code)
 }

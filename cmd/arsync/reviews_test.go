@@ -78,6 +78,7 @@ func membersInState(t *testing.T, groupID string) []string {
 	t.Helper()
 	srv, err := emuctl.Open(emulatorStateFile, "", emulatorTenantFile)
 	require.NoError(t, err)
+	defer srv.Close() // releases the state file for the next arsync run
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	req, err := http.NewRequest(http.MethodGet, ts.URL+"/v1.0/groups/"+groupID+"/members?$select=userPrincipalName", nil)

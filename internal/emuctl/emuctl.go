@@ -18,7 +18,9 @@ import (
 )
 
 // Open loads the emulator kept in stateFile (a missing file is a new
-// emulator), with the directory StateOptions picks.
+// emulator), with the directory StateOptions picks. It holds the state
+// file's lock until the caller closes the server; while another arsync
+// holds it, Open fails with emulator.ErrStateLocked.
 func Open(stateFile, tenantFile, defaultTenant string) (*emulator.Server, error) {
 	opts, err := StateOptions(stateFile, tenantFile, defaultTenant)
 	if err != nil {
@@ -28,14 +30,15 @@ func Open(stateFile, tenantFile, defaultTenant string) (*emulator.Server, error)
 }
 
 // StateOptions are the emulator options of --emulator and of the emulator's
-// controls, so that both see one emulator: its state in stateFile, its
+// controls, so that both see one emulator: its state in stateFile, locked
+// while in use (one arsync at a time: each writes the whole state), its
 // directory from tenantFile, or, when that is empty, from defaultTenant if
 // it exists, else the built-in demo tenant (Options.Tenant nil).
 func StateOptions(stateFile, tenantFile, defaultTenant string) (emulator.Options, error) {
 	if strings.TrimSpace(stateFile) == "" {
 		return emulator.Options{}, errors.New("the emulator's state file is required")
 	}
-	opts := emulator.Options{StateFile: stateFile}
+	opts := emulator.Options{StateFile: stateFile, LockState: true}
 	path := tenantFile
 	if path == "" {
 		if _, err := os.Stat(defaultTenant); err == nil {

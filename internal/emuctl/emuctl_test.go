@@ -50,6 +50,9 @@ func TestOpenAndFindReview(t *testing.T) {
 	require.NoError(t, err)
 	_, err = srv.Advance(time.Hour) // creates the state file
 	require.NoError(t, err)
+	_, err = Open(state, "", "")
+	require.ErrorIs(t, err, emulator.ErrStateLocked, "one arsync at a time")
+	require.NoError(t, srv.Close())
 
 	// Two definitions: one managed, two sharing a displayName.
 	run, err := emulator.Start(emulator.Options{StateFile: state})
@@ -64,6 +67,7 @@ func TestOpenAndFindReview(t *testing.T) {
 
 	srv, err = Open(state, "", "")
 	require.NoError(t, err)
+	defer srv.Close()
 	for key, want := range map[string]string{"marketing-members": managed, managed: managed, "Marketing members": managed, twin: twin} {
 		id, _, err := FindReview(srv, key)
 		require.NoError(t, err, key)

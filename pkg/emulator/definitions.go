@@ -359,6 +359,9 @@ func (s *Server) createDefinition(rc *reqCtx, req *request) *response {
 // persist saves the store when a state file is configured. Callers hold
 // s.mu.
 func (s *Server) persist() *graphError {
+	if s.closed {
+		return errorf(http.StatusServiceUnavailable, codeUnavailable, "The emulator has been closed; it no longer saves changes.")
+	}
 	if s.opts.StateFile == "" {
 		return nil
 	}

@@ -197,6 +197,16 @@
 // With Options.StateFile the store is loaded at start and written after
 // every change (a temporary file renamed over the old one), so separate
 // processes can chain: apply in one, plan in the next. The directory always
-// comes from the tenant, not from the state file. Two processes must not
-// share one state file at the same time.
+// comes from the tenant, not from the state file. The file is checked when
+// it is read: a file edited by hand or cut short is one error naming the
+// place and the property, never a panic. Two Servers must not share one
+// state file at the same time, since each writes all of it back:
+// Options.LockState locks the file for the Server's life ([Server.Close]
+// releases it), and a second one fails with [ErrStateLocked].
+//
+// # Serving
+//
+// [Start] serves on a loopback address (unless Options.AllowRemote) with
+// read, header, write and idle timeouts (Options.ReadHeaderTimeout and the
+// others), so a stalled or idle client cannot hold a connection forever.
 package emulator

@@ -255,8 +255,8 @@ func (e LifecycleEvent) String() string {
 }
 
 // initLifecycle runs once in New: it puts the virtual clock in front of
-// Options.Clock, replays the recorded directory changes onto the tenant and
-// decodes the stored instances.
+// Options.Clock and replays the recorded directory changes onto the tenant;
+// loadState has checked the state file's part and decoded the instances.
 func (s *Server) initLifecycle() error {
 	st := s.store
 	if st.life == nil {
@@ -280,23 +280,9 @@ func (s *Server) initLifecycle() error {
 		s.dir.applyChange(c)
 	}
 	for _, r := range st.defs {
-		l := &defLife{}
-		for i, raw := range r.Instances {
-			in := &instance{}
-			if err := json.Unmarshal(raw, in); err != nil {
-				return fmt.Errorf("emulator state %s: definition %s: instances[%d]: %w", s.opts.StateFile, r.ID, i, err)
-			}
-			if in.ID == "" || in.Status == "" {
-				return fmt.Errorf("emulator state %s: definition %s: instances[%d] has no id or status", s.opts.StateFile, r.ID, i)
-			}
-			for j, d := range in.Decisions {
-				if d == nil || d.ID == "" || d.Principal.ID == "" {
-					return fmt.Errorf("emulator state %s: definition %s: instances[%d].decisions[%d] has no id or principal", s.opts.StateFile, r.ID, i, j)
-				}
-			}
-			l.instances = append(l.instances, in)
+		if r.life == nil { // loadState decodes a stored definition's instances
+			r.life = &defLife{}
 		}
-		r.life = l
 	}
 	return nil
 }

@@ -689,19 +689,19 @@ func TestDefinitionChangesAffectFutureInstancesOnly(t *testing.T) {
 
 func TestLifecycleStateErrors(t *testing.T) {
 	t.Parallel()
+	const inst = `"id":"x","periodStart":"2026-01-05T00:00:00Z","startDateTime":"2026-01-05T00:00:00Z","endDateTime":"2026-01-19T00:00:00Z","status":"InProgress","scope":{"query":"/users"}`
 	for name, tc := range map[string]struct{ lifecycle, instances, msg string }{
 		"clock offset":     {`{"clockOffset":"soon"}`, `[]`, "clockOffset"},
 		"negative offset":  {`{"clockOffset":"-1h"}`, `[]`, "clockOffset"},
-		"instance":         {`{}`, `[{"id":"x"}]`, "has no id or status"},
+		"instance":         {`{}`, `[{"id":"x"}]`, "instances[0]: periodStart is missing"},
 		"instance shape":   {`{}`, `[7]`, "instances[0]"},
-		"null decision":    {`{}`, `[{"id":"x","status":"InProgress","decisions":[null]}]`, "decisions[0]"},
-		"decision without": {`{}`, `[{"id":"x","status":"InProgress","decisions":[{"id":"d"}]}]`, "no id or principal"},
+		"null decision":    {`{}`, `[{` + inst + `,"decisions":[null]}]`, "decisions[0] is null"},
+		"decision without": {`{}`, `[{` + inst + `,"decisions":[{"id":"d"}]}]`, "decisions[0]: principal.id is missing"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "state.json")
-			state := `{"formatVersion":1,"lifecycle":` + tc.lifecycle + `,"definitions":[{"id":"33b01ac7-5a3c-4a2e-a394-a5f15237c292","apiVersion":"v1.0",
-				"createdAt":"2026-01-01T00:00:00Z","definition":{"displayName":"x"},"instances":` + tc.instances + `}]}`
+			state := `{"formatVersion":1,"lifecycle":` + tc.lifecycle + `,"definitions":[` + storedEntry("33b01ac7-5a3c-4a2e-a394-a5f15237c292", tc.instances) + `]}`
 			require.NoError(t, os.WriteFile(path, []byte(state), 0o644))
 			_, err := New(Options{StateFile: path})
 			require.ErrorContains(t, err, tc.msg)

@@ -48,27 +48,39 @@ func TestStatePersistsAcrossServers(t *testing.T) {
 	require.Len(t, second.srv.Definitions(), 3)
 }
 
+// storedEntry is a definitions[] entry of a state file as the emulator
+// writes it, with the given instances (a JSON list).
+func storedEntry(id, instances string) string {
+	return `{"id":"` + id + `","apiVersion":"v1.0","createdAt":"2026-01-01T00:00:00Z","definition":{"id":"` + id + `","displayName":"x",
+		"createdDateTime":"2026-01-01T00:00:00Z","lastModifiedDateTime":"2026-01-01T00:00:00Z","createdBy":{"id":"` + demoAdmin + `"},
+		"scope":{"query":"/users"},"settings":{"recurrence":{"range":{"type":"noEnd","startDate":"2026-01-01"}}}},"instances":` + instances + `}`
+}
+
 func TestStateFileErrors(t *testing.T) {
 	t.Parallel()
+	const id = "11111111-2222-3333-4444-555555555555"
 	tests := []struct {
 		name    string
 		content string
 		err     string
 	}{
+		{"valid", `{"formatVersion": 1, "definitions": [` + storedEntry(id, "[]") + `]}`, ""},
 		{"not JSON", "{", "is not valid"},
 		{"wrong format", `{"formatVersion": 9, "definitions": []}`, "format version 9"},
 		{"bad id", `{"formatVersion": 1, "definitions": [{"id": "x", "apiVersion": "v1.0", "definition": {}}]}`, "is not a GUID"},
-		{"no content", `{"formatVersion": 1, "definitions": [{"id": "11111111-2222-3333-4444-555555555555", "apiVersion": "v1.0"}]}`, "has no content"},
-		{"bad version", `{"formatVersion": 1, "definitions": [{"id": "11111111-2222-3333-4444-555555555555", "apiVersion": "v2", "definition": {}}]}`, "apiVersion"},
-		{"duplicate", `{"formatVersion": 1, "definitions": [
-			{"id": "11111111-2222-3333-4444-555555555555", "apiVersion": "v1.0", "definition": {}},
-			{"id": "11111111-2222-3333-4444-555555555555", "apiVersion": "v1.0", "definition": {}}]}`, "appears twice"},
+		{"no content", `{"formatVersion": 1, "definitions": [{"id": "` + id + `", "apiVersion": "v1.0", "createdAt": "2026-01-01T00:00:00Z"}]}`, "definition is missing"},
+		{"bad version", `{"formatVersion": 1, "definitions": [{"id": "` + id + `", "apiVersion": "v2", "definition": {}}]}`, "apiVersion"},
+		{"duplicate", `{"formatVersion": 1, "definitions": [` + storedEntry(id, "[]") + `,` + storedEntry(id, "[]") + `]}`, "definitions[1]: id " + id + " is also definitions[0]'s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "state.json")
 			require.NoError(t, os.WriteFile(path, []byte(tt.content), 0o644))
 			_, err := New(Options{StateFile: path})
+			if tt.err == "" {
+				require.NoError(t, err)
+				return
+			}
 			require.ErrorContains(t, err, tt.err)
 		})
 	}

@@ -40,6 +40,13 @@ type Options struct {
 	// StateFile, when set, is loaded at start (if it exists) and rewritten
 	// atomically after every write, so separate processes can chain.
 	StateFile string
+	// LockState makes New take an exclusive lock on StateFile before
+	// reading it, held until Close: another Server on the same file, in
+	// this process or another, then fails with ErrStateLocked instead of
+	// overwriting this one's changes with its own (each writes the whole
+	// state). The lock is a .lock file next to the state file, locked with
+	// flock (LockFileEx on Windows), so it ends with its process.
+	LockState bool
 	// RangeStyle chooses how stored recurrence ranges come back; see
 	// RangeStyle. Default RangeAsSent.
 	RangeStyle RangeStyle
@@ -55,6 +62,14 @@ type Options struct {
 	// AllowRemote lets Start listen on a non-loopback address. The emulator
 	// accepts any token, so this is off by default.
 	AllowRemote bool
+	// The HTTP server's timeouts for Start; zero picks the default, so a
+	// slow or idle client cannot hold a connection forever.
+	// ReadHeaderTimeout (default 10s) bounds reading a request's headers,
+	// ReadTimeout (default 1m) the whole request with its body, WriteTimeout
+	// (default 5m, generous for clients that page through long lists
+	// slowly) the answer, and IdleTimeout (default 1m) a kept-alive
+	// connection between requests.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
 // RangeStyle selects how the emulator stores recurrence ranges. Graph's
@@ -99,6 +114,8 @@ type Server struct {
 	lifeQuiet   bool
 
 	mu       sync.Mutex // guards everything below
+	lock     *stateLock // Options.LockState's lock, until Close
+	closed   bool
 	store    *store
 	ids      *rand.Rand
 	reqIDs   *rand.Rand
@@ -108,10 +125,19 @@ type Server struct {
 // maxBody is Graph's request size limit (4 MB).
 const maxBody = 4 << 20
 
-// New builds a Server. It loads Options.StateFile when the file exists.
-func New(opts Options) (*Server, error) {
+// New builds a Server. It loads Options.StateFile when the file exists
+// (locking it first with Options.LockState).
+func New(opts Options) (_ *Server, err error) {
 	if opts.PageSize < 0 {
 		return nil, fmt.Errorf("page size %d: must be positive", opts.PageSize)
+	}
+	for _, t := range []struct {
+		name string
+		d    time.Duration
+	}{{"read header", opts.ReadHeaderTimeout}, {"read", opts.ReadTimeout}, {"write", opts.WriteTimeout}, {"idle", opts.IdleTimeout}} {
+		if t.d < 0 {
+			return nil, fmt.Errorf("%s timeout %s: must not be negative", t.name, t.d)
+		}
 	}
 	s := &Server{opts: opts, clock: opts.Clock, sleep: opts.Sleep, pageSize: opts.PageSize}
 	if s.clock == nil {
@@ -148,6 +174,16 @@ func New(opts Options) (*Server, error) {
 	s.faults = newFaultState(opts.Faults, seed)
 
 	s.store = newStore()
+	if opts.StateFile != "" && opts.LockState {
+		if s.lock, err = lockState(opts.StateFile); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				_ = s.lock.release()
+			}
+		}()
+	}
 	if opts.StateFile != "" {
 		st, err := loadState(opts.StateFile)
 		if err != nil {
@@ -161,6 +197,19 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Close releases the state file's lock (Options.LockState). Afterwards
+// the Server saves nothing: a request that would change the state fails
+// (another Server may own the file by then). It is safe to call more than
+// once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	err := s.lock.release()
+	s.lock = nil
+	return err
 }
 
 // RetryAfterViolations counts requests that came back before the

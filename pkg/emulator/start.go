@@ -22,8 +22,9 @@ type Running struct {
 	closeErr  error
 }
 
-// Close stops the listener and waits for requests in flight (at most a few
-// seconds). It is safe to call more than once.
+// Close stops the listener, waits for requests in flight (at most a few
+// seconds) and closes the Server, releasing its state file's lock. It is
+// safe to call more than once.
 func (r *Running) Close() error {
 	r.closeOnce.Do(func() { r.closeErr = r.close() })
 	return r.closeErr
@@ -51,9 +52,10 @@ func Start(opts Options) (*Running, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		_ = srv.Close()
 		return nil, fmt.Errorf("starting the emulator: %w", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := httpServer(opts, srv)
 	done := make(chan struct{})
 	go func() {
 		_ = hs.Serve(ln)
@@ -72,9 +74,34 @@ func Start(opts Options) (*Running, error) {
 			_ = hs.Close()
 		}
 		<-done
-		return err
+		return errors.Join(err, srv.Close())
 	}
 	return r, nil
+}
+
+// The default timeouts of Start's HTTP server (see Options).
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultReadTimeout       = time.Minute
+	defaultWriteTimeout      = 5 * time.Minute
+	defaultIdleTimeout       = time.Minute
+)
+
+// httpServer is Start's HTTP server for h, with the timeouts of opts.
+func httpServer(opts Options, h http.Handler) *http.Server {
+	or := func(d, def time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return def
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: or(opts.ReadHeaderTimeout, defaultReadHeaderTimeout),
+		ReadTimeout:       or(opts.ReadTimeout, defaultReadTimeout),
+		WriteTimeout:      or(opts.WriteTimeout, defaultWriteTimeout),
+		IdleTimeout:       or(opts.IdleTimeout, defaultIdleTimeout),
+	}
 }
 
 // checkLoopback accepts only addresses whose host is a loopback IP or
@@ -96,7 +123,7 @@ func checkLoopback(addr string) error {
 
 // Attach describes a Server that the caller already serves at baseURL (the
 // scheme and host, e.g. an httptest server's URL) as a Running; closeFn
-// stops it.
+// stops serving it, then Close closes the Server.
 func Attach(srv *Server, baseURL string, closeFn func()) *Running {
 	return &Running{
 		URL:    strings.TrimSuffix(baseURL, "/") + "/v1.0",
@@ -104,7 +131,7 @@ func Attach(srv *Server, baseURL string, closeFn func()) *Running {
 		Server: srv,
 		close: func() error {
 			closeFn()
-			return nil
+			return srv.Close()
 		},
 	}
 }

@@ -1,11 +1,15 @@
 package emulator
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -58,4 +62,64 @@ func TestStartReportsBadOptions(t *testing.T) {
 	require.ErrorContains(t, err, "page size")
 	_, err = Start(Options{Tenant: &Tenant{Users: []User{{DisplayName: "no upn"}}}})
 	require.ErrorContains(t, err, "userPrincipalName is required")
+	_, err = Start(Options{IdleTimeout: -time.Second})
+	require.ErrorContains(t, err, "idle timeout -1s: must not be negative")
+}
+
+func TestStartTimeouts(t *testing.T) {
+	t.Parallel()
+	hs := httpServer(Options{}, nil)
+	require.Equal(t, []time.Duration{10 * time.Second, time.Minute, 5 * time.Minute, time.Minute},
+		[]time.Duration{hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout}, "every timeout has a default")
+	hs = httpServer(Options{ReadHeaderTimeout: 1, ReadTimeout: 2, WriteTimeout: 3, IdleTimeout: 4}, nil)
+	require.Equal(t, []time.Duration{1, 2, 3, 4}, []time.Duration{hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout})
+}
+
+// TestStartClosesIdleConnections: the server closes a kept-alive
+// connection that stays idle, and one that never finishes its headers.
+// Each read waits for the server, bounded by a deadline far above the
+// timeouts: a timeout error instead of EOF means the server kept it open.
+func TestStartClosesIdleConnections(t *testing.T) {
+	t.Parallel()
+	r, err := Start(Options{Seed: 1, IdleTimeout: 50 * time.Millisecond, ReadHeaderTimeout: 50 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.Close() })
+	addr := strings.TrimSuffix(strings.TrimPrefix(r.URL, "http://"), "/v1.0")
+	dial := func(t *testing.T) (net.Conn, *bufio.Reader) {
+		conn, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = conn.Close() })
+		require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+		return conn, bufio.NewReader(conn)
+	}
+	// closed reads until the connection ends: io.EOF when the server closed it.
+	closed := func(t *testing.T, br *bufio.Reader) {
+		_, err := io.Copy(io.Discard, br)
+		if err == nil {
+			err = io.EOF // io.Copy reports EOF as success
+		}
+		require.ErrorIs(t, err, io.EOF, "the server keeps the connection open")
+	}
+
+	t.Run("idle after a request", func(t *testing.T) {
+		t.Parallel()
+		conn, br := dial(t)
+		_, err := fmt.Fprintf(conn, "GET /v1.0/users/alice@contoso.com HTTP/1.1\r\nHost: emulator\r\nAuthorization: Bearer %s\r\n\r\n", r.Token)
+		require.NoError(t, err)
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		_, err = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.False(t, resp.Close, "the connection is kept alive")
+		closed(t, br)
+	})
+	t.Run("unfinished headers", func(t *testing.T) {
+		t.Parallel()
+		conn, br := dial(t)
+		_, err := fmt.Fprint(conn, "GET /v1.0/users HTTP/1.1\r\nHost: emulator\r\n")
+		require.NoError(t, err)
+		closed(t, br)
+	})
 }

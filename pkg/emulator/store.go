@@ -3,9 +3,7 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -73,44 +71,6 @@ type stateEntry struct {
 }
 
 const stateFormat = 1
-
-// loadState reads a state file; a missing file is no state (nil, nil).
-func loadState(path string) (*store, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading emulator state: %w", err)
-	}
-	var sf stateFile
-	if err := json.Unmarshal(data, &sf); err != nil {
-		return nil, fmt.Errorf("emulator state %s is not valid: %w", path, err)
-	}
-	if sf.FormatVersion != stateFormat {
-		return nil, fmt.Errorf("emulator state %s has format version %d; this emulator reads version %d", path, sf.FormatVersion, stateFormat)
-	}
-	st := newStore()
-	for i, e := range sf.Definitions {
-		switch {
-		case !guidRE.MatchString(e.ID):
-			return nil, fmt.Errorf("emulator state %s: definitions[%d]: id %q is not a GUID", path, i, e.ID)
-		case st.byID[e.ID] != nil:
-			return nil, fmt.Errorf("emulator state %s: definition %s appears twice", path, e.ID)
-		case e.Definition == nil:
-			return nil, fmt.Errorf("emulator state %s: definition %s has no content", path, e.ID)
-		case e.APIVersion != "v1.0" && e.APIVersion != "beta":
-			return nil, fmt.Errorf("emulator state %s: definition %s: apiVersion %q must be v1.0 or beta", path, e.ID, e.APIVersion)
-		}
-		r := &defRecord{ID: e.ID, Version: e.APIVersion, CreatedAt: e.CreatedAt, Object: e.Definition, Instances: e.Instances}
-		if e.VisibleAt != nil {
-			r.VisibleAt = *e.VisibleAt
-		}
-		st.add(r)
-	}
-	st.life = sf.Lifecycle
-	return st, nil
-}
 
 // save writes the store to path atomically: a temporary file in the same
 // directory, synced, then renamed over the old one.
