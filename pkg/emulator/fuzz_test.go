@@ -32,7 +32,7 @@ func serve(srv *Server, method, target string, body []byte) *httptest.ResponseRe
 		req.Body = nopCloser{bytes.NewReader(body)}
 		req.ContentLength = int64(len(body))
 	}
-	req.Header.Set("Authorization", "Bearer emu:admin@contoso.com")
+	req.Header.Set("Authorization", "Bearer "+srv.Token("admin@contoso.com"))
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, req)
 	return rec

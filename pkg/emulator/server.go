@@ -53,7 +53,8 @@ type Options struct {
 	// Addr is the listen address for Start; default "127.0.0.1:0".
 	Addr string
 	// AllowRemote lets Start listen on a non-loopback address. The emulator
-	// accepts any token, so this is off by default.
+	// serves plain HTTP and its tokens are test credentials, so this is off
+	// by default.
 	AllowRemote bool
 }
 
@@ -89,6 +90,7 @@ type Server struct {
 	pageSize int
 	dir      *directory
 	faults   *faultState
+	tokenKey []byte // signs the tokens this server issues (token.go)
 	// dirMu guards the directory against the review lifecycle's changes
 	// (applied decisions): those hold s.mu and dirMu; reads hold either.
 	dirMu    sync.RWMutex
@@ -146,6 +148,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s.dir = dir
 	s.faults = newFaultState(opts.Faults, seed)
+	if err := s.initTokens(); err != nil {
+		return nil, err
+	}
 
 	s.store = newStore()
 	if opts.StateFile != "" {
