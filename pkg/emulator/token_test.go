@@ -159,9 +159,11 @@ func TestBatchItemsUseTheOuterToken(t *testing.T) {
 }
 
 // TestUnauthorizedBodyIsAnODataError checks a 401 against what Microsoft's
-// SDKs parse (msgraph-sdk-go's odataerrors.ODataError, through Kiota's JSON
-// parse node): a JSON content type and error.code, error.message and
-// error.innerError's request-id, client-request-id and date.
+// Go SDK parses (msgraph-sdk-go's odataerrors.ODataError, through Kiota's
+// JSON parse node): a JSON content type, error.code, error.message and
+// error.innerError's request-id, client-request-id and date, which Kiota
+// reads as a time when it has exactly 19 characters and no zone. The
+// manual check against the SDK itself is in docs/auth.md.
 func TestUnauthorizedBodyIsAnODataError(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, Options{})
