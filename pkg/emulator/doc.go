@@ -183,7 +183,10 @@
 // $batch's inner requests are checked with the batch's token.
 //
 // The caller is the token's user (createdBy, reviewer checks) or, for an
-// app-only token, its service principal. Without AccessReview.ReadWrite.All
+// app-only token, its service principal. [Server.IssueToken] refuses users
+// and applications that are not in the tenant, except the default admin: a
+// tenant file that does not list it (admin@<domain>) gets a token acting as
+// a user with an id derived from the name. Without AccessReview.ReadWrite.All
 // in the token's scp or roles, writes get 403; without that and
 // AccessReview.Read.All, every access-review request does. Directory reads
 // need no particular permission.

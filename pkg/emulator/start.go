@@ -61,7 +61,7 @@ func Start(opts Options) (*Running, error) {
 	}()
 	r := &Running{
 		URL:    "http://" + ln.Addr().String() + "/v1.0",
-		Token:  srv.Token(srv.dir.adminUPN),
+		Token:  srv.adminToken(),
 		Server: srv,
 	}
 	r.close = func() error {
@@ -100,7 +100,7 @@ func checkLoopback(addr string) error {
 func Attach(srv *Server, baseURL string, closeFn func()) *Running {
 	return &Running{
 		URL:    strings.TrimSuffix(baseURL, "/") + "/v1.0",
-		Token:  srv.Token(srv.dir.adminUPN),
+		Token:  srv.adminToken(),
 		Server: srv,
 		close: func() error {
 			closeFn()

@@ -250,3 +250,26 @@ func TestTokenClaims(t *testing.T) {
 	require.NotContains(t, claims, "upn")
 	require.NotContains(t, claims, "scp")
 }
+
+// TestTokenForAnUnlistedAdmin: a tenant file need not list its admin
+// (admin@<domain>); the server's own token still works, acting as a user
+// the directory does not know.
+func TestTokenForAnUnlistedAdmin(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, Options{Tenant: &Tenant{Domain: "fabrikam.com", Users: []User{{UserPrincipalName: "bob@fabrikam.com", DisplayName: "Bob"}}}})
+	h.token = Attach(h.srv, h.ts.URL, func() {}).Token
+	r := h.do(http.MethodPost, definitionsPath, validDefinition())
+	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
+	require.Equal(t, map[string]any{"id": nameGUID("user:admin@fabrikam.com"), "displayName": "admin@fabrikam.com", "userPrincipalName": "admin@fabrikam.com"},
+		r.json(t)["createdBy"])
+	_, err := h.srv.IssueToken(TokenOptions{User: "admin@fabrikam.com"})
+	require.ErrorContains(t, err, "not a user", "only the default may be unlisted")
+	tok, err := h.srv.IssueToken(TokenOptions{Lifetime: 1500 * time.Millisecond})
+	require.NoError(t, err)
+	parts := strings.Split(tok, ".")
+	var claims map[string]any
+	require.True(t, decodeSegment(parts[1], &claims))
+	require.Equal(t, "admin@fabrikam.com", claims["upn"])
+	require.Equal(t, nameGUID("user:admin@fabrikam.com"), claims["oid"])
+	require.Equal(t, float64(t0.Unix()+2), claims["exp"], "a lifetime is rounded up to whole seconds")
+}
