@@ -12,7 +12,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -153,13 +153,16 @@ spec:
 const docMarketingMembers = "/groups/${group:Marketing}/transitiveMembers/microsoft.graph.user"
 
 // docEmulator starts a test emulator and points arsync at it through
-// ARSYNC_ACCESS_TOKEN (token, or the emulator's own when empty); it returns
-// the emulator and the --graph-endpoint arguments.
-func docEmulator(t *testing.T, opts emulator.Options, token string) (*emulator.Running, []string) {
+// ARSYNC_ACCESS_TOKEN (the token issue mints, or the emulator's own when
+// issue is nil); it returns the emulator and the --graph-endpoint arguments.
+func docEmulator(t *testing.T, opts emulator.Options, issue func(*emulator.Server) (string, error)) (*emulator.Running, []string) {
 	t.Helper()
 	run := emulatortest.New(t, opts)
-	if token == "" {
-		token = run.Token
+	token := run.Token
+	if issue != nil {
+		var err error
+		token, err = issue(run.Server)
+		require.NoError(t, err)
 	}
 	docEnv(t, map[string]string{graphclient.EnvAccessToken: token})
 	return run, []string{"--graph-endpoint", run.URL}
@@ -339,7 +342,7 @@ spec:
 
 	t.Run("names", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, "")
+		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, nil)
 		docWrite(t, map[string]string{"bad/names.yaml": `apiVersion: arsync/v1
 kind: AccessReviewDefinition
 metadata:
@@ -365,7 +368,7 @@ spec:
 
 	t.Run("gates", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, "")
+		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, nil)
 		docWrite(t, map[string]string{
 			"reviews/marketing.yaml": docReview("marketing-members-monthly", "Marketing group membership", docMarketingMembers, 7),
 			"reviews/admins.yaml":    docReview("global-admins-2026", "Global Administrator assignments, 2026 audit", "/users", 7),
@@ -384,7 +387,7 @@ spec:
 
 	t.Run("change limit", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, "")
+		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, nil)
 		for i := 1; i <= 10; i++ {
 			docWrite(t, map[string]string{fmt.Sprintf("ten/r%d.yaml", i): docReview(fmt.Sprintf("review-%d", i), fmt.Sprintf("Review %d", i), docMarketingMembers, 7)})
 		}
@@ -401,7 +404,7 @@ spec:
 
 	t.Run("saved plans", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, "")
+		run, endpoint := docEmulator(t, emulator.Options{Seed: 1}, nil)
 		docWrite(t, map[string]string{"reviews/sales.yaml": docReview("sales-guests", "Guests in Sales", "/groups/${group:Sales}/transitiveMembers/microsoft.graph.user", 7)})
 		code, _ := docRun(t, nil, append([]string{"apply", "--auto-approve", "reviews"}, endpoint...)...)
 		require.Equal(t, exitOK, code)
@@ -418,9 +421,11 @@ spec:
 		documented(t, "troubleshooting", out, "stale plan")
 
 		// The same plan against another endpoint.
-		_, other := docEmulator(t, emulator.Options{Seed: 2}, "")
+		_, other := docEmulator(t, emulator.Options{Seed: 2}, nil)
 		_, out = docRun(t, nil, append([]string{"apply", "--plan", "plan.json"}, other...)...)
 		documented(t, "troubleshooting", out, "stale plan")
+		// Back to the first emulator, which accepts only its own tokens.
+		docEnv(t, map[string]string{graphclient.EnvAccessToken: run.Token})
 
 		_, out = docRun(t, nil, append([]string{"apply", "--plan", "plan.json", "reviews"}, endpoint...)...)
 		documented(t, "troubleshooting", out, "give either --plan")
@@ -452,7 +457,7 @@ spec:
 
 	t.Run("a saved plan edited with its digest recomputed", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		run, endpoint := docEmulator(t, emulator.Options{Seed: 1}, "")
+		run, endpoint := docEmulator(t, emulator.Options{Seed: 1}, nil)
 		docWrite(t, map[string]string{"reviews/legacy.yaml": docReview("legacy", "Legacy portal review", "/groups/${group:Sales}/transitiveMembers/microsoft.graph.user", 7)})
 		code, _ := docRun(t, nil, append([]string{"plan", "--out", "create.json", "reviews"}, endpoint...)...)
 		require.Equal(t, exitOK, code)
@@ -487,7 +492,7 @@ spec:
 
 	t.Run("confirmation and output", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, "")
+		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, nil)
 		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", "/users", 7)})
 		code, out := docRun(t, nil, append([]string{"apply", "reviews"}, endpoint...)...)
 		require.Equal(t, exitError, code)
@@ -498,7 +503,7 @@ spec:
 
 	t.Run("adopt and duplicates", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		run, endpoint := docEmulator(t, emulator.Options{Seed: 1}, "")
+		run, endpoint := docEmulator(t, emulator.Options{Seed: 1}, nil)
 		docWrite(t, map[string]string{"one/marketing.yaml": docReview("marketing-members-monthly", "Marketing group membership", docMarketingMembers, 7)})
 		code, js, _ := docRunSplit(t, nil, append([]string{"plan", "-o", "json", "one"}, endpoint...)...)
 		require.Equal(t, exitOK, code)
@@ -521,7 +526,7 @@ spec:
 		documented(t, "troubleshooting", out, "cannot adopt")
 		documented(t, "safety", out, "cannot adopt")
 
-		run2, endpoint2 := docEmulator(t, emulator.Options{Seed: 3}, "")
+		run2, endpoint2 := docEmulator(t, emulator.Options{Seed: 3}, nil)
 		c, err = graphclient.New(graphclient.Options{BaseURL: run2.URL, Credential: graphclient.StaticToken(run2.Token)})
 		require.NoError(t, err)
 		create(body.DescriptionForAdmins)
@@ -536,7 +541,7 @@ spec:
 		t.Chdir(t.TempDir())
 		faults, err := emulator.ParseFaults("commit-then-fail:POST:#1:/identityGovernance")
 		require.NoError(t, err)
-		_, endpoint := docEmulator(t, emulator.Options{Seed: 1, Faults: faults}, "")
+		_, endpoint := docEmulator(t, emulator.Options{Seed: 1, Faults: faults}, nil)
 		docWrite(t, map[string]string{"one/marketing.yaml": docReview("marketing-members-monthly", "Marketing group membership", docMarketingMembers, 7)})
 		code, out := docRun(t, nil, append([]string{"apply", "--auto-approve", "one"}, endpoint...)...)
 		require.Equal(t, exitOK, code)
@@ -545,7 +550,9 @@ spec:
 
 	t.Run("403 read-only token", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, emulator.ReadOnlyToken("admin@contoso.com"))
+		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, func(s *emulator.Server) (string, error) {
+			return s.IssueToken(emulator.TokenOptions{Permissions: []string{emulator.PermissionRead}})
+		})
 		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", "/users", 7)})
 		code, out := docRun(t, nil, append([]string{"apply", "--auto-approve", "reviews"}, endpoint...)...)
 		require.Equal(t, exitError, code)
@@ -554,13 +561,9 @@ spec:
 
 	t.Run("401 expired token", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		enc := func(v any) string {
-			b, err := json.Marshal(v)
-			require.NoError(t, err)
-			return base64.RawURLEncoding.EncodeToString(b)
-		}
-		expired := enc(map[string]string{"alg": "none", "typ": "JWT"}) + "." + enc(map[string]any{"upn": "admin@contoso.com", "exp": 1000000000}) + "."
-		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, expired)
+		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, func(s *emulator.Server) (string, error) {
+			return s.IssueToken(emulator.TokenOptions{Lifetime: -time.Hour})
+		})
 		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", "/groups/${group:Sales}/transitiveMembers/microsoft.graph.user", 7)})
 		code, out := docRun(t, nil, append([]string{"plan", "reviews"}, endpoint...)...)
 		require.Equal(t, exitError, code)
@@ -572,7 +575,7 @@ spec:
 		// Two throttled attempts (Retry-After is whole seconds), then success.
 		faults, err := emulator.ParseFaults("429:GET:#1:/identityGovernance;429:GET:#1:/identityGovernance;retry-after=1")
 		require.NoError(t, err)
-		_, endpoint := docEmulator(t, emulator.Options{Seed: 1, Faults: faults}, "")
+		_, endpoint := docEmulator(t, emulator.Options{Seed: 1, Faults: faults}, nil)
 		docWrite(t, map[string]string{"noref/r.yaml": docReview("all-users", "All users", "/users", 7)})
 		// No names: the only requests are the definition list's attempts.
 		require.NoError(t, os.WriteFile("noref/r.yaml", []byte(strings.Replace(docReview("all-users", "All users", "/users", 7),

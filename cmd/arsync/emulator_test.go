@@ -49,6 +49,14 @@ func (s *syncBuffer) String() string {
 // is called; it waits for the printed URL and token.
 func startEmulatorCmd(t *testing.T, args ...string) (url, token string, stop func() (int, string)) {
 	t.Helper()
+	url, token, _, stop = startEmulatorCmdOut(t, args...)
+	return url, token, stop
+}
+
+// startEmulatorCmdOut is startEmulatorCmd that also returns what the
+// command printed before serving.
+func startEmulatorCmdOut(t *testing.T, args ...string) (url, token, printed string, stop func() (int, string)) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
@@ -69,7 +77,8 @@ func startEmulatorCmd(t *testing.T, args ...string) (url, token string, stop fun
 				token = v
 			}
 		}
-		if url != "" && token != "" {
+		// The export line comes after every token.
+		if url != "" && token != "" && strings.Contains(out.String(), "export ARSYNC_ACCESS_TOKEN=") {
 			break
 		}
 		require.True(t, time.Now().Before(deadline), "no URL printed: %q", out.String())
@@ -87,7 +96,7 @@ func startEmulatorCmd(t *testing.T, args ...string) (url, token string, stop fun
 		}
 	})
 	require.Contains(t, out.String(), "export ARSYNC_ACCESS_TOKEN='"+token+"'")
-	return url, token, stop
+	return url, token, out.String(), stop
 }
 
 func emulatorRequest(t *testing.T, method, url, token, body string) (int, string) {
@@ -133,6 +142,56 @@ func TestEmulatorCommandServesAndStops(t *testing.T) {
 	require.Equal(t, 0, exit)
 }
 
+func TestEmulatorCommandIssuesTokens(t *testing.T) {
+	url, admin, printed, stop := startEmulatorCmdOut(t,
+		"--issue-token", "user=bob@contoso.com,read-only", "--issue-token", "expired", "--issue-token", "permissions=User.Read.All", "--issue-token", "lifetime=1h")
+	defer stop()
+	extra := map[string]string{}
+	for _, line := range strings.Split(printed, "\n") {
+		if rest, ok := strings.CutPrefix(line, "token ("); ok {
+			label, tok, ok := strings.Cut(rest, "): ")
+			require.True(t, ok, line)
+			extra[label] = tok
+		}
+	}
+	require.Len(t, extra, 4, printed)
+	defs := url + "/identityGovernance/accessReviews/definitions"
+	expiredAt := regexp.MustCompile(`^expired, expired \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+	var expired, hour string
+	for label, tok := range extra {
+		switch {
+		case expiredAt.MatchString(label):
+			expired = tok
+		case strings.HasPrefix(label, "lifetime=1h, expires "):
+			hour = tok
+		}
+	}
+	require.NotEmpty(t, expired, printed)
+	require.NotEmpty(t, hour, printed)
+
+	tests := []struct {
+		name, method, url, token string
+		status                   int
+		message                  string
+	}{
+		{"the admin's token", http.MethodGet, defs, admin, 200, ""},
+		{"a token of nobody's", http.MethodGet, defs, "garbage", 401, "IDX14100: JWT is not well formed"},
+		{"read-only reads", http.MethodGet, defs, extra["user=bob@contoso.com,read-only"], 200, ""},
+		{"read-only writes", http.MethodPost, defs, extra["user=bob@contoso.com,read-only"], 403, "required scopes are missing"},
+		{"expired", http.MethodGet, defs, expired, 401, "Lifetime validation failed, the token is expired."},
+		{"no access-review permission", http.MethodGet, defs, extra["permissions=User.Read.All"], 403, "required scopes are missing"},
+		{"no access-review permission reads users", http.MethodGet, url + "/users", extra["permissions=User.Read.All"], 200, ""},
+		{"an hour's token", http.MethodGet, defs, hour, 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := emulatorRequest(t, tt.method, tt.url, tt.token, emulatorTestDefinition)
+			require.Equal(t, tt.status, code, body)
+			require.Contains(t, body, tt.message)
+		})
+	}
+}
+
 func TestEmulatorCommandOptions(t *testing.T) {
 	t.Run("tenant file and faults", func(t *testing.T) {
 		tenant := filepath.Join(t.TempDir(), "tenant.yaml")
@@ -160,6 +219,8 @@ func TestEmulatorCommandOptions(t *testing.T) {
 		{"bad range style", []string{"--range-style", "sideways"}, "--range-style"},
 		{"missing tenant", []string{"--tenant", filepath.Join(t.TempDir(), "none.yaml")}, "reading tenant"},
 		{"arguments", []string{"extra"}, "unknown command"},
+		{"bad token spec", []string{"--issue-token", "admin"}, `--issue-token: token "admin": unknown setting "admin"`},
+		{"token for nobody", []string{"--issue-token", "user=nobody@contoso.com"}, `--issue-token user=nobody@contoso.com: user "nobody@contoso.com": not a user of the emulator's tenant`},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

@@ -198,6 +198,9 @@ func TestEmulatorFlags(t *testing.T) {
 				Faults: "seed=7;429:0.2", PageSize: 5, Seed: 3, RangeStyle: "numbered"}},
 		{name: "bad page size", args: []string{"--page-size", "0"}, err: "--page-size must be at least 1 (got 0)"},
 		{name: "bad range style", args: []string{"--range-style", "sideways"}, err: `--range-style must be as-sent or numbered, not "sideways"`},
+		{name: "tokens", args: []string{"--issue-token", "user=bob@contoso.com,read-only", "--issue-token", "expired"},
+			want: EmulatorOptions{Listen: "127.0.0.1:0", PageSize: 100, RangeStyle: "as-sent", IssueTokens: []string{"user=bob@contoso.com,read-only", "expired"}}},
+		{name: "bad token", args: []string{"--issue-token", "lifetime=soon"}, err: `--issue-token: token "lifetime=soon": lifetime: "soon" is not a duration: use e.g. 30d, 2w, 12h or 90m`},
 		{name: "bad faults", args: []string{"--faults", "teapot"}, err: `--faults: fault clause "teapot": unknown fault kind "teapot" (known: 429, 500, 503, 504, drop, reset, commit-then-fail, commit-then-drop)`},
 		{name: "arguments", args: []string{"extra"}, err: `unknown command "extra" for "arsync emulator"`},
 	})

@@ -89,7 +89,7 @@ func TestReflectedTokenNeverReachesTheTerminal(t *testing.T) {
 func TestThrottlePauseIsDocumented(t *testing.T) {
 	docPagesAbs(t)
 	t.Chdir(t.TempDir())
-	run, _ := docEmulator(t, emulator.Options{Seed: 1}, "")
+	run, _ := docEmulator(t, emulator.Options{Seed: 1}, nil)
 	upstream, err := url.Parse(run.URL)
 	require.NoError(t, err)
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: upstream.Scheme, Host: upstream.Host})

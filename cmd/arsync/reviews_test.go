@@ -83,7 +83,7 @@ func membersInState(t *testing.T, groupID string) []string {
 	defer ts.Close()
 	req, err := http.NewRequest(http.MethodGet, ts.URL+"/v1.0/groups/"+groupID+"/members?$select=userPrincipalName", nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+emulator.Token("admin@contoso.com"))
+	req.Header.Set("Authorization", "Bearer "+srv.Token("admin@contoso.com"))
 	resp, err := ts.Client().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

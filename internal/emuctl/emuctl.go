@@ -1,7 +1,8 @@
 // Package emuctl is the glue behind "arsync emulator advance|decide|now":
 // it opens the emulator on a state file (without serving it), resolves a
 // review by its arsync name, and moves the clock or records decisions, so
-// the next "--emulator" run sees what happened.
+// the next "--emulator" run sees what happened. It also reads the token
+// requests of "arsync emulator --issue-token" (ParseTokenSpec).
 package emuctl
 
 import (

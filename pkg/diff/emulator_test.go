@@ -46,7 +46,7 @@ func startEmulator(t testing.TB, opts emulator.Options) *emu {
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return &emu{t: t, base: hs.URL, token: emulator.Token("admin@contoso.com")}
+	return &emu{t: t, base: hs.URL, token: srv.Token("admin@contoso.com")}
 }
 
 func (e *emu) do(method, path string, body any) (int, []byte) {

@@ -664,7 +664,7 @@ func TestFilterByCurrentUser(t *testing.T) {
 	other := validDefinition()
 	other["reviewers"] = []any{map[string]any{"query": "/users/d2681937-14ec-4f48-8b40-fb1b488df21a"}} // bob
 	h.create(other)
-	h.token = Token("alice@contoso.com")
+	h.token = h.srv.Token("alice@contoso.com")
 	r := h.do(http.MethodGet, definitionsPath+"/filterByCurrentUser(on='reviewer')", nil)
 	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
 	vals := r.values(t)

@@ -167,19 +167,57 @@
 //
 // # Tokens
 //
-// Every request needs "Authorization: Bearer <token>" (401
-// InvalidAuthenticationToken otherwise). Any non-empty token is accepted:
+// Every request needs "Authorization: Bearer <token>" with a token this
+// Server issued: [Running.Token] (read-write, for Tenant.Admin), or one from
+// [Server.IssueToken] (a user or an application, any permissions, a
+// lifetime), [Server.Token] or [Server.ReadOnlyToken]. Anything else is
+// refused with 401 InvalidAuthenticationToken, a WWW-Authenticate: Bearer
+// challenge and the message Graph has been seen to give for the case
+// (docs/graph-behaviour.md#errors): no header, or another scheme, "Access
+// token is empty."; "Bearer" alone, "ArgumentNull"; a token that is not a
+// JWT, "IDX14100: JWT is not well formed, ..."; a JWT for another audience,
+// "Access token validation failure. Invalid audience."; any other JWT the
+// emulator did not sign (another emulator's, an earlier run's, Entra's, or
+// one edited after signing), "Access token validation failure."; a token
+// past its exp, "Lifetime validation failed, the token is expired.". A
+// $batch's inner requests are checked with the batch's token.
 //
-//   - a JWT (signature not checked, e.g. from [Token] or azidentity): the
-//     upn, preferred_username, unique_name or email claim names the caller,
-//     looked up in the directory for createdBy (oid and name are used for
-//     unknown users; an app-only token with appid is its service principal).
-//     When the token has roles or scp claims and none is
-//     AccessReview.ReadWrite.All, writes get 403 ([ReadOnlyToken]). An
-//     expired exp claim is a 401.
-//   - "emu:<upn>" acts as that user; "emu-readonly:<upn>" as that user
-//     without write access.
-//   - anything else acts as the tenant's admin (Tenant.Admin).
+// The caller is the token's user (createdBy, reviewer checks) or, for an
+// app-only token, its service principal. [Server.IssueToken] refuses users
+// and applications that are not in the tenant, except the default admin: a
+// tenant file that does not list it (admin@<domain>) gets a token acting as
+// a user with an id derived from the name. Without AccessReview.ReadWrite.All
+// in the token's scp or roles, writes get 403; without that and
+// AccessReview.Read.All, every access-review request does. Directory reads
+// need no particular permission.
+//
+// How the tokens differ from Microsoft Entra's:
+//
+//   - They are JWT-shaped (header, claims and signature, base64url) but
+//     signed with HMAC-SHA256 (alg HS256, kid arsync-emulator) under a key
+//     drawn at random for each Server and never saved, where Entra signs
+//     with RS256 and publishes its keys. So tokens die with the Server: a
+//     restarted emulator, even on the same state file, refuses the old ones,
+//     and two emulators refuse each other's.
+//   - The claims are a small subset: aud https://graph.microsoft.com, iss
+//     https://arsync-emulator.invalid/{tenant id}/ (not sts.windows.net),
+//     iat, exp (only with a lifetime; Running.Token and [Server.Token] never
+//     expire, where Entra's last 60 to 90 minutes), tid, ver 1.0, idtyp, oid,
+//     and upn, name and scp for a user or appid and roles for an
+//     application. There is no nbf, appid of a client for delegated tokens,
+//     amr, wids or CAE claims, and clients must not read them anyway.
+//   - Expiry is checked against the emulator's clock ([Server.Now], which
+//     [Server.Advance] moves), to the second, with no allowance for clock
+//     skew; whether Graph allows some is not documented.
+//   - Permissions are whatever the issuer asks for: no consent, no admin
+//     roles, no licences. Directory permissions (User.Read.All, ...) are
+//     carried but not checked, and tokens are issued for disabled users.
+//   - A scheme other than Bearer is answered like a missing token; what
+//     Graph says then is not documented. Graph's messages change over time
+//     (IDX14100 replaced "CompactToken parsing failed ..."), so clients must
+//     branch on the status and code, never on the message.
+//   - There is no sign-in endpoint: tokens come from the Go API or from
+//     "arsync emulator --issue-token".
 //
 // # Faults
 //

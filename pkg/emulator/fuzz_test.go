@@ -118,7 +118,7 @@ func serveAs(srv *Server, upn, method, target string, body []byte) *httptest.Res
 		req.Body = nopCloser{bytes.NewReader(body)}
 		req.ContentLength = int64(len(body))
 	}
-	req.Header.Set("Authorization", "Bearer emu:"+upn)
+	req.Header.Set("Authorization", "Bearer "+srv.Token(upn))
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, req)
 	return rec

@@ -59,7 +59,7 @@ func newHarness(t testing.TB, opts Options) *harness {
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &harness{t: t, srv: srv, ts: ts, clock: clock, token: Token("admin@contoso.com")}
+	return &harness{t: t, srv: srv, ts: ts, clock: clock, token: srv.adminToken()}
 }
 
 type result struct {

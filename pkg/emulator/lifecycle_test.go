@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"encoding/base64"
 	"fmt"
 	"maps"
 	"net/http"
@@ -84,7 +83,7 @@ func lcHarness(t *testing.T, start string, opts Options) *harness {
 
 func (h *harness) as(upn string) *harness {
 	c := *h
-	c.token = Token(upn)
+	c.token = h.srv.Token(upn)
 	return &c
 }
 
@@ -283,10 +282,11 @@ func TestGuestReviewLifecycle(t *testing.T) {
 }
 
 // appToken is an app-only token (no user) with write access.
-func appToken(appID string) string {
-	enc := base64.RawURLEncoding
-	claims := `{"appid":"` + appID + `","roles":["AccessReview.ReadWrite.All"]}`
-	return enc.EncodeToString([]byte(`{"alg":"none"}`)) + "." + enc.EncodeToString([]byte(claims)) + "."
+func (h *harness) appToken(appID string) string {
+	h.t.Helper()
+	tok, err := h.srv.IssueToken(TokenOptions{App: appID, Permissions: []string{PermissionReadWrite}})
+	require.NoError(h.t, err)
+	return tok
 }
 
 func sortedIDs(ids ...string) []string {
@@ -366,10 +366,10 @@ func TestInstanceActions(t *testing.T) {
 	// Preconditions and permissions.
 	require.Equal(t, http.StatusConflict, post(h, mkt+"/applyDecisions", nil).status, "only a Completed instance can be applied")
 	ro := *h
-	ro.token = ReadOnlyToken("alice@contoso.com")
+	ro.token = h.srv.ReadOnlyToken("alice@contoso.com")
 	require.Equal(t, http.StatusForbidden, post(&ro, mkt+"/stop", nil).status)
 	app := *h
-	app.token = appToken("f61a366e-53e5-42b9-bb85-4825c728a87a")
+	app.token = h.appToken("f61a366e-53e5-42b9-bb85-4825c728a87a")
 	require.Equal(t, http.StatusForbidden, post(&app, mkt+"/acceptRecommendations", nil).status, "delegated only")
 	someDecision := h.decisions(id, insts["Marketing"]["id"].(string), "")[0]["id"].(string)
 	require.Equal(t, http.StatusForbidden, app.do(http.MethodPatch, mkt+"/decisions/"+someDecision, map[string]any{"decision": "Deny"}).status)

@@ -32,6 +32,9 @@ func (s *Server) route(ctx context.Context, rc *reqCtx, req *request) *response 
 		}
 		return s.batch(ctx, rc, req)
 	case "identitygovernance":
+		if gerr := requireReviewAccess(rc); gerr != nil {
+			return rc.fail(gerr)
+		}
 		if len(segs) < 2 || !strings.EqualFold(segs[1], "accessReviews") {
 			if len(segs) < 2 {
 				return rc.fail(badRequest("Listing identityGovernance is not supported; use identityGovernance/accessReviews/definitions."))

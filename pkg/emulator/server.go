@@ -60,7 +60,8 @@ type Options struct {
 	// Addr is the listen address for Start; default "127.0.0.1:0".
 	Addr string
 	// AllowRemote lets Start listen on a non-loopback address. The emulator
-	// accepts any token, so this is off by default.
+	// serves plain HTTP and its tokens are test credentials, so this is off
+	// by default.
 	AllowRemote bool
 	// The HTTP server's timeouts for Start; zero picks the default, so a
 	// slow or idle client cannot hold a connection forever.
@@ -104,6 +105,7 @@ type Server struct {
 	pageSize int
 	dir      *directory
 	faults   *faultState
+	tokenKey []byte // signs the tokens this server issues (token.go)
 	// dirMu guards the directory against the review lifecycle's changes
 	// (applied decisions): those hold s.mu and dirMu; reads hold either.
 	dirMu    sync.RWMutex
@@ -172,6 +174,9 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.dir = dir
 	s.faults = newFaultState(opts.Faults, seed)
+	if err := s.initTokens(); err != nil {
+		return nil, err
+	}
 
 	s.store = newStore()
 	if opts.StateFile != "" && opts.LockState {

@@ -14,7 +14,7 @@ import (
 // Running is an emulator listening on a real socket.
 type Running struct {
 	URL    string // the version root, e.g. http://127.0.0.1:41234/v1.0
-	Token  string // a bearer token with read and write access
+	Token  string // a read-write token for the tenant's admin that does not expire (Server.IssueToken mints others)
 	Server *Server
 
 	close     func() error
@@ -32,7 +32,7 @@ func (r *Running) Close() error {
 
 // ErrRemoteListen is returned by Start for a non-loopback address without
 // Options.AllowRemote.
-var ErrRemoteListen = errors.New("the emulator accepts any token, so it listens only on loopback addresses unless remote access is allowed explicitly")
+var ErrRemoteListen = errors.New("the emulator serves plain HTTP with test credentials, so it listens only on loopback addresses unless remote access is allowed explicitly")
 
 // Start builds a Server and serves it on Options.Addr (default
 // 127.0.0.1:0, a free port).
@@ -63,7 +63,7 @@ func Start(opts Options) (*Running, error) {
 	}()
 	r := &Running{
 		URL:    "http://" + ln.Addr().String() + "/v1.0",
-		Token:  Token(srv.dir.adminUPN),
+		Token:  srv.adminToken(),
 		Server: srv,
 	}
 	r.close = func() error {
@@ -127,7 +127,7 @@ func checkLoopback(addr string) error {
 func Attach(srv *Server, baseURL string, closeFn func()) *Running {
 	return &Running{
 		URL:    strings.TrimSuffix(baseURL, "/") + "/v1.0",
-		Token:  Token(srv.dir.adminUPN),
+		Token:  srv.adminToken(),
 		Server: srv,
 		close: func() error {
 			closeFn()

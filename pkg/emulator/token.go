@@ -1,161 +1,291 @@
 package emulator
 
 import (
+	"crypto/hmac"
+	crand "crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 )
 
+// The emulator accepts only the tokens it issued: JWT-shaped tokens signed
+// with HMAC-SHA256 under a key drawn at random when the Server is built, so
+// a token from another emulator, from an earlier run or from Microsoft Entra
+// is refused the way Graph refuses a token it cannot validate
+// (docs/graph-behaviour.md#errors).
+
 // identity is who a bearer token says the caller is.
 type identity struct {
 	ID          string
 	DisplayName string
 	UPN         string // "" for an application
-	ReadOnly    bool
+	// ReadOnly: no AccessReview.ReadWrite.All, so writes get 403.
+	ReadOnly bool
+	// NoReviewAccess: neither AccessReview permission, so every
+	// access-review request gets 403 (docs/graph-behaviour.md#permissions).
+	NoReviewAccess bool
 }
 
-// Scope names in a token's roles (application) or scp (delegated) claim.
+// Permission names in a token's scp (delegated) or roles (application)
+// claim that the emulator checks.
 const (
-	scopeReadWrite = "AccessReview.ReadWrite.All"
-	scopeRead      = "AccessReview.Read.All"
+	PermissionReadWrite = "AccessReview.ReadWrite.All"
+	PermissionRead      = "AccessReview.Read.All"
 )
 
-// Token returns a bearer token for upn that may read and write: an unsigned
-// JWT whose upn claim becomes createdBy and whose roles claim carries
-// AccessReview.ReadWrite.All.
-func Token(upn string) string {
-	return makeJWT(upn, []string{scopeReadWrite, "Directory.Read.All"})
+// defaultPermissions are those of a token whose TokenOptions name none.
+var defaultPermissions = []string{PermissionReadWrite, "Directory.Read.All"}
+
+// TokenOptions describe a token for [Server.IssueToken]. The zero value is
+// a read-write token for the tenant's admin that does not expire.
+type TokenOptions struct {
+	// User is the signed-in user (a delegated token): a userPrincipalName
+	// or an object id of the tenant. Default: the tenant's admin, unless App
+	// is set.
+	User string
+	// App is an application's appId (an app-only token, as from a client
+	// secret or a managed identity); its service principal must be in the
+	// tenant. Not together with User.
+	App string
+	// Permissions go into the scp claim (delegated) or the roles claim
+	// (app-only). nil means AccessReview.ReadWrite.All and
+	// Directory.Read.All; an empty, non-nil slice means none. Without
+	// AccessReview.ReadWrite.All writes get 403; without it and
+	// AccessReview.Read.All every access-review request does.
+	Permissions []string
+	// Lifetime is how long the token is valid on the emulator's clock
+	// ([Server.Now], so [Server.Advance] can expire it). 0 means it never
+	// expires; a negative lifetime gives a token that has already expired.
+	Lifetime time.Duration
 }
 
-// ReadOnlyToken returns a bearer token for upn that may only read (roles
-// AccessReview.Read.All): writes get 403.
-func ReadOnlyToken(upn string) string {
-	return makeJWT(upn, []string{scopeRead, "Directory.Read.All"})
+// tokenHeader is the JOSE header of every token the emulator issues.
+var tokenHeader = base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"JWT","alg":"HS256","kid":"arsync-emulator"}`))
+
+// Graph's audiences: its URI or its application id.
+const graphAudience = "https://graph.microsoft.com"
+
+var graphAudiences = []string{graphAudience, graphAudience + "/", "00000003-0000-0000-c000-000000000000"}
+
+// initTokens draws the key that signs this server's tokens. It is never
+// saved: tokens do not outlive the Server, as a restarted service would not
+// know an emulator's earlier sign-ins either.
+func (s *Server) initTokens() error {
+	s.tokenKey = make([]byte, 32)
+	if _, err := crand.Read(s.tokenKey); err != nil {
+		return fmt.Errorf("drawing the emulator's token key: %w", err)
+	}
+	return nil
 }
 
-func makeJWT(upn string, roles []string) string {
-	enc := base64.RawURLEncoding
-	header := enc.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
+// IssueToken returns a bearer token that this server accepts (and no other
+// emulator does). See [TokenOptions] for what it may carry.
+func (s *Server) IssueToken(o TokenOptions) (string, error) {
+	if o.User != "" && o.App != "" {
+		return "", errors.New("a token is for a user or for an application, not both")
+	}
+	perms := o.Permissions
+	if perms == nil {
+		perms = defaultPermissions
+	}
+	for _, p := range perms {
+		if p == "" || strings.ContainsAny(p, " \t\r\n") {
+			return "", fmt.Errorf("permission %q: a permission is one name without spaces, e.g. %s", p, PermissionRead)
+		}
+	}
+	s.dirMu.RLock()
+	defer s.dirMu.RUnlock()
+	now := s.clock()
 	claims := newObject().
-		set("aud", "https://graph.microsoft.com").
-		set("iss", "https://arsync-emulator.invalid/").
-		set("upn", upn).
-		set("roles", roles)
-	return header + "." + enc.EncodeToString(marshal(claims)) + "."
+		set("aud", graphAudience).
+		set("iss", "https://arsync-emulator.invalid/"+s.tenantID()+"/").
+		set("iat", now.Unix())
+	if o.Lifetime != 0 {
+		exp := now.Add(o.Lifetime)
+		e := exp.Unix()
+		if o.Lifetime > 0 && exp.After(time.Unix(e, 0)) {
+			e++ // valid for at least the lifetime
+		}
+		claims.set("exp", e)
+	}
+	switch {
+	case o.App != "":
+		sp := s.dir.spByAppID(o.App)
+		if sp == nil {
+			return "", fmt.Errorf("application %q: no service principal with that appId in the emulator's tenant", o.App)
+		}
+		claims.set("idtyp", "app").set("appid", sp.sp.AppID).set("oid", sp.id).set("roles", slices.Clone(perms))
+	case o.User != "" && s.dir.userByKey(o.User) == nil:
+		return "", fmt.Errorf("user %q: not a user of the emulator's tenant", o.User)
+	default:
+		// The admin of a tenant file that does not list it acts with an id
+		// derived from its name, as the package documentation says.
+		id := s.userIdentity(firstNonEmpty(o.User, s.dir.adminUPN), "", "")
+		claims.set("idtyp", "user").set("upn", id.UPN).set("oid", id.ID).
+			set("name", id.DisplayName).set("scp", strings.Join(perms, " "))
+	}
+	claims.set("tid", s.tenantID()).set("ver", "1.0")
+	signed := tokenHeader + "." + base64.RawURLEncoding.EncodeToString(marshal(claims))
+	return signed + "." + base64.RawURLEncoding.EncodeToString(s.sign(signed)), nil
 }
 
-// jwtClaims are the claims the emulator reads from a JWT. Signatures are
-// not checked.
-type jwtClaims struct {
-	UPN               string   `json:"upn"`
-	PreferredUsername string   `json:"preferred_username"`
-	UniqueName        string   `json:"unique_name"`
-	Email             string   `json:"email"`
-	OID               string   `json:"oid"`
-	Name              string   `json:"name"`
-	AppID             string   `json:"appid"`
-	AZP               string   `json:"azp"`
-	Roles             []string `json:"roles"`
-	SCP               string   `json:"scp"`
-	Exp               *float64 `json:"exp"`
+// Token returns a read-write token for the user upn (a userPrincipalName or
+// object id) that does not expire, or "" when upn is not a user of the
+// tenant (a request with it then gets 401).
+func (s *Server) Token(upn string) string {
+	tok, _ := s.IssueToken(TokenOptions{User: upn})
+	return tok
+}
+
+// adminToken is Running.Token: the default token, which works even for a
+// tenant that does not list its admin.
+func (s *Server) adminToken() string {
+	tok, _ := s.IssueToken(TokenOptions{})
+	return tok
+}
+
+// ReadOnlyToken is [Server.Token] with AccessReview.Read.All instead of
+// AccessReview.ReadWrite.All: writes get 403.
+func (s *Server) ReadOnlyToken(upn string) string {
+	tok, _ := s.IssueToken(TokenOptions{User: upn, Permissions: []string{PermissionRead, "Directory.Read.All"}})
+	return tok
+}
+
+func (s *Server) sign(signed string) []byte {
+	m := hmac.New(sha256.New, s.tokenKey)
+	m.Write([]byte(signed))
+	return m.Sum(nil)
+}
+
+// tenantID is the tenant's id, as GET /organization shows it.
+func (s *Server) tenantID() string {
+	t := s.dir.tenant
+	return strings.ToLower(firstNonEmpty(t.TenantID, nameGUID("tenant:"+firstNonEmpty(t.Domain, "contoso.com"))))
+}
+
+// The messages of Graph's 401 answers (docs/graph-behaviour.md#errors).
+const (
+	msgTokenEmpty     = "Access token is empty."
+	msgTokenNull      = "ArgumentNull"
+	msgTokenMalformed = "IDX14100: JWT is not well formed, there are no dots (.).\nThe token needs to be in JWS or JWE Compact Serialization Format. (JWS): 'EncodedHeader.EncodedPayload.EncodedSignature'. (JWE): 'EncodedProtectedHeader.EncodedEncryptedKey.EncodedInitializationVector.EncodedCiphertext.EncodedAuthenticationTag'."
+	msgTokenInvalid   = "Access token validation failure."
+	msgTokenAudience  = "Access token validation failure. Invalid audience."
+	msgTokenExpired   = "Lifetime validation failed, the token is expired."
+)
+
+// unauthorized is Graph's 401, with the challenge Graph sends
+// (docs/graph-behaviour.md#errors).
+func unauthorized(msg string) *graphError {
+	e := errorf(http.StatusUnauthorized, codeInvalidAuth, "%s", msg)
+	e.header = http.Header{"Www-Authenticate": {`Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`}}
+	return e
 }
 
 // authenticate checks the bearer token and fills rc.ident.
 func (s *Server) authenticate(rc *reqCtx, req *request) *graphError {
-	authz := req.header.Get("Authorization")
-	unauth := func(msg string) *graphError {
-		e := errorf(http.StatusUnauthorized, codeInvalidAuth, "%s", msg)
-		e.header = http.Header{"Www-Authenticate": {`Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`}}
-		return e
-	}
-	if strings.TrimSpace(authz) == "" {
-		return unauth("Access token is empty.")
-	}
-	scheme, tok, _ := strings.Cut(strings.TrimSpace(authz), " ")
+	authz := strings.TrimSpace(req.header.Get("Authorization"))
+	scheme, tok, _ := strings.Cut(authz, " ")
 	tok = strings.TrimSpace(tok)
-	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return unauth("Access token validation failure. Invalid audience.")
+	switch {
+	case authz == "" || !strings.EqualFold(scheme, "Bearer"):
+		// Another scheme is no bearer token at all.
+		return unauthorized(msgTokenEmpty)
+	case tok == "":
+		return unauthorized(msgTokenNull)
 	}
-	s.dirMu.RLock() // identify looks the caller up in the directory
-	id, expired := s.identify(tok, rc.now)
+	c, msg := s.verify(tok, rc.now)
+	if msg != "" {
+		return unauthorized(msg)
+	}
+	s.dirMu.RLock() // the caller is looked up in the directory
+	rc.ident = s.identify(c)
 	s.dirMu.RUnlock()
-	if expired {
-		return unauth("Lifetime validation failed, the token is expired.")
-	}
-	rc.ident = id
 	rc.authz = authz
 	return nil
 }
 
-// identify maps a token to an identity; see the package documentation for
-// the conventions. Unparseable tokens are the tenant's administrator.
-func (s *Server) identify(tok string, now time.Time) (id identity, expired bool) {
-	switch {
-	case strings.HasPrefix(tok, "emu-readonly:"):
-		id = s.userIdentity(strings.TrimPrefix(tok, "emu-readonly:"), "", "")
-		id.ReadOnly = true
-		return id, false
-	case strings.HasPrefix(tok, "emu:"):
-		return s.userIdentity(strings.TrimPrefix(tok, "emu:"), "", ""), false
-	}
-	c, ok := parseJWT(tok)
-	if !ok {
-		return s.userIdentity("", "", ""), false
-	}
-	if c.Exp != nil && now.After(time.Unix(int64(*c.Exp), 0)) {
-		return identity{}, true
-	}
-	upn := firstNonEmpty(c.UPN, c.PreferredUsername, c.UniqueName, c.Email)
-	switch {
-	case upn != "":
-		id = s.userIdentity(upn, c.OID, c.Name)
-	case c.AppID != "" || c.AZP != "":
-		id = s.appIdentity(firstNonEmpty(c.AppID, c.AZP), c.OID)
-	default:
-		id = s.userIdentity("", c.OID, c.Name)
-	}
-	scopes := append(slices.Clone(c.Roles), strings.Fields(c.SCP)...)
-	if len(scopes) > 0 && !slices.Contains(scopes, scopeReadWrite) {
-		id.ReadOnly = true
-	}
-	return id, false
+// tokenClaims are the claims of a token the emulator issued.
+type tokenClaims struct {
+	UPN   string   `json:"upn"`
+	OID   string   `json:"oid"`
+	Name  string   `json:"name"`
+	AppID string   `json:"appid"`
+	Roles []string `json:"roles"`
+	SCP   string   `json:"scp"`
+	Exp   *int64   `json:"exp"`
 }
 
-func parseJWT(tok string) (jwtClaims, bool) {
-	var c jwtClaims
+// verify checks that tok is a token this server issued and has not
+// expired; otherwise it returns the message of Graph's 401.
+func (s *Server) verify(tok string, now time.Time) (tokenClaims, string) {
+	var c tokenClaims
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
-		return c, false
+		return c, msgTokenMalformed
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return c, false
+	var header struct {
+		Alg string `json:"alg"`
 	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, false
+	var payload map[string]any
+	if !decodeSegment(parts[0], &header) || !decodeSegment(parts[1], &payload) || payload == nil {
+		return c, msgTokenMalformed
 	}
-	return c, true
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || header.Alg != "HS256" || !hmac.Equal(sig, s.sign(parts[0]+"."+parts[1])) {
+		// Not ours: a token for another resource says so; any other is
+		// refused without saying why, as Graph does.
+		if aud, _ := payload["aud"].(string); !slices.Contains(graphAudiences, aud) {
+			return c, msgTokenAudience
+		}
+		return c, msgTokenInvalid
+	}
+	if !decodeSegment(parts[1], &c) {
+		return c, msgTokenInvalid
+	}
+	if c.Exp != nil && now.Unix() >= *c.Exp {
+		return c, msgTokenExpired
+	}
+	return c, ""
 }
 
-// userIdentity looks upn up in the directory; unknown users keep what the
-// token says, with an id derived from the name.
-func (s *Server) userIdentity(upn, oid, name string) identity {
-	if upn == "" {
-		upn = s.dir.adminUPN
+// decodeSegment decodes one base64url segment of a JWT as JSON into v.
+func decodeSegment(seg string, v any) bool {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "="))
+	return err == nil && json.Unmarshal(raw, v) == nil
+}
+
+// identify maps verified claims to the caller. A user or application
+// removed from the directory since the token was issued keeps the id and
+// name the token carries.
+func (s *Server) identify(c tokenClaims) identity {
+	var id identity
+	if c.AppID != "" {
+		id = s.appIdentity(c.AppID, c.OID)
+	} else {
+		id = s.userIdentity(c.UPN, c.OID, c.Name)
 	}
+	perms := append(slices.Clone(c.Roles), strings.Fields(c.SCP)...)
+	id.ReadOnly = !slices.Contains(perms, PermissionReadWrite)
+	id.NoReviewAccess = id.ReadOnly && !slices.Contains(perms, PermissionRead)
+	return id
+}
+
+// userIdentity looks upn up in the directory; a user no longer there keeps
+// what the token says.
+func (s *Server) userIdentity(upn, oid, name string) identity {
 	if u := s.dir.userByKey(upn); u != nil {
 		return identity{ID: u.id, DisplayName: u.name, UPN: u.user.UserPrincipalName}
 	}
 	if oid == "" {
 		oid = nameGUID("user:" + strings.ToLower(upn))
 	}
-	if name == "" {
-		name = upn
-	}
-	return identity{ID: oid, DisplayName: name, UPN: upn}
+	return identity{ID: oid, DisplayName: firstNonEmpty(name, upn), UPN: upn}
 }
 
 func (s *Server) appIdentity(appID, oid string) identity {
@@ -166,6 +296,15 @@ func (s *Server) appIdentity(appID, oid string) identity {
 		oid = nameGUID("app:" + strings.ToLower(appID))
 	}
 	return identity{ID: oid, DisplayName: appID}
+}
+
+// requireReviewAccess answers 403 for tokens with neither AccessReview
+// permission (docs/graph-behaviour.md#permissions).
+func requireReviewAccess(rc *reqCtx) *graphError {
+	if rc.ident.NoReviewAccess {
+		return errorf(http.StatusForbidden, codeForbidden, "You cannot perform the requested operation, required scopes are missing in the token.")
+	}
+	return nil
 }
 
 func firstNonEmpty(ss ...string) string {

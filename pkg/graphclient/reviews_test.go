@@ -21,7 +21,7 @@ func TestReviewActionsAgainstEmulator(t *testing.T) {
 	run := emulatortest.New(t, emulator.Options{Seed: 4, Clock: clock.Now})
 	ctx := t.Context()
 	admin := emulatorClient(t, run, clock)
-	alice := emulatorClient(t, run, clock, func(o *Options) { o.Credential = StaticToken(emulator.Token("alice@contoso.com")) })
+	alice := emulatorClient(t, run, clock, func(o *Options) { o.Credential = StaticToken(run.Server.Token("alice@contoso.com")) })
 
 	// Guests of Marketing, reviewed by Alice, starting 1 April; no auto-apply.
 	def := sampleDefinition("marketing-guests")
