@@ -183,7 +183,8 @@
 // A single-stage review's instance has no stages (an empty list).
 //
 // What the emulator decides where the documentation is silent: stages are
-// created as they start (listing them shows the stages so far); a stage
+// created as they start (listing them shows the stages so far); a stage's
+// item has the id of the instance's item for the same access; a stage
 // stopped early does not move the later stages' scheduled ends; the
 // decision value Recommendation in decisionsThatWillMoveToNextStage
 // selects no item, and DontKnow items move on only when the list is

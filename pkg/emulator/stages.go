@@ -20,6 +20,9 @@ import (
 // stage, as the service documents for stop; the default decision and
 // apply work on those.
 //
+// A stage's item has the id of the instance's item for the same access, so
+// an id read from either list can be used with both.
+//
 // Stages are created as they start, so .../stages lists the stages so far.
 // POST .../stages/{id}/stop ends a stage now and starts the next one (the
 // last stage's stop completes the instance); stopping the instance ends its
@@ -163,7 +166,6 @@ func (in *instance) startStages(plan []*object, settings *object) {
 	st := in.newStage(first, in.Start, 0)
 	for _, d := range in.Decisions {
 		c := *d
-		c.ID = stageItemID(st, d)
 		st.Decisions = append(st.Decisions, &c)
 	}
 	in.Stages = []*stage{st}
@@ -180,10 +182,6 @@ func (in *instance) newStage(plan *object, start time.Time, k int) *stage {
 		Fallback:  copyObjects(plan.vals["fallbackReviewers"]),
 		Decisions: make([]*decisionItem, 0, len(in.Decisions)),
 	}
-}
-
-func stageItemID(st *stage, d *decisionItem) string {
-	return nameGUID("decision:" + st.ID + ":" + d.Principal.ID + ":" + resRefID(d.Resource))
 }
 
 // movesOn reports which items of a stage go on to the next one: those
@@ -233,7 +231,7 @@ func (s *Server) advanceStage(r *defRecord, in *instance, at time.Time, by *iden
 			continue
 		}
 		nd := &decisionItem{
-			ID:             stageItemID(st, d),
+			ID:             d.ID,
 			Principal:      d.Principal,
 			Resource:       d.Resource,
 			Decision:       decisionNotReviewed,

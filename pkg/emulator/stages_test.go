@@ -132,6 +132,7 @@ func TestMultiStageReview(t *testing.T) {
 	s1 := h.stageDecisions(id, instID, stage1)
 	require.Equal(t, summary(h.decisions(id, instID, "")), summary(s1), "stage 1 reviews everyone")
 	require.Equal(t, instID, s1[0]["accessReviewId"])
+	require.Equal(t, itemOf(t, h.decisions(id, instID, ""), "Ken"), itemOf(t, s1, "Ken"), "one id per reviewed access")
 
 	// Alice decides through the instance, the stage's batch and the
 	// stage's item; Ken stays unreviewed.
