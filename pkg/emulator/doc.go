@@ -169,8 +169,9 @@
 // last stage, on those still NotReviewed when the instance ends, and apply
 // works on them. A decision recorded through the instance (PATCH,
 // batchRecordDecisions, acceptRecommendations, resetDecisions,
-// Server.RecordDecision) goes to the running stage's items; a final item
-// answers 409. Stage status is InProgress, then Completed.
+// Server.RecordDecision) goes to the running stage's items, and so do the
+// reviewers of a PUT on the instance; a final item answers 409. Stage
+// status is InProgress, then Completed.
 //
 // Stage endpoints: GET stages (status eq filter, $orderby status,
 // $select), filterByCurrentUser(on='reviewer'), GET and PATCH one stage

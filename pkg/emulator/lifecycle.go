@@ -776,8 +776,10 @@ func (s *Server) complete(r *defRecord, in *instance, at time.Time, by *identRef
 			}
 			// A multi-stage review takes it in the item's last stage.
 			t := d
-			if src := sources[itemKey(d)]; src != nil {
-				t = src.latest
+			if sources != nil {
+				if src := sources[itemKey(d)]; src != nil {
+					t = src.latest
+				}
 			}
 			sys := systemIdentity
 			t.Decision, t.ReviewedBy, t.ReviewedAt = v, &sys, at

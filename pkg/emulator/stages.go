@@ -298,6 +298,9 @@ func (in *instance) sources() map[string]*stageSource {
 // its stages, and the recommendation and reviewers of the item's last
 // stage (docs/graph-behaviour.md#stages).
 func (in *instance) sync() {
+	if !in.multiStage() {
+		return
+	}
 	sources := in.sources()
 	for _, d := range in.Decisions {
 		src := sources[itemKey(d)]
@@ -316,6 +319,9 @@ func (in *instance) sync() {
 // pushApplied shows the applied instance items' results on the stage
 // items their decisions came from.
 func (in *instance) pushApplied() {
+	if !in.multiStage() {
+		return
+	}
 	sources := in.sources()
 	for _, d := range in.Decisions {
 		src := sources[itemKey(d)]
