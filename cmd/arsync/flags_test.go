@@ -263,5 +263,9 @@ func TestDecisionsFlags(t *testing.T) {
 			err: `--since "yesterday": use an RFC 3339 time (2026-01-31T12:00:00Z), a date (2026-01-31) or a duration such as 24h or 7d`},
 		{name: "unknown format", args: []string{"-o", "xml"}, err: `unknown output format "xml": use table, csv, json, jsonl`},
 		{name: "arguments", args: []string{"guests"}, err: `unknown command "guests" for "arsync decisions"`},
+		{name: "stage", args: []string{"--stage", "2"}, want: DecisionsOptions{Stage: 2, Output: "table"}},
+		{name: "stage 0", args: []string{"--stage", "0"}, err: `--stage: stage 0: a review has stages 1 to 3`},
+		{name: "stage 4", args: []string{"--stage", "4"}, err: `--stage: stage 4: a review has stages 1 to 3`},
+		{name: "stage not a number", args: []string{"--stage", "two"}, err: `invalid argument "two" for "--stage" flag: strconv.ParseInt: parsing "two": invalid syntax`},
 	})
 }

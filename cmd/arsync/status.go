@@ -32,7 +32,9 @@ func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
 status and, per reviewed resource (each group of an all-groups review), its
 current instance: the running one, else the latest. For each it shows the
 dates and the decisions so far (approved, denied, don't know, not reviewed)
-and how many were applied.
+and how many were applied. For a multi-stage review it also shows which
+stage runs (STAGE 2/3) and, per instance, each stage so far with the
+decisions of the principals that reached it.
 
 With PATHs (or the config's paths) only the reviews defined there are shown,
 and those not in the tenant yet are listed; without, every managed review.`,

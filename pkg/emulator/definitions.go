@@ -99,7 +99,7 @@ func (r *defRecord) refresh(now time.Time) []byte {
 	if r.cache != nil && r.cacheDay == day {
 		return r.cache
 	}
-	st := definitionStatus(r.Object, now)
+	st := r.status(now)
 	if r.cache == nil || r.cacheStatus != st {
 		r.Object.set("status", st)
 		r.cache = marshal(r.Object)

@@ -69,8 +69,11 @@
 //     returns backupReviewers, mirroring fallbackReviewers).
 //   - id, createdDateTime, lastModifiedDateTime (UTC, up to 7 fractional
 //     digits), createdBy (from the token) and status are the server's.
-//     status follows the clock: NotStarted before range.startDate,
-//     Completed after an endDate, InProgress otherwise.
+//     status follows the review lifecycle (below): NotStarted before
+//     range.startDate; InProgress while an instance runs; once the
+//     schedule has no period left, Applied when the last period's
+//     instances were all applied, else Completed; otherwise Completed
+//     after an endDate and InProgress before.
 //
 // PUT replaces the whole object and answers 204. A change to scope,
 // instanceEnumerationScope, stageSettings (beta: except its reviewers) or
@@ -93,8 +96,7 @@
 //     endDate and numbered ranges). A definition created mid-period starts
 //     that period's instance at once; periods over before it existed are
 //     skipped. An instance lasts instanceDurationInDays (the stages' summed
-//     durationInDays for multi-stage reviews, which are otherwise run as one
-//     stage with stage 1's reviewers).
+//     durationInDays for multi-stage reviews; see "Stages" below).
 //   - With an instanceEnumerationScope (/groups?$filter=... evaluated
 //     against the directory, leaving out dynamic and role-assignable groups
 //     as Graph does, or /groups/{id}), each group whose scope has someone to
@@ -150,6 +152,44 @@
 // InProgress, applyDecisions only when Completed); a missing justification
 // when justificationRequiredOnApproval is set is 400 for Approve.
 // [Server.RecordDecision] records a reviewer's decision from Go.
+//
+// # Stages
+//
+// An instance of a definition with stageSettings runs its stages one after
+// another. Stage k is scheduled to end the summed durationInDays of stages
+// 1..k after the instance started; the last ends with the instance. Each
+// stage has the reviewers, fallback reviewers and recommendation settings
+// of its stageSettings entry, and its own decision items: stage 1 reviews
+// everyone in scope; when a stage ends, the items whose decision is listed
+// in its decisionsThatWillMoveToNextStage (all of them when the list is
+// absent) get an item in the next stage, whose reviewers are contacted
+// then, and the others are final. The instance's decision items show, per
+// principal, the last decision recorded in any stage (the service
+// documents this for stop); the default decision is taken, in the item's
+// last stage, on those still NotReviewed when the instance ends, and apply
+// works on them. A decision recorded through the instance (PATCH,
+// batchRecordDecisions, acceptRecommendations, resetDecisions,
+// Server.RecordDecision) goes to the running stage's items, and so do the
+// reviewers of a PUT on the instance; a final item answers 409. Stage
+// status is InProgress, then Completed.
+//
+// Stage endpoints: GET stages (status eq filter, $orderby status,
+// $select), filterByCurrentUser(on='reviewer'), GET and PATCH one stage
+// (reviewers and fallbackReviewers, only while it runs; fallback reviewers
+// can only be added, else 409), stages/{id}/decisions (as the instance's,
+// also GET and PATCH one item), and the actions stop, batchRecordDecisions
+// and acceptRecommendations. stop ends the stage now and starts the next
+// one at once (the last stage's stop completes the instance); stopping the
+// instance ends its running stage, and the stages after it never start.
+// A single-stage review's instance has no stages (an empty list).
+//
+// What the emulator decides where the documentation is silent: stages are
+// created as they start (listing them shows the stages so far); a stage's
+// item has the id of the instance's item for the same access; a stage
+// stopped early does not move the later stages' scheduled ends; the
+// decision value Recommendation in decisionsThatWillMoveToNextStage
+// selects no item, and DontKnow items move on only when the list is
+// absent; recommendations always look back from the instance's start.
 //
 // # Errors
 //

@@ -122,6 +122,8 @@ func (s *Server) routeInstances(rc *reqCtx, req *request, defID string, rest []s
 			return methodNotAllowed(rc, req, "POST")
 		}
 		return s.instanceAction(rc, req, r, in, strings.ToLower(action))
+	case "stages":
+		return s.routeStages(rc, req, r, in, base+"('"+in.ID+"')/stages", rest[2:])
 	case "contactedreviewers":
 		if len(rest) > 2 {
 			return rc.fail(segmentNotFound(rest[2]))
@@ -138,7 +140,7 @@ func (s *Server) routeInstances(rc *reqCtx, req *request, defID string, rest []s
 				// Decision items are made by the service; they cannot be POSTed.
 				return methodNotAllowed(rc, req, "GET")
 			}
-			return s.listDecisions(rc, req, in, ctx, false)
+			return s.listDecisions(rc, req, in.Decisions, in.ID, ctx, false)
 		case len(rest) == 3 && isFilterByCurrentUser(rest[2]):
 			if !isRead(req) {
 				return methodNotAllowed(rc, req, "GET")
@@ -146,7 +148,7 @@ func (s *Server) routeInstances(rc *reqCtx, req *request, defID string, rest []s
 			if gerr := checkCurrentUserArg(rest[2]); gerr != nil {
 				return rc.fail(gerr)
 			}
-			return s.listDecisions(rc, req, in, rc.base+"/$metadata#Collection(accessReviewInstanceDecisionItem)", true)
+			return s.listDecisions(rc, req, in.Decisions, in.ID, rc.base+"/$metadata#Collection(accessReviewInstanceDecisionItem)", true)
 		case len(rest) == 3:
 			d := in.decision(rest[2])
 			if d == nil {
@@ -154,9 +156,9 @@ func (s *Server) routeInstances(rc *reqCtx, req *request, defID string, rest []s
 			}
 			switch req.method {
 			case http.MethodGet, http.MethodHead:
-				return s.getDecision(rc, req, in, d, ctx)
+				return s.getDecision(rc, req, in.ID, d, ctx)
 			case http.MethodPatch:
-				return s.patchDecision(rc, req, r, in, d)
+				return s.patchDecision(rc, req, r, in, nil, d)
 			}
 			return methodNotAllowed(rc, req, "GET, PATCH")
 		}
@@ -298,18 +300,19 @@ func (s *Server) getInstance(rc *reqCtx, req *request, in *instance, ctx string)
 	return jsonResponse(http.StatusOK, withLeadingProp("@odata.context", selectContext(ctx, q.sel)+"/$entity", marshal(o)))
 }
 
-// listDecisions pages an instance's decisions without rendering the ones
-// outside the page, so large instances stay cheap to read.
-func (s *Server) listDecisions(rc *reqCtx, req *request, in *instance, ctx string, currentUser bool) *response {
+// listDecisions pages the decision items of an instance (or of one of its
+// stages) without rendering the ones outside the page, so large instances
+// stay cheap to read. instID is the instance's id (accessReviewId).
+func (s *Server) listDecisions(rc *reqCtx, req *request, decisions []*decisionItem, instID, ctx string, currentUser bool) *response {
 	q, gerr := parseListQuery(req, decisionCollection)
 	if gerr != nil {
 		return rc.fail(gerr)
 	}
 	var idx []int // the matching decisions, in order; nil: all of them
 	if q.filter != nil || currentUser || len(q.order) > 0 {
-		idx = make([]int, 0, len(in.Decisions))
+		idx = make([]int, 0, len(decisions))
 		probe := newObject()
-		for i, d := range in.Decisions {
+		for i, d := range decisions {
 			if currentUser && !d.reviewable(rc.ident.ID) {
 				continue
 			}
@@ -333,7 +336,7 @@ func (s *Server) listDecisions(rc *reqCtx, req *request, in *instance, ctx strin
 			}
 			slices.SortStableFunc(idx, func(a, b int) int {
 				for _, k := range q.order {
-					c := strings.Compare(field(in.Decisions[a], k.prop), field(in.Decisions[b], k.prop))
+					c := strings.Compare(field(decisions[a], k.prop), field(decisions[b], k.prop))
 					if k.desc {
 						c = -c
 					}
@@ -345,7 +348,7 @@ func (s *Server) listDecisions(rc *reqCtx, req *request, in *instance, ctx strin
 			})
 		}
 	}
-	total := len(in.Decisions)
+	total := len(decisions)
 	if idx != nil {
 		total = len(idx)
 	}
@@ -361,7 +364,7 @@ func (s *Server) listDecisions(rc *reqCtx, req *request, in *instance, ctx strin
 		if idx != nil {
 			j = idx[i]
 		}
-		items = append(items, q.marshalSelected(in.Decisions[j].render(in.ID)))
+		items = append(items, q.marshalSelected(decisions[j].render(instID)))
 	}
 	link := ""
 	if end < total && size > 0 {
@@ -370,7 +373,7 @@ func (s *Server) listDecisions(rc *reqCtx, req *request, in *instance, ctx strin
 	return jsonResponse(http.StatusOK, collectionBody(selectContext(ctx, q.sel), total, q.count, link, items))
 }
 
-func (s *Server) getDecision(rc *reqCtx, req *request, in *instance, d *decisionItem, ctx string) *response {
+func (s *Server) getDecision(rc *reqCtx, req *request, instID string, d *decisionItem, ctx string) *response {
 	q, gerr := parseListQuery(req, decisionCollection)
 	if gerr != nil {
 		return rc.fail(gerr)
@@ -378,7 +381,7 @@ func (s *Server) getDecision(rc *reqCtx, req *request, in *instance, d *decision
 	if q.filter != nil || q.top >= 0 || q.offset > 0 || len(q.order) > 0 || q.count {
 		return rc.fail(badRequest("Only $select applies to a single decision item."))
 	}
-	o := d.render(in.ID)
+	o := d.render(instID)
 	if len(q.sel) > 0 {
 		o = selectProps(o, q.sel)
 	}
@@ -478,6 +481,7 @@ func record(d *decisionItem, dec, just string, by identRef, at time.Time) {
 
 func (s *Server) saved(rc *reqCtx, r *defRecord, status int, body []byte) *response {
 	r.life.invalidate()
+	s.settle(r, r.life) // a stop or applyDecisions may end the series
 	if err := s.saveLifecycle(map[*defRecord]bool{r: true}); err != nil {
 		return rc.fail(errorf(http.StatusInternalServerError, codeGeneral, "The emulator could not save its state: %v", err))
 	}
@@ -487,7 +491,10 @@ func (s *Server) saved(rc *reqCtx, r *defRecord, status int, body []byte) *respo
 	return &response{status: status, header: http.Header{}}
 }
 
-func (s *Server) patchDecision(rc *reqCtx, req *request, r *defRecord, in *instance, d *decisionItem) *response {
+// patchDecision records a reviewer's decision on item d of the instance
+// (st nil) or of one of its stages. On a multi-stage instance's item it is
+// recorded on the running stage's item for the same access.
+func (s *Server) patchDecision(rc *reqCtx, req *request, r *defRecord, in *instance, st *stage, d *decisionItem) *response {
 	if gerr := requireWrite(rc); gerr != nil {
 		return rc.fail(gerr)
 	}
@@ -498,16 +505,25 @@ func (s *Server) patchDecision(rc *reqCtx, req *request, r *defRecord, in *insta
 	if gerr != nil {
 		return rc.fail(gerr)
 	}
-	if gerr := needStatus(in, statusInProgress, "Recording a decision"); gerr != nil {
+	t := d
+	if st != nil {
+		gerr = needStageStatus(st, statusInProgress, "Recording a decision")
+	} else if gerr = needStatus(in, statusInProgress, "Recording a decision"); gerr == nil {
+		if t = in.target(d); t == nil {
+			gerr = conflict("Decision item %s is final: it did not move on to the running stage of instance %s.", d.ID, in.ID)
+		}
+	}
+	if gerr != nil {
 		return rc.fail(gerr)
 	}
-	if !d.reviewable(rc.ident.ID) {
+	if !t.reviewable(rc.ident.ID) {
 		return rc.fail(errorf(http.StatusForbidden, codeForbidden, "%s is not a reviewer of decision item %s.", firstNonEmpty(rc.ident.UPN, rc.ident.ID), d.ID))
 	}
 	if gerr := justificationRule(in, dec, just); gerr != nil {
 		return rc.fail(gerr)
 	}
-	record(d, dec, just, caller(rc), rc.now)
+	record(t, dec, just, caller(rc), rc.now)
+	in.sync()
 	return s.saved(rc, r, http.StatusNoContent, nil)
 }
 
@@ -536,9 +552,10 @@ func (s *Server) instanceAction(rc *reqCtx, req *request, r *defRecord, in *inst
 		if gerr := needStatus(in, statusInProgress, "resetDecisions"); gerr != nil {
 			return rc.fail(gerr)
 		}
-		for _, d := range in.Decisions {
+		for _, d := range in.writable() {
 			record(d, decisionNotReviewed, "", me, rc.now)
 		}
+		in.sync()
 	case "acceptrecommendations":
 		if !delegated(rc) {
 			return rc.fail(errorf(http.StatusForbidden, codeForbidden, "acceptRecommendations needs a signed-in reviewer; application permissions are not supported."))
@@ -546,22 +563,32 @@ func (s *Server) instanceAction(rc *reqCtx, req *request, r *defRecord, in *inst
 		if gerr := needStatus(in, statusInProgress, "acceptRecommendations"); gerr != nil {
 			return rc.fail(gerr)
 		}
-		for _, d := range in.Decisions {
-			if d.Decision == decisionNotReviewed && d.reviewable(me.ID) &&
-				(d.Recommendation == decisionApprove || d.Recommendation == decisionDeny) {
-				record(d, d.Recommendation, "", me, rc.now)
-			}
-		}
+		acceptRecommendations(in.writable(), me, rc.now)
+		in.sync()
 	case "batchrecorddecisions":
-		return s.batchRecord(rc, req, r, in, me)
+		return s.batchRecord(rc, req, r, in, in.writable(), func() *graphError {
+			return needStatus(in, statusInProgress, "batchRecordDecisions")
+		}, me)
 	}
 	return s.saved(rc, r, http.StatusNoContent, nil)
 }
 
-// batchRecord records one decision on every matching item: all items, or
-// those of principalId and/or resourceId. A signed-in user records only on
-// the items they review; an application on all.
-func (s *Server) batchRecord(rc *reqCtx, req *request, r *defRecord, in *instance, me identRef) *response {
+// acceptRecommendations takes the recommendation on the items me reviews
+// and has not decided, where there is one.
+func acceptRecommendations(items []*decisionItem, me identRef, at time.Time) {
+	for _, d := range items {
+		if d.Decision == decisionNotReviewed && d.reviewable(me.ID) &&
+			(d.Recommendation == decisionApprove || d.Recommendation == decisionDeny) {
+			record(d, d.Recommendation, "", me, at)
+		}
+	}
+}
+
+// batchRecord records one decision on every matching item of items (those
+// reviewers decide now): all of them, or those of principalId and/or
+// resourceId. A signed-in user records only on the items they review; an
+// application on all. allowed checks the instance's or stage's status.
+func (s *Server) batchRecord(rc *reqCtx, req *request, r *defRecord, in *instance, items []*decisionItem, allowed func() *graphError, me identRef) *response {
 	body, dec, just, gerr := decisionBody(req, "principalId", "resourceId")
 	if gerr != nil {
 		return rc.fail(gerr)
@@ -574,14 +601,14 @@ func (s *Server) batchRecord(rc *reqCtx, req *request, r *defRecord, in *instanc
 	if gerr != nil {
 		return rc.fail(gerr)
 	}
-	if gerr := needStatus(in, statusInProgress, "batchRecordDecisions"); gerr != nil {
+	if gerr := allowed(); gerr != nil {
 		return rc.fail(gerr)
 	}
 	if gerr := justificationRule(in, dec, just); gerr != nil {
 		return rc.fail(gerr)
 	}
 	var matched []*decisionItem
-	for _, d := range in.Decisions {
+	for _, d := range items {
 		if principal != "" && !strings.EqualFold(d.Principal.ID, principal) {
 			continue
 		}
@@ -599,6 +626,7 @@ func (s *Server) batchRecord(rc *reqCtx, req *request, r *defRecord, in *instanc
 	for _, d := range matched {
 		record(d, dec, just, me, rc.now)
 	}
+	in.sync()
 	return s.saved(rc, r, http.StatusNoContent, nil)
 }
 
@@ -642,26 +670,43 @@ func (s *Server) updateInstance(rc *reqCtx, req *request, r *defRecord, in *inst
 	if gerr := needStatus(in, statusInProgress, "Updating an instance"); gerr != nil {
 		return rc.fail(gerr)
 	}
-	newFb := make([]*object, 0, len(fbs))
-	for _, v := range fbs {
-		newFb = append(newFb, v.(*object))
+	newFb := objectsOf(fbs)
+	if gerr := onlyAdded(in.Fallback, newFb); gerr != nil {
+		return rc.fail(gerr)
 	}
-	for _, old := range in.Fallback {
-		if !slices.ContainsFunc(newFb, func(o *object) bool { return sameValue(o, old) }) {
-			return rc.fail(conflict("Fallback reviewers can only be added to an instance; %s would be removed.", old.str("query")))
+	in.Reviewers, in.Fallback = objectsOf(revs), newFb
+	// A multi-stage instance's reviewers decide in its running stage.
+	s.reassign(in, in.writable(), in.Reviewers, in.Fallback)
+	in.sync()
+	return s.saved(rc, r, http.StatusOK, withLeadingProp("@odata.context", ctx+"/$entity", marshal(in.render(rc.version))))
+}
+
+func objectsOf(list []any) []*object {
+	out := make([]*object, 0, len(list))
+	for _, v := range list {
+		out = append(out, v.(*object))
+	}
+	return out
+}
+
+// onlyAdded answers 409 when an update would remove a fallback reviewer.
+func onlyAdded(old, updated []*object) *graphError {
+	for _, o := range old {
+		if !slices.ContainsFunc(updated, func(n *object) bool { return sameValue(n, o) }) {
+			return conflict("Fallback reviewers can only be added to an instance or stage; %s would be removed.", o.str("query"))
 		}
 	}
-	newRevs := make([]*object, 0, len(revs))
-	for _, v := range revs {
-		newRevs = append(newRevs, v.(*object))
-	}
-	in.Reviewers, in.Fallback = newRevs, newFb
+	return nil
+}
+
+// reassign gives the items not yet reviewed the reviewers revs (or fbs)
+// name, contacting the new ones.
+func (s *Server) reassign(in *instance, items []*decisionItem, revs, fbs []*object) {
 	contacted := map[string]bool{}
 	for _, c := range in.Contacted {
 		contacted[c.ID] = true
 	}
-	var res *resolvedResource
-	for _, d := range in.Decisions {
+	for _, d := range items {
 		if d.Decision != decisionNotReviewed {
 			continue
 		}
@@ -669,10 +714,8 @@ func (s *Server) updateInstance(rc *reqCtx, req *request, r *defRecord, in *inst
 		if p == nil {
 			continue
 		}
-		res = s.resourceFor(d)
-		d.Reviewers = in.contact(s.reviewersOf(in.Reviewers, in.Fallback, p, res), contacted)
+		d.Reviewers = in.contact(s.reviewersOf(revs, fbs, p, s.resourceFor(d)), contacted)
 	}
-	return s.saved(rc, r, http.StatusOK, withLeadingProp("@odata.context", ctx+"/$entity", marshal(in.render(rc.version))))
 }
 
 // resourceFor finds the directory object a decision's resource names.
@@ -770,7 +813,8 @@ func (s *Server) RecordDecision(in DecisionInput) (int, error) {
 			continue
 		}
 		running++
-		for _, d := range inst.Decisions {
+		recorded := n
+		for _, d := range inst.writable() {
 			if !matchPrincipal(d.Principal) || !matchResource(d.Resource) {
 				continue
 			}
@@ -795,6 +839,9 @@ func (s *Server) RecordDecision(in DecisionInput) (int, error) {
 			}
 			record(d, dec, in.Justification, refOf(by), now)
 			n++
+		}
+		if n > recorded {
+			inst.sync()
 		}
 	}
 	if n > 0 {

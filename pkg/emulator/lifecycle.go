@@ -147,6 +147,13 @@ type instance struct {
 	// instance then has no decisions); beta shows it in "errors".
 	Unsupported string `json:"unsupported,omitempty"`
 	Reminders   int    `json:"remindersSent,omitempty"`
+	// Multi-stage reviews (stages.go): the stage settings kept from the
+	// start, the recommendation settings the later stages need, and the
+	// stages started so far. The instance's Decisions then mirror the
+	// stages' items.
+	StagePlan   []*object `json:"stageSettings,omitempty"`
+	RecSettings *object   `json:"recommendationSettings,omitempty"`
+	Stages      []*stage  `json:"stages,omitempty"`
 
 	byID map[string]*decisionItem
 }
@@ -224,6 +231,7 @@ type LifecycleEvent struct {
 // Lifecycle event kinds.
 const (
 	EventInstanceStarted   = "InstanceStarted"
+	EventStageStarted      = "StageStarted" // a multi-stage review's next stage
 	EventInstanceCompleted = "InstanceCompleted"
 	EventDecisionsApplied  = "DecisionsApplied"
 	EventAccessRemoved     = "AccessRemoved"
@@ -298,6 +306,7 @@ func (s *Server) lifeOf(r *defRecord) *defLife {
 		l.obj = r.Object
 		l.sched = readSchedule(r.Object)
 		l.invalidate()
+		s.settle(r, l)
 	}
 	return l
 }
@@ -325,8 +334,8 @@ func (s *Server) dueOf(r *defRecord) time.Time {
 		due = p.start
 	}
 	for _, in := range l.instances {
-		if in.Status == statusInProgress && (due.IsZero() || in.End.Before(due)) {
-			due = in.End
+		if in.Status == statusInProgress && (due.IsZero() || in.nextEnd().Before(due)) {
+			due = in.nextEnd()
 		}
 	}
 	l.due, l.dueValid = due, true
@@ -393,17 +402,24 @@ func (s *Server) runLifecycle(now time.Time) ([]LifecycleEvent, error) {
 		l := s.lifeOf(r)
 		var ending *instance
 		for _, in := range l.instances {
-			if in.Status == statusInProgress && !in.End.After(bestT) {
+			if in.Status == statusInProgress && !in.nextEnd().After(bestT) {
 				ending = in
 				break
 			}
 		}
-		if ending != nil {
+		switch {
+		case ending != nil && ending.nextEnd().Before(ending.End):
+			// A stage of a multi-stage review ends; the next one starts.
+			events = append(events, s.advanceStage(r, ending, ending.nextEnd(), nil)...)
+		case ending != nil:
 			events = append(events, s.complete(r, ending, ending.End, nil)...)
-		} else if p, ok := s.nextPeriod(r, l); ok {
-			events = append(events, s.startPeriod(r, l, p)...)
+		default:
+			if p, ok := s.nextPeriod(r, l); ok {
+				events = append(events, s.startPeriod(r, l, p)...)
+			}
 		}
 		l.invalidate()
+		s.settle(r, l)
 		changed[r] = true
 	}
 	if len(changed) == 0 && !deleted {
@@ -529,9 +545,14 @@ func (s *Server) startPeriod(r *defRecord, l *defLife, p period) []LifecycleEven
 			in.Resource = &ref
 		}
 		s.makeDecisions(in, pairs, reviewers, fallback, settings, o)
+		detail := fmt.Sprintf("%d decision item(s), %d reviewer(s) contacted", len(in.Decisions), len(in.Contacted))
+		if plan, _ := o.vals["stageSettings"].([]any); len(plan) > 0 {
+			in.startStages(copyObjects(plan), settings)
+			detail = fmt.Sprintf("stage 1 of %d: %s", len(in.StagePlan), detail)
+		}
 		l.instances = append(l.instances, in)
 		ev := LifecycleEvent{Time: p.start, Kind: EventInstanceStarted, DefinitionID: r.ID, Review: display,
-			InstanceID: in.ID, Detail: fmt.Sprintf("%d decision item(s), %d reviewer(s) contacted", len(in.Decisions), len(in.Contacted))}
+			InstanceID: in.ID, Detail: detail}
 		if in.Resource != nil {
 			ev.Resource = in.Resource.DisplayName
 		}
@@ -716,8 +737,15 @@ func (s *Server) complete(r *defRecord, in *instance, at time.Time, by *identRef
 	if at.Before(in.End) {
 		in.End = at
 	}
+	if st := in.current(); st != nil {
+		st.Status = statusCompleted
+		if at.Before(st.End) {
+			st.End = at
+		}
+	}
 	defaults := 0
 	if in.Settings.DefaultDecisionEnabled {
+		sources := in.sources()
 		for _, d := range in.Decisions {
 			if d.Decision != decisionNotReviewed {
 				continue
@@ -729,10 +757,18 @@ func (s *Server) complete(r *defRecord, in *instance, at time.Time, by *identRef
 			if v != decisionApprove && v != decisionDeny {
 				continue
 			}
+			// A multi-stage review takes it in the item's last stage.
+			t := d
+			if sources != nil {
+				if src := sources[itemKey(d)]; src != nil {
+					t = src.latest
+				}
+			}
 			sys := systemIdentity
-			d.Decision, d.ReviewedBy, d.ReviewedAt = v, &sys, at
+			t.Decision, t.ReviewedBy, t.ReviewedAt = v, &sys, at
 			defaults++
 		}
+		in.sync()
 	}
 	detail := "stopped"
 	if by == nil {
@@ -796,6 +832,7 @@ func (s *Server) applyDecisions(r *defRecord, in *instance, at time.Time, by ide
 	if len(parts) > 0 {
 		detail = strings.Join(parts, ", ")
 	}
+	in.pushApplied()
 	return append([]LifecycleEvent{s.event(r, in, at, EventDecisionsApplied, detail)}, events...)
 }
 

@@ -496,17 +496,26 @@ type recPolicy struct {
 // userLastSignIn insight setting's, else recommendationLookBackDuration,
 // else 30 days (stage 1's values win for multi-stage reviews).
 func recommendationPolicy(settings, def *object) recPolicy {
+	var first *object
+	if stages, _ := def.vals["stageSettings"].([]any); len(stages) > 0 {
+		first, _ = stages[0].(*object)
+	}
+	return recommendationPolicyFor(settings, first)
+}
+
+// recommendationPolicyFor is the policy of one stage (nil: no stages): the
+// stage's recommendationsEnabled and look-back override the settings'
+// (docs/graph-behaviour.md#stages).
+func recommendationPolicyFor(settings, stage *object) recPolicy {
 	p := recPolicy{lookBack: 30 * 24 * time.Hour}
 	if settings == nil {
 		return p
 	}
 	p.enabled = boolOf(settings.vals["recommendationsEnabled"])
 	sources := []*object{settings}
-	if stages, _ := def.vals["stageSettings"].([]any); len(stages) > 0 {
-		if st, ok := stages[0].(*object); ok {
-			p.enabled = boolOf(st.vals["recommendationsEnabled"])
-			sources = append(sources, st)
-		}
+	if stage != nil {
+		p.enabled = boolOf(stage.vals["recommendationsEnabled"])
+		sources = append(sources, stage)
 	}
 	for _, src := range sources {
 		if d, ok := durationOf(src.str("recommendationLookBackDuration")); ok {

@@ -195,6 +195,9 @@ func makeRecord(where string, e *entryIn) (*defRecord, error) {
 		if err := checkInstance(iw, si.in); err != nil {
 			return nil, err
 		}
+		if err := si.in.checkStages(); err != nil {
+			return nil, fmt.Errorf("%s: %w", iw, err)
+		}
 		key := strings.ToLower(si.in.ID)
 		if j, dup := firstAt[key]; dup {
 			return nil, fmt.Errorf("%s: id %s is also instances[%d]'s", iw, si.in.ID, j)

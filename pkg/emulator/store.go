@@ -28,6 +28,9 @@ type defRecord struct {
 	// generated, as persisted; life is their live form (lifecycle.go).
 	Instances []json.RawMessage
 	life      *defLife
+	// lifeStatus is the status the lifecycle gives the definition ("":
+	// the dates decide); see defRecord.status.
+	lifeStatus string
 
 	cache       []byte // rendered Object, valid while cacheStatus matches
 	cacheStatus string

@@ -14,6 +14,19 @@ type Instance struct {
 	FallbackReviewers []ReviewerScope `json:"fallbackReviewers,omitempty"`
 }
 
+// Stage is an accessReviewStage: one stage of a multi-stage review's
+// instance, with its own reviewers and decision items
+// (docs/graph-behaviour.md#stages). A single-stage review's instance has
+// none.
+type Stage struct {
+	ID                string          `json:"id,omitempty"`
+	StartDateTime     string          `json:"startDateTime,omitempty"`
+	EndDateTime       string          `json:"endDateTime,omitempty"`
+	Status            string          `json:"status,omitempty"` // InProgress, Completed, ...
+	Reviewers         []ReviewerScope `json:"reviewers,omitempty"`
+	FallbackReviewers []ReviewerScope `json:"fallbackReviewers,omitempty"`
+}
+
 // Decision is an accessReviewInstanceDecisionItem. Graph declares it an open
 // type (and beta adds target, applyDescription and more): properties not
 // modelled here are kept in Extra and written back by MarshalJSON.

@@ -25,6 +25,12 @@ type DecisionQuery struct {
 	// Since keeps only items reviewed or applied after it (strictly), for
 	// incremental collection; zero keeps all.
 	Since time.Time
+	// Stage, from 1 to MaxStages, reads the items of that stage of each
+	// multi-stage instance (the principals that reached it, with that
+	// stage's decisions) instead of the instances' items; single-stage
+	// reviews and instances that have not reached it are left out. 0
+	// reads the instances' items.
+	Stage int
 }
 
 // DecisionRow is one decision item with what it concerns, flattened for
@@ -52,6 +58,9 @@ type DecisionRow struct {
 	AppliedDateTime   string `json:"appliedDateTime"`
 	ApplyResult       string `json:"applyResult"`
 	AppliedBy         string `json:"appliedBy"`
+	// Stage is the stage the item belongs to (DecisionQuery.Stage); 0 for
+	// an instance's item, which shows the last decision of any stage.
+	Stage int `json:"stage,omitempty"`
 }
 
 // DecisionStats says what a report read and wrote.
@@ -74,6 +83,14 @@ const batchSize = 100
 // maxCachedUsers bounds the principal-type cache; it is emptied when full,
 // so memory stays flat however many principals a tenant has.
 const maxCachedUsers = 20000
+
+// CheckStage checks a stage number for DecisionQuery.Stage.
+func CheckStage(n int) error {
+	if n < 1 || n > MaxStages {
+		return fmt.Errorf("stage %d: a review has stages 1 to %d", n, MaxStages)
+	}
+	return nil
+}
 
 // CanonicalDecision checks a decision value for a filter, in any letter case.
 func CanonicalDecision(v string) (string, error) {
@@ -98,6 +115,11 @@ func Decisions(ctx context.Context, src Source, q DecisionQuery, w RowWriter) (D
 			return DecisionStats{}, err
 		}
 		q.Decision = d
+	}
+	if q.Stage != 0 {
+		if err := CheckStage(q.Stage); err != nil {
+			return DecisionStats{}, err
+		}
 	}
 	r := &decisionRun{src: src, q: q, w: w, batch: make([]DecisionRow, 0, batchSize),
 		e: &enricher{src: src, names: newNames(src), userTypes: map[string]string{}}}
@@ -143,7 +165,7 @@ func (r *decisionRun) read(ctx context.Context) error {
 	if r.q.Decision != "" {
 		opts = &graph.ListOptions{Filter: "decision eq " + graph.ODataQuote(r.q.Decision)}
 	}
-	matched, instanceFound := false, false
+	matched, instanceFound, stageFound := false, false, false
 	for def, err := range r.src.ListDefinitions(ctx, nil) {
 		if err != nil {
 			return fmt.Errorf("listing access review definitions: %w", err)
@@ -154,6 +176,9 @@ func (r *decisionRun) read(ctx context.Context) error {
 		}
 		matched = true
 		r.st.Definitions++
+		if r.q.Stage > 0 && len(def.StageSettings) == 0 {
+			continue // one stage only: nothing to read
+		}
 		for inst, err := range r.src.ListInstances(ctx, def.ID, nil) {
 			if err != nil {
 				return fmt.Errorf("listing the instances of %q: %w", def.DisplayName, err)
@@ -163,9 +188,11 @@ func (r *decisionRun) read(ctx context.Context) error {
 			}
 			instanceFound = true
 			r.st.Instances++
-			if err := r.readInstance(ctx, def, name, inst, opts); err != nil {
+			found, err := r.readInstance(ctx, def, name, inst, opts)
+			if err != nil {
 				return err
 			}
+			stageFound = stageFound || found
 		}
 	}
 	if r.q.Review != "" && !matched {
@@ -174,38 +201,56 @@ func (r *decisionRun) read(ctx context.Context) error {
 	if r.q.Instance != "" && !instanceFound {
 		return fmt.Errorf("no instance %q in the reviews read: %w", r.q.Instance, ErrNoSuchInstance)
 	}
+	if r.q.Stage > 0 && !stageFound {
+		return fmt.Errorf("no instance of the reviews read has reached stage %d: %w", r.q.Stage, ErrNoSuchStage)
+	}
 	return nil
 }
 
-// readInstance reads the decisions of one instance into the batch, writing
-// each full batch.
-func (r *decisionRun) readInstance(ctx context.Context, def *graph.Definition, name string, inst *graph.Instance, opts *graph.ListOptions) error {
+// readInstance reads the decisions of one instance (or of its stage
+// q.Stage) into the batch, writing each full batch. found is false when the
+// instance has not reached that stage.
+func (r *decisionRun) readInstance(ctx context.Context, def *graph.Definition, name string, inst *graph.Instance, opts *graph.ListOptions) (found bool, err error) {
+	items := r.src.ListDecisions(ctx, def.ID, inst.ID, opts)
+	what := "instance " + inst.ID
+	if r.q.Stage > 0 {
+		stages, err := readStages(ctx, r.src, def, inst.ID)
+		if err != nil {
+			return false, err
+		}
+		if len(stages) < r.q.Stage {
+			return false, nil
+		}
+		items = r.src.ListStageDecisions(ctx, def.ID, inst.ID, stages[r.q.Stage-1].ID, opts)
+		what = fmt.Sprintf("stage %d of instance %s", r.q.Stage, inst.ID)
+	}
 	res, err := r.e.instanceResource(ctx, inst)
 	if err != nil {
-		return err
+		return true, err
 	}
-	for d, err := range r.src.ListDecisions(ctx, def.ID, inst.ID, opts) {
+	for d, err := range items {
 		if err != nil {
-			return fmt.Errorf("listing the decisions of instance %s of %q: %w", inst.ID, def.DisplayName, err)
+			return true, fmt.Errorf("listing the decisions of %s of %q: %w", what, def.DisplayName, err)
 		}
 		r.st.Decisions++
 		row := decisionRow(def, name, inst, res, d)
+		row.Stage = r.q.Stage
 		if !r.q.Since.IsZero() && !after(row.ReviewedDateTime, r.q.Since) && !after(row.AppliedDateTime, r.q.Since) {
 			continue
 		}
 		if row.Resource == "" && row.ResourceID != "" && row.ResourceType != "" {
 			if row.Resource, err = r.e.names.resolve(ctx, row.ResourceType, row.ResourceID); err != nil {
-				return fmt.Errorf("looking up resource %s: %w", row.ResourceID, err)
+				return true, fmt.Errorf("looking up resource %s: %w", row.ResourceID, err)
 			}
 		}
 		r.batch = append(r.batch, row)
 		if len(r.batch) == batchSize {
 			if err := r.flush(ctx); err != nil {
-				return err
+				return true, err
 			}
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // after reports whether an RFC 3339 time is after t; "" never is.

@@ -47,13 +47,21 @@ func NewDecisionWriter(w io.Writer, format string) (DecisionWriter, error) {
 var csvHeader = []string{"review", "reviewId", "reviewDisplayName", "instanceId", "instanceStatus",
 	"resource", "resourceId", "resourceType", "principal", "principalUserPrincipalName", "principalType",
 	"principalId", "decisionId", "decision", "recommendation", "reviewer", "reviewerUserPrincipalName",
-	"justification", "reviewedDateTime", "appliedDateTime", "applyResult", "appliedBy"}
+	"justification", "reviewedDateTime", "appliedDateTime", "applyResult", "appliedBy", "stage"}
 
 func (r *DecisionRow) fields() []string {
 	return []string{r.Review, r.ReviewID, r.ReviewDisplayName, r.InstanceID, r.InstanceStatus,
 		r.Resource, r.ResourceID, r.ResourceType, r.Principal, r.PrincipalUPN, r.PrincipalType,
 		r.PrincipalID, r.DecisionID, r.Decision, r.Recommendation, r.Reviewer, r.ReviewerUPN,
-		r.Justification, r.ReviewedDateTime, r.AppliedDateTime, r.ApplyResult, r.AppliedBy}
+		r.Justification, r.ReviewedDateTime, r.AppliedDateTime, r.ApplyResult, r.AppliedBy, stageField(r.Stage)}
+}
+
+// stageField is a row's stage in CSV: empty for an instance's item.
+func stageField(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
 }
 
 type csvWriter struct {
@@ -258,20 +266,45 @@ func RenderStatusText(w io.Writer, rep *StatusReport) error {
 			bw.WriteString("  no instances yet\n")
 			continue
 		}
+		// Multi-stage reviews get a STAGE column ("2/3": stage 2 of 3
+		// runs, or ran last) and, per instance, a table of its stages.
+		staged := d.StageCount > 0
 		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  RESOURCE\tSTATUS\tSTART\tEND\tITEMS\tAPPROVE\tDENY\tDONTKNOW\tNOTREVIEWED\tAPPLIED")
+		stageCol := ""
+		if staged {
+			stageCol = "STAGE\t"
+		}
+		fmt.Fprintln(tw, "  RESOURCE\tSTATUS\t"+stageCol+"START\tEND\tITEMS\tAPPROVE\tDENY\tDONTKNOW\tNOTREVIEWED\tAPPLIED")
 		for _, in := range d.Instances {
-			res := in.Resource
-			if res == "" {
-				res = firstNonEmpty(in.ResourceID, "(all in scope)")
-			}
 			applied := in.Total - in.ApplyResults["New"]
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", clip(res), in.Status,
+			if staged {
+				stageCol = "-\t"
+				if in.Stage > 0 {
+					stageCol = fmt.Sprintf("%d/%d\t", in.Stage, d.StageCount)
+				}
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", clip(resourceName(in)), in.Status, stageCol,
 				shortTime(in.StartDateTime), shortTime(in.EndDateTime), in.Total,
 				in.Decisions["Approve"], in.Decisions["Deny"], in.Decisions["DontKnow"], in.Decisions["NotReviewed"], applied)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		for _, in := range d.Instances {
+			if len(in.Stages) == 0 {
+				continue
+			}
+			fmt.Fprintf(bw, "  Stages of %s:\n", clip(resourceName(in)))
+			tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "    STAGE\tSTATUS\tSTART\tEND\tITEMS\tAPPROVE\tDENY\tDONTKNOW\tNOTREVIEWED")
+			for _, st := range in.Stages {
+				fmt.Fprintf(tw, "    %d/%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", st.Stage, d.StageCount, st.Status,
+					shortTime(st.StartDateTime), shortTime(st.EndDateTime), st.Total,
+					st.Decisions["Approve"], st.Decisions["Deny"], st.Decisions["DontKnow"], st.Decisions["NotReviewed"])
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
 		}
 	}
 	if len(rep.Missing) > 0 {
@@ -281,6 +314,11 @@ func RenderStatusText(w io.Writer, rep *StatusReport) error {
 		fmt.Fprintf(bw, "Not in the tenant (not applied yet): %s\n", strings.Join(rep.Missing, ", "))
 	}
 	return bw.Flush()
+}
+
+// resourceName is what the status table calls an instance.
+func resourceName(in InstanceStatus) string {
+	return firstNonEmpty(in.Resource, in.ResourceID, "(all in scope)")
 }
 
 func plural(n int, what string) string {

@@ -7,6 +7,10 @@
 //
 // All reads go through a Source, which *graphclient.Client satisfies; the
 // package does no writes.
+//
+// Multi-stage reviews (docs/graph-behaviour.md#stages) are read stage by
+// stage too: status shows each current instance's stages with their
+// decision counts, and decisions can list one stage's items.
 package report
 
 import (
@@ -26,6 +30,8 @@ type Source interface {
 	ListDefinitions(ctx context.Context, opts *graph.ListOptions) iter.Seq2[*graph.Definition, error]
 	ListInstances(ctx context.Context, defID string, opts *graph.ListOptions) iter.Seq2[*graph.Instance, error]
 	ListDecisions(ctx context.Context, defID, instID string, opts *graph.ListOptions) iter.Seq2[*graph.Decision, error]
+	ListStages(ctx context.Context, defID, instID string, opts *graph.ListOptions) iter.Seq2[*graph.Stage, error]
+	ListStageDecisions(ctx context.Context, defID, instID, stageID string, opts *graph.ListOptions) iter.Seq2[*graph.Decision, error]
 	LookupUsers(ctx context.Context, keys []string) (map[string][]graphclient.User, error)
 	GetDirectoryObjects(ctx context.Context, ids []string) (map[string]graphclient.DirectoryObject, error)
 	LookupRoleDefinitions(ctx context.Context, keys []string) (map[string][]graphclient.RoleDefinition, error)
@@ -37,6 +43,10 @@ var ErrNoSuchReview = errors.New("no such access review")
 // ErrNoSuchInstance is returned (wrapped) when --instance names no
 // instance of the reviews read.
 var ErrNoSuchInstance = errors.New("no such access review instance")
+
+// ErrNoSuchStage is returned (wrapped) when --stage names a stage no
+// instance of the reviews read has reached.
+var ErrNoSuchStage = errors.New("no such access review stage")
 
 // Resource kinds a scope query can name.
 const (

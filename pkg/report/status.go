@@ -29,6 +29,8 @@ type DefinitionStatus struct {
 	Status         string           `json:"status"`
 	TotalInstances int              `json:"totalInstances"`
 	Instances      []InstanceStatus `json:"instances"` // the current one per resource
+	// StageCount is the number of stages of a multi-stage review (0: one stage).
+	StageCount int `json:"stageCount,omitempty"`
 }
 
 // InstanceStatus is an instance with its decisions counted.
@@ -47,6 +49,10 @@ type InstanceStatus struct {
 	Total        int            `json:"total"`
 	Decisions    map[string]int `json:"decisions"`
 	ApplyResults map[string]int `json:"applyResults"`
+	// For a multi-stage review: the running stage's number (else the
+	// last one's) and the stages so far, each with its own items.
+	Stage  int           `json:"stage,omitempty"`
+	Stages []StageStatus `json:"stages,omitempty"`
 }
 
 // StatusFormatVersion is the version of the JSON status format.
@@ -95,7 +101,8 @@ func Status(ctx context.Context, src Source, names []string, now time.Time) (*St
 }
 
 func definitionStatus(ctx context.Context, src Source, nm *names, def *graph.Definition, name string) (DefinitionStatus, error) {
-	ds := DefinitionStatus{Name: name, ID: def.ID, DisplayName: def.DisplayName, Status: def.Status, Instances: []InstanceStatus{}}
+	ds := DefinitionStatus{Name: name, ID: def.ID, DisplayName: def.DisplayName, Status: def.Status, Instances: []InstanceStatus{},
+		StageCount: len(def.StageSettings)}
 	// The current instance per resource: keyed by the instance's scope.
 	current := map[string]*graph.Instance{}
 	var order []string
@@ -150,6 +157,14 @@ func definitionStatus(ctx context.Context, src Source, nm *names, def *graph.Def
 		if is.ResourceID == "" && len(resources) == 1 {
 			for id, n := range resources {
 				is.ResourceID, is.Resource = id, n
+			}
+		}
+		// Only multi-stage reviews have stages: single-stage ones cost no
+		// extra request.
+		if ds.StageCount > 0 {
+			var err error
+			if is.Stages, is.Stage, err = stageStatuses(ctx, src, def, inst.ID); err != nil {
+				return ds, err
 			}
 		}
 		ds.Instances = append(ds.Instances, is)

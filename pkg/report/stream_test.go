@@ -67,6 +67,15 @@ func (f *fakeSource) ListDecisions(_ context.Context, _, inst string, _ *graph.L
 	}
 }
 
+// The fake's reviews have one stage: no stages to list.
+func (f *fakeSource) ListStages(context.Context, string, string, *graph.ListOptions) iter.Seq2[*graph.Stage, error] {
+	return func(func(*graph.Stage, error) bool) {}
+}
+
+func (f *fakeSource) ListStageDecisions(context.Context, string, string, string, *graph.ListOptions) iter.Seq2[*graph.Decision, error] {
+	return func(func(*graph.Decision, error) bool) {}
+}
+
 func (f *fakeSource) LookupUsers(_ context.Context, keys []string) (map[string][]graphclient.User, error) {
 	f.lookups.Add(1)
 	if f.forbidden {
