@@ -18,7 +18,7 @@ func TestStatePersistsAcrossServers(t *testing.T) {
 	b := validDefinition()
 	b["displayName"] = "Second"
 	setPath(b, "scope.query", "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')")
-	b["instanceEnumerationScope"] = map[string]any{"query": "/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))"}
+	b["instanceEnumerationScope"] = map[string]any{"queryType": "MicrosoftGraph", "query": "/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))"}
 	bID := first.create(b)
 	first.clock.Advance(time.Hour)
 	upd := validDefinition()
