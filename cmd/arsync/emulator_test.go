@@ -92,7 +92,7 @@ func emulatorRequest(t *testing.T, method, url, token, body string) (int, string
 }
 
 const emulatorTestDefinition = `{"displayName":"Guests of Sales",
- "scope":{"query":"/groups/119cc181-22f0-4e18-8537-264e7524ee0b/transitiveMembers"},
+ "scope":{"query":"/groups/119cc181-22f0-4e18-8537-264e7524ee0b/transitiveMembers","queryType":"MicrosoftGraph"},
  "settings":{"recurrence":{"pattern":{"type":"weekly","interval":1},"range":{"type":"noEnd","startDate":"2030-01-01"}}}}`
 
 func TestEmulatorCommandServesAndStops(t *testing.T) {
