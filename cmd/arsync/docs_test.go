@@ -152,6 +152,10 @@ spec:
 
 const docMarketingMembers = "/groups/${group:Marketing}/transitiveMembers/microsoft.graph.user"
 
+// docNoRefScope is a scope query that names no directory object by name:
+// the Global Administrator role's assignees, by the role's template id.
+const docNoRefScope = "/roleManagement/directory/roleDefinitions/62e90394-69f5-4237-9190-012177145e10"
+
 // docEmulator starts a test emulator and points arsync at it through
 // ARSYNC_ACCESS_TOKEN (the token issue mints, or the emulator's own when
 // issue is nil); it returns the emulator and the --graph-endpoint arguments.
@@ -256,7 +260,7 @@ metadata:
 spec:
   displayName: Copy
   scope:
-    query: /users
+    query: /roleManagement/directory/roleDefinitions/62e90394-69f5-4237-9190-012177145e10
   settings:
     recurrence:
       range: {type: noEnd, startDate: 2026-02-01}
@@ -268,7 +272,7 @@ metadata:
 spec:
   displayName: Stages
   scope:
-    query: /users
+    query: /roleManagement/directory/roleDefinitions/62e90394-69f5-4237-9190-012177145e10
   settings:
     recurrence:
       pattern: {type: weekly, interval: 2}
@@ -331,7 +335,7 @@ spec:
 		t.Chdir(t.TempDir())
 		docWrite(t, map[string]string{
 			"arsync.yaml":    "tenantId: contoso.onmicrosoft.com\npath: [reviews]\nclientSecret: abc\nmaxChangePercent: 300\ngraphEndpoint: http://graph.example.com/v1.0\ncloud: gcc\n",
-			"reviews/r.yaml": docReview("r", "R", "/users", 7),
+			"reviews/r.yaml": docReview("r", "R", docNoRefScope, 7),
 		})
 		code, out := docRun(t, nil, "validate", "reviews")
 		require.Equal(t, exitError, code)
@@ -371,7 +375,7 @@ spec:
 		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, nil)
 		docWrite(t, map[string]string{
 			"reviews/marketing.yaml": docReview("marketing-members-monthly", "Marketing group membership", docMarketingMembers, 7),
-			"reviews/admins.yaml":    docReview("global-admins-2026", "Global Administrator assignments, 2026 audit", "/users", 7),
+			"reviews/admins.yaml":    docReview("global-admins-2026", "Global Administrator assignments, 2026 audit", docNoRefScope, 7),
 		})
 		code, _ := docRun(t, nil, append([]string{"apply", "--auto-approve", "reviews"}, endpoint...)...)
 		require.Equal(t, exitOK, code)
@@ -493,7 +497,7 @@ spec:
 	t.Run("confirmation and output", func(t *testing.T) {
 		t.Chdir(t.TempDir())
 		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, nil)
-		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", "/users", 7)})
+		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", docNoRefScope, 7)})
 		code, out := docRun(t, nil, append([]string{"apply", "reviews"}, endpoint...)...)
 		require.Equal(t, exitError, code)
 		documented(t, "troubleshooting", out, "refusing to apply without confirmation")
@@ -553,7 +557,7 @@ spec:
 		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, func(s *emulator.Server) (string, error) {
 			return s.IssueToken(emulator.TokenOptions{Permissions: []string{emulator.PermissionRead}})
 		})
-		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", "/users", 7)})
+		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", docNoRefScope, 7)})
 		code, out := docRun(t, nil, append([]string{"apply", "--auto-approve", "reviews"}, endpoint...)...)
 		require.Equal(t, exitError, code)
 		documented(t, "troubleshooting", out, "403 Forbidden", "apply incomplete")
@@ -576,9 +580,9 @@ spec:
 		faults, err := emulator.ParseFaults("429:GET:#1:/identityGovernance;429:GET:#1:/identityGovernance;retry-after=1")
 		require.NoError(t, err)
 		_, endpoint := docEmulator(t, emulator.Options{Seed: 1, Faults: faults}, nil)
-		docWrite(t, map[string]string{"noref/r.yaml": docReview("all-users", "All users", "/users", 7)})
+		docWrite(t, map[string]string{"noref/r.yaml": docReview("all-users", "All users", docNoRefScope, 7)})
 		// No names: the only requests are the definition list's attempts.
-		require.NoError(t, os.WriteFile("noref/r.yaml", []byte(strings.Replace(docReview("all-users", "All users", "/users", 7),
+		require.NoError(t, os.WriteFile("noref/r.yaml", []byte(strings.Replace(docReview("all-users", "All users", docNoRefScope, 7),
 			"  reviewers:\n    - user: alice@contoso.com\n", "", 1)), 0o644))
 		code, out := docRun(t, nil, append([]string{"plan", "-v", "noref"}, endpoint...)...)
 		require.Equal(t, exitOK, code)
@@ -594,7 +598,7 @@ spec:
 		t.Cleanup(srv.Close)
 		docEnv(t, map[string]string{graphclient.EnvAccessToken: "x"})
 		require.NoError(t, os.MkdirAll("noref", 0o755))
-		require.NoError(t, os.WriteFile("noref/r.yaml", []byte(strings.Replace(docReview("all-users", "All users", "/users", 7),
+		require.NoError(t, os.WriteFile("noref/r.yaml", []byte(strings.Replace(docReview("all-users", "All users", docNoRefScope, 7),
 			"  reviewers:\n    - user: alice@contoso.com\n", "", 1)), 0o644))
 		code, out := docRun(t, nil, "plan", "--graph-endpoint", srv.URL+"/v1.0", "noref")
 		require.Equal(t, exitError, code)
@@ -603,7 +607,7 @@ spec:
 
 	t.Run("endpoints and sign-in", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", "/users", 7)})
+		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", docNoRefScope, 7)})
 		docEnv(t, map[string]string{graphclient.EnvAccessToken: "x"})
 		for _, e := range []string{"http://graph.microsoft.com/v1.0", "graph.microsoft.com", "https://graph.microsoft.com/v1.0?x=1"} {
 			code, out := docRun(t, nil, "plan", "--graph-endpoint", e, "reviews")

@@ -113,7 +113,7 @@ func emulatorRequest(t *testing.T, method, url, token, body string) (int, string
 }
 
 const emulatorTestDefinition = `{"displayName":"Guests of Sales",
- "scope":{"query":"/groups/119cc181-22f0-4e18-8537-264e7524ee0b/transitiveMembers"},
+ "scope":{"query":"/groups/119cc181-22f0-4e18-8537-264e7524ee0b/transitiveMembers","queryType":"MicrosoftGraph"},
  "settings":{"recurrence":{"pattern":{"type":"weekly","interval":1},"range":{"type":"noEnd","startDate":"2030-01-01"}}}}`
 
 func TestEmulatorCommandServesAndStops(t *testing.T) {
@@ -238,7 +238,7 @@ func addReviews(ctx context.Context, sess *session, prefix string, n int) error 
 	for i := range n {
 		_, err := sess.Client.CreateDefinition(ctx, &graph.Definition{
 			DisplayName: fmt.Sprintf("%s %d", prefix, i),
-			Scope:       &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/members"},
+			Scope:       &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/members", QueryType: graph.QueryTypeMicrosoftGraph},
 			Settings: &graph.ScheduleSettings{Recurrence: &graph.PatternedRecurrence{
 				Range: &graph.RecurrenceRange{Type: "noEnd", StartDate: "2030-01-01"}}},
 		})
@@ -328,7 +328,7 @@ func TestEmulatorStateInUse(t *testing.T) {
 		{"emulator", "decide", "--review", "Held 0", "--principal", "alice@contoso.com", "--decision", "Approve"},
 		{"emulator", "--state", ".arsync/emulator.json"},
 	} {
-		docWrite(t, map[string]string{"reviews/r.yaml": docReview("r", "R", "/users", 7)})
+		docWrite(t, map[string]string{"reviews/r.yaml": docReview("r", "R", docNoRefScope, 7)})
 		code, out := docRun(t, nil, args...)
 		require.Equal(t, exitError, code, "arsync %v", args)
 		require.Contains(t, out, "Error: another arsync is using .arsync/emulator.json (pid ")
@@ -354,7 +354,7 @@ func TestEmulatorBrokenState(t *testing.T) {
 	docPages["troubleshooting"] = page // the scenario runs elsewhere
 	t.Chdir(t.TempDir())
 	docEnv(t, nil)
-	docWrite(t, map[string]string{"reviews/r.yaml": docReview("r", "R", "/users", 7)})
+	docWrite(t, map[string]string{"reviews/r.yaml": docReview("r", "R", docNoRefScope, 7)})
 	sess, err := connectEmulator(graphclient.Options{})
 	require.NoError(t, err)
 	require.NoError(t, addReviews(t.Context(), sess, "Review", 2))

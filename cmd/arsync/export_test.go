@@ -118,7 +118,7 @@ func TestExportBrokenDefinition(t *testing.T) {
 	d := graph.Definition{
 		DisplayName:             "Long note",
 		DescriptionForReviewers: strings.Repeat("x", 300),
-		Scope:                   &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/users", QueryType: "MicrosoftGraph"},
+		Scope:                   &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members", QueryType: "MicrosoftGraph"},
 		Settings: &graph.ScheduleSettings{Recurrence: &graph.PatternedRecurrence{
 			Pattern: &graph.RecurrencePattern{Type: "weekly", Interval: 1},
 			Range:   &graph.RecurrenceRange{Type: "noEnd", StartDate: "2026-01-05"},

@@ -62,7 +62,7 @@ func TestReflectedTokenNeverReachesTheTerminal(t *testing.T) {
 	t.Chdir(t.TempDir())
 	docEnv(t, map[string]string{graphclient.EnvAccessToken: tok})
 	require.NoError(t, os.MkdirAll("noref", 0o755))
-	require.NoError(t, os.WriteFile("noref/r.yaml", []byte(strings.Replace(docReview("all-users", "All users", "/users", 7),
+	require.NoError(t, os.WriteFile("noref/r.yaml", []byte(strings.Replace(docReview("all-users", "All users", docNoRefScope, 7),
 		"  reviewers:\n    - user: alice@contoso.com\n", "", 1)), 0o644))
 
 	modes := []string{"json", "throttle", "next"}
@@ -113,7 +113,7 @@ func TestThrottlePauseIsDocumented(t *testing.T) {
 		files := map[string]string{}
 		for i := range 8 {
 			name := fmt.Sprintf("review-%d", i)
-			files["reviews/"+name+".yaml"] = docReview(name, "Review "+name, "/users", days)
+			files["reviews/"+name+".yaml"] = docReview(name, "Review "+name, docNoRefScope, days)
 		}
 		docWrite(t, files)
 	}
@@ -152,7 +152,7 @@ func TestEndlessListsAreDocumented(t *testing.T) {
 	t.Cleanup(srv.Close)
 	docEnv(t, map[string]string{graphclient.EnvAccessToken: "x"})
 	require.NoError(t, os.MkdirAll("noref", 0o755))
-	require.NoError(t, os.WriteFile("noref/r.yaml", []byte(strings.Replace(docReview("all-users", "All users", "/users", 7),
+	require.NoError(t, os.WriteFile("noref/r.yaml", []byte(strings.Replace(docReview("all-users", "All users", docNoRefScope, 7),
 		"  reviewers:\n    - user: alice@contoso.com\n", "", 1)), 0o644))
 	for _, tt := range []struct{ mode, want string }{
 		{"empty", "empty pages in a row"},

@@ -95,7 +95,7 @@ metadata:
   name: bad
 spec:
   displayName: Bad
-  scope: {query: /users}
+  scope: {query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members}
   settings:
     instanceDurationInDays: 3
     recurence: {}

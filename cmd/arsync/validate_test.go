@@ -58,7 +58,7 @@ metadata:
   name: risky
 spec:
   displayName: Risky
-  scope: {query: /users}
+  scope: {query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members}
   settings:
     autoApplyDecisionsEnabled: true
     defaultDecisionEnabled: true

@@ -109,8 +109,8 @@ func createReview(t *testing.T, c *graphclient.Client, displayName, desc string)
 	yes := true
 	d, err := c.CreateDefinition(context.Background(), &graph.Definition{
 		DisplayName: displayName, DescriptionForAdmins: desc,
-		Scope:     &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/members"},
-		Reviewers: []graph.ReviewerScope{{Query: "/users/398164b1-5196-49dd-ada2-364b49f99b27"}},
+		Scope:     &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/members", QueryType: "MicrosoftGraph"},
+		Reviewers: []graph.ReviewerScope{{Query: "/users/398164b1-5196-49dd-ada2-364b49f99b27", QueryType: "MicrosoftGraph"}},
 		Settings: &graph.ScheduleSettings{MailNotificationsEnabled: &yes, Recurrence: &graph.PatternedRecurrence{
 			Range: &graph.RecurrenceRange{Type: "noEnd", StartDate: "2030-01-01"}}},
 	})

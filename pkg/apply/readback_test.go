@@ -83,7 +83,7 @@ func readbackServed(name string) string {
   ],
   "additionalNotificationRecipients": [
     {"notificationTemplateType": "CompletedAdditionalRecipients",
-     "notificationRecipientScope": {"@odata.type": "#microsoft.graph.accessReviewNotificationRecipientQueryScope", "query": "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/transitiveMembers/microsoft.graph.user", "queryType": "MicrosoftGraph", "queryRoot": null}}
+     "notificationRecipientScope": {"@odata.type": "#microsoft.graph.accessReviewNotificationRecipientQueryScope", "query": "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/members", "queryType": "MicrosoftGraph", "queryRoot": null}}
   ]
 }`
 }

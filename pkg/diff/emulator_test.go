@@ -300,7 +300,7 @@ func TestEmulatorAllActionsConverge(t *testing.T) {
 	changed.Settings.InstanceDurationInDays = ptr(27)
 	seed(changed, desired[1].Name) // update
 	rescoped := *clone(&desired[2].Definition)
-	rescoped.Scope = &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/users"}
+	rescoped.Scope = &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/" + groupID + "/members", QueryType: "MicrosoftGraph"}
 	rescoped.InstanceEnumerationScope = nil
 	seed(rescoped, desired[2].Name)              // replace
 	seed(desired[3].Definition, desired[3].Name) // noop

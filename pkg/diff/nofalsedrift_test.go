@@ -305,7 +305,7 @@ func genDefinition(r *rand.Rand, i int) graph.Definition {
 	users := func(n int) []graph.ReviewerScope {
 		var rs []graph.ReviewerScope
 		for j := 0; j < n; j++ {
-			rs = append(rs, graph.ReviewerScope{Query: "/users/" + guid(), QueryType: pick("", "MicrosoftGraph")})
+			rs = append(rs, graph.ReviewerScope{Query: "/users/" + guid(), QueryType: "MicrosoftGraph"})
 		}
 		return rs
 	}
@@ -318,16 +318,16 @@ func genDefinition(r *rand.Rand, i int) graph.Definition {
 	g := guid()
 	switch r.Intn(6) {
 	case 0:
-		d.Scope = &graph.Scope{ODataType: pick("", graph.TypeQueryScope), Query: "/groups/" + g + "/transitiveMembers", QueryType: pick("", "MicrosoftGraph")}
+		d.Scope = &graph.Scope{ODataType: pick("", graph.TypeQueryScope), Query: "/groups/" + g + "/transitiveMembers", QueryType: "MicrosoftGraph"}
 	case 1:
 		d.Scope = &graph.Scope{ODataType: graph.TypeQueryScope, Query: "/groups/" + g + "/members/microsoft.graph.user?$filter=(userType eq 'Guest')", QueryType: "MicrosoftGraph"}
 	case 2:
 		d.Scope = &graph.Scope{ODataType: graph.TypeInactiveUsersQueryScope, Query: "./members/microsoft.graph.user?$filter=(userType eq 'Guest')",
-			InactiveDuration: pick("", "P30D", "P90D")}
+			QueryType: "MicrosoftGraph", InactiveDuration: pick("", "P30D", "P90D")}
 		d.InstanceEnumerationScope = &graph.Scope{Query: "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))", QueryType: "MicrosoftGraph"}
 	case 3:
-		d.Scope = &graph.Scope{ODataType: graph.TypeQueryScope, Query: "./members/microsoft.graph.user?$filter=(userType eq 'Guest')"}
-		d.InstanceEnumerationScope = &graph.Scope{ODataType: graph.TypeQueryScope,
+		d.Scope = &graph.Scope{ODataType: graph.TypeQueryScope, Query: "./members/microsoft.graph.user?$filter=(userType eq 'Guest')", QueryType: "MicrosoftGraph"}
+		d.InstanceEnumerationScope = &graph.Scope{ODataType: graph.TypeQueryScope, QueryType: "MicrosoftGraph",
 			Query: "/groups?$filter=(groupTypes/any(c:c eq 'Unified') and resourceProvisioningOptions/Any(x:x eq 'Team'))"}
 	case 4:
 		d.Scope = &graph.Scope{ODataType: graph.TypePrincipalResourceMemberships,
@@ -337,8 +337,8 @@ func genDefinition(r *rand.Rand, i int) graph.Definition {
 			},
 			ResourceScopes: []graph.Scope{{ODataType: graph.TypeQueryScope, Query: "/servicePrincipals/" + g, QueryType: "MicrosoftGraph"}}}
 	case 5:
-		d.Scope = &graph.Scope{ODataType: graph.TypeQueryScope,
-			Query: "/identityGovernance/entitlementManagement/accessPackageAssignments?$filter=(accessPackageId eq '" + guid() + "' and assignmentPolicyId eq '" + guid() + "')"}
+		d.Scope = &graph.Scope{ODataType: graph.TypeQueryScope, QueryType: "MicrosoftGraph",
+			Query: "/identityGovernance/entitlementManagement/accessPackageAssignments?$filter=(accessPackageId eq '" + guid() + "' and assignmentPolicyId eq '" + guid() + "' and catalogId eq '" + guid() + "')"}
 	}
 	switch r.Intn(6) {
 	case 0: // self-review
@@ -349,9 +349,9 @@ func genDefinition(r *rand.Rand, i int) graph.Definition {
 	case 3:
 		d.Reviewers = []graph.ReviewerScope{{Query: "./manager", QueryType: "MicrosoftGraph", QueryRoot: "decisions"}}
 	case 4:
-		d.Reviewers = []graph.ReviewerScope{{Query: "/groups/" + guid() + "/owners"}}
+		d.Reviewers = []graph.ReviewerScope{{Query: "/groups/" + guid() + "/owners", QueryType: "MicrosoftGraph"}}
 	case 5:
-		d.Reviewers = []graph.ReviewerScope{{Query: "/groups/" + guid() + "/transitiveMembers"}}
+		d.Reviewers = []graph.ReviewerScope{{Query: "/groups/" + guid() + "/transitiveMembers", QueryType: "MicrosoftGraph"}}
 	}
 	if r.Intn(2) == 0 {
 		d.FallbackReviewers = users(1 + r.Intn(2))
@@ -427,7 +427,7 @@ func genDefinition(r *rand.Rand, i int) graph.Definition {
 	if r.Intn(5) == 0 {
 		d.AdditionalNotificationRecipients = []graph.NotificationRecipientItem{{
 			NotificationTemplateType:   "CompletedAdditionalRecipients", // spec fills it in
-			NotificationRecipientScope: &graph.Scope{Query: "/groups/" + guid() + "/members", QueryType: pick("", "MicrosoftGraph")},
+			NotificationRecipientScope: &graph.Scope{Query: "/groups/" + guid() + "/members", QueryType: "MicrosoftGraph"},
 		}}
 	}
 	return d
@@ -458,10 +458,10 @@ func mutate(r *rand.Rand, d *graph.Definition) string {
 		d.Settings.Recurrence.Range.StartDate = "2024-12-31"
 		return "settings.recurrence.range.startDate"
 	case 5:
-		d.Scope = &graph.Scope{Query: "/groups/00000000-0000-0000-0000-00000000000a/members"}
+		d.Scope = &graph.Scope{Query: "/groups/00000000-0000-0000-0000-00000000000a/members", QueryType: "MicrosoftGraph"}
 		return "scope"
 	case 6:
-		d.FallbackReviewers = append(d.FallbackReviewers, graph.ReviewerScope{Query: "/users/00000000-0000-0000-0000-00000000000b"})
+		d.FallbackReviewers = append(d.FallbackReviewers, graph.ReviewerScope{Query: "/users/00000000-0000-0000-0000-00000000000b", QueryType: "MicrosoftGraph"})
 		return "fallbackReviewers"
 	}
 	if d.Settings.DefaultDecision == "Approve" {

@@ -35,18 +35,17 @@ func TestCreateRejectsBadDefinitions(t *testing.T) {
 		{"missing scope", mod("scope", nil), "BadRequest", "scope property is required"},
 		{"missing settings", mod("settings", nil), "BadRequest", "settings property is required"},
 		{"unknown property", mod("color", "blue"), "BadRequest", "The property 'color' does not exist"},
-		{"backupReviewers in v1.0", mod("backupReviewers", []any{}), "BadRequest", "'backupReviewers' does not exist"},
 		{"unknown settings property", mod("settings.colour", true), "BadRequest", "'colour' does not exist on type 'microsoft.graph.accessReviewScheduleSettings'"},
 		{"wrong @odata.type on settings", mod("settings.@odata.type", "#microsoft.graph.recurrenceRange"), "BadRequest", "not compatible"},
 		{"scope query missing", mod("scope.query", nil), "BadRequest", "'scope.query' is required"},
 		{"scope query not a path", mod("scope.query", "groups/x"), "", "must start with '/' or './'"},
 		{"unknown scope type", mod("scope.@odata.type", "#microsoft.graph.accessReviewFooScope"), "BadRequest", "cannot be of type"},
-		{"inactive scope without type", mod("scope", map[string]any{"query": "/users", "inactiveDuration": "P30D"}), "BadRequest", "needs \"@odata.type\""},
+		{"inactive scope without type", mod("scope", map[string]any{"queryType": "MicrosoftGraph", "query": "/users", "inactiveDuration": "P30D"}), "BadRequest", "needs \"@odata.type\""},
 		{"inactive property on a query scope", mod("scope.inactiveDuration", "P30D"), "BadRequest", "'inactiveDuration' does not exist on type 'microsoft.graph.accessReviewQueryScope'"},
 		{"bad queryType", mod("scope.queryType", "SQL"), "BadRequest", "must be MicrosoftGraph or ARM"},
 		{"bad queryRoot", mod("scope.queryRoot", "root"), "BadRequest", "must be null or decisions"},
 		{"relative scope without enumeration scope", mod("scope.query", "./members"), "", "needs an instanceEnumerationScope"},
-		{"manager reviewer without queryRoot", mod("reviewers", []any{map[string]any{"query": "./manager"}}), "", "needs queryRoot 'decisions'"},
+		{"manager reviewer without queryRoot", mod("reviewers", []any{map[string]any{"queryType": "MicrosoftGraph", "query": "./manager"}}), "", "needs queryRoot 'decisions'"},
 		{"reviewers not an array", mod("reviewers", "alice"), "BadRequest", "'reviewers' must be an array"},
 		{"reviewer not an object", mod("reviewers", []any{"alice"}), "BadRequest", "'reviewers[0]' must be an object"},
 		{"bad defaultDecision", mod("settings.defaultDecision", "Maybe"), "BadRequest", "not a valid value for settings.defaultDecision"},
@@ -71,14 +70,16 @@ func TestCreateRejectsBadDefinitions(t *testing.T) {
 		{"endDate range without endDate", mod("settings.recurrence.range.type", "endDate"), "", "endDate is required"},
 		{"endDate before startDate", setPath(mod("settings.recurrence.range.type", "endDate").(map[string]any), "settings.recurrence.range.endDate", "2021-01-01"), "", "is before startDate"},
 		{"numbered without occurrences", mod("settings.recurrence.range.type", "numbered"), "", "numberOfOccurrences must be positive"},
-		{"bad inactive duration", mod("scope", map[string]any{"@odata.type": typeInactiveScope, "query": "/users", "inactiveDuration": "P1M"}), "BadRequest", "not a valid duration"},
+		{"numbered with 0 occurrences and no end", mod("settings.recurrence.range", map[string]any{"type": "numbered", "numberOfOccurrences": 0, "startDate": "2021-05-05", "endDate": "9999-12-31"}), "", "numberOfOccurrences must be positive"},
+		{"numbered with negative occurrences", mod("settings.recurrence.range", map[string]any{"type": "numbered", "numberOfOccurrences": -1, "startDate": "2021-05-05", "endDate": "2022-05-05"}), "", "numberOfOccurrences must be positive"},
+		{"bad inactive duration", mod("scope", map[string]any{"@odata.type": typeInactiveScope, "queryType": "MicrosoftGraph", "query": "/groups/x/members", "inactiveDuration": "P1M"}), "BadRequest", "not a valid duration"},
 		{"bad look-back duration", mod("settings.recommendationLookBackDuration", "30 days"), "BadRequest", "not a valid duration"},
 		{"unknown apply action", mod("settings.applyActions", []any{map[string]any{"@odata.type": "#microsoft.graph.disableAndRemoveUserAccessApplyAction"}}), "BadRequest", "not a known apply action"},
 		{"apply action without type", mod("settings.applyActions", []any{map[string]any{}}), "BadRequest", "needs an @odata.type"},
 		{"insight without type", mod("settings.recommendationInsightSettings", []any{map[string]any{}}), "BadRequest", "needs an @odata.type"},
 		{"bad signInScope", mod("settings.recommendationInsightSettings", []any{map[string]any{"@odata.type": typeLastSignIn, "signInScope": "galaxy"}}), "BadRequest", "signInScope"},
 		{"PRM without types", mod("scope", map[string]any{"principalScopes": []any{}, "resourceScopes": []any{}}), "BadRequest", "needs \"@odata.type\""},
-		{"PRM without principals", mod("scope", map[string]any{"@odata.type": typePRMScope, "principalScopes": []any{}, "resourceScopes": []any{map[string]any{"query": "/groups"}}}), "", "principalScopes' needs at least one scope"},
+		{"PRM without principals", mod("scope", map[string]any{"@odata.type": typePRMScope, "principalScopes": []any{}, "resourceScopes": []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/groups"}}}), "", "principalScopes' needs at least one scope"},
 		{"PRM as enumeration scope", mod("instanceEnumerationScope", map[string]any{"@odata.type": typePRMScope}), "BadRequest", "cannot be of type"},
 		{"four stages", mod("stageSettings", []any{stage("1", nil, 1), stage("2", []any{"1"}, 1), stage("3", []any{"2"}, 1), stage("4", []any{"3"}, 1)}), "", "at most 3 stages"},
 		{"first stage depends", mod("stageSettings", []any{stage("1", []any{"0"}, 1)}), "", "first stage cannot depend"},
@@ -87,7 +88,7 @@ func TestCreateRejectsBadDefinitions(t *testing.T) {
 		{"stage without duration", mod("stageSettings", []any{map[string]any{"stageId": "1"}}), "", "durationInDays must be at least 1"},
 		{"stages longer than a week", setPath(mod("stageSettings", []any{stage("1", nil, 4), stage("2", []any{"1"}, 4)}).(map[string]any), "settings.recurrence.pattern", map[string]any{"type": "weekly", "interval": 1}), "", "longer than one recurrence (7 days)"},
 		{"bad stage decision", mod("stageSettings", []any{setPath(stage("1", nil, 1), "decisionsThatWillMoveToNextStage", []any{"Maybe"})}), "BadRequest", "not a valid decision"},
-		{"bad notification template", mod("additionalNotificationRecipients", []any{map[string]any{"notificationTemplateType": "Reminder", "notificationRecipientScope": map[string]any{"query": "/users/x"}}}), "BadRequest", "not a supported notificationTemplateType"},
+		{"bad notification template", mod("additionalNotificationRecipients", []any{map[string]any{"notificationTemplateType": "Reminder", "notificationRecipientScope": map[string]any{"queryType": "MicrosoftGraph", "query": "/users/x"}}}), "BadRequest", "not a supported notificationTemplateType"},
 		{"notification without scope", mod("additionalNotificationRecipients", []any{map[string]any{"notificationTemplateType": "CompletedAdditionalRecipients"}}), "BadRequest", "notificationRecipientScope is required"},
 	}
 	for _, tt := range tests {
@@ -132,6 +133,32 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 			want:    map[string]any{"scope.query": "/beta/groups/x/members", "backupReviewers": []any{}},
 		},
 		{
+			// v1.0's create example 3 sends backupReviewers
+			// (docs/graph-behaviour.md#documented-payloads).
+			name: "backupReviewers read in v1.0 fill fallbackReviewers",
+			change: func(m map[string]any) {
+				m["backupReviewers"] = []any{map[string]any{"query": "/users/x", "queryType": "MicrosoftGraph"}}
+			},
+			want: map[string]any{"fallbackReviewers": []any{map[string]any{"query": "/users/x", "queryType": "MicrosoftGraph", "queryRoot": nil}},
+				"backupReviewers": nil},
+		},
+		{
+			name: "numbered range with 0 occurrences and an endDate ends on that date",
+			change: func(m map[string]any) {
+				setPath(m, "settings.recurrence.range", map[string]any{"type": "numbered", "numberOfOccurrences": 0,
+					"startDate": "2021-05-05", "endDate": "2022-05-05"})
+			},
+			want: map[string]any{"settings.recurrence.range": map[string]any{"type": "numbered", "numberOfOccurrences": 0.0,
+				"recurrenceTimeZone": nil, "startDate": "2021-05-05", "endDate": "2022-05-05"}},
+		},
+		{
+			name: "numbered range without numberOfOccurrences and with an endDate",
+			change: func(m map[string]any) {
+				setPath(m, "settings.recurrence.range", map[string]any{"type": "numbered", "startDate": "2021-05-05", "endDate": "2022-05-05"})
+			},
+			want: map[string]any{"settings.recurrence.range.numberOfOccurrences": 0.0, "settings.recurrence.range.endDate": "2022-05-05"},
+		},
+		{
 			name:   "already prefixed query is kept",
 			change: func(m map[string]any) { setPath(m, "scope.query", "/beta/groups/x/members") },
 			want:   map[string]any{"scope.query": "/beta/groups/x/members"},
@@ -146,7 +173,7 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 			name: "relative scope and enumeration scope",
 			change: func(m map[string]any) {
 				setPath(m, "scope.query", "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')")
-				m["instanceEnumerationScope"] = map[string]any{"query": "/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))"}
+				m["instanceEnumerationScope"] = map[string]any{"queryType": "MicrosoftGraph", "query": "/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))"}
 			},
 			want: map[string]any{
 				"scope.query":                          "./members/microsoft.graph.user/?$count=true&$filter=(userType eq 'Guest')",
@@ -158,25 +185,27 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 		},
 		{
 			name:   "query without $filter gets no $count",
-			change: func(m map[string]any) { setPath(m, "scope.query", "/groups/x/members?$select=id") },
-			want:   map[string]any{"scope.query": "/v1.0/groups/x/members?$select=id"},
+			change: func(m map[string]any) { setPath(m, "scope.query", "/groups/x/members") },
+			want:   map[string]any{"scope.query": "/v1.0/groups/x/members"},
 		},
 		{
-			name:   "scope without @odata.type is a query scope; queryType filled",
-			change: func(m map[string]any) { m["scope"] = map[string]any{"query": "/groups/x/members"} },
-			want:   map[string]any{"scope.@odata.type": typeQueryScope, "scope.queryType": "MicrosoftGraph"},
+			name: "scope without @odata.type is a query scope; queryType filled",
+			change: func(m map[string]any) {
+				m["scope"] = map[string]any{"queryType": "MicrosoftGraph", "query": "/groups/x/members"}
+			},
+			want: map[string]any{"scope.@odata.type": typeQueryScope, "scope.queryType": "MicrosoftGraph"},
 		},
 		{
 			name: "inactive users scope normalises its duration",
 			change: func(m map[string]any) {
-				m["scope"] = map[string]any{"@odata.type": typeInactiveScope, "query": "/groups/x/members", "inactiveDuration": "PT720H"}
+				m["scope"] = map[string]any{"@odata.type": typeInactiveScope, "queryType": "MicrosoftGraph", "query": "/groups/x/members", "inactiveDuration": "PT720H"}
 			},
 			want: map[string]any{"scope.inactiveDuration": "P30D", "scope.@odata.type": typeInactiveScope},
 		},
 		{
 			name: "inactive users scope defaults to PT0S",
 			change: func(m map[string]any) {
-				m["scope"] = map[string]any{"@odata.type": typeInactiveScope, "query": "/users"}
+				m["scope"] = map[string]any{"@odata.type": typeInactiveScope, "queryType": "MicrosoftGraph", "query": "/groups/x/transitiveMembers"}
 			},
 			want: map[string]any{"scope.inactiveDuration": "PT0S"},
 		},
@@ -185,7 +214,7 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 			change: func(m map[string]any) {
 				m["scope"] = map[string]any{
 					"@odata.type":     typePRMScope,
-					"principalScopes": []any{map[string]any{"@odata.type": typeInactiveScope, "query": "/users?$filter=(userType eq 'Guest')", "inactiveDuration": "P30D"}},
+					"principalScopes": []any{map[string]any{"@odata.type": typeInactiveScope, "queryType": "MicrosoftGraph", "query": "/users?$filter=(userType eq 'Guest')", "inactiveDuration": "P30D"}},
 					"resourceScopes":  []any{map[string]any{"@odata.type": typeQueryScope, "query": "/servicePrincipals/1b1a8bd4-1790-4175-96a8-e33def257415", "queryType": "MicrosoftGraph"}},
 				}
 			},
@@ -196,9 +225,11 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 			},
 		},
 		{
-			name:   "reviewer entries gain queryType and queryRoot",
-			change: func(m map[string]any) { m["reviewers"] = []any{map[string]any{"query": "./owners"}} },
-			want:   map[string]any{"reviewers.0": map[string]any{"query": "./owners", "queryType": "MicrosoftGraph", "queryRoot": nil}},
+			name: "reviewer entries gain queryType and queryRoot",
+			change: func(m map[string]any) {
+				m["reviewers"] = []any{map[string]any{"queryType": "MicrosoftGraph", "query": "./owners"}}
+			},
+			want: map[string]any{"reviewers.0": map[string]any{"query": "./owners", "queryType": "MicrosoftGraph", "queryRoot": nil}},
 		},
 		{
 			name:   "absent collections are empty arrays",
@@ -273,7 +304,7 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 			name: "stage settings come back as sent, filled",
 			change: func(m map[string]any) {
 				m["stageSettings"] = []any{
-					map[string]any{"stageId": "1", "durationInDays": 2, "recommendationsEnabled": true, "reviewers": []any{map[string]any{"query": "./manager", "queryRoot": "decisions"}}},
+					map[string]any{"stageId": "1", "durationInDays": 2, "recommendationsEnabled": true, "reviewers": []any{map[string]any{"queryType": "MicrosoftGraph", "query": "./manager", "queryRoot": "decisions"}}},
 					map[string]any{"stageId": "2", "dependsOn": []any{"1"}, "durationInDays": 3, "decisionsThatWillMoveToNextStage": []any{"NotReviewed", "Approve"}},
 				}
 				setPath(m, "settings.decisionHistoriesForReviewersEnabled", true)
@@ -289,7 +320,7 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 			name: "notification recipients",
 			change: func(m map[string]any) {
 				m["additionalNotificationRecipients"] = []any{map[string]any{"notificationTemplateType": "CompletedAdditionalRecipients",
-					"notificationRecipientScope": map[string]any{"query": "/groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members"}}}
+					"notificationRecipientScope": map[string]any{"queryType": "MicrosoftGraph", "query": "/groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members"}}}
 			},
 			want: map[string]any{"additionalNotificationRecipients.0.notificationRecipientScope": map[string]any{
 				"@odata.type": typeNotifQueryScope, "query": "/groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members", "queryType": "MicrosoftGraph", "queryRoot": nil}},
@@ -410,7 +441,7 @@ func TestUpdateDefinition(t *testing.T) {
 	}
 	relative := func(m map[string]any) map[string]any {
 		setPath(m, "scope.query", "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')")
-		m["instanceEnumerationScope"] = map[string]any{"query": "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))"}
+		m["instanceEnumerationScope"] = map[string]any{"queryType": "MicrosoftGraph", "query": "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))"}
 		return m
 	}
 	tests := []struct {
@@ -440,7 +471,7 @@ func TestUpdateDefinition(t *testing.T) {
 				created["displayName"] = "Renamed"
 				setPath(created, "settings.instanceDurationInDays", 7)
 				setPath(created, "settings.recurrence.range", map[string]any{"type": "endDate", "startDate": "2021-05-05", "endDate": "2022-05-05"})
-				created["fallbackReviewers"] = []any{map[string]any{"query": "./manager", "queryRoot": "decisions"}}
+				created["fallbackReviewers"] = []any{map[string]any{"queryType": "MicrosoftGraph", "query": "./manager", "queryRoot": "decisions"}}
 				return created
 			},
 			status: http.StatusNoContent,
@@ -468,7 +499,7 @@ func TestUpdateDefinition(t *testing.T) {
 		{
 			name: "enumeration scope added",
 			put: func(created, _ map[string]any) any {
-				created["instanceEnumerationScope"] = map[string]any{"query": "/groups"}
+				created["instanceEnumerationScope"] = map[string]any{"queryType": "MicrosoftGraph", "query": "/groups"}
 				return created
 			},
 			status:  http.StatusBadRequest,
@@ -478,7 +509,7 @@ func TestUpdateDefinition(t *testing.T) {
 			name: "notification recipients added",
 			put: func(created, _ map[string]any) any {
 				created["additionalNotificationRecipients"] = []any{map[string]any{"notificationTemplateType": "CompletedAdditionalRecipients",
-					"notificationRecipientScope": map[string]any{"query": "/users/x"}}}
+					"notificationRecipientScope": map[string]any{"queryType": "MicrosoftGraph", "query": "/users/x"}}}
 				return created
 			},
 			status:  http.StatusBadRequest,
@@ -502,7 +533,7 @@ func TestUpdateDefinition(t *testing.T) {
 				return m
 			},
 			put: func(created, _ map[string]any) any {
-				created["stageSettings"] = []any{map[string]any{"stageId": "1", "durationInDays": 1, "reviewers": []any{map[string]any{"query": "./owners"}}}}
+				created["stageSettings"] = []any{map[string]any{"stageId": "1", "durationInDays": 1, "reviewers": []any{map[string]any{"queryType": "MicrosoftGraph", "query": "./owners"}}}}
 				return created
 			},
 			status: http.StatusNoContent,
@@ -536,7 +567,7 @@ func TestUpdateDefinition(t *testing.T) {
 		{
 			name: "reviewers from users to owners",
 			put: func(created, _ map[string]any) any {
-				created["reviewers"] = []any{map[string]any{"query": "./owners"}}
+				created["reviewers"] = []any{map[string]any{"queryType": "MicrosoftGraph", "query": "./owners"}}
 				return created
 			},
 			status:  http.StatusBadRequest,
@@ -546,7 +577,7 @@ func TestUpdateDefinition(t *testing.T) {
 			name: "reviewers from group owners to users",
 			create: func() map[string]any {
 				m := validDefinition()
-				m["reviewers"] = []any{map[string]any{"query": "/groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/owners"}}
+				m["reviewers"] = []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/owners"}}
 				return m
 			},
 			put:     func(created, _ map[string]any) any { created["reviewers"] = userReviewers("a"); return created },
@@ -662,7 +693,7 @@ func TestFilterByCurrentUser(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.create(validDefinition()) // reviewer: alice
 	other := validDefinition()
-	other["reviewers"] = []any{map[string]any{"query": "/users/d2681937-14ec-4f48-8b40-fb1b488df21a"}} // bob
+	other["reviewers"] = []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/users/d2681937-14ec-4f48-8b40-fb1b488df21a"}} // bob
 	h.create(other)
 	h.token = h.srv.Token("alice@contoso.com")
 	r := h.do(http.MethodGet, definitionsPath+"/filterByCurrentUser(on='reviewer')", nil)

@@ -50,8 +50,7 @@
 //     (./members/microsoft.graph.user/?$count=true&$filter=...), last
 //     otherwise (/groups?$filter=(...)&$count=true).
 //   - scopes carry @odata.type (query scope when none was sent), queryType
-//     (MicrosoftGraph when none was sent) and queryRoot (null); reviewers
-//     carry query, queryType and queryRoot.
+//     and queryRoot (null); reviewers carry query, queryType and queryRoot.
 //   - settings carry every non-null field: absent booleans are false,
 //     defaultDecision None, instanceDurationInDays 0, applyActions [].
 //   - the recurrence pattern comes back with every field filled: month 0,
@@ -105,14 +104,14 @@
 //     review has one instance, even when nobody is in scope.
 //   - Each instance gets one decision item per principal in scope (for
 //     principalResourceMembershipsScope, per principal and resource).
-//     Scope forms evaluated: ./members and ./transitiveMembers (with a cast
-//     and $filter), /groups/{id}, /groups/{id}/members|transitiveMembers,
-//     /roleManagement/directory/roleDefinitions/{id}, /servicePrincipals/{id},
-//     inactive-user scopes (no sign-in within inactiveDuration, or never),
-//     and PRM scopes with principals /users, /groups or /servicePrincipals
-//     ($filter allowed) and resources /groups, /groups/{id}[/transitiveMembers],
-//     /servicePrincipals/{id} (assigned principals) and role definitions.
-//     Other forms (access packages, PIM schedule instances, Teams channels)
+//     Scope forms evaluated: ./members (with a cast and $filter),
+//     /groups/{id}/members|transitiveMembers,
+//     /roleManagement/directory/roleDefinitions/{id}, inactive-user scopes
+//     (no sign-in within inactiveDuration, or never), and PRM scopes with
+//     principals /users or /groups ($filter allowed) and resources /groups,
+//     /groups/{id}/transitiveMembers, /servicePrincipals/{id} (assigned
+//     principals) and role definitions. The other accepted forms (access
+//     packages, PIM schedule instances, appRoleAssignedTo, Teams channels)
 //     are not emulated: the instance has no decision items, and beta shows
 //     why in the instance's "errors".
 //   - Recommendations come from the last sign-in against the look-back
@@ -196,14 +195,47 @@
 // Errors have Graph's body {"error":{"code","message","innerError":{"date",
 // "request-id","client-request-id"}}} and every answer carries request-id,
 // client-request-id (echoed when sent) and Date. Malformed JSON, unknown
-// properties, wrong types and bad enum values (defaultDecision,
-// queryType, apply action types) are 400 BadRequest. The rules of the
+// properties, wrong types, bad enum values (defaultDecision, queryType,
+// apply action types) and a query without queryType are 400 BadRequest.
+// A scope, instanceEnumerationScope, reviewer or recipient query that is
+// not one of the documented forms of its place
+// (docs/graph-behaviour.md#scopes-and-queries, queryforms.go) is 400
+// with an empty code and "Query <query> is not supported. Please pass in
+// one of the following queries : ..." listing the forms of the place, in
+// the words the service has been seen to use. The rules of the
 // access-review input validator (recurrence, range, stages, durations,
 // relative queries) are 400 with an EMPTY code and a message starting
 // "Invalid Access Reviews input data exception.", as that back end has
 // been seen to answer; clients must not rely on a code being present.
 // Unknown definitions are 404 ResourceNotFound; unknown directory objects
 // 404 Request_ResourceNotFound; unknown path segments 400.
+//
+// # What the emulator does not check
+//
+// Known differences from the service on the input side, each a guess
+// that nothing public settles:
+//
+//   - A query is matched on its path, its query options and the properties
+//     its $filter compares with eq, not on the filter's syntax: documented
+//     requests carry filters with stray characters that the service
+//     accepted. A filter the service would refuse for its syntax is
+//     accepted.
+//   - Ids in queries are not looked up or checked to be GUIDs; a query
+//     naming a group that does not exist is accepted (its review has nobody
+//     to review).
+//   - ARM queries (queryType ARM) are not checked at all.
+//   - The forms come from the versions of the documentation read
+//     (docs/graph-behaviour.md#scopes-and-queries); a newer documented form
+//     is refused until it is added. /servicePrincipals/{id}/appRoleAssignedTo
+//     is accepted without a documented example.
+//   - Requiring queryType, the empty error code of a refused query and
+//     $expand=principal being optional on schedule-instance queries are
+//     assumptions.
+//   - backupReviewers is read through /v1.0 too (the v1.0 create example
+//     sends it), although v1.0's schema lacks it.
+//   - A numbered range with 0 occurrences and an endDate is accepted (the
+//     documentation sends it) and bounded by endDate; whether the service
+//     accepts it for every pattern is not known.
 //
 // # Tokens
 //

@@ -46,8 +46,8 @@ func FuzzLifecycleQueries(f *testing.F) {
 		srv := servers.get(t)
 		body := map[string]any{
 			"displayName": "fuzz",
-			"scope":       map[string]any{"query": scope},
-			"reviewers":   []any{map[string]any{"query": reviewer, "queryRoot": "decisions"}},
+			"scope":       map[string]any{"queryType": "MicrosoftGraph", "query": scope},
+			"reviewers":   []any{map[string]any{"queryType": "MicrosoftGraph", "query": reviewer, "queryRoot": "decisions"}},
 			"settings": map[string]any{
 				"instanceDurationInDays": int(flags % 9), "defaultDecisionEnabled": flags&8 != 0, "defaultDecision": "Recommendation",
 				"autoApplyDecisionsEnabled": flags&16 != 0, "recommendationsEnabled": flags&32 != 0,
@@ -56,15 +56,15 @@ func FuzzLifecycleQueries(f *testing.F) {
 			},
 		}
 		if flags&64 != 0 {
-			body["scope"] = map[string]any{"@odata.type": typeInactiveScope, "query": scope, "inactiveDuration": "P30D"}
+			body["scope"] = map[string]any{"@odata.type": typeInactiveScope, "queryType": "MicrosoftGraph", "query": scope, "inactiveDuration": "P30D"}
 		}
 		if flags&128 != 0 {
 			body["scope"] = map[string]any{"@odata.type": typePRMScope,
-				"principalScopes": []any{map[string]any{"@odata.type": typeQueryScope, "query": reviewer}},
-				"resourceScopes":  []any{map[string]any{"@odata.type": typeQueryScope, "query": scope}}}
+				"principalScopes": []any{map[string]any{"@odata.type": typeQueryScope, "queryType": "MicrosoftGraph", "query": reviewer}},
+				"resourceScopes":  []any{map[string]any{"@odata.type": typeQueryScope, "queryType": "MicrosoftGraph", "query": scope}}}
 		}
 		if enum != "" {
-			body["instanceEnumerationScope"] = map[string]any{"query": enum}
+			body["instanceEnumerationScope"] = map[string]any{"queryType": "MicrosoftGraph", "query": enum}
 		}
 		raw, _ := json.Marshal(body)
 		rec := serve(srv, http.MethodPost, "/v1.0/"+definitionsPath, raw)

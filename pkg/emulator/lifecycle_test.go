@@ -50,13 +50,15 @@ func guestReview() map[string]any {
 		"scope": map[string]any{
 			"@odata.type": "#microsoft.graph.accessReviewQueryScope",
 			"query":       "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')",
+			"queryType":   "MicrosoftGraph",
 		},
 		"instanceEnumerationScope": map[string]any{
 			"@odata.type": "#microsoft.graph.accessReviewQueryScope",
 			"query":       "/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))",
+			"queryType":   "MicrosoftGraph",
 		},
-		"reviewers":         []any{map[string]any{"query": "./owners"}},
-		"fallbackReviewers": []any{map[string]any{"query": "/users/" + demoAdmin}},
+		"reviewers":         []any{map[string]any{"queryType": "MicrosoftGraph", "query": "./owners"}},
+		"fallbackReviewers": []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/users/" + demoAdmin}},
 		"settings": map[string]any{
 			"justificationRequiredOnApproval": true,
 			"defaultDecisionEnabled":          true,
@@ -431,17 +433,17 @@ func TestUpdateInstanceReviewers(t *testing.T) {
 	path := definitionsPath + "/" + id + "/instances/" + in["id"].(string)
 	body := map[string]any{
 		"scope":             in["scope"],
-		"reviewers":         []any{map[string]any{"query": "/users/" + demoAlice}},
-		"fallbackReviewers": []any{map[string]any{"query": "/users/" + demoAdmin}, map[string]any{"query": "/users/" + demoBob}},
+		"reviewers":         []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/users/" + demoAlice}},
+		"fallbackReviewers": []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/users/" + demoAdmin}, map[string]any{"queryType": "MicrosoftGraph", "query": "/users/" + demoBob}},
 	}
 	r := h.do(http.MethodPut, path, body)
 	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
 	require.Equal(t, "/users/"+demoAlice, getPath(r.json(t), "reviewers.0.query"))
 	// Alice may now decide; the fallback reviewer cannot be removed.
 	require.Len(t, h.as("alice@contoso.com").do(http.MethodGet, path+"/decisions/filterByCurrentUser(on='reviewer')", nil).values(t), 2)
-	body["fallbackReviewers"] = []any{map[string]any{"query": "/users/" + demoBob}}
+	body["fallbackReviewers"] = []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/users/" + demoBob}}
 	require.Equal(t, http.StatusConflict, h.do(http.MethodPut, path, body).status)
-	body["scope"] = map[string]any{"query": "/groups"}
+	body["scope"] = map[string]any{"queryType": "MicrosoftGraph", "query": "/groups"}
 	require.Equal(t, http.StatusBadRequest, h.do(http.MethodPut, path, body).status)
 	require.Equal(t, http.StatusMethodNotAllowed, h.do(http.MethodPatch, path, body).status)
 }
@@ -462,20 +464,20 @@ func TestScopeForms(t *testing.T) {
 	}{
 		{
 			name:      "guests of one group, transitively; owners of that group",
-			scope:     map[string]any{"query": "/groups/" + demoFinance + "/transitiveMembers/microsoft.graph.user/?$filter=(userType eq 'Guest')"},
-			reviewers: []any{map[string]any{"query": "/groups/" + demoFinance + "/owners"}},
+			scope:     map[string]any{"queryType": "MicrosoftGraph", "query": "/groups/" + demoFinance + "/transitiveMembers/microsoft.graph.user/?$filter=(userType eq 'Guest')"},
+			reviewers: []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/groups/" + demoFinance + "/owners"}},
 			want:      []item{{"Zoe Martin (Tailspin)", "Finance", "Approve", "frank@contoso.com"}},
 		},
 		{
 			name: "inactive users of Engineering, reviewed by their managers",
 			scope: map[string]any{"@odata.type": "#microsoft.graph.accessReviewInactiveUsersQueryScope",
-				"query": "/groups/" + demoEng + "/transitiveMembers/microsoft.graph.user", "inactiveDuration": "P30D"},
-			reviewers: []any{map[string]any{"query": "./manager", "queryRoot": "decisions"}},
+				"query": "/groups/" + demoEng + "/transitiveMembers/microsoft.graph.user", "queryType": "MicrosoftGraph", "inactiveDuration": "P30D"},
+			reviewers: []any{map[string]any{"queryType": "MicrosoftGraph", "query": "./manager", "queryRoot": "decisions"}},
 			want:      []item{{"Ken Adams", "Engineering", "Deny", "ivan@contoso.com"}},
 		},
 		{
 			name:  "direct members of Sales, self-review; the disabled account reviews nobody",
-			scope: map[string]any{"query": "/groups/" + demoSales + "/members"},
+			scope: map[string]any{"queryType": "MicrosoftGraph", "query": "/groups/" + demoSales + "/members"},
 			want: []item{
 				{"Bob Kelly", "Sales", "Approve", "bob@contoso.com"},
 				{"Dave Patel", "Sales", "Approve", "dave@contoso.com"},
@@ -483,14 +485,14 @@ func TestScopeForms(t *testing.T) {
 				{"Mike Brown", "Sales", "Deny", "admin@contoso.com"}, // disabled: the fallback reviews
 				{"Tom Baker (Northwind)", "Sales", "Approve", "tom_northwind.com#EXT#@contoso.onmicrosoft.com"},
 			},
-			fallback: []any{map[string]any{"query": "/users/" + demoAdmin}},
+			fallback: []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/users/" + demoAdmin}},
 		},
 		{
 			name: "users assigned to an application (principal resource memberships)",
 			scope: map[string]any{"@odata.type": "#microsoft.graph.principalResourceMembershipsScope",
-				"principalScopes": []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewQueryScope", "query": "/users"}},
-				"resourceScopes":  []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewQueryScope", "query": "/servicePrincipals/" + demoPayroll}}},
-			reviewers: []any{map[string]any{"query": "/servicePrincipals/" + demoPayroll + "/owners"}},
+				"principalScopes": []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewQueryScope", "queryType": "MicrosoftGraph", "query": "/users"}},
+				"resourceScopes":  []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewQueryScope", "queryType": "MicrosoftGraph", "query": "/servicePrincipals/" + demoPayroll}}},
+			reviewers: []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/servicePrincipals/" + demoPayroll + "/owners"}},
 			want: []item{
 				{"Heidi Novak", "Payroll App", "Approve", "frank@contoso.com"},
 				{"Frank Miller", "Payroll App", "Approve", "frank@contoso.com"},
@@ -501,10 +503,10 @@ func TestScopeForms(t *testing.T) {
 		{
 			name: "inactive guests in every group (PRM)",
 			scope: map[string]any{"@odata.type": "#microsoft.graph.principalResourceMembershipsScope",
-				"principalScopes": []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewInactiveUsersQueryScope", "query": "/users?$filter=(userType eq 'Guest')", "inactiveDuration": "P90D"}},
-				"resourceScopes":  []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewQueryScope", "query": "/groups"}}},
-			reviewers: []any{map[string]any{"query": "./owners"}},
-			fallback:  []any{map[string]any{"query": "/users/" + demoAdmin}},
+				"principalScopes": []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewInactiveUsersQueryScope", "queryType": "MicrosoftGraph", "query": "/users?$filter=(userType eq 'Guest')", "inactiveDuration": "P90D"}},
+				"resourceScopes":  []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewQueryScope", "queryType": "MicrosoftGraph", "query": "/groups"}}},
+			reviewers: []any{map[string]any{"queryType": "MicrosoftGraph", "query": "./owners"}},
+			fallback:  []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/users/" + demoAdmin}},
 			want: []item{
 				{"Lina Park (Northwind)", "Project Falcon", "Deny", "admin@contoso.com"},
 				{"Omar Haddad (Adatum)", "Project Falcon", "Deny", "admin@contoso.com"},
@@ -514,16 +516,16 @@ func TestScopeForms(t *testing.T) {
 		{
 			name: "guests in a directory role",
 			scope: map[string]any{"@odata.type": "#microsoft.graph.principalResourceMembershipsScope",
-				"principalScopes": []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewQueryScope", "query": "/users?$filter=(userType eq 'Guest')"}},
-				"resourceScopes":  []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewQueryScope", "query": "/roleManagement/directory/roleDefinitions/" + demoGlobalRdr}}},
-			reviewers: []any{map[string]any{"query": "/users/" + demoAdmin}},
+				"principalScopes": []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewQueryScope", "queryType": "MicrosoftGraph", "query": "/users?$filter=(userType eq 'Guest')"}},
+				"resourceScopes":  []any{map[string]any{"@odata.type": "#microsoft.graph.accessReviewQueryScope", "queryType": "MicrosoftGraph", "query": "/roleManagement/directory/roleDefinitions/" + demoGlobalRdr}}},
+			reviewers: []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/users/" + demoAdmin}},
 			// Priya last signed in 2026-04-01T09:30, just over 30 days before.
 			want: []item{{"Priya Nair (Fabrikam)", "Global Reader", "Deny", "admin@contoso.com"}},
 		},
 		{
 			name:      "access package assignments are not emulated",
-			scope:     map[string]any{"query": "/identityGovernance/entitlementManagement/accessPackageAssignments?$filter=(accessPackageId eq 'x' and assignmentPolicyId eq 'y')"},
-			reviewers: []any{map[string]any{"query": "/users/" + demoAdmin}},
+			scope:     map[string]any{"queryType": "MicrosoftGraph", "query": "/identityGovernance/entitlementManagement/accessPackageAssignments?$filter=(accessPackageId eq 'x' and assignmentPolicyId eq 'y' and catalogId eq 'z')"},
+			reviewers: []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/users/" + demoAdmin}},
 			beta:      "query form not emulated",
 		},
 	}
@@ -590,8 +592,8 @@ func TestDisableAndDeleteInactiveGuests(t *testing.T) {
 	id := h.create(map[string]any{
 		"displayName": "Inactive guests",
 		"scope": map[string]any{"@odata.type": "#microsoft.graph.accessReviewInactiveUsersQueryScope",
-			"query": "/groups/" + demoFalcon + "/transitiveMembers/microsoft.graph.user/?$filter=(userType eq 'Guest')", "inactiveDuration": "P90D"},
-		"reviewers": []any{map[string]any{"query": "/users/" + demoAdmin}},
+			"query": "/groups/" + demoFalcon + "/transitiveMembers/microsoft.graph.user/?$filter=(userType eq 'Guest')", "queryType": "MicrosoftGraph", "inactiveDuration": "P90D"},
+		"reviewers": []any{map[string]any{"queryType": "MicrosoftGraph", "query": "/users/" + demoAdmin}},
 		"settings": map[string]any{
 			"instanceDurationInDays": 7, "defaultDecisionEnabled": true, "defaultDecision": "Recommendation",
 			"autoApplyDecisionsEnabled": true, "recommendationsEnabled": true,
@@ -694,7 +696,7 @@ func TestDefinitionChangesAffectFutureInstancesOnly(t *testing.T) {
 
 func TestLifecycleStateErrors(t *testing.T) {
 	t.Parallel()
-	const inst = `"id":"x","periodStart":"2026-01-05T00:00:00Z","startDateTime":"2026-01-05T00:00:00Z","endDateTime":"2026-01-19T00:00:00Z","status":"InProgress","scope":{"query":"/users"}`
+	const inst = `"id":"x","periodStart":"2026-01-05T00:00:00Z","startDateTime":"2026-01-05T00:00:00Z","endDateTime":"2026-01-19T00:00:00Z","status":"InProgress","scope":{"query":"/groups/` + demoEng + `/members","queryType":"MicrosoftGraph"}`
 	for name, tc := range map[string]struct{ lifecycle, instances, msg string }{
 		"clock offset":     {`{"clockOffset":"soon"}`, `[]`, "clockOffset"},
 		"negative offset":  {`{"clockOffset":"-1h"}`, `[]`, "clockOffset"},

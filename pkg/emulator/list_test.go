@@ -66,13 +66,13 @@ func TestListQueryOptions(t *testing.T) {
 		body["displayName"] = n
 		if i%2 == 1 {
 			setPath(body, "scope.query", "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')")
-			body["instanceEnumerationScope"] = map[string]any{"query": "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))"}
+			body["instanceEnumerationScope"] = map[string]any{"queryType": "MicrosoftGraph", "query": "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))"}
 		}
 		if i == 4 {
 			setPath(body, "settings.recurrence.range.startDate", "2030-01-01")
 		}
 		if i == 2 {
-			body["scope"] = map[string]any{"@odata.type": typeInactiveScope, "query": "/groups/x/members", "inactiveDuration": "P30D"}
+			body["scope"] = map[string]any{"@odata.type": typeInactiveScope, "queryType": "MicrosoftGraph", "query": "/groups/x/members", "inactiveDuration": "P30D"}
 		}
 		h.create(body)
 	}

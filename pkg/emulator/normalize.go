@@ -254,10 +254,11 @@ func (n *normalizer) definition(in *object) (*object, *graphError) {
 	allowed := []string{"id", "displayName", "createdDateTime", "lastModifiedDateTime", "status",
 		"descriptionForAdmins", "descriptionForReviewers", "createdBy", "scope",
 		"instanceEnumerationScope", "reviewers", "fallbackReviewers", "settings",
-		"stageSettings", "additionalNotificationRecipients"}
-	if n.version == "beta" {
-		allowed = append(allowed, "backupReviewers")
-	}
+		"stageSettings", "additionalNotificationRecipients",
+		// v1.0's schema has no backupReviewers, yet its create example 3
+		// sends it (docs/graph-behaviour.md#documented-payloads): read it
+		// in both versions, return it in beta only.
+		"backupReviewers"}
 	if gerr := checkKeys(in, "", typeDefinition, allowed...); gerr != nil {
 		return nil, gerr
 	}
@@ -323,15 +324,15 @@ func (n *normalizer) definition(in *object) (*object, *graphError) {
 	if gerr != nil {
 		return nil, gerr
 	}
+	// Writing either backupReviewers or fallbackReviewers fills the other.
+	backup, gerr := n.reviewerList(in, "backupReviewers", "")
+	if gerr != nil {
+		return nil, gerr
+	}
+	if len(fallback) == 0 {
+		fallback = backup
+	}
 	if n.version == "beta" {
-		// Writing either backupReviewers or fallbackReviewers fills the other.
-		backup, gerr := n.reviewerList(in, "backupReviewers", "")
-		if gerr != nil {
-			return nil, gerr
-		}
-		if len(fallback) == 0 {
-			fallback = backup
-		}
 		out.set("backupReviewers", fallback)
 	}
 	out.set("fallbackReviewers", fallback)
@@ -379,8 +380,15 @@ type scopeKind int
 const (
 	scopeTop         scopeKind = iota // definition.scope
 	scopeEnumeration                  // instanceEnumerationScope
-	scopeSub                          // inside a principalResourceMembershipsScope
+	scopePrincipal                    // principalResourceMembershipsScope.principalScopes
+	scopeResource                     // principalResourceMembershipsScope.resourceScopes
 )
+
+// place is where the scope's query sits, for checkQueryForm.
+func (k scopeKind) place() queryPlace {
+	return [...]queryPlace{scopeTop: placeScope, scopeEnumeration: placeEnumeration,
+		scopePrincipal: placePrincipal, scopeResource: placeResource}[k]
+}
 
 func (n *normalizer) scope(o *object, where string, kind scopeKind) (*object, *graphError) {
 	t, gerr := odataType(o, where)
@@ -411,7 +419,7 @@ func (n *normalizer) scope(o *object, where string, kind scopeKind) (*object, *g
 		return nil, gerr
 	}
 	out := newObject().set("@odata.type", t).set("query", nil)
-	q, gerr := queryFields(o, where, out)
+	q, gerr := queryFields(o, where, out, kind.place())
 	if gerr != nil {
 		return nil, gerr
 	}
@@ -426,8 +434,9 @@ func (n *normalizer) scope(o *object, where string, kind scopeKind) (*object, *g
 }
 
 // queryFields checks query, queryType and queryRoot and sets the latter two
-// on out; it returns the query.
-func queryFields(o *object, where string, out *object) (string, *graphError) {
+// on out; it returns the query. A Microsoft Graph query must have one of
+// place's forms; queryType is required (docs/graph-behaviour.md#scopes-and-queries).
+func queryFields(o *object, where string, out *object, place queryPlace) (string, *graphError) {
 	q, ok, gerr := optString(o, "query", where)
 	if gerr != nil {
 		return "", gerr
@@ -443,10 +452,16 @@ func queryFields(o *object, where string, out *object) (string, *graphError) {
 		return "", gerr
 	}
 	if !ok {
-		qt = "MicrosoftGraph"
+		return "", badRequest("'%s.queryType' is required: MicrosoftGraph for a Microsoft Graph query.", where)
 	}
 	if qt != "MicrosoftGraph" && qt != "ARM" {
 		return "", badRequest("'%s.queryType' must be MicrosoftGraph or ARM, not '%s'.", where, qt)
+	}
+	// ARM queries name Azure resources, whose forms are not documented.
+	if qt == "MicrosoftGraph" {
+		if gerr := checkQueryForm(q, place); gerr != nil {
+			return "", gerr
+		}
 	}
 	out.set("queryType", qt)
 	qr, ok, gerr := optString(o, "queryRoot", where)
@@ -480,7 +495,11 @@ func (n *normalizer) prmScope(o *object, where string) (*object, *graphError) {
 			if gerr != nil {
 				return nil, gerr
 			}
-			sub, gerr := n.scope(so, w, scopeSub)
+			kind := scopePrincipal
+			if k == "resourceScopes" {
+				kind = scopeResource
+			}
+			sub, gerr := n.scope(so, w, kind)
 			if gerr != nil {
 				return nil, gerr
 			}
@@ -549,7 +568,7 @@ func reviewer(o *object, where string) (*object, *graphError) {
 		return nil, gerr
 	}
 	out := newObject().set("query", nil)
-	q, gerr := queryFields(o, where, out)
+	q, gerr := queryFields(o, where, out, placeReviewer)
 	if gerr != nil {
 		return nil, gerr
 	}
@@ -874,8 +893,13 @@ func (n *normalizer) recurrenceRange(o *object) (*object, *graphError) {
 		}
 		count = 0
 	case "numbered":
-		if count <= 0 {
-			return nil, inputError("settings.recurrence.range.numberOfOccurrences must be positive when the range type is numbered (got %d).", count)
+		// Documented requests write a one-time or ending review as numbered
+		// with 0 (or no) occurrences and a real endDate; the end date then
+		// bounds the series (docs/graph-behaviour.md#recurrence). Without
+		// one, or with the 9999-12-31 of a series without end, a count is
+		// needed.
+		if count < 0 || count == 0 && (end == nil || end == noEndDate) {
+			return nil, inputError("settings.recurrence.range.numberOfOccurrences must be positive when the range type is numbered without an endDate (got %d).", count)
 		}
 	case "noEnd":
 		count = 0
@@ -1056,7 +1080,7 @@ func (n *normalizer) recipients(in *object) ([]any, *graphError) {
 			return nil, gerr
 		}
 		scope := newObject().set("@odata.type", typeNotifQueryScope).set("query", nil)
-		q, gerr := queryFields(sIn, sw, scope)
+		q, gerr := queryFields(sIn, sw, scope, placeRecipient)
 		if gerr != nil {
 			return nil, gerr
 		}

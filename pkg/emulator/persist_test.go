@@ -18,7 +18,7 @@ func TestStatePersistsAcrossServers(t *testing.T) {
 	b := validDefinition()
 	b["displayName"] = "Second"
 	setPath(b, "scope.query", "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')")
-	b["instanceEnumerationScope"] = map[string]any{"query": "/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))"}
+	b["instanceEnumerationScope"] = map[string]any{"queryType": "MicrosoftGraph", "query": "/groups?$filter=(groupTypes/any(c:c+eq+'Unified'))"}
 	bID := first.create(b)
 	first.clock.Advance(time.Hour)
 	upd := validDefinition()
@@ -53,7 +53,7 @@ func TestStatePersistsAcrossServers(t *testing.T) {
 func storedEntry(id, instances string) string {
 	return `{"id":"` + id + `","apiVersion":"v1.0","createdAt":"2026-01-01T00:00:00Z","definition":{"id":"` + id + `","displayName":"x",
 		"createdDateTime":"2026-01-01T00:00:00Z","lastModifiedDateTime":"2026-01-01T00:00:00Z","createdBy":{"id":"` + demoAdmin + `"},
-		"scope":{"query":"/users"},"settings":{"recurrence":{"range":{"type":"noEnd","startDate":"2026-01-01"}}}},"instances":` + instances + `}`
+		"scope":{"query":"/groups/` + demoEng + `/members","queryType":"MicrosoftGraph"},"settings":{"recurrence":{"range":{"type":"noEnd","startDate":"2026-01-01"}}}},"instances":` + instances + `}`
 }
 
 func TestStateFileErrors(t *testing.T) {

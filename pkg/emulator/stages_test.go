@@ -188,7 +188,7 @@ func TestMultiStageReview(t *testing.T) {
 	require.Equal(t, http.StatusConflict, r.status, "body: %s", r.body)
 	r = h.do(http.MethodPatch, base+"/stages/"+stage2, map[string]any{
 		"@odata.type":       "#microsoft.graph.accessReviewStage",
-		"fallbackReviewers": []any{map[string]any{"query": "/users/" + demoAdmin}, map[string]any{"query": "/users/" + demoAlice}},
+		"fallbackReviewers": []any{map[string]any{"query": "/users/" + demoAdmin, "queryType": "MicrosoftGraph"}, map[string]any{"query": "/users/" + demoAlice, "queryType": "MicrosoftGraph"}},
 	})
 	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
 	require.Len(t, r.json(t)["fallbackReviewers"], 2)

@@ -38,8 +38,8 @@ func makeRichState(t testing.TB) []byte {
 	h.create(map[string]any{
 		"displayName": "Inactive guests",
 		"scope": map[string]any{"@odata.type": "#microsoft.graph.accessReviewInactiveUsersQueryScope",
-			"query": "/groups/" + demoFalcon + "/transitiveMembers/microsoft.graph.user/?$filter=(userType eq 'Guest')", "inactiveDuration": "P90D"},
-		"reviewers": []any{map[string]any{"query": "/users/" + demoAdmin}},
+			"query": "/groups/" + demoFalcon + "/transitiveMembers/microsoft.graph.user/?$filter=(userType eq 'Guest')", "queryType": "MicrosoftGraph", "inactiveDuration": "P90D"},
+		"reviewers": []any{map[string]any{"query": "/users/" + demoAdmin, "queryType": "MicrosoftGraph"}},
 		"settings": map[string]any{
 			"instanceDurationInDays": 7, "defaultDecisionEnabled": true, "defaultDecision": "Recommendation",
 			"autoApplyDecisionsEnabled": true, "recommendationsEnabled": true,

@@ -26,7 +26,7 @@ func TestReviewActionsAgainstEmulator(t *testing.T) {
 	// Guests of Marketing, reviewed by Alice, starting 1 April; no auto-apply.
 	def := sampleDefinition("marketing-guests")
 	def.Scope.Query = "/groups/ea1ee477-0a50-41ac-8699-c70d0c1f868a/transitiveMembers/microsoft.graph.user/?$filter=(userType eq 'Guest')"
-	def.Reviewers = []graph.ReviewerScope{{Query: "/users/398164b1-5196-49dd-ada2-364b49f99b27"}}
+	def.Reviewers = []graph.ReviewerScope{{Query: "/users/398164b1-5196-49dd-ada2-364b49f99b27", QueryType: graph.QueryTypeMicrosoftGraph}}
 	created, err := admin.CreateDefinition(ctx, def)
 	require.NoError(t, err)
 	_, err = run.Server.SetNow(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))

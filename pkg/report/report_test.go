@@ -57,8 +57,8 @@ const guestReviewJSON = `{
 const unmanagedJSON = `{
   "displayName": "Finance guests (hand-made)",
   "scope": {"@odata.type": "#microsoft.graph.accessReviewQueryScope",
-            "query": "/groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/transitiveMembers/microsoft.graph.user/?$filter=(userType eq 'Guest')"},
-  "reviewers": [{"query": "/users/fc9a2c2b-1ddc-486d-a211-5fe8ca77fa1f"}],
+            "query": "/groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/transitiveMembers/microsoft.graph.user/?$filter=(userType eq 'Guest')", "queryType": "MicrosoftGraph"},
+  "reviewers": [{"query": "/users/fc9a2c2b-1ddc-486d-a211-5fe8ca77fa1f", "queryType": "MicrosoftGraph"}],
   "settings": {"instanceDurationInDays": 7, "recommendationsEnabled": true,
     "recurrence": {"range": {"type": "endDate", "startDate": "2026-01-05", "endDate": "2026-01-12"}}}
 }`

@@ -20,7 +20,7 @@ const secret = "SECRET_TOKEN=hunter2-do-not-print-this"
 // a temporary directory holding tree/ (searched) and outside/.
 func TestLoadFileTypes(t *testing.T) {
 	spec := func(name string) string {
-		return strings.Replace(baseSpec("  scope:\n    query: /users\n"), "name: t", "name: "+name, 1)
+		return strings.Replace(baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n"), "name: t", "name: "+name, 1)
 	}
 	const refused = "a symbolic link that does not lead to a file inside tree; not read (spec files must be inside the directory searched)"
 	tests := []struct {

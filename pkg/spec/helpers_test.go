@@ -142,7 +142,7 @@ func TestRecipientForms(t *testing.T) {
 		"{notificationRecipientScope: {user: alice@contoso.com}}",
 		"{notificationTemplateType: CompletedAdditionalRecipients, notificationRecipientScope: {\"@odata.type\": \"#microsoft.graph.accessReviewNotificationRecipientQueryScope\", query: '/users/${user:alice@contoso.com}', queryType: MicrosoftGraph}}",
 	} {
-		src := baseSpec("  scope:\n    query: /users\n  additionalNotificationRecipients:\n    - " + entry + "\n")
+		src := baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n  additionalNotificationRecipients:\n    - " + entry + "\n")
 		defs, diags := Parse("n.yaml", []byte(src))
 		require.Empty(t, diags, entry)
 		g, err := defs[0].ToGraph(&fakeDirectory{})

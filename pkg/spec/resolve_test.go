@@ -235,20 +235,30 @@ func TestResolveMapsNamesToIDs(t *testing.T) {
   additionalNotificationRecipients:
     - groupMembers: `+idFinance+`
 `),
-		"b.yaml": doc("b", `  instanceEnumerationScope:
-    query: /servicePrincipals/${servicePrincipal:Payroll App}
-  reviewers:
-    - query: /roleManagement/directory/roleDefinitions/${role:Global Administrator}/x
+		"b.yaml": doc("b", `  reviewers:
+    - query: /servicePrincipals/${servicePrincipal:Payroll App}/owners
     - query: /servicePrincipals/${servicePrincipal:`+appPayroll+`}/owners
     - user: alice@contoso.com
 `),
+		"c.yaml": `apiVersion: arsync/v1
+kind: AccessReviewDefinition
+metadata: {name: c}
+spec:
+  displayName: c
+  scope:
+    type: principalResourceMemberships
+    principalScopes: [{query: /users}]
+    resourceScopes: [{query: "/roleManagement/directory/roleDefinitions/${role:Global Administrator}"}]
+  settings:
+    recurrence: {range: {type: endDate, startDate: 2026-01-01, endDate: 2026-01-10}}
+`,
 	})
 	dir := testDirectory()
 	got, err := Resolve(context.Background(), defs, dir)
 	require.NoError(t, err)
-	require.Len(t, got, 2)
+	require.Len(t, got, 3)
 
-	a, b := got[0], got[1]
+	a, b, c := got[0], got[1], got[2]
 	require.Same(t, defs[0], a.Def)
 	require.Equal(t, "/groups/"+idMarketing+"/transitiveMembers", a.Body.Scope.Query)
 	require.Equal(t, []graph.ReviewerScope{
@@ -266,12 +276,12 @@ func TestResolveMapsNamesToIDs(t *testing.T) {
 		t.Errorf("labels of a (-want +got):\n%s", d)
 	}
 
-	require.Equal(t, "/servicePrincipals/"+idPayroll, b.Body.InstanceEnumerationScope.Query)
-	require.Equal(t, "/roleManagement/directory/roleDefinitions/"+idGA+"/x", b.Body.Reviewers[0].Query)
+	require.Equal(t, "/servicePrincipals/"+idPayroll+"/owners", b.Body.Reviewers[0].Query)
 	// An appId is a service principal's id-shaped name: it becomes the object id.
 	require.Equal(t, "/servicePrincipals/"+idPayroll+"/owners", b.Body.Reviewers[1].Query)
 	require.Equal(t, "Payroll App", b.Labels[idPayroll])
-	require.Equal(t, "Global Administrator", b.Labels[idGA])
+	require.Equal(t, "/roleManagement/directory/roleDefinitions/"+idGA, c.Body.Scope.ResourceScopes[0].Query)
+	require.Equal(t, "Global Administrator", c.Labels[idGA])
 
 	// One call per kind, each distinct name once, ids included.
 	want := []string{

@@ -332,7 +332,7 @@ func manyNames(t testing.TB, dir string, defs, users, groups int) {
 	for d := range defs {
 		var b strings.Builder
 		fmt.Fprintf(&b, "apiVersion: arsync/v1\nkind: AccessReviewDefinition\nmetadata: {name: many-%d}\nspec:\n", d)
-		fmt.Fprintf(&b, "  displayName: Many %d\n  scope: {query: /users}\n  reviewers:\n    - user: user0000@big.example\n", d)
+		fmt.Fprintf(&b, "  displayName: Many %d\n  scope: {query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members}\n  reviewers:\n    - user: user0000@big.example\n", d)
 		for u := d; u < users; u += defs {
 			fmt.Fprintf(&b, "    - user: user%04d@big.example\n", u)
 		}

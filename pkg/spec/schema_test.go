@@ -286,6 +286,10 @@ func TestSchemaInvalidTable(t *testing.T) {
 		"44-app-review-lookback.yaml":                "look-back limit of application reviews",
 		"46-duplicate-key.yaml":                      "duplicate keys (YAML, not JSON)",
 		"49-enumeration-scope-inactive.yaml":         "instanceEnumerationScope kind",
+		"53-scope-query-typo.yaml":                   "query forms by place",
+		"54-scope-query-unknown.yaml":                "query forms by place",
+		"55-access-package-without-catalog.yaml":     "query forms by place",
+		"56-query-forms-by-place.yaml":               "query forms by place",
 	}
 	files, err := filepath.Glob("testdata/invalid/*.yaml")
 	require.NoError(t, err)

@@ -13,8 +13,17 @@ type scopeContext int
 const (
 	scopeTop         scopeContext = iota // spec.scope: any kind
 	scopeEnumeration                     // instanceEnumerationScope: query only
-	scopeNested                          // inside principalResourceMemberships: query or inactiveUsers
+	scopePrincipal                       // principalResourceMemberships.principalScopes: query or inactiveUsers
+	scopeResource                        // principalResourceMemberships.resourceScopes: query or inactiveUsers
 )
+
+func (c scopeContext) nested() bool { return c == scopePrincipal || c == scopeResource }
+
+// queryPlace is where the context's queries are written.
+func (c scopeContext) queryPlace() queryPlace {
+	return [...]queryPlace{scopeTop: queryInScope, scopeEnumeration: queryInEnumeration,
+		scopePrincipal: queryInPrincipals, scopeResource: queryInResources}[c]
+}
 
 var scopeFields = fields{
 	known: []string{"@odata.type", "type", "query", "queryType", "queryRoot", "inactiveDuration", "principalScopes", "resourceScopes"},
@@ -49,14 +58,16 @@ func (d *decoder) decodeScope(n, at *yaml.Node, path string, ctx scopeContext) *
 	switch {
 	case ctx == scopeEnumeration && sc.Type != ScopeQuery && sc.Type != "":
 		d.errf(typeNode, "%s must be a query scope, got %s", path, sc.Type)
-	case ctx == scopeNested && sc.Type == ScopePrincipalResourceMemberships:
+	case ctx.nested() && sc.Type == ScopePrincipalResourceMemberships:
 		d.errf(typeNode, "%s cannot be another principalResourceMemberships scope; use query or inactiveUsers", path)
 	}
 
+	var queryNode *yaml.Node
 	for _, p := range ps.list {
 		switch p.key {
 		case "query":
 			sc.Query, sc.QueryPos = d.query(p.v, join(path, "query"), &sc.refs)
+			queryNode = p.v
 		case "queryType":
 			sc.QueryType, _ = d.enum(p.v, join(path, "queryType"), queryTypes)
 		case "queryRoot":
@@ -72,7 +83,7 @@ func (d *decoder) decodeScope(n, at *yaml.Node, path string, ctx scopeContext) *
 				}
 				continue
 			}
-			list := d.decodeScopeList(p, join(path, p.key))
+			list := d.decodeScopeList(p, join(path, p.key), map[string]scopeContext{"principalScopes": scopePrincipal, "resourceScopes": scopeResource}[p.key])
 			if p.key == "principalScopes" {
 				sc.PrincipalScopes = list
 			} else {
@@ -83,6 +94,7 @@ func (d *decoder) decodeScope(n, at *yaml.Node, path string, ctx scopeContext) *
 
 	switch sc.Type {
 	case ScopeQuery, ScopeInactiveUsers:
+		d.checkQueryForm(queryNode, sc.Query, sc.QueryType, join(path, "query"), ctx.queryPlace())
 		if ps.get("query") == nil && !ps.misspelt("query") {
 			d.errf(at, "%s.query is required", path)
 		}
@@ -112,7 +124,7 @@ func (d *decoder) decodeScope(n, at *yaml.Node, path string, ctx scopeContext) *
 	return sc
 }
 
-func (d *decoder) decodeScopeList(p pair, path string) []Scope {
+func (d *decoder) decodeScopeList(p pair, path string, ctx scopeContext) []Scope {
 	items, ok := d.list(p.v, path)
 	if !ok || len(items) == 0 {
 		if ok || isNull(p.v) {
@@ -126,11 +138,31 @@ func (d *decoder) decodeScopeList(p pair, path string) []Scope {
 			d.errf(it, "%s is empty", index(path, i))
 			continue
 		}
-		if sc := d.decodeScope(it, it, index(path, i), scopeNested); sc != nil {
+		if sc := d.decodeScope(it, it, index(path, i), ctx); sc != nil {
 			out = append(out, *sc)
 		}
 	}
 	return out
+}
+
+// checkQueryForm reports a Microsoft Graph query (queryType absent or
+// MicrosoftGraph) that is not one of place's forms, at the query. A query
+// already reported as malformed (empty, not starting with / or ./) is left
+// alone.
+func (d *decoder) checkQueryForm(n *yaml.Node, q, queryType, path string, place queryPlace) {
+	if n == nil || queryType != "" && queryType != "MicrosoftGraph" {
+		return
+	}
+	q = strings.TrimSpace(q)
+	if q == "" || !strings.HasPrefix(q, "/") && !strings.HasPrefix(q, "./") {
+		return
+	}
+	if _, err := parseQueryRefs(q); err != nil {
+		return
+	}
+	if why := checkQueryForm(q, place); why != "" {
+		d.errf(n, "%s %s %s", path, quote(q), why)
+	}
 }
 
 // query reads a Graph query string, checks its form and its ${kind:name}
@@ -247,6 +279,11 @@ func (d *decoder) decodeReviewer(ps *pairs, n *yaml.Node, path string, recipient
 		if p := ps.get("queryRoot"); p != nil {
 			r.QueryRoot, _ = d.enum(p.v, join(path, "queryRoot"), queryRoots)
 		}
+		place := queryInReviewers
+		if recipient {
+			place = queryInRecipients
+		}
+		d.checkQueryForm(form.v, r.Query, r.QueryType, fp, place)
 		if q, _, _ := strings.Cut(r.Query, "?"); strings.TrimSuffix(q, "/") == "./manager" && r.QueryRoot != "decisions" {
 			d.errf(form.v, "%s ./manager needs queryRoot: decisions (or write managers: true)", fp)
 		}

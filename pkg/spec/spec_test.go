@@ -282,7 +282,7 @@ func TestTypeNamesShortAndFull(t *testing.T) {
 	}
 	var bodies []string
 	for _, f := range forms {
-		src := baseSpec("  scope:\n"+f.scope+"    query: /users\n    inactiveDuration: P30D\n") +
+		src := baseSpec("  scope:\n"+f.scope+"    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n    inactiveDuration: P30D\n") +
 			"    applyActions: " + f.actions + "\n    recommendationInsightSettings: " + f.insights + "\n"
 		defs, diags := Parse(f.name+".yaml", []byte(src))
 		require.Empty(t, diags, f.name)
@@ -314,7 +314,7 @@ func TestReviewerSugar(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.entry, func(t *testing.T) {
-			src := strings.Replace(baseSpec("  scope:\n    query: /users\n"), "    - user: alice@contoso.com\n", "    - "+tt.entry+"\n", 1)
+			src := strings.Replace(baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n"), "    - user: alice@contoso.com\n", "    - "+tt.entry+"\n", 1)
 			defs, diags := Parse("r.yaml", []byte(src))
 			require.Empty(t, diags)
 			g, err := defs[0].ToGraph(&fakeDirectory{})
@@ -328,7 +328,7 @@ func TestReviewerSugar(t *testing.T) {
 }
 
 func TestReviewerOrderKept(t *testing.T) {
-	src := strings.Replace(baseSpec("  scope:\n    query: /users\n"), "    - user: alice@contoso.com\n",
+	src := strings.Replace(baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n"), "    - user: alice@contoso.com\n",
 		"    - user: zed@contoso.com\n    - user: alice@contoso.com\n    - owners: true\n", 1)
 	defs, diags := Parse("o.yaml", []byte(src))
 	require.Empty(t, diags)
@@ -342,7 +342,7 @@ func TestReviewerOrderKept(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
-	src := strings.Replace(baseSpec("  scope:\n    query: /users\n"), "  settings:\n", `  settings:
+	src := strings.Replace(baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n"), "  settings:\n", `  settings:
     autoApplyDecisionsEnabled: true
     defaultDecisionEnabled: true
     defaultDecision: Deny
@@ -358,7 +358,7 @@ func TestWarnings(t *testing.T) {
 }
 
 func TestStageWarnings(t *testing.T) {
-	src := strings.Replace(baseSpec("  scope:\n    query: /users\n"), "  settings:\n", `  stageSettings:
+	src := strings.Replace(baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n"), "  settings:\n", `  stageSettings:
     - {stageId: "1", durationInDays: 3, recommendationsEnabled: true, reviewers: [{owners: true}]}
   settings:
     instanceDurationInDays: 3
@@ -377,7 +377,7 @@ func TestEmptyDocumentsAreSkipped(t *testing.T) {
 		require.Empty(t, defs, "%q", src)
 		require.Empty(t, diags, "%q", src)
 	}
-	defs, diags := Parse("e.yaml", []byte("---\n# nothing\n---\n"+baseSpec("  scope:\n    query: /users\n")+"---\n"))
+	defs, diags := Parse("e.yaml", []byte("---\n# nothing\n---\n"+baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n")+"---\n"))
 	require.Empty(t, diags)
 	require.Len(t, defs, 1)
 	require.Equal(t, Pos{File: "e.yaml", Line: 4, Col: 1}, defs[0].Source)
@@ -387,7 +387,7 @@ func TestAllProblemsInOneRun(t *testing.T) {
 	// Two broken files and one broken document among good ones: every
 	// problem is reported, and the good definitions still load.
 	dir := t.TempDir()
-	good := baseSpec("  scope:\n    query: /users\n")
+	good := baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n")
 	write(t, filepath.Join(dir, "a.yaml"), strings.Replace(good, "name: t", "name: a", 1)+"---\n"+strings.Replace(good, "weekly", "daily", 1))
 	write(t, filepath.Join(dir, "b.yml"), strings.Replace(strings.Replace(good, "name: t", "name: b", 1), "displayName: T", "displayNam: T", 1))
 	write(t, filepath.Join(dir, "sub", "c.yaml"), strings.Replace(good, "name: t", "name: a", 1))
@@ -419,7 +419,7 @@ func write(t *testing.T, path, content string) {
 
 func TestLoadFiles(t *testing.T) {
 	dir := t.TempDir()
-	good := baseSpec("  scope:\n    query: /users\n")
+	good := baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n")
 	write(t, filepath.Join(dir, "b.yaml"), strings.Replace(good, "name: t", "name: b", 1))
 	write(t, filepath.Join(dir, "a", "a.YML"), strings.Replace(good, "name: t", "name: a", 1))
 	write(t, filepath.Join(dir, "arsync.yaml"), "paths: [.]\n")                  // the config: skipped
@@ -516,7 +516,7 @@ func TestHostileInputs(t *testing.T) {
 		for i := range maxDiagnostics + 5 {
 			fmt.Fprintf(&b, "---\napiVersion: arsync/v1\nkind: AccessReviewDefinition\nmetadata: {name: d%d}\nspec: {}\n", i)
 		}
-		b.WriteString("---\n" + strings.Replace(baseSpec("  scope:\n    query: /users\n"), "weekly", "daily", 1))
+		b.WriteString("---\n" + strings.Replace(baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n"), "weekly", "daily", 1))
 		defs, _ := Parse("h.yaml", []byte(b.String()))
 		require.Empty(t, defs)
 	})
