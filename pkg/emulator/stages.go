@@ -384,7 +384,7 @@ func (s *Server) settle(r *defRecord, l *defLife) {
 	}
 	if st != r.lifeStatus {
 		r.lifeStatus = st
-		r.cache = nil
+		r.replaced()
 	}
 }
 
