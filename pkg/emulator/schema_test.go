@@ -144,7 +144,9 @@ const (
 // knows; beta adds the beta-only properties.
 func schemaScenarioDefinitions(version string) map[string]map[string]any {
 	defs := map[string]map[string]any{}
-	user := func(id string) map[string]any { return map[string]any{"query": "/users/" + id, "queryType": "MicrosoftGraph"} }
+	user := func(id string) map[string]any {
+		return map[string]any{"query": "/users/" + id, "queryType": "MicrosoftGraph"}
+	}
 	base := func(name string) map[string]any {
 		return map[string]any{
 			"displayName":             name + " (" + version + ")",
