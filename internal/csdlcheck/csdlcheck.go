@@ -134,6 +134,10 @@ type Options struct {
 	// called with the name of the object's type (its "@odata.type" or the
 	// declared one) and the property.
 	GUID func(typ, prop string) bool
+	// NoAnnotations flags annotations other than "@odata.type" and
+	// "@odata.bind" ones: what a client read ("@odata.context",
+	// "@odata.etag", "x@odata.nextLink") is not for sending back.
+	NoAnnotations bool
 }
 
 // Problem is one way a payload differs from the schema.
@@ -371,6 +375,9 @@ func (c *checker) object(declared *Type, v any, path string) {
 		if strings.Contains(k, "@") {
 			// Instance annotations ("@odata.type", checked above, and
 			// property annotations such as "x@odata.context").
+			if c.opts.NoAnnotations && k != "@odata.type" && !strings.HasSuffix(k, "@odata.bind") {
+				c.add(kp, "is an annotation a request does not send")
+			}
 			continue
 		}
 		if p, ok := props[k]; ok {

@@ -49,10 +49,11 @@ func TestCheck(t *testing.T) {
 	s := loadTest(t)
 	guid := func(typ, prop string) bool { return prop == "id" && typ == "thing" }
 	tests := []struct {
-		name string
-		mode Mode
-		body string
-		want []string // substrings of the problems, in order; none for a valid payload
+		name          string
+		mode          Mode
+		noAnnotations bool
+		body          string
+		want          []string // substrings of the problems, in order; none for a valid payload
 	}{
 		{name: "minimal response", body: `{"id": "0e76ee07-b4c6-469e-bc9d-e73fc9a8d660", "count": 1, "tags": []}`},
 		{name: "every kind of value", body: `{"id": "0e76ee07-b4c6-469e-bc9d-e73fc9a8d660", "count": 2147483647, "on": true,
@@ -89,10 +90,13 @@ func TestCheck(t *testing.T) {
 			want: []string{"$.shape.radius: is missing"}},
 		{name: "not an object", mode: Request, body: `[]`, want: []string{"$: must be an object (thing)"}},
 		{name: "null element", mode: Request, body: `{"tags": [null]}`, want: []string{"$.tags[0]: is null"}},
+		{name: "annotations a request does not send", mode: Request, noAnnotations: true,
+			body: `{"@odata.context": "c", "@odata.type": "#microsoft.graph.thing", "parts@odata.bind": [], "shape": {"@odata.etag": "e", "@odata.type": "#microsoft.graph.square"}}`,
+			want: []string{"$.@odata.context: is an annotation", "$.shape.@odata.etag: is an annotation"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.Check("thing", []byte(tt.body), Options{Mode: tt.mode, GUID: guid})
+			got, err := s.Check("thing", []byte(tt.body), Options{Mode: tt.mode, GUID: guid, NoAnnotations: tt.noAnnotations})
 			require.NoError(t, err)
 			require.Len(t, got, len(tt.want), "%v", got)
 			for i, w := range tt.want {
