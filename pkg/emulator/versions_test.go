@@ -172,3 +172,28 @@ func TestOldStoredShapeRendersWhole(t *testing.T) {
 		require.Empty(t, probs, "%s: %s", version, body)
 	}
 }
+
+// TestDecisionTargetInBetaOnly: beta's decision items carry target, the
+// reviewed user in beta's own shape; v1.0's schema has no target.
+func TestDecisionTargetInBetaOnly(t *testing.T) {
+	t.Parallel()
+	h := lcHarness(t, "2026-01-05T10:00:00Z", Options{})
+	id := h.create(guestReview())
+	inst := h.instancesByGroup(id)["Marketing"]["id"].(string)
+	path := definitionsPath + "/" + id + "/instances/" + inst + "/decisions"
+	for _, d := range h.decisions(id, inst, "") {
+		require.NotContains(t, d, "target")
+	}
+	r := h.do(http.MethodGet, "/beta/"+path+"?$select=id,target,principal", nil)
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	for _, v := range r.values(t) {
+		d := v.(map[string]any)
+		require.Equal(t, map[string]any{
+			"@odata.type":       "#microsoft.graph.accessReviewInstanceDecisionItemUserTarget",
+			"userId":            getPath(d, "principal.id"),
+			"userDisplayName":   getPath(d, "principal.displayName"),
+			"userPrincipalName": getPath(d, "principal.userPrincipalName"),
+		}, d["target"])
+	}
+	require.Equal(t, http.StatusBadRequest, h.do(http.MethodGet, path+"?$select=target", nil).status)
+}
