@@ -44,15 +44,15 @@ func decisionCollectionOf(props []string) *collection {
 }
 
 func checkDecisionFilter(n filterNode, _ map[string]bool) *graphError {
-		if t, ok := n.(fCmp); ok && len(t.path) == 1 && t.op == "eq" {
-			if _, isStr := t.lit.(string); isStr {
-				for _, p := range decisionFilterProps {
-					if strings.EqualFold(t.path[0], p) {
-						return nil
-					}
+	if t, ok := n.(fCmp); ok && len(t.path) == 1 && t.op == "eq" {
+		if _, isStr := t.lit.(string); isStr {
+			for _, p := range decisionFilterProps {
+				if strings.EqualFold(t.path[0], p) {
+					return nil
 				}
 			}
 		}
+	}
 	return badRequest("Invalid filter clause: decisions can be filtered only with decision, recommendation or applyResult eq '...'.")
 }
 
