@@ -42,7 +42,14 @@ func (b *bodyChecker) plan(p *Plan, what string) {
 		if c.After == nil || (c.Action != Create && c.Action != Update && c.Action != Adopt && c.Action != Replace) {
 			continue
 		}
-		body, err := json.Marshal(c.After)
+		// The body graphclient sends: an update is the whole object minus
+		// the read-only properties, with the live id.
+		d := *c.After
+		if c.Action == Update || c.Action == Adopt {
+			d = d.UpdateBody()
+			d.ID = c.ID
+		}
+		body, err := graph.MarshalNoEscape(&d)
 		require.NoError(b.t, err)
 		probs, err := b.schema.Check("accessReviewScheduleDefinition", body, csdlcheck.Options{Mode: csdlcheck.Request, NoAnnotations: true})
 		require.NoError(b.t, err)
@@ -131,7 +138,7 @@ func TestBodyCheckerFindsProblems(t *testing.T) {
 		"scope": {"@odata.type": "#microsoft.graph.accessReviewQueryScope", "query": "/users"},
 		"settings": {"recommendationLookBackDuration": "P1M", "recurrence": {"range": {"type": "noEnd", "startDate": "2026-01-05T00:00:00Z"}}}}`), &d))
 	b := &bodyChecker{t: t, schema: loadGraphSchema(t, "v1.0"), bodies: map[Action]int{}}
-	b.plan(&Plan{Changes: []Change{{Action: Update, Name: "n", After: &d}}}, "test")
+	b.plan(&Plan{Changes: []Change{{Action: Create, Name: "n", After: &d}}}, "test")
 	require.Len(t, b.problems, 4, "%s", strings.Join(b.problems, "\n"))
 	for i, want := range []string{"$.@odata.context: is an annotation", "$.backupReviewers: is not a property",
 		"$.settings.recommendationLookBackDuration: \"P1M\" is not an Edm.Duration", "startDate: \"2026-01-05T00:00:00Z\" is not an Edm.Date"} {
