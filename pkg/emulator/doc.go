@@ -178,7 +178,7 @@
 // of its stageSettings entry, and its own decision items: stage 1 reviews
 // everyone in scope; when a stage ends, the items whose decision is listed
 // in its decisionsThatWillMoveToNextStage (all of them when the list is
-// absent) get an item in the next stage, whose reviewers are contacted
+// empty, as it is when it was not sent) get an item in the next stage, whose reviewers are contacted
 // then, and the others are final. The instance's decision items show, per
 // principal, the last decision recorded in any stage (the service
 // documents this for stop); the default decision is taken, in the item's
@@ -205,7 +205,7 @@
 // stopped early does not move the later stages' scheduled ends; the
 // decision value Recommendation in decisionsThatWillMoveToNextStage
 // selects no item, and DontKnow items move on only when the list is
-// absent; recommendations always look back from the instance's start.
+// empty; recommendations always look back from the instance's start.
 //
 // # Errors
 //
@@ -290,8 +290,10 @@
 //
 // The tests replay the documentation's examples (testdata/graph-api, among
 // them the tutorial "Review guest access to groups") and check every
-// response of a full scenario, on /v1.0 and /beta, against a summary of
-// Graph's CSDL metadata (testdata/csdl, from msgraph-metadata). Where the
+// response of a full scenario (definitions of every kind, list pages,
+// $count, instances, stages, decisions, contacted reviewers), on /v1.0 and
+// /beta, against a summary of Graph's CSDL metadata (testdata/csdl, from
+// msgraph-metadata). Where the
 // emulator still differs from the service as documented:
 //
 //   - Order of properties in stages, instances and decision items follows
@@ -309,7 +311,6 @@
 //     schema lacks (decision items' applyDescription, delegatedBy and
 //     permission, reviewer scopes' reviewerId and scopeType); the emulator
 //     has none of them except settings.isAgenticExperienceEnabled.
-//   - Stage objects (instances/{id}/stages) are not part of the schema walk.
 //   - Bodies are more leniently read than the schema: a range's startDate
 //     and endDate may be date-times (the documented create request sends
 //     one; they are cut to dates), @odata.type may leave out '#', and a

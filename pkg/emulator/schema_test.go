@@ -142,6 +142,7 @@ const (
 	tInstance   = "accessReviewInstance"
 	tDecision   = "accessReviewInstanceDecisionItem"
 	tReviewer   = "accessReviewReviewer"
+	tStage      = "accessReviewStage"
 )
 
 // schemaScenarioDefinitions are create bodies of every kind the emulator
@@ -325,6 +326,13 @@ func TestSchemaWalk(t *testing.T) {
 						w.get(ib+"/decisions/"+d["id"].(string), tDecision)
 					}
 					w.get(ib+"/decisions?$select=id,decision,principal", tDecision)
+					for _, st := range w.get(ib+"/stages", tStage) {
+						sb := ib + "/stages/" + st["id"].(string)
+						w.get(sb, tStage)
+						for _, d := range w.get(sb+"/decisions", tDecision) {
+							w.get(sb+"/decisions/"+d["id"].(string), tDecision)
+						}
+					}
 				}
 			}
 			w.h = h.as("alice@contoso.com")
@@ -355,6 +363,16 @@ func TestSchemaWalk(t *testing.T) {
 		w.h = h
 		w.send(http.MethodPost, ib+"/stop", nil, tInstance, http.StatusNoContent)
 		w.send(http.MethodPost, ib+"/applyDecisions", nil, tInstance, http.StatusNoContent)
+
+		// A running stage gets a fallback reviewer.
+		base = defsPath(v) + "/" + byName[v+" two stages"] + "/instances"
+		ib = base + "/" + w.get(base, tInstance)[0]["id"].(string)
+		w.h = h.as("bob@contoso.com")
+		require.NotEmpty(t, w.get(ib+"/stages/filterByCurrentUser(on='reviewer')", tStage))
+		w.h = h
+		st := w.get(ib+"/stages?$filter=status eq 'InProgress'", tStage)[0]
+		w.send(http.MethodPatch, ib+"/stages/"+st["id"].(string), map[string]any{
+			"fallbackReviewers": []any{map[string]any{"query": "/users/" + demoAdmin, "queryType": "MicrosoftGraph"}}}, tStage, http.StatusOK)
 	}
 
 	// Everything ends: completed and applied instances, read again.
@@ -364,7 +382,7 @@ func TestSchemaWalk(t *testing.T) {
 
 	w.requireClean()
 	for _, v := range versions {
-		for _, typ := range []string{tDefinition, tInstance, tDecision, tReviewer} {
+		for _, typ := range []string{tDefinition, tInstance, tDecision, tReviewer, tStage} {
 			require.Greater(t, w.checked[v+" "+typ], 5, "the walk checked %s %s payloads", v, typ)
 		}
 	}
