@@ -32,6 +32,7 @@ type emu struct {
 	t     testing.TB
 	base  string
 	token string
+	defs  string // the definitions collection: definitionsURL, or beta's
 }
 
 func startEmulator(t testing.TB, opts emulator.Options) *emu {
@@ -46,7 +47,7 @@ func startEmulator(t testing.TB, opts emulator.Options) *emu {
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return &emu{t: t, base: hs.URL, token: srv.Token("admin@contoso.com")}
+	return &emu{t: t, base: hs.URL, token: srv.Token("admin@contoso.com"), defs: definitionsURL}
 }
 
 func (e *emu) do(method, path string, body any) (int, []byte) {
@@ -79,7 +80,7 @@ func (e *emu) do(method, path string, body any) (int, []byte) {
 func (e *emu) list() []graph.Definition {
 	e.t.Helper()
 	var all []graph.Definition
-	next := definitionsURL
+	next := e.defs
 	for next != "" {
 		status, b := e.do(http.MethodGet, next, nil)
 		require.Equal(e.t, http.StatusOK, status, "list: %s", b)
@@ -99,11 +100,11 @@ func (e *emu) list() []graph.Definition {
 func (e *emu) apply(p *Plan) {
 	e.t.Helper()
 	post := func(c Change) {
-		status, b := e.do(http.MethodPost, definitionsURL, c.After)
+		status, b := e.do(http.MethodPost, e.defs, c.After)
 		require.Equal(e.t, http.StatusCreated, status, "%s %s: %s", c.Action, c.Name, b)
 	}
 	del := func(c Change) {
-		status, b := e.do(http.MethodDelete, definitionsURL+"/"+url.PathEscape(c.ID), nil)
+		status, b := e.do(http.MethodDelete, e.defs+"/"+url.PathEscape(c.ID), nil)
 		require.Equal(e.t, http.StatusNoContent, status, "%s %s: %s", c.Action, c.Name, b)
 	}
 	for _, phase := range [][]Action{{Create}, {Update, Adopt}, {Replace, Delete}} {
@@ -115,7 +116,7 @@ func (e *emu) apply(p *Plan) {
 			case Create:
 				post(c)
 			case Update, Adopt:
-				status, b := e.do(http.MethodPut, definitionsURL+"/"+url.PathEscape(c.ID), c.After)
+				status, b := e.do(http.MethodPut, e.defs+"/"+url.PathEscape(c.ID), c.After)
 				require.Contains(e.t, []int{http.StatusOK, http.StatusNoContent}, status, "%s %s: %s", c.Action, c.Name, b)
 			case Replace:
 				del(c)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,15 +15,20 @@ const definitionsPath = "identityGovernance/accessReviews/definitions"
 
 // definitionCollection: Graph documents $filter on definitions only for
 // status (eq) and contains() on a query scope's query; displayName cannot be
-// filtered.
-var definitionCollection = &collection{
-	entityType: "microsoft.graph.accessReviewScheduleDefinition",
-	props: []string{"id", "displayName", "createdDateTime", "lastModifiedDateTime", "status",
-		"descriptionForAdmins", "descriptionForReviewers", "createdBy", "scope",
-		"instanceEnumerationScope", "reviewers", "backupReviewers", "fallbackReviewers",
-		"settings", "stageSettings", "additionalNotificationRecipients"},
-	orderable: []string{"displayName", "createdDateTime", "status"},
-	checkLeaf: statusOrScopeQueryOnly("access review definitions"),
+// filtered. $select may name the version's own properties only (beta's
+// backupReviewers is not a v1.0 property).
+var definitionCollection = map[string]*collection{
+	"v1.0": definitionCollectionOf(slices.DeleteFunc(slices.Clone(definitionProps), func(p string) bool { return p == "backupReviewers" })),
+	"beta": definitionCollectionOf(definitionProps),
+}
+
+func definitionCollectionOf(props []string) *collection {
+	return &collection{
+		entityType: "microsoft.graph.accessReviewScheduleDefinition",
+		props:      props,
+		orderable:  []string{"displayName", "createdDateTime", "status"},
+		checkLeaf:  statusOrScopeQueryOnly("access review definitions"),
+	}
 }
 
 // statusOrScopeQueryOnly restricts $filter to what Graph documents for
@@ -92,21 +98,154 @@ type dayCache struct {
 
 var lastDay atomic.Pointer[dayCache]
 
-// refresh brings r's status up to date and returns its rendered JSON.
-// Callers hold s.mu.
-func (r *defRecord) refresh(now time.Time) []byte {
+// refresh brings r's status up to date. Callers hold s.mu.
+func (r *defRecord) refresh(now time.Time) {
 	day := now.UTC().Unix() / 86400
-	if r.cache != nil && r.cacheDay == day {
-		return r.cache
+	if r.fresh && r.cacheDay == day {
+		return
 	}
 	st := r.status(now)
-	if r.cache == nil || r.cacheStatus != st {
+	if !r.fresh || r.cacheStatus != st {
 		r.Object.set("status", st)
-		r.cache = marshal(r.Object)
 		r.cacheStatus = st
+		r.views = [2]*defView{}
 	}
+	r.fresh = true
 	r.cacheDay = day
-	return r.cache
+}
+
+// replaced forgets what was rendered from r.Object, after it changed.
+func (r *defRecord) replaced() {
+	r.fresh = false
+	r.views = [2]*defView{}
+}
+
+// view returns r as an API version shows it, rendered once per status.
+// Callers hold s.mu and have called refresh.
+func (r *defRecord) view(version string) *defView {
+	i := 0
+	if version == "beta" {
+		i = 1
+	}
+	if r.views[i] == nil {
+		o := renderDefinition(r.Object, version)
+		r.views[i] = &defView{obj: o, body: marshal(o)}
+	}
+	return r.views[i]
+}
+
+// body is view's JSON, status refreshed first. Callers hold s.mu.
+func (r *defRecord) body(now time.Time, version string) []byte {
+	r.refresh(now)
+	return r.view(version).body
+}
+
+// settingsProps are accessReviewScheduleSettings' properties in the order
+// the service returns them (the tutorials' create responses); settings
+// stored before a property was filled in get its default on the way out.
+var settingsProps = []string{
+	"mailNotificationsEnabled", "reminderNotificationsEnabled", "justificationRequiredOnApproval",
+	"defaultDecisionEnabled", "defaultDecision", "instanceDurationInDays", "autoApplyDecisionsEnabled",
+	"recommendationsEnabled", "recommendationLookBackDuration", "decisionHistoriesForReviewersEnabled",
+	"recurrence", "applyActions", "recommendationInsightSettings",
+}
+
+// stageProps are accessReviewStageSettings' properties in the order the
+// emulator returns them; recommendationLookBackDuration is beta's only.
+var stageProps = []string{
+	"stageId", "dependsOn", "durationInDays", "recommendationsEnabled", "recommendationLookBackDuration",
+	"decisionsThatWillMoveToNextStage", "reviewers", "fallbackReviewers", "recommendationInsightSettings",
+}
+
+// renderDefinition shows a stored definition through one API version:
+// that version's properties only, as its schema declares them, in the
+// service's order, collections present ([] when empty). The service keeps
+// one definition for both versions, so what one version created the other
+// reads with its own shape (docs/graph-behaviour.md#endpoints-and-versions):
+// beta adds backupReviewers (the old name of fallbackReviewers, same value),
+// settings.isAgenticExperienceEnabled when it was set, and the stages'
+// recommendationLookBackDuration; v1.0 has none of them.
+func renderDefinition(o *object, version string) *object {
+	beta := version == "beta"
+	out := newObject()
+	for _, k := range definitionProps {
+		v := o.vals[k]
+		switch k {
+		case "backupReviewers":
+			if !beta {
+				continue
+			}
+			v = orEmpty(o.vals["fallbackReviewers"])
+		case "reviewers", "fallbackReviewers", "additionalNotificationRecipients":
+			v = orEmpty(v)
+		case "settings":
+			v = renderSettings(v, beta)
+		case "stageSettings":
+			v = renderStages(v, beta)
+		}
+		out.set(k, v)
+	}
+	return out
+}
+
+func orEmpty(v any) any {
+	if v == nil {
+		return []any{}
+	}
+	return v
+}
+
+func renderSettings(v any, beta bool) any {
+	in, ok := v.(*object)
+	if !ok {
+		return v
+	}
+	out := newObject()
+	for _, k := range settingsProps {
+		x, has := in.vals[k]
+		switch {
+		case has:
+		case k == "decisionHistoriesForReviewersEnabled":
+			x = false
+		case k == "applyActions" || k == "recommendationInsightSettings":
+			x = []any{}
+		}
+		if k == "applyActions" || k == "recommendationInsightSettings" {
+			x = orEmpty(x)
+		}
+		out.set(k, x)
+	}
+	if x, has := in.vals["isAgenticExperienceEnabled"]; has && beta {
+		out.set("isAgenticExperienceEnabled", x)
+	}
+	return out
+}
+
+func renderStages(v any, beta bool) any {
+	stages, _ := v.([]any)
+	out := make([]any, 0, len(stages))
+	for _, st := range stages {
+		in, ok := st.(*object)
+		if !ok {
+			out = append(out, st)
+			continue
+		}
+		so := newObject()
+		for _, k := range stageProps {
+			x := in.vals[k]
+			switch k {
+			case "recommendationLookBackDuration":
+				if !beta {
+					continue
+				}
+			case "dependsOn", "decisionsThatWillMoveToNextStage", "reviewers", "fallbackReviewers", "recommendationInsightSettings":
+				x = orEmpty(x)
+			}
+			so.set(k, x)
+		}
+		out = append(out, so)
+	}
+	return out
 }
 
 func (r *defRecord) visible(now time.Time) bool { return !now.Before(r.VisibleAt) }
@@ -193,7 +332,7 @@ func (s *Server) visibleDefs(now time.Time) []*defRecord {
 }
 
 func (s *Server) listDefinitions(rc *reqCtx, req *request, currentUser bool) *response {
-	q, gerr := parseListQuery(req, definitionCollection)
+	q, gerr := parseListQuery(req, definitionCollection[rc.version])
 	if gerr != nil {
 		return rc.fail(gerr)
 	}
@@ -208,13 +347,14 @@ func (s *Server) listDefinitions(rc *reqCtx, req *request, currentUser bool) *re
 		objs = append(objs, r.Object)
 	}
 	items, total, link := s.page(rc, req, q, objs, func(o *object) []byte {
+		v := s.store.byID[o.str("id")].view(rc.version)
 		switch {
 		case len(q.sel) > 0:
-			return q.marshalSelected(o)
+			return q.marshalSelected(v.obj)
 		case currentUser:
-			return withLeadingProp("@odata.type", typeDefinition, s.store.byID[o.str("id")].cache)
+			return withLeadingProp("@odata.type", typeDefinition, v.body)
 		default:
-			return s.store.byID[o.str("id")].cache
+			return v.body
 		}
 	})
 	ctx := selectContext(s.definitionContext(rc), q.sel)
@@ -249,7 +389,7 @@ func reviewsFor(o *object, user string) bool {
 }
 
 func (s *Server) countDefinitions(rc *reqCtx, req *request) *response {
-	q, gerr := parseListQuery(req, definitionCollection)
+	q, gerr := parseListQuery(req, definitionCollection[rc.version])
 	if gerr != nil {
 		return rc.fail(gerr)
 	}
@@ -295,7 +435,7 @@ func withLeadingProp(key, value string, obj []byte) []byte {
 }
 
 func (s *Server) getDefinition(rc *reqCtx, req *request, id string) *response {
-	q, gerr := parseListQuery(req, definitionCollection)
+	q, gerr := parseListQuery(req, definitionCollection[rc.version])
 	if gerr != nil {
 		return rc.fail(gerr)
 	}
@@ -308,10 +448,10 @@ func (s *Server) getDefinition(rc *reqCtx, req *request, id string) *response {
 	if r == nil || !r.visible(rc.now) {
 		return rc.fail(definitionNotFound(id))
 	}
-	body := r.refresh(rc.now)
+	body := r.body(rc.now, rc.version)
 	ctx := s.definitionContext(rc)
 	if len(q.sel) > 0 {
-		body = marshal(selectProps(r.Object, q.sel))
+		body = marshal(selectProps(r.view(rc.version).obj, q.sel))
 		ctx = selectContext(ctx, q.sel)
 	}
 	return jsonResponse(http.StatusOK, withLeadingProp("@odata.context", ctx+"/$entity", body))
@@ -350,7 +490,7 @@ func (s *Server) createDefinition(rc *reqCtx, req *request) *response {
 		s.store.remove(id)
 		return rc.fail(gerr)
 	}
-	body := withLeadingProp("@odata.context", s.definitionContext(rc)+"/$entity", rec.refresh(rc.now))
+	body := withLeadingProp("@odata.context", s.definitionContext(rc)+"/$entity", rec.body(rc.now, rc.version))
 	resp := jsonResponse(http.StatusCreated, body)
 	resp.header.Set("Location", rc.base+"/"+definitionsPath+"/"+id)
 	return resp
@@ -400,10 +540,21 @@ func (s *Server) updateDefinition(rc *reqCtx, req *request, id string) *response
 		return rc.fail(definitionNotFound(id))
 	}
 	old := r.Object
+	if rc.version != "beta" {
+		keepBetaOnly(old, obj)
+	}
 	for _, k := range immutableProps {
 		a, b := old.vals[k], obj.vals[k]
-		if k == "stageSettings" && rc.version == "beta" {
-			a, b = withoutStageReviewers(a), withoutStageReviewers(b)
+		switch k {
+		case "stageSettings":
+			// Compared as beta shows them, so that a definition stored
+			// before a property was filled in compares as it reads.
+			a, b = renderStages(a, true), renderStages(b, true)
+			if rc.version == "beta" {
+				a, b = withoutStageReviewers(a), withoutStageReviewers(b)
+			}
+		case "additionalNotificationRecipients":
+			a, b = orEmpty(a), orEmpty(b)
 		}
 		if !sameValue(a, b) {
 			return rc.fail(badRequest("The property '%s' cannot be updated; delete the access review definition and create a new one to change it.", k))
@@ -424,10 +575,12 @@ func (s *Server) updateDefinition(rc *reqCtx, req *request, id string) *response
 		}
 	}
 	obj.set("lastModifiedDateTime", timestamp(rc.now))
-	prevObj, prevCache := r.Object, r.cache
-	r.Object, r.cache = obj, nil
+	prevObj := r.Object
+	r.Object = obj
+	r.replaced()
 	if gerr := s.persist(); gerr != nil {
-		r.Object, r.cache = prevObj, prevCache
+		r.Object = prevObj
+		r.replaced()
 		return rc.fail(gerr)
 	}
 	return &response{status: http.StatusNoContent, header: http.Header{}}
@@ -449,6 +602,29 @@ func (s *Server) deleteDefinition(rc *reqCtx, req *request, id string) *response
 		return rc.fail(gerr)
 	}
 	return &response{status: http.StatusNoContent, header: http.Header{}}
+}
+
+// keepBetaOnly copies into obj, the new body of a v1.0 PUT, the stored
+// values v1.0 cannot show or send: settings.isAgenticExperienceEnabled and
+// the stages' recommendationLookBackDuration. A v1.0 client sends back what
+// it read, and that must not reset what a beta client set.
+func keepBetaOnly(old, obj *object) {
+	oldSet, _ := old.vals["settings"].(*object)
+	newSet, _ := obj.vals["settings"].(*object)
+	if oldSet != nil && newSet != nil {
+		if v, ok := oldSet.vals["isAgenticExperienceEnabled"]; ok {
+			newSet.set("isAgenticExperienceEnabled", v)
+		}
+	}
+	oldStages, _ := old.vals["stageSettings"].([]any)
+	newStages, _ := obj.vals["stageSettings"].([]any)
+	for i := range min(len(oldStages), len(newStages)) {
+		o, ok1 := oldStages[i].(*object)
+		n, ok2 := newStages[i].(*object)
+		if ok1 && ok2 && o.str("stageId") == n.str("stageId") {
+			n.set("recommendationLookBackDuration", o.vals["recommendationLookBackDuration"])
+		}
+	}
 }
 
 // sameValue compares two stored values by meaning: a /v1.0 and a /beta

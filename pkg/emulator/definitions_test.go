@@ -235,7 +235,8 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 			name:   "absent collections are empty arrays",
 			change: func(m map[string]any) { delete(m, "reviewers") },
 			want: map[string]any{"reviewers": []any{}, "fallbackReviewers": []any{},
-				"additionalNotificationRecipients": []any{}, "settings.applyActions": []any{}, "stageSettings": nil},
+				"additionalNotificationRecipients": []any{}, "settings.applyActions": []any{}, "stageSettings": []any{},
+				"settings.recommendationInsightSettings": []any{}},
 		},
 		{
 			name:   "settings defaults",
@@ -311,6 +312,7 @@ func TestCreateRewritesLikeGraph(t *testing.T) {
 			},
 			want: map[string]any{
 				"stageSettings.0": map[string]any{"stageId": "1", "dependsOn": []any{}, "durationInDays": 2.0, "recommendationsEnabled": true,
+					"decisionsThatWillMoveToNextStage": []any{}, "recommendationInsightSettings": []any{},
 					"reviewers": []any{map[string]any{"query": "./manager", "queryType": "MicrosoftGraph", "queryRoot": "decisions"}}, "fallbackReviewers": []any{}},
 				"stageSettings.1.decisionsThatWillMoveToNextStage": []any{"NotReviewed", "Approve"},
 				"settings.decisionHistoriesForReviewersEnabled":    true,

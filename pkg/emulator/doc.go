@@ -44,15 +44,21 @@
 //   - absolute scope queries (scope and principalResourceMemberships
 //     sub-scopes) get the version prefix: /groups/x/members becomes
 //     /v1.0/groups/x/members (off with Options.PlainScopeQueries). The
-//     instanceEnumerationScope and reviewer queries are kept as sent.
+//     instanceEnumerationScope query loses one (/v1.0/groups?$filter=...
+//     becomes /groups?$filter=..., as in the tutorial); reviewer queries
+//     are kept as sent.
 //   - a scope or instanceEnumerationScope query with $filter and no $count
 //     gets $count=true: first when the path ends in "/"
 //     (./members/microsoft.graph.user/?$count=true&$filter=...), last
 //     otherwise (/groups?$filter=(...)&$count=true).
 //   - scopes carry @odata.type (query scope when none was sent), queryType
-//     and queryRoot (null); reviewers carry query, queryType and queryRoot.
-//   - settings carry every non-null field: absent booleans are false,
-//     defaultDecision None, instanceDurationInDays 0, applyActions [].
+//     (MicrosoftGraph when none was sent) and queryRoot (null); reviewers
+//     carry query, queryType and queryRoot.
+//   - settings carry every property, in the order of the tutorials'
+//     responses: absent booleans are false, defaultDecision None,
+//     instanceDurationInDays 0, recommendationLookBackDuration null,
+//     decisionHistoriesForReviewersEnabled false, applyActions [] and
+//     recommendationInsightSettings [].
 //   - the recurrence pattern comes back with every field filled: month 0,
 //     dayOfMonth 0, daysOfWeek [], firstDayOfWeek sunday, index first; a
 //     one-time review has pattern null. The range gets numberOfOccurrences 0
@@ -63,9 +69,20 @@
 //     such a range cannot be sent back unchanged, as users of the service
 //     found.
 //   - durations are written as .NET TimeSpans are: PT720H becomes P30D.
-//   - reviewers, fallbackReviewers and additionalNotificationRecipients are
-//     [] when absent; stageSettings only appears when sent (beta also
-//     returns backupReviewers, mirroring fallbackReviewers).
+//   - every collection is present, [] when empty: reviewers,
+//     fallbackReviewers, additionalNotificationRecipients, stageSettings,
+//     and in each stage dependsOn, decisionsThatWillMoveToNextStage (so []
+//     means "not sent": every decision moves on), reviewers,
+//     fallbackReviewers and recommendationInsightSettings.
+//   - one object serves both versions, each shown with its own schema's
+//     properties whichever created it: beta adds backupReviewers (the
+//     fallbackReviewers, which writing either sets),
+//     settings.isAgenticExperienceEnabled when it was set, the stages'
+//     recommendationLookBackDuration (null when not set), and target on
+//     decision items; v1.0 shows none of them, refuses them in bodies and
+//     in $select, and a v1.0 PUT leaves the beta-only values as they were.
+//   - instances (a navigation property) may be sent in a body, null or a
+//     list of objects, and is ignored: the service makes instances itself.
 //   - id, createdDateTime, lastModifiedDateTime (UTC, up to 7 fractional
 //     digits), createdBy (from the token) and status are the server's.
 //     status follows the review lifecycle (below): NotStarted before
@@ -161,7 +178,7 @@
 // of its stageSettings entry, and its own decision items: stage 1 reviews
 // everyone in scope; when a stage ends, the items whose decision is listed
 // in its decisionsThatWillMoveToNextStage (all of them when the list is
-// absent) get an item in the next stage, whose reviewers are contacted
+// empty, as it is when it was not sent) get an item in the next stage, whose reviewers are contacted
 // then, and the others are final. The instance's decision items show, per
 // principal, the last decision recorded in any stage (the service
 // documents this for stop); the default decision is taken, in the item's
@@ -188,7 +205,7 @@
 // stopped early does not move the later stages' scheduled ends; the
 // decision value Recommendation in decisionsThatWillMoveToNextStage
 // selects no item, and DontKnow items move on only when the list is
-// absent; recommendations always look back from the instance's start.
+// empty; recommendations always look back from the instance's start.
 //
 // # Errors
 //
@@ -301,6 +318,40 @@
 // before its Retry-After has passed gets 429 again and is counted by
 // [Server.RetryAfterViolations]; tests assert it stays zero. Choices come
 // from a seeded generator, so a run repeats exactly.
+//
+// # Conformance and known differences
+//
+// The tests replay the documentation's examples (testdata/graph-api, among
+// them the tutorial "Review guest access to groups") and check every
+// response of a full scenario (definitions of every kind, list pages,
+// $count, instances, stages, decisions, contacted reviewers), on /v1.0 and
+// /beta, against a summary of Graph's CSDL metadata (testdata/csdl, from
+// msgraph-metadata). Where the
+// emulator still differs from the service as documented:
+//
+//   - Order of properties in stages, instances and decision items follows
+//     the reference pages, which the service is not known to keep.
+//   - The tutorial's create response has no createdBy and null timestamps;
+//     the emulator fills them, as every reference example does.
+//   - An instance's scope keeps the /v1.0 prefix, @odata.type and
+//     queryRoot, as List instances shows it; the tutorial shows it without
+//     them (shortened). A definition created through /beta gets /beta on
+//     its instances' scopes, and its scope queries keep the prefix of the
+//     version that created it whichever version reads them.
+//   - v1.0 decision items have no target (v1.0's schema has none), though
+//     the v1.0 examples of List decisions and the tutorial show one.
+//   - The public-cloud beta has properties its published US National
+//     schema lacks (decision items' applyDescription, delegatedBy and
+//     permission, reviewer scopes' reviewerId and scopeType); the emulator
+//     has none of them except settings.isAgenticExperienceEnabled.
+//   - Bodies are more leniently read than the schema: a range's startDate
+//     and endDate may be date-times (the documented create request sends
+//     one; they are cut to dates), @odata.type may leave out '#', and a
+//     scope without @odata.type is a query scope.
+//   - Nothing documents what the service does with instances in a body,
+//     with a v1.0 PUT of a definition that has beta-only values, or which
+//     prefix a query gets when another version reads it; the choices above
+//     are the emulator's.
 //
 // # State
 //

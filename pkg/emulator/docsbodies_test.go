@@ -50,7 +50,10 @@ func TestDocumentedBodiesAreAccepted(t *testing.T) {
 				for path, want := range doc.Readback {
 					v, ok := lookupPath(got, path)
 					require.True(t, ok, "%s is missing from the 201 body", path)
-					if d := cmp.Diff(want, v); d != "" {
+					// Older pages show fewer properties than the service
+					// returns today: a property the page leaves out is not
+					// a difference.
+					if d := cmp.Diff(want, shownOnly(want, v)); d != "" {
 						t.Errorf("%s reads back differently from the documentation (-doc +emulator):\n%s", path, d)
 					}
 				}
@@ -60,6 +63,37 @@ func TestDocumentedBodiesAreAccepted(t *testing.T) {
 			})
 		}
 	}
+}
+
+// shownOnly returns got with only the object members that want has, at
+// every depth (lists compared item by item), so that a documented response
+// is compared on what it shows.
+func shownOnly(want, got any) any {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return got
+		}
+		out := make(map[string]any, len(w))
+		for k, wv := range w {
+			if gv, ok := g[k]; ok {
+				out[k] = shownOnly(wv, gv)
+			}
+		}
+		return out
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return got
+		}
+		out := make([]any, len(g))
+		for i := range g {
+			out[i] = shownOnly(w[i], g[i])
+		}
+		return out
+	}
+	return got
 }
 
 // lookupPath is getPath that also says whether the path exists.

@@ -25,23 +25,35 @@ var instanceCollection = &collection{
 // decisionFilterProps can be filtered (eq) and sorted, as Graph documents.
 var decisionFilterProps = []string{"decision", "recommendation", "applyResult"}
 
-var decisionCollection = &collection{
-	entityType: "microsoft.graph.accessReviewInstanceDecisionItem",
-	props: []string{"id", "accessReviewId", "reviewedDateTime", "decision", "justification", "appliedDateTime",
-		"applyResult", "recommendation", "principalLink", "resourceLink", "resource", "reviewedBy", "appliedBy", "principal"},
-	orderable: decisionFilterProps,
-	checkLeaf: func(n filterNode, _ map[string]bool) *graphError {
-		if t, ok := n.(fCmp); ok && len(t.path) == 1 && t.op == "eq" {
-			if _, isStr := t.lit.(string); isStr {
-				for _, p := range decisionFilterProps {
-					if strings.EqualFold(t.path[0], p) {
-						return nil
-					}
+// decisionCollection is per API version: beta's decisions also have target.
+var decisionCollection = map[string]*collection{
+	"v1.0": decisionCollectionOf(decisionProps),
+	"beta": decisionCollectionOf(append(slices.Clone(decisionProps), "target")),
+}
+
+var decisionProps = []string{"id", "accessReviewId", "reviewedDateTime", "decision", "justification", "appliedDateTime",
+	"applyResult", "recommendation", "principalLink", "resourceLink", "resource", "reviewedBy", "appliedBy", "principal"}
+
+func decisionCollectionOf(props []string) *collection {
+	return &collection{
+		entityType: "microsoft.graph.accessReviewInstanceDecisionItem",
+		props:      props,
+		orderable:  decisionFilterProps,
+		checkLeaf:  checkDecisionFilter,
+	}
+}
+
+func checkDecisionFilter(n filterNode, _ map[string]bool) *graphError {
+	if t, ok := n.(fCmp); ok && len(t.path) == 1 && t.op == "eq" {
+		if _, isStr := t.lit.(string); isStr {
+			for _, p := range decisionFilterProps {
+				if strings.EqualFold(t.path[0], p) {
+					return nil
 				}
 			}
 		}
-		return badRequest("Invalid filter clause: decisions can be filtered only with decision, recommendation or applyResult eq '...'.")
-	},
+	}
+	return badRequest("Invalid filter clause: decisions can be filtered only with decision, recommendation or applyResult eq '...'.")
 }
 
 var reviewerCollection = &collection{
@@ -214,7 +226,10 @@ func userIdentityObject(r *identRef) *object {
 
 const graphLinkBase = "https://graph.microsoft.com/v1.0/"
 
-func (d *decisionItem) render(instanceID string) *object {
+// render shows a decision item through an API version: beta adds target,
+// the reviewed user or application in beta's own shape (the tutorial's
+// v1.0 example shows it too, but v1.0's schema has no such property).
+func (d *decisionItem) render(instanceID, version string) *object {
 	p := d.Principal
 	var principal *object
 	link := graphLinkBase
@@ -250,7 +265,7 @@ func (d *decisionItem) render(instanceID string) *object {
 		}
 		resource = ro
 	}
-	return newObject().
+	o := newObject().
 		set("id", d.ID).
 		set("accessReviewId", instanceID).
 		set("reviewedDateTime", timeOrNull(d.ReviewedAt)).
@@ -263,8 +278,21 @@ func (d *decisionItem) render(instanceID string) *object {
 		set("resourceLink", resourceLink).
 		set("resource", resource).
 		set("reviewedBy", userIdentityObject(d.ReviewedBy)).
-		set("appliedBy", userIdentityObject(d.AppliedBy)).
-		set("principal", principal)
+		set("appliedBy", userIdentityObject(d.AppliedBy))
+	if version == "beta" {
+		var target any
+		switch p.Kind {
+		case kindSP:
+			target = newObject().set("@odata.type", "#microsoft.graph.accessReviewInstanceDecisionItemServicePrincipalTarget").
+				set("servicePrincipalId", p.ID).set("servicePrincipalDisplayName", p.DisplayName).set("appId", p.AppID)
+		case kindGroup:
+		default:
+			target = newObject().set("@odata.type", "#microsoft.graph.accessReviewInstanceDecisionItemUserTarget").
+				set("userId", p.ID).set("userDisplayName", p.DisplayName).set("userPrincipalName", p.UPN)
+		}
+		o.set("target", target)
+	}
+	return o.set("principal", principal)
 }
 
 // Reads.
@@ -304,7 +332,7 @@ func (s *Server) getInstance(rc *reqCtx, req *request, in *instance, ctx string)
 // stages) without rendering the ones outside the page, so large instances
 // stay cheap to read. instID is the instance's id (accessReviewId).
 func (s *Server) listDecisions(rc *reqCtx, req *request, decisions []*decisionItem, instID, ctx string, currentUser bool) *response {
-	q, gerr := parseListQuery(req, decisionCollection)
+	q, gerr := parseListQuery(req, decisionCollection[rc.version])
 	if gerr != nil {
 		return rc.fail(gerr)
 	}
@@ -364,7 +392,7 @@ func (s *Server) listDecisions(rc *reqCtx, req *request, decisions []*decisionIt
 		if idx != nil {
 			j = idx[i]
 		}
-		items = append(items, q.marshalSelected(decisions[j].render(instID)))
+		items = append(items, q.marshalSelected(decisions[j].render(instID, rc.version)))
 	}
 	link := ""
 	if end < total && size > 0 {
@@ -374,14 +402,14 @@ func (s *Server) listDecisions(rc *reqCtx, req *request, decisions []*decisionIt
 }
 
 func (s *Server) getDecision(rc *reqCtx, req *request, instID string, d *decisionItem, ctx string) *response {
-	q, gerr := parseListQuery(req, decisionCollection)
+	q, gerr := parseListQuery(req, decisionCollection[rc.version])
 	if gerr != nil {
 		return rc.fail(gerr)
 	}
 	if q.filter != nil || q.top >= 0 || q.offset > 0 || len(q.order) > 0 || q.count {
 		return rc.fail(badRequest("Only $select applies to a single decision item."))
 	}
-	o := d.render(instID)
+	o := d.render(instID, rc.version)
 	if len(q.sel) > 0 {
 		o = selectProps(o, q.sel)
 	}

@@ -249,25 +249,29 @@ func stringList(a []any, where string) ([]string, *graphError) {
 // definition validates a create or update body and returns the object as
 // the service stores it. Server-owned properties (id, timestamps, status,
 // createdBy) are left null for the caller to fill; in a body they are
-// ignored.
+// ignored. The stored object is one for both API versions: beta-only
+// values are kept, and renderDefinition shows each version its own
+// properties.
 func (n *normalizer) definition(in *object) (*object, *graphError) {
 	allowed := []string{"id", "displayName", "createdDateTime", "lastModifiedDateTime", "status",
 		"descriptionForAdmins", "descriptionForReviewers", "createdBy", "scope",
 		"instanceEnumerationScope", "reviewers", "fallbackReviewers", "settings",
-		"stageSettings", "additionalNotificationRecipients",
-		// v1.0's schema has no backupReviewers, yet its create example 3
-		// sends it (docs/graph-behaviour.md#documented-payloads): read it
-		// in both versions, return it in beta only.
+		"stageSettings", "additionalNotificationRecipients", "instances",
+		// backupReviewers is beta's old name of fallbackReviewers, yet v1.0's
+		// create example 3 sends it (docs/graph-behaviour.md#documented-payloads):
+		// read it in both versions; renderDefinition returns it in beta only.
 		"backupReviewers"}
 	if gerr := checkKeys(in, "", typeDefinition, allowed...); gerr != nil {
 		return nil, gerr
 	}
+	if gerr := ignoredInstances(in); gerr != nil {
+		return nil, gerr
+	}
 	out := newObject()
 	for _, k := range definitionProps {
-		if k == "backupReviewers" && n.version != "beta" || k == "stageSettings" {
-			continue
+		if k != "backupReviewers" {
+			out.set(k, nil)
 		}
-		out.set(k, nil)
 	}
 
 	name, ok, gerr := optString(in, "displayName", "")
@@ -332,9 +336,6 @@ func (n *normalizer) definition(in *object) (*object, *graphError) {
 	if len(fallback) == 0 {
 		fallback = backup
 	}
-	if n.version == "beta" {
-		out.set("backupReviewers", fallback)
-	}
 	out.set("fallbackReviewers", fallback)
 
 	settingsIn, ok, gerr := optObject(in, "settings", "")
@@ -350,29 +351,40 @@ func (n *normalizer) definition(in *object) (*object, *graphError) {
 	}
 	out.set("settings", settings)
 
-	stagesIn, ok, gerr := optArray(in, "stageSettings", "")
+	stagesIn, _, gerr := optArray(in, "stageSettings", "")
 	if gerr != nil {
 		return nil, gerr
 	}
-	if ok && len(stagesIn) > 0 {
-		stages, gerr := n.stageSettings(stagesIn, period)
-		if gerr != nil {
-			return nil, gerr
-		}
-		out.set("stageSettings", stages)
+	stages, gerr := n.stageSettings(stagesIn, period)
+	if gerr != nil {
+		return nil, gerr
 	}
+	out.set("stageSettings", stages)
 
 	recipients, gerr := n.recipients(in)
 	if gerr != nil {
 		return nil, gerr
 	}
 	out.set("additionalNotificationRecipients", recipients)
-	// stageSettings (when present) sits before additionalNotificationRecipients.
-	if out.has("stageSettings") {
-		out.delete("additionalNotificationRecipients")
-		out.set("additionalNotificationRecipients", recipients)
-	}
 	return out, nil
+}
+
+// ignoredInstances accepts the navigation property instances in a body,
+// null or an array of objects, and nothing else. The service makes the
+// instances itself (docs/graph-behaviour.md#endpoints-and-versions), so a
+// body cannot say anything about them that could be kept: they are
+// ignored, as a client that sends back an expanded definition expects.
+func ignoredInstances(in *object) *graphError {
+	a, ok, gerr := optArray(in, "instances", "")
+	if gerr != nil || !ok {
+		return gerr
+	}
+	for i, v := range a {
+		if _, gerr := asObject(v, fmt.Sprintf("instances[%d]", i)); gerr != nil {
+			return gerr
+		}
+	}
+	return nil
 }
 
 type scopeKind int
@@ -422,6 +434,15 @@ func (n *normalizer) scope(o *object, where string, kind scopeKind) (*object, *g
 	q, gerr := queryFields(o, where, out, kind.place())
 	if gerr != nil {
 		return nil, gerr
+	}
+	if kind == scopeEnumeration {
+		// The service answers with the instanceEnumerationScope query
+		// without the version prefix a client may send (the tutorial's
+		// create sends /v1.0/groups?$filter=..., the response shows
+		// /groups?$filter=...; docs/graph-behaviour.md#scopes-and-queries).
+		if rest := q[len(versionPrefix(q)):]; strings.HasPrefix(rest, "/") {
+			q = rest
+		}
 	}
 	out.set("query", n.rewriteQuery(q, kind != scopeEnumeration))
 	if t == typeInactiveScope {
@@ -631,10 +652,15 @@ func (n *normalizer) settings(o *object) (*object, int, *graphError) {
 		}
 		out.set(k, b)
 	}
+	// The order and the filled values are the service's: a look-back
+	// duration that was not sent is null, decision histories are off, and
+	// recommendationInsightSettings (last) is [] (docs/graph-behaviour.md#settings).
+	out.set("recommendationLookBackDuration", nil)
 	if gerr := copyDuration(out, o, "recommendationLookBackDuration", where); gerr != nil {
 		return nil, 0, gerr
 	}
-	if gerr := copyInsightSettings(out, o, where); gerr != nil {
+	out.set("decisionHistoriesForReviewersEnabled", false)
+	if gerr := copyBool(out, o, "decisionHistoriesForReviewersEnabled", where); gerr != nil {
 		return nil, 0, gerr
 	}
 
@@ -650,9 +676,6 @@ func (n *normalizer) settings(o *object) (*object, int, *graphError) {
 		return nil, 0, gerr
 	}
 	out.set("recurrence", rec)
-	if gerr := copyBool(out, o, "decisionHistoriesForReviewersEnabled", where); gerr != nil {
-		return nil, 0, gerr
-	}
 
 	actions, _, gerr := optArray(o, "applyActions", where)
 	if gerr != nil {
@@ -681,6 +704,10 @@ func (n *normalizer) settings(o *object) (*object, int, *graphError) {
 		outActions = append(outActions, newObject().set("@odata.type", t))
 	}
 	out.set("applyActions", outActions)
+	out.set("recommendationInsightSettings", []any{})
+	if gerr := copyInsightSettings(out, o, where); gerr != nil {
+		return nil, 0, gerr
+	}
 	if gerr := copyBool(out, o, "isAgenticExperienceEnabled", where); gerr != nil {
 		return nil, 0, gerr
 	}
@@ -995,11 +1022,16 @@ func (n *normalizer) stageSettings(a []any, period int) ([]any, *graphError) {
 		if gerr != nil {
 			return nil, gerr
 		}
+		// Every collection is present ([] when not sent) and the beta-only
+		// look-back duration is null when not sent; renderDefinition drops
+		// it for v1.0.
 		item := newObject().
 			set("stageId", id).
 			set("dependsOn", strs(deps)).
 			set("durationInDays", days).
-			set("recommendationsEnabled", rec)
+			set("recommendationsEnabled", rec).
+			set("recommendationLookBackDuration", nil).
+			set("decisionsThatWillMoveToNextStage", []any{})
 		if gerr := copyDuration(item, o, "recommendationLookBackDuration", w); gerr != nil {
 			return nil, gerr
 		}
@@ -1017,15 +1049,16 @@ func (n *normalizer) stageSettings(a []any, period int) ([]any, *graphError) {
 			}
 			item.set("decisionsThatWillMoveToNextStage", strs(ds))
 		}
-		if gerr := copyInsightSettings(item, o, w); gerr != nil {
-			return nil, gerr
-		}
 		for _, k := range []string{"reviewers", "fallbackReviewers"} {
 			list, gerr := n.reviewerList(o, k, w)
 			if gerr != nil {
 				return nil, gerr
 			}
 			item.set(k, list)
+		}
+		item.set("recommendationInsightSettings", []any{})
+		if gerr := copyInsightSettings(item, o, w); gerr != nil {
+			return nil, gerr
 		}
 		out = append(out, item)
 		prev = id

@@ -239,7 +239,9 @@ func (s *Server) scopeObjects(scope *object, ctx *resolvedResource) ([]*dirObjec
 		}
 		res = &resolvedResource{ref: resourceRef{ID: role.str("id"), DisplayName: role.str("displayName"), Type: "DirectoryRole"}, role: role}
 		return q.keep(s.members(res)), res, nil
-	case q.seg("servicePrincipals", 0) && len(segs) == 2:
+	case q.seg("servicePrincipals", 0) && (len(segs) == 2 || len(segs) == 3 && strings.EqualFold(segs[2], "appRoleAssignedTo")):
+		// The application's assigned principals: the documented form ends
+		// in /appRoleAssignedTo; the bare form is kept for older state.
 		sp := s.dir.byID[strings.ToLower(segs[1])]
 		if sp == nil || sp.kind != kindSP {
 			return nil, nil, nil

@@ -522,7 +522,8 @@ func decodeBody(body []byte) (*object, *graphError) {
 }
 
 // Definitions returns the stored definitions as JSON, in creation order,
-// including any still hidden by read-after-create lag. Tests use it to check
+// each as the API version that created it shows it, including any still
+// hidden by read-after-create lag. Tests use it to check
 // the store without going through HTTP.
 func (s *Server) Definitions() []json.RawMessage {
 	s.mu.Lock()
@@ -530,7 +531,7 @@ func (s *Server) Definitions() []json.RawMessage {
 	now := s.clock()
 	out := make([]json.RawMessage, 0, len(s.store.defs))
 	for _, r := range s.store.defs {
-		out = append(out, json.RawMessage(bytes.Clone(r.refresh(now))))
+		out = append(out, json.RawMessage(bytes.Clone(r.body(now, r.Version))))
 	}
 	return out
 }

@@ -14,7 +14,7 @@ import (
 // instance started (the last stage ends with the instance). Each stage has
 // its own reviewers, recommendations and decision items: stage 1 reviews
 // every principal in scope; when a stage ends, the items whose decision is
-// in its decisionsThatWillMoveToNextStage (all of them when that is absent)
+// in its decisionsThatWillMoveToNextStage (all of them when that is empty)
 // get an item in the next stage, and the others are final. The instance's
 // decision items show, per principal, the last decision recorded in any
 // stage, as the service documents for stop; the default decision and
@@ -186,11 +186,13 @@ func (in *instance) newStage(plan *object, start time.Time, k int) *stage {
 
 // movesOn reports which items of a stage go on to the next one: those
 // whose decision is listed in decisionsThatWillMoveToNextStage, or all
-// when the list is absent. "Recommendation" selects no item: no decision
-// has that value, and the documentation does not say what it selects.
+// when the list is empty: the service returns every collection, [] when
+// nothing was sent, so an empty list is the one that was not sent.
+// "Recommendation" selects no item: no decision has that value, and the
+// documentation does not say what it selects.
 func movesOn(plan *object) func(*decisionItem) bool {
-	list, ok := plan.vals["decisionsThatWillMoveToNextStage"].([]any)
-	if !ok {
+	list, _ := plan.vals["decisionsThatWillMoveToNextStage"].([]any)
+	if len(list) == 0 {
 		return func(*decisionItem) bool { return true }
 	}
 	set := map[string]bool{}
@@ -384,7 +386,7 @@ func (s *Server) settle(r *defRecord, l *defLife) {
 	}
 	if st != r.lifeStatus {
 		r.lifeStatus = st
-		r.cache = nil
+		r.replaced()
 	}
 }
 

@@ -32,11 +32,20 @@ type defRecord struct {
 	// the dates decide); see defRecord.status.
 	lifeStatus string
 
-	cache       []byte // rendered Object, valid while cacheStatus matches
+	// views are Object as v1.0 and beta show it (renderDefinition),
+	// rendered on demand while cacheStatus holds.
+	views       [2]*defView
+	fresh       bool // cacheStatus and cacheDay are set for this Object
 	cacheStatus string
 	// cacheDay is the UTC day cacheStatus was computed for: status depends
 	// only on the date, so a list needs no per-definition work within a day.
 	cacheDay int64
+}
+
+// defView is a definition as one API version shows it.
+type defView struct {
+	obj  *object // shares values with the stored object: read only
+	body []byte
 }
 
 func newStore() *store { return &store{byID: map[string]*defRecord{}} }
