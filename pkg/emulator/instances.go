@@ -487,6 +487,15 @@ func (s *Server) saved(rc *reqCtx, r *defRecord, status int, body []byte) *respo
 	return &response{status: status, header: http.Header{}}
 }
 
+// savedDecisions is saved for changes to decision items only.
+func (s *Server) savedDecisions(rc *reqCtx, r *defRecord, in *instance, items []*decisionItem) *response {
+	r.life.invalidate()
+	if err := s.saveDecisions(r, in, items); err != nil {
+		return rc.fail(errorf(http.StatusInternalServerError, codeGeneral, "The emulator could not save its state: %v", err))
+	}
+	return &response{status: http.StatusNoContent, header: http.Header{}}
+}
+
 func (s *Server) patchDecision(rc *reqCtx, req *request, r *defRecord, in *instance, d *decisionItem) *response {
 	if gerr := requireWrite(rc); gerr != nil {
 		return rc.fail(gerr)
@@ -508,7 +517,7 @@ func (s *Server) patchDecision(rc *reqCtx, req *request, r *defRecord, in *insta
 		return rc.fail(gerr)
 	}
 	record(d, dec, just, caller(rc), rc.now)
-	return s.saved(rc, r, http.StatusNoContent, nil)
+	return s.savedDecisions(rc, r, in, []*decisionItem{d})
 }
 
 func (s *Server) instanceAction(rc *reqCtx, req *request, r *defRecord, in *instance, action string) *response {
@@ -599,7 +608,7 @@ func (s *Server) batchRecord(rc *reqCtx, req *request, r *defRecord, in *instanc
 	for _, d := range matched {
 		record(d, dec, just, me, rc.now)
 	}
-	return s.saved(rc, r, http.StatusNoContent, nil)
+	return s.savedDecisions(rc, r, in, matched)
 }
 
 // updateInstance is PUT .../instances/{id}: only reviewers and
