@@ -20,12 +20,15 @@ import (
 // costs time in proportion to the state (100,000 decisions make a 40 MB
 // file), so a change is appended to a journal next to it (emulator.json:
 // emulator.journal) and the file, the snapshot, is rewritten only now and
-// then: at a Server's first change, when the journal has grown past the
-// snapshot's size (so a rewrite is paid for by as many bytes of changes:
-// each change costs a constant share), and at Close.
+// then: at a Server's first change, when the journal has grown past twice
+// the snapshot's size (so a rewrite is paid for by twice its bytes of
+// changes: each change costs a constant share of it, and a load replays at
+// most twice the snapshot), and at Close.
 //
 // A record is a frame: its payload's length and CRC-32C (4 bytes each,
-// little-endian), then the payload, one JSON object. The first record names
+// little-endian), then the payload: one change, a JSON list of the
+// operations (recordOut) that make it, so that a change is kept whole or
+// not at all. The first record, the header, is one JSON object; it names
 // the snapshot the journal continues (journalRef.ID, a random id written
 // into both); a journal that names another snapshot is not replayed onto
 // this one. A rewrite writes the new snapshot (temporary file, synced,
@@ -123,8 +126,9 @@ type journal struct {
 	buf     bytes.Buffer
 }
 
-// appendRecord writes one record with one write.
-func (j *journal) appendRecord(rec recordOut) error {
+// appendRecord writes one record, the header or a change's list of
+// operations, with one write.
+func (j *journal) appendRecord(rec any) error {
 	j.buf.Reset()
 	j.buf.Write(make([]byte, frameHeader))
 	enc := json.NewEncoder(&j.buf)
@@ -133,9 +137,7 @@ func (j *journal) appendRecord(rec recordOut) error {
 		return fmt.Errorf("encoding a journal record: %w", err)
 	}
 	b := j.buf.Bytes()
-	payload := b[frameHeader:]
-	binary.LittleEndian.PutUint32(b[0:4], uint32(len(payload)))
-	binary.LittleEndian.PutUint32(b[4:8], crc32.Checksum(payload, castagnoli))
+	putFrame(b)
 	n, err := j.f.Write(b)
 	j.size += int64(n)
 	if err != nil {
@@ -150,6 +152,13 @@ func (j *journal) close() {
 		_ = j.f.Close()
 		j.f = nil
 	}
+}
+
+// putFrame fills in the frame header at the start of b, before the payload.
+func putFrame(b []byte) {
+	payload := b[frameHeader:]
+	binary.LittleEndian.PutUint32(b[0:4], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(b[4:8], crc32.Checksum(payload, castagnoli))
 }
 
 // newSnapshotID is a random id for a snapshot.
@@ -167,14 +176,12 @@ func (s *Server) writeChanges(recs ...recordOut) error {
 	if s.journal == nil {
 		return s.compact()
 	}
-	for _, rec := range recs {
-		if err := s.journal.appendRecord(rec); err != nil {
-			// The journal may end in part of a record now: the next change
-			// starts a new one from memory.
-			s.journal.close()
-			s.journal = nil
-			return err
-		}
+	if err := s.journal.appendRecord(recs); err != nil {
+		// The journal may end in part of a record now: the next change
+		// starts a new one from memory.
+		s.journal.close()
+		s.journal = nil
+		return err
 	}
 	if s.journal.size > s.journal.limit {
 		return s.compact()
@@ -203,7 +210,7 @@ func (s *Server) compact() error {
 	if err != nil {
 		return err
 	}
-	j.limit = max(minCompact, n)
+	j.limit = max(minCompact, 2*n)
 	s.journal = j
 	return nil
 }
@@ -323,8 +330,14 @@ func openState(path string) (st *store, notes []string, err error) {
 		return st, notes, nil
 	}
 	for i, fr := range frames[1:] {
-		if err := st.replay(fr.payload); err != nil {
-			return nil, nil, bad(fmt.Errorf("record %d (at byte %d): %w", i+1, fr.offset, err))
+		var ops []json.RawMessage
+		if err := json.Unmarshal(fr.payload, &ops); err != nil {
+			return nil, nil, bad(fmt.Errorf("record %d (at byte %d): %w", i+1, fr.offset, jsonError("change", err)))
+		}
+		for k, op := range ops {
+			if err := st.replay(op); err != nil {
+				return nil, nil, bad(fmt.Errorf("record %d (at byte %d): [%d]: %w", i+1, fr.offset, k, err))
+			}
 		}
 	}
 	if err := checkPeriods(st); err != nil {
