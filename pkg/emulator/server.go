@@ -48,8 +48,8 @@ type Options struct {
 	// LockState makes New take an exclusive lock on StateFile before
 	// reading it, held until Close: another Server on the same file, in
 	// this process or another, then fails with ErrStateLocked instead of
-	// overwriting this one's changes with its own (each writes the whole
-	// state). The lock is a .lock file next to the state file, locked with
+	// overwriting this one's changes with its own (each rewrites the whole
+	// state from its copy). The lock is a .lock file next to the state file, locked with
 	// flock (LockFileEx on Windows), so it ends with its process.
 	LockState bool
 	// RangeStyle chooses how stored recurrence ranges come back; see
