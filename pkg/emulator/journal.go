@@ -184,7 +184,10 @@ func (s *Server) writeChanges(recs ...recordOut) error {
 		return err
 	}
 	if s.journal.size > s.journal.limit {
-		return s.compact()
+		// The change is saved in the journal, or in the new snapshot: a
+		// failed rewrite is not the change's failure, and the next change
+		// tries again (or reports it, when it cannot start a journal).
+		_ = s.compact()
 	}
 	return nil
 }
