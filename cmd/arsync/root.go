@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/spf13/cobra"
 )
@@ -54,8 +55,23 @@ type globalOptions struct {
 	configSet bool
 }
 
+// lockedWriter serialises the writes of several goroutines to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 // Main runs arsync with args and returns the process exit code.
 func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
+	// Debug lines (graphclient) and progress lines (apply) reach stderr
+	// from different goroutines: one lock keeps each line whole.
+	errOut = &lockedWriter{w: errOut}
 	io := &streams{In: in, Out: out, ErrOut: errOut}
 	root := newRootCmd(newFactory(io))
 	root.SetArgs(args)

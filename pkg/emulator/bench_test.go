@@ -1,12 +1,17 @@
 package emulator
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // cpuTime is the process's user and system CPU time so far.
@@ -104,4 +109,73 @@ func BenchmarkListDefinitionsHandler(b *testing.B) {
 			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/GET")
 		})
 	}
+}
+
+// BenchmarkRecordDecisions100k is issue 14's persistence target: a reviewer
+// records 100,000 decisions one PATCH at a time in an emulator with a state
+// file, each saved before it is answered; under 5 s. It calls ServeHTTP
+// directly (the HTTP API without loopback); close-s is the final rewrite of
+// the state file that Close does, not timed in ns/op.
+//
+//	go test ./pkg/emulator -run '^$' -bench RecordDecisions100k -benchtime 1x
+func BenchmarkRecordDecisions100k(b *testing.B) {
+	const guests = 100_000
+	tenant := &Tenant{TenantID: "5c1b9a52-7f0e-4a7b-9d39-0b6f2e3c4d11", Domain: "contoso.com", Admin: "admin@contoso.com",
+		Users: []User{{UserPrincipalName: "admin@contoso.com", DisplayName: "Admin"}}}
+	group := Group{DisplayName: "Partners", MailNickname: "partners", GroupTypes: []string{"Unified"}, Owners: []string{"admin@contoso.com"}}
+	for i := range guests {
+		upn := fmt.Sprintf("guest%06d_partner.com#EXT#@contoso.onmicrosoft.com", i)
+		tenant.Users = append(tenant.Users, User{UserPrincipalName: upn, DisplayName: fmt.Sprintf("Guest %06d", i), UserType: "Guest"})
+		group.Members = append(group.Members, upn)
+	}
+	tenant.Groups = []Group{group}
+	path := filepath.Join(b.TempDir(), "emulator.json")
+	h := newHarness(b, Options{Tenant: tenant, StateFile: path})
+	start := t0.AddDate(0, 0, 1)
+	id := h.create(map[string]any{
+		"displayName":              "Partner guests",
+		"scope":                    map[string]any{"query": "./members/microsoft.graph.user/?$filter=(userType eq 'Guest')", "queryType": "MicrosoftGraph"},
+		"instanceEnumerationScope": map[string]any{"query": "/groups?$filter=(groupTypes/any(c:c eq 'Unified'))", "queryType": "MicrosoftGraph"},
+		"reviewers":                []any{map[string]any{"query": "./owners", "queryType": "MicrosoftGraph"}},
+		"settings": map[string]any{"instanceDurationInDays": 5, "recurrence": map[string]any{
+			"pattern": map[string]any{"type": "weekly", "interval": 1},
+			"range":   map[string]any{"type": "noEnd", "startDate": start.Format("2006-01-02")},
+		}},
+	})
+	_, err := h.srv.SetNow(start.Add(time.Hour))
+	require.NoError(b, err)
+	in := h.srv.store.byID[id].life.instances[0]
+	require.Len(b, in.Decisions, guests)
+	base := "http://graph.test/v1.0/" + definitionsPath + "/" + id + "/instances/" + in.ID + "/decisions/"
+	ids := make([]string, len(in.Decisions))
+	for i, d := range in.Decisions {
+		ids[i] = d.ID
+	}
+	token := "Bearer " + h.srv.Token("admin@contoso.com")
+	bodies := [][]byte{[]byte(`{"decision":"Approve","justification":"still a partner"}`), []byte(`{"decision":"Deny","justification":"left"}`)}
+	b.ResetTimer()
+	round := 0
+	for b.Loop() {
+		for i, did := range ids {
+			req, _ := http.NewRequest(http.MethodPatch, base+did, bytes.NewReader(bodies[(i+round)%2]))
+			req.Header.Set("Authorization", token)
+			req.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.srv.ServeHTTP(w, req)
+			if w.Code != http.StatusNoContent {
+				b.Fatalf("PATCH %s: %d %s", did, w.Code, w.Body)
+			}
+		}
+		round++
+	}
+	b.StopTimer()
+	t1 := time.Now()
+	require.NoError(b, h.srv.Close())
+	b.ReportMetric(time.Since(t1).Seconds(), "close-s")
+	// The decisions are in the state file.
+	srv, err := New(Options{Tenant: tenant, StateFile: path})
+	require.NoError(b, err)
+	got := srv.store.byID[id].life.instances[0]
+	require.Equal(b, decisionApprove, got.Decisions[0].Decision)
+	require.Equal(b, decisionDeny, got.Decisions[1].Decision)
 }

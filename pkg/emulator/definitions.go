@@ -486,7 +486,7 @@ func (s *Server) createDefinition(rc *reqCtx, req *request) *response {
 		rec.VisibleAt = rc.now.Add(lag)
 	}
 	s.store.add(rec)
-	if gerr := s.persist(); gerr != nil {
+	if gerr := s.persist(defRecordOut(rec)); gerr != nil {
 		s.store.remove(id)
 		return rc.fail(gerr)
 	}
@@ -496,16 +496,16 @@ func (s *Server) createDefinition(rc *reqCtx, req *request) *response {
 	return resp
 }
 
-// persist saves the store when a state file is configured. Callers hold
-// s.mu.
-func (s *Server) persist() *graphError {
+// persist saves a change, described by recs, when a state file is
+// configured (journal.go). Callers hold s.mu and have made the change.
+func (s *Server) persist(recs ...recordOut) *graphError {
 	if s.closed {
 		return errorf(http.StatusServiceUnavailable, codeUnavailable, "The emulator has been closed; it no longer saves changes.")
 	}
 	if s.opts.StateFile == "" {
 		return nil
 	}
-	if err := s.store.save(s.opts.StateFile); err != nil {
+	if err := s.writeChanges(recs...); err != nil {
 		return errorf(http.StatusInternalServerError, codeGeneral, "The emulator could not save its state: %v", err)
 	}
 	return nil
@@ -578,7 +578,7 @@ func (s *Server) updateDefinition(rc *reqCtx, req *request, id string) *response
 	prevObj := r.Object
 	r.Object = obj
 	r.replaced()
-	if gerr := s.persist(); gerr != nil {
+	if gerr := s.persist(defRecordOut(r)); gerr != nil {
 		r.Object = prevObj
 		r.replaced()
 		return rc.fail(gerr)
@@ -597,7 +597,7 @@ func (s *Server) deleteDefinition(rc *reqCtx, req *request, id string) *response
 		return rc.fail(definitionNotFound(id))
 	}
 	s.store.remove(r.ID)
-	if gerr := s.persist(); gerr != nil {
+	if gerr := s.persist(recordOut{Op: recDelete, ID: r.ID}); gerr != nil {
 		s.store.add(r)
 		return rc.fail(gerr)
 	}

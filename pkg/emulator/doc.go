@@ -355,13 +355,19 @@
 //
 // # State
 //
-// With Options.StateFile the store is loaded at start and written after
-// every change (a temporary file renamed over the old one), so separate
-// processes can chain: apply in one, plan in the next. The directory always
-// comes from the tenant, not from the state file. The file is checked when
-// it is read: a file edited by hand or cut short is one error naming the
-// place and the property, never a panic. Two Servers must not share one
-// state file at the same time, since each writes all of it back:
+// With Options.StateFile the store is loaded at start, and every change is
+// appended to a journal next to the file (emulator.journal) before it is
+// answered; the file itself is rewritten (a temporary file renamed over the
+// old one) at a Server's first change, when the journal has grown past
+// twice its size, and at [Server.Close]. A change costs its own size, not
+// the state's, and a process killed at any point leaves a state that loads
+// with every change it answered: a last journal record cut short is
+// dropped with a note (Options.Logf). Separate processes can chain: apply
+// in one, plan in the next. The directory always comes from the tenant, not
+// from the state file. The file and the journal are checked when they are
+// read: a file edited by hand or cut short is one error naming the place
+// and the property, never a panic. Two Servers must not share one state
+// file at the same time, since each rewrites all of it from its own copy:
 // Options.LockState locks the file for the Server's life ([Server.Close]
 // releases it), and a second one fails with [ErrStateLocked].
 //

@@ -519,6 +519,15 @@ func (s *Server) saved(rc *reqCtx, r *defRecord, status int, body []byte) *respo
 	return &response{status: status, header: http.Header{}}
 }
 
+// savedDecisions is saved for changes to decision items only.
+func (s *Server) savedDecisions(rc *reqCtx, r *defRecord, in *instance, items []*decisionItem) *response {
+	r.life.invalidate()
+	if err := s.saveDecisions(r, in, items); err != nil {
+		return rc.fail(errorf(http.StatusInternalServerError, codeGeneral, "The emulator could not save its state: %v", err))
+	}
+	return &response{status: http.StatusNoContent, header: http.Header{}}
+}
+
 // patchDecision records a reviewer's decision on item d of the instance
 // (st nil) or of one of its stages. On a multi-stage instance's item it is
 // recorded on the running stage's item for the same access.
@@ -551,8 +560,13 @@ func (s *Server) patchDecision(rc *reqCtx, req *request, r *defRecord, in *insta
 		return rc.fail(gerr)
 	}
 	record(t, dec, just, caller(rc), rc.now)
-	in.sync()
-	return s.saved(rc, r, http.StatusNoContent, nil)
+	if in.multiStage() {
+		// A stage's item changes the instance's items too (sync): save
+		// the instance whole.
+		in.sync()
+		return s.saved(rc, r, http.StatusNoContent, nil)
+	}
+	return s.savedDecisions(rc, r, in, []*decisionItem{t})
 }
 
 func (s *Server) instanceAction(rc *reqCtx, req *request, r *defRecord, in *instance, action string) *response {
@@ -654,8 +668,11 @@ func (s *Server) batchRecord(rc *reqCtx, req *request, r *defRecord, in *instanc
 	for _, d := range matched {
 		record(d, dec, just, me, rc.now)
 	}
-	in.sync()
-	return s.saved(rc, r, http.StatusNoContent, nil)
+	if in.multiStage() {
+		in.sync()
+		return s.saved(rc, r, http.StatusNoContent, nil)
+	}
+	return s.savedDecisions(rc, r, in, matched)
 }
 
 // updateInstance is PUT .../instances/{id}: only reviewers and

@@ -442,27 +442,40 @@ func (s *Server) pruneLifecycle() {
 }
 
 // saveLifecycle re-encodes the instances of the changed definitions into
-// their records and writes the state file, when there is one.
+// their records and saves them with the lifecycle's part of the state, when
+// there is a state file.
 func (s *Server) saveLifecycle(changed map[*defRecord]bool) error {
 	if s.opts.StateFile == "" {
 		return nil
 	}
 	s.store.life.ClockOffset = time.Duration(s.clockOff.Load()).String()
+	recs := make([]recordOut, 0, len(changed)+1)
 	for r := range changed {
 		if s.store.byID[r.ID] != r {
 			continue
 		}
-		raw := make([]json.RawMessage, 0, len(r.life.instances))
-		for _, in := range r.life.instances {
-			b, err := json.Marshal(in)
-			if err != nil {
-				return fmt.Errorf("encoding instance %s: %w", in.ID, err)
-			}
-			raw = append(raw, b)
+		raw, err := encodeInstances(r.life.instances)
+		if err != nil {
+			return err
 		}
-		r.Instances = raw
+		r.Instances, r.instDirty = raw, false
+		recs = append(recs, recordOut{Op: recInstances, ID: r.ID, Instances: raw})
 	}
-	if gerr := s.persist(); gerr != nil {
+	recs = append(recs, recordOut{Op: recLifecycle, Lifecycle: s.store.life})
+	if gerr := s.persist(recs...); gerr != nil {
+		return gerr
+	}
+	return nil
+}
+
+// saveDecisions saves decision items of one instance that a reviewer
+// changed: a change costs those items, not the instance's others.
+func (s *Server) saveDecisions(r *defRecord, in *instance, items []*decisionItem) error {
+	if s.opts.StateFile == "" || len(items) == 0 {
+		return nil
+	}
+	r.instDirty = true
+	if gerr := s.persist(recordOut{Op: recDecisions, ID: r.ID, Instance: in.ID, Decisions: items}); gerr != nil {
 		return gerr
 	}
 	return nil

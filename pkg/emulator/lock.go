@@ -12,8 +12,8 @@ import (
 )
 
 // The state file's lock. A server that keeps its state in a file reads it
-// once and writes all of it after every change, so two servers on one file
-// would each overwrite the other's changes. Options.LockState makes New
+// once and rewrites all of it from its own copy (journal.go), so two servers
+// on one file would each overwrite the other's changes. Options.LockState makes New
 // take an exclusive lock first, on a lock file next to the state file
 // (emulator.json: emulator.lock), with flock(2) (LockFileEx on Windows):
 // the operating system drops the lock when its holder exits, crash

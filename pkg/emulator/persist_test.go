@@ -28,11 +28,13 @@ func TestStatePersistsAcrossServers(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, first.do(http.MethodDelete, definitionsPath+"/"+c, nil).status)
 	before := first.do(http.MethodGet, definitionsPath, nil)
 
-	// Only the state file itself is left behind; temporary files are renamed.
+	// Only the state file and its journal are left behind; temporary files
+	// are renamed.
 	entries, err := os.ReadDir(filepath.Dir(path))
 	require.NoError(t, err)
-	require.Len(t, entries, 1)
-	data, err := os.ReadFile(path)
+	require.Len(t, entries, 2)
+	require.Equal(t, []string{"emulator.journal", "emulator.json"}, []string{entries[0].Name(), entries[1].Name()})
+	data, err := os.ReadFile(journalOf(path))
 	require.NoError(t, err)
 	require.Contains(t, string(data), `"Renamed & kept"`, "the file is readable JSON without HTML escapes")
 

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,14 +38,18 @@ type Options struct {
 	Seed int64
 	// Faults optionally injects failures; see Faults and ParseFaults.
 	Faults *Faults
-	// StateFile, when set, is loaded at start (if it exists) and rewritten
-	// atomically after every write, so separate processes can chain.
+	// StateFile, when set, is loaded at start (if it exists) with its
+	// journal, and every change is appended to the journal before it is
+	// answered (see journal.go), so separate processes can chain.
 	StateFile string
+	// Logf reports notes about the state file, such as a journal record
+	// cut short by a crash that was dropped; default standard error.
+	Logf func(format string, args ...any)
 	// LockState makes New take an exclusive lock on StateFile before
 	// reading it, held until Close: another Server on the same file, in
 	// this process or another, then fails with ErrStateLocked instead of
-	// overwriting this one's changes with its own (each writes the whole
-	// state). The lock is a .lock file next to the state file, locked with
+	// overwriting this one's changes with its own (each rewrites the whole
+	// state from its copy). The lock is a .lock file next to the state file, locked with
 	// flock (LockFileEx on Windows), so it ends with its process.
 	LockState bool
 	// RangeStyle chooses how stored recurrence ranges come back; see
@@ -117,6 +122,7 @@ type Server struct {
 
 	mu       sync.Mutex // guards everything below
 	lock     *stateLock // Options.LockState's lock, until Close
+	journal  *journal   // the state file's journal, from the first change
 	closed   bool
 	store    *store
 	ids      *rand.Rand
@@ -190,9 +196,16 @@ func New(opts Options) (_ *Server, err error) {
 		}()
 	}
 	if opts.StateFile != "" {
-		st, err := loadState(opts.StateFile)
+		st, notes, err := openState(opts.StateFile)
 		if err != nil {
 			return nil, err
+		}
+		logf := opts.Logf
+		if logf == nil {
+			logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, "arsync: "+format+"\n", args...) }
+		}
+		for _, n := range notes {
+			logf("%s", n)
 		}
 		if st != nil {
 			s.store = st
@@ -204,17 +217,21 @@ func New(opts Options) (_ *Server, err error) {
 	return s, nil
 }
 
-// Close releases the state file's lock (Options.LockState). Afterwards
-// the Server saves nothing: a request that would change the state fails
-// (another Server may own the file by then). It is safe to call more than
-// once.
+// Close writes the state file's journal into a new snapshot and releases
+// the state file's lock (Options.LockState). Afterwards the Server saves
+// nothing: a request that would change the state fails (another Server may
+// own the file by then). It is safe to call more than once.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
 	s.closed = true
+	jerr := s.closeJournal()
 	err := s.lock.release()
 	s.lock = nil
-	return err
+	return errors.Join(jerr, err)
 }
 
 // RetryAfterViolations counts requests that came back before the

@@ -52,6 +52,7 @@ type stateIn struct {
 	FormatVersion json.RawMessage `json:"formatVersion"`
 	Definitions   []*entryIn      `json:"definitions"`
 	Lifecycle     *lifeState      `json:"lifecycle"`
+	Journal       *journalRef     `json:"journal"`
 }
 
 type entryIn struct {
@@ -156,6 +157,9 @@ func buildStore(sf *stateIn) (*store, error) {
 	}
 	if err := checkPeriods(st); err != nil {
 		return nil, err
+	}
+	if sf.Journal != nil {
+		st.journal = *sf.Journal
 	}
 	return st, nil
 }

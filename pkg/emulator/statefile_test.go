@@ -65,6 +65,7 @@ func makeRichState(t testing.TB) []byte {
 		require.NoError(t, err)
 	}
 	h.advanceTo("2026-05-09T12:00:00Z")
+	require.NoError(t, h.srv.Close()) // writes the journal into the file
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	for _, want := range []string{`"InProgress"`, `"Applied"`, `"reviewedDateTime"`, `"directoryChanges"`, `"pendingDeletions"`, `"beta"`, `"clockOffset"`} {

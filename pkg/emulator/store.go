@@ -15,6 +15,8 @@ type store struct {
 	defs []*defRecord // creation order
 	byID map[string]*defRecord
 	life *lifeState // virtual clock, periods and directory changes (lifecycle.go)
+	// journal names the snapshot last written or read (journal.go).
+	journal journalRef
 }
 
 // defRecord is one stored definition.
@@ -31,6 +33,9 @@ type defRecord struct {
 	// lifeStatus is the status the lifecycle gives the definition ("":
 	// the dates decide); see defRecord.status.
 	lifeStatus string
+	// instDirty: decisions changed since Instances was encoded; the
+	// journal has the changes, and the next snapshot encodes them.
+	instDirty bool
 
 	// views are Object as v1.0 and beta show it (renderDefinition),
 	// rendered on demand while cacheStatus holds.
@@ -71,6 +76,7 @@ type stateFile struct {
 	FormatVersion int          `json:"formatVersion"`
 	Definitions   []stateEntry `json:"definitions"`
 	Lifecycle     *lifeState   `json:"lifecycle,omitempty"`
+	Journal       *journalRef  `json:"journal,omitempty"`
 }
 
 type stateEntry struct {
@@ -85,9 +91,13 @@ type stateEntry struct {
 const stateFormat = 1
 
 // save writes the store to path atomically: a temporary file in the same
-// directory, synced, then renamed over the old one.
-func (st *store) save(path string) error {
+// directory, synced, then renamed over the old one. It returns the file's
+// size.
+func (st *store) save(path string) (int64, error) {
 	sf := stateFile{FormatVersion: stateFormat, Definitions: []stateEntry{}, Lifecycle: st.life}
+	if st.journal.ID != "" {
+		sf.Journal = &st.journal
+	}
 	for _, r := range st.defs {
 		e := stateEntry{ID: r.ID, APIVersion: r.Version, CreatedAt: r.CreatedAt.UTC(), Definition: r.Object, Instances: r.Instances}
 		if e.Instances == nil {
@@ -104,34 +114,43 @@ func (st *store) save(path string) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(sf); err != nil {
-		return fmt.Errorf("encoding emulator state: %w", err)
+		return 0, fmt.Errorf("encoding emulator state: %w", err)
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("saving emulator state: %w", err)
+		return 0, fmt.Errorf("saving emulator state: %w", err)
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("saving emulator state: %w", err)
+		return 0, fmt.Errorf("saving emulator state: %w", err)
 	}
 	tmp := f.Name()
 	if _, err := f.Write(b.Bytes()); err != nil {
 		f.Close()
 		os.Remove(tmp)
-		return fmt.Errorf("saving emulator state: %w", err)
+		return 0, fmt.Errorf("saving emulator state: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
 		os.Remove(tmp)
-		return fmt.Errorf("saving emulator state: %w", err)
+		return 0, fmt.Errorf("saving emulator state: %w", err)
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("saving emulator state: %w", err)
+		return 0, fmt.Errorf("saving emulator state: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("saving emulator state: %w", err)
+		return 0, fmt.Errorf("saving emulator state: %w", err)
 	}
-	return nil
+	syncDir(dir)
+	return int64(b.Len()), nil
+}
+
+// syncDir makes a rename in dir durable where the system allows it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
 }
