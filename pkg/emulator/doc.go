@@ -353,6 +353,28 @@
 //     prefix a query gets when another version reads it; the choices above
 //     are the emulator's.
 //
+// # Not emulated
+//
+// What the emulator does not do at all, and why:
+//
+//   - historyDefinitions (access review history reports): arsync does not
+//     use them, and they need report files the emulator has nowhere to
+//     keep; the path is not served.
+//   - stop on a definition (POST definitions/{id}/stop, beta): arsync stops
+//     instances, never whole series; stop an instance or a stage instead.
+//   - Instances created ahead of their start as NotStarted: the service
+//     has been seen to list a period's instance before it starts; the
+//     emulator creates it when the period starts, which is all arsync's
+//     reports need.
+//   - Evaluating access-package, PIM schedule-instance and Teams channel
+//     scopes (see Review lifecycle): they are accepted and stored, but
+//     their instances have no decision items, since the emulator's tenant
+//     has no access packages, role schedules or channels.
+//   - A sign-in endpoint (see Tokens): tokens come from the Go API or the
+//     command line, so no client library's sign-in flow is exercised.
+//   - Throttling by the service's real limits: throttling happens only as
+//     configured faults (see Faults), so that tests are deterministic.
+//
 // # State
 //
 // With Options.StateFile the store is loaded at start, and every change is
