@@ -24,6 +24,7 @@ benches=(
   "./pkg/apply|^BenchmarkApplyCreatesThrottled|3x|#6: 1,000 creates under the throttle <= 1.2x minimum"
   "./pkg/spec|^BenchmarkResolve500Names$|20x|#7: 500 names <= 40 round trips"
   "./cmd/arsync|^BenchmarkDecisions|1x|#8: 100,000 decisions streamed < 100 MB"
+  "./pkg/emulator|^BenchmarkRecordDecisions100k$|1x|#14: 100,000 decisions recorded in a persisted emulator < 5 s"
 )
 
 for b in "${benches[@]}"; do
