@@ -145,38 +145,48 @@ func (s *Server) routeInstances(rc *reqCtx, req *request, defID string, rest []s
 		}
 		return s.listContacted(rc, req, in, base+"('"+in.ID+"')/contactedReviewers")
 	case "decisions":
-		ctx := base + "('" + in.ID + "')/decisions"
-		switch {
-		case len(rest) == 2:
-			if !isRead(req) {
-				// Decision items are made by the service; they cannot be POSTed.
-				return methodNotAllowed(rc, req, "GET")
-			}
-			return s.listDecisions(rc, req, in.Decisions, in.ID, ctx, false)
-		case len(rest) == 3 && isFilterByCurrentUser(rest[2]):
-			if !isRead(req) {
-				return methodNotAllowed(rc, req, "GET")
-			}
-			if gerr := checkCurrentUserArg(rest[2]); gerr != nil {
-				return rc.fail(gerr)
-			}
-			return s.listDecisions(rc, req, in.Decisions, in.ID, rc.base+"/$metadata#Collection(accessReviewInstanceDecisionItem)", true)
-		case len(rest) == 3:
-			d := in.decision(rest[2])
-			if d == nil {
-				return rc.fail(errorf(http.StatusNotFound, codeNotFound, "The access review decision item '%s' was not found.", rest[2]))
-			}
-			switch req.method {
-			case http.MethodGet, http.MethodHead:
-				return s.getDecision(rc, req, in.ID, d, ctx)
-			case http.MethodPatch:
-				return s.patchDecision(rc, req, r, in, nil, d)
-			}
-			return methodNotAllowed(rc, req, "GET, PATCH")
-		}
-		return rc.fail(segmentNotFound(rest[3]))
+		return s.routeDecisions(rc, req, r, in, nil, rest, base+"('"+in.ID+"')/decisions")
 	}
 	return rc.fail(segmentNotFound(action))
+}
+
+// routeDecisions answers .../decisions[/{id} | /filterByCurrentUser(...)]
+// of an instance (st nil) or of one of its stages; rest[1] is "decisions"
+// and ctx the collection's @odata.context.
+func (s *Server) routeDecisions(rc *reqCtx, req *request, r *defRecord, in *instance, st *stage, rest []string, ctx string) *response {
+	items, find := in.Decisions, in.decision
+	if st != nil {
+		items, find = st.Decisions, st.decision
+	}
+	switch {
+	case len(rest) == 2:
+		if !isRead(req) {
+			// Decision items are made by the service; they cannot be POSTed.
+			return methodNotAllowed(rc, req, "GET")
+		}
+		return s.listDecisions(rc, req, items, in.ID, ctx, false)
+	case len(rest) == 3 && isFilterByCurrentUser(rest[2]):
+		if !isRead(req) {
+			return methodNotAllowed(rc, req, "GET")
+		}
+		if gerr := checkCurrentUserArg(rest[2]); gerr != nil {
+			return rc.fail(gerr)
+		}
+		return s.listDecisions(rc, req, items, in.ID, rc.base+"/$metadata#Collection(accessReviewInstanceDecisionItem)", true)
+	case len(rest) == 3:
+		d := find(rest[2])
+		if d == nil {
+			return rc.fail(errorf(http.StatusNotFound, codeNotFound, "The access review decision item '%s' was not found.", rest[2]))
+		}
+		switch req.method {
+		case http.MethodGet, http.MethodHead:
+			return s.getDecision(rc, req, in.ID, d, ctx)
+		case http.MethodPatch:
+			return s.patchDecision(rc, req, r, in, st, d)
+		}
+		return methodNotAllowed(rc, req, "GET, PATCH")
+	}
+	return rc.fail(segmentNotFound(rest[3]))
 }
 
 // Representations.

@@ -467,35 +467,7 @@ func (s *Server) routeStages(rc *reqCtx, req *request, r *defRecord, in *instanc
 		}
 		return s.stageAction(rc, req, r, in, st, action)
 	case "decisions":
-		dctx := ctx + "('" + st.ID + "')/decisions"
-		switch {
-		case len(rest) == 2:
-			if !isRead(req) {
-				return methodNotAllowed(rc, req, "GET")
-			}
-			return s.listDecisions(rc, req, st.Decisions, in.ID, dctx, false)
-		case len(rest) == 3 && isFilterByCurrentUser(rest[2]):
-			if !isRead(req) {
-				return methodNotAllowed(rc, req, "GET")
-			}
-			if gerr := checkCurrentUserArg(rest[2]); gerr != nil {
-				return rc.fail(gerr)
-			}
-			return s.listDecisions(rc, req, st.Decisions, in.ID, rc.base+"/$metadata#Collection(accessReviewInstanceDecisionItem)", true)
-		case len(rest) == 3:
-			d := st.decision(rest[2])
-			if d == nil {
-				return rc.fail(errorf(http.StatusNotFound, codeNotFound, "The access review decision item '%s' was not found.", rest[2]))
-			}
-			switch req.method {
-			case http.MethodGet, http.MethodHead:
-				return s.getDecision(rc, req, in.ID, d, dctx)
-			case http.MethodPatch:
-				return s.patchDecision(rc, req, r, in, st, d)
-			}
-			return methodNotAllowed(rc, req, "GET, PATCH")
-		}
-		return rc.fail(segmentNotFound(rest[3]))
+		return s.routeDecisions(rc, req, r, in, st, rest, ctx+"('"+st.ID+"')/decisions")
 	}
 	return rc.fail(segmentNotFound(rest[1]))
 }
