@@ -83,6 +83,27 @@ func checkCurrentUserArg(seg string) *graphError {
 	return nil
 }
 
+// routeList answers a read of a collection: with no segment after it, the
+// collection; with filterByCurrentUser(on='reviewer'), the caller's items
+// (their @odata.context is a Collection of elemType). ok is false for any
+// other path (an item). Collections here are made by the service, so only
+// GET is allowed.
+func routeList(rc *reqCtx, req *request, after []string, ctx, elemType string, list func(ctx string, current bool) *response) (resp *response, ok bool) {
+	if len(after) > 1 || len(after) == 1 && !isFilterByCurrentUser(after[0]) {
+		return nil, false
+	}
+	if !isRead(req) {
+		return methodNotAllowed(rc, req, "GET"), true
+	}
+	if len(after) == 0 {
+		return list(ctx, false), true
+	}
+	if gerr := checkCurrentUserArg(after[0]); gerr != nil {
+		return rc.fail(gerr), true
+	}
+	return list(rc.base+"/$metadata#Collection("+elemType+")", true), true
+}
+
 // routeInstances serves definitions/{defID}/instances/...; rest are the
 // segments after "instances".
 func (s *Server) routeInstances(rc *reqCtx, req *request, defID string, rest []string) *response {
@@ -94,22 +115,12 @@ func (s *Server) routeInstances(rc *reqCtx, req *request, defID string, rest []s
 	}
 	l := s.lifeOf(r)
 	base := rc.base + "/$metadata#identityGovernance/accessReviews/definitions('" + r.ID + "')/instances"
-	if len(rest) == 0 {
-		if !isRead(req) {
-			// Listed in the generated OpenAPI, but the service has no such
-			// operation: instances are created by the schedule.
-			return methodNotAllowed(rc, req, "GET")
-		}
-		return s.listInstances(rc, req, l, base, false)
-	}
-	if len(rest) == 1 && isFilterByCurrentUser(rest[0]) {
-		if !isRead(req) {
-			return methodNotAllowed(rc, req, "GET")
-		}
-		if gerr := checkCurrentUserArg(rest[0]); gerr != nil {
-			return rc.fail(gerr)
-		}
-		return s.listInstances(rc, req, l, rc.base+"/$metadata#Collection(accessReviewInstance)", true)
+	// POST is listed in the generated OpenAPI, but the service has no such
+	// operation: instances are created by the schedule.
+	if resp, ok := routeList(rc, req, rest, base, "accessReviewInstance", func(ctx string, current bool) *response {
+		return s.listInstances(rc, req, l, ctx, current)
+	}); ok {
+		return resp
 	}
 	in := l.find(rest[0])
 	if in == nil {
@@ -158,35 +169,25 @@ func (s *Server) routeDecisions(rc *reqCtx, req *request, r *defRecord, in *inst
 	if st != nil {
 		items, find = st.Decisions, st.decision
 	}
-	switch {
-	case len(rest) == 2:
-		if !isRead(req) {
-			// Decision items are made by the service; they cannot be POSTed.
-			return methodNotAllowed(rc, req, "GET")
-		}
-		return s.listDecisions(rc, req, items, in.ID, ctx, false)
-	case len(rest) == 3 && isFilterByCurrentUser(rest[2]):
-		if !isRead(req) {
-			return methodNotAllowed(rc, req, "GET")
-		}
-		if gerr := checkCurrentUserArg(rest[2]); gerr != nil {
-			return rc.fail(gerr)
-		}
-		return s.listDecisions(rc, req, items, in.ID, rc.base+"/$metadata#Collection(accessReviewInstanceDecisionItem)", true)
-	case len(rest) == 3:
-		d := find(rest[2])
-		if d == nil {
-			return rc.fail(errorf(http.StatusNotFound, codeNotFound, "The access review decision item '%s' was not found.", rest[2]))
-		}
-		switch req.method {
-		case http.MethodGet, http.MethodHead:
-			return s.getDecision(rc, req, in.ID, d, ctx)
-		case http.MethodPatch:
-			return s.patchDecision(rc, req, r, in, st, d)
-		}
-		return methodNotAllowed(rc, req, "GET, PATCH")
+	if resp, ok := routeList(rc, req, rest[2:], ctx, "accessReviewInstanceDecisionItem", func(ctx string, current bool) *response {
+		return s.listDecisions(rc, req, items, in.ID, ctx, current)
+	}); ok {
+		return resp
 	}
-	return rc.fail(segmentNotFound(rest[3]))
+	if len(rest) > 3 {
+		return rc.fail(segmentNotFound(rest[3]))
+	}
+	d := find(rest[2])
+	if d == nil {
+		return rc.fail(errorf(http.StatusNotFound, codeNotFound, "The access review decision item '%s' was not found.", rest[2]))
+	}
+	switch req.method {
+	case http.MethodGet, http.MethodHead:
+		return s.getDecision(rc, req, in.ID, d, ctx)
+	case http.MethodPatch:
+		return s.patchDecision(rc, req, r, in, st, d)
+	}
+	return methodNotAllowed(rc, req, "GET, PATCH")
 }
 
 // Representations.

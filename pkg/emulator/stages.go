@@ -432,17 +432,10 @@ func needStageStatus(st *stage, want, what string) *graphError {
 // @odata.context and rest the segments after "stages". A single-stage
 // instance has no stages.
 func (s *Server) routeStages(rc *reqCtx, req *request, r *defRecord, in *instance, ctx string, rest []string) *response {
-	if len(rest) == 0 || len(rest) == 1 && isFilterByCurrentUser(rest[0]) {
-		if !isRead(req) {
-			return methodNotAllowed(rc, req, "GET")
-		}
-		if len(rest) == 0 {
-			return s.listStages(rc, req, in, ctx, false)
-		}
-		if gerr := checkCurrentUserArg(rest[0]); gerr != nil {
-			return rc.fail(gerr)
-		}
-		return s.listStages(rc, req, in, rc.base+"/$metadata#Collection(accessReviewStage)", true)
+	if resp, ok := routeList(rc, req, rest, ctx, "accessReviewStage", func(ctx string, current bool) *response {
+		return s.listStages(rc, req, in, ctx, current)
+	}); ok {
+		return resp
 	}
 	st := in.findStage(rest[0])
 	if st == nil {
