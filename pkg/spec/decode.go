@@ -253,7 +253,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, f fields) (ps *pairs, ok bo
 			}
 			if h, ok := f.hints[key]; ok {
 				d.errf(n.Content[i], "%s %s", join(path, key), h)
-			} else if m := suggest(key, f.known); m != "" {
+			} else if m := graph.Suggest(key, f.known); m != "" {
 				ps.meant = append(ps.meant, m)
 				d.errf(n.Content[i], "unknown field %s in %s; did you mean %q?", quote(key), where(path), m)
 			} else {

@@ -65,13 +65,9 @@ func TestSuggest(t *testing.T) {
 		{"descriptionFor", ""}, // prefix of two names: no guess
 	}
 	for _, tt := range tests {
-		require.Equal(t, tt.want, suggest(tt.in, known), tt.in)
+		require.Equal(t, tt.want, graph.Suggest(tt.in, known), tt.in)
 	}
-	require.Equal(t, "removeAccessApplyAction", suggest("removeAccess", []string{"removeAccessApplyAction", "disableAndDeleteUserApplyAction"}))
-	require.Equal(t, 0, editDistance("", ""))
-	require.Equal(t, 3, editDistance("abc", ""))
-	require.Equal(t, 1, editDistance("ab", "ba"))
-	require.Equal(t, 2, editDistance("kitten", "sittin"))
+	require.Equal(t, "removeAccessApplyAction", graph.Suggest("removeAccess", []string{"removeAccessApplyAction", "disableAndDeleteUserApplyAction"}))
 }
 
 func TestPeriodDays(t *testing.T) {

@@ -71,6 +71,21 @@ func parseQueryRefs(q string) ([]queryRef, error) {
 	return refs, nil
 }
 
+// refsAsIDs writes "id" for each ${kind:name} in q, as the query will read
+// once resolved; a malformed reference (reported on its own) is left as is.
+func refsAsIDs(q string) string {
+	refs, _ := parseQueryRefs(q)
+	var b strings.Builder
+	last := 0
+	for _, r := range refs {
+		b.WriteString(q[last:r.start])
+		b.WriteString("id")
+		last = r.end
+	}
+	b.WriteString(q[last:])
+	return b.String()
+}
+
 func isRefKind(s string) bool {
 	for _, k := range refKinds {
 		if s == k {

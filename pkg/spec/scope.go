@@ -3,6 +3,7 @@ package spec
 import (
 	"strings"
 
+	"github.com/arsync/arsync/pkg/graph"
 	"gopkg.in/yaml.v3"
 )
 
@@ -20,9 +21,9 @@ const (
 func (c scopeContext) nested() bool { return c == scopePrincipal || c == scopeResource }
 
 // queryPlace is where the context's queries are written.
-func (c scopeContext) queryPlace() queryPlace {
-	return [...]queryPlace{scopeTop: queryInScope, scopeEnumeration: queryInEnumeration,
-		scopePrincipal: queryInPrincipals, scopeResource: queryInResources}[c]
+func (c scopeContext) queryPlace() graph.QueryPlace {
+	return [...]graph.QueryPlace{scopeTop: graph.QueryInScope, scopeEnumeration: graph.QueryInEnumeration,
+		scopePrincipal: graph.QueryInPrincipals, scopeResource: graph.QueryInResources}[c]
 }
 
 var scopeFields = fields{
@@ -149,7 +150,7 @@ func (d *decoder) decodeScopeList(p pair, path string, ctx scopeContext) []Scope
 // MicrosoftGraph) that is not one of place's forms, at the query. A query
 // already reported as malformed (empty, not starting with / or ./) is left
 // alone.
-func (d *decoder) checkQueryForm(n *yaml.Node, q, queryType, path string, place queryPlace) {
+func (d *decoder) checkQueryForm(n *yaml.Node, q, queryType, path string, place graph.QueryPlace) {
 	if n == nil || queryType != "" && queryType != "MicrosoftGraph" {
 		return
 	}
@@ -160,7 +161,7 @@ func (d *decoder) checkQueryForm(n *yaml.Node, q, queryType, path string, place 
 	if _, err := parseQueryRefs(q); err != nil {
 		return
 	}
-	if why := checkQueryForm(q, place); why != "" {
+	if why := graph.CheckQueryForm(refsAsIDs(q), place); why != "" {
 		d.errf(n, "%s %s %s", path, quote(q), why)
 	}
 }
@@ -279,9 +280,9 @@ func (d *decoder) decodeReviewer(ps *pairs, n *yaml.Node, path string, recipient
 		if p := ps.get("queryRoot"); p != nil {
 			r.QueryRoot, _ = d.enum(p.v, join(path, "queryRoot"), queryRoots)
 		}
-		place := queryInReviewers
+		place := graph.QueryInReviewers
 		if recipient {
-			place = queryInRecipients
+			place = graph.QueryInRecipients
 		}
 		d.checkQueryForm(form.v, r.Query, r.QueryType, fp, place)
 		if q, _, _ := strings.Cut(r.Query, "?"); strings.TrimSuffix(q, "/") == "./manager" && r.QueryRoot != "decisions" {

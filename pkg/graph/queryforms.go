@@ -1,4 +1,4 @@
-package spec
+package graph
 
 import (
 	"fmt"
@@ -10,24 +10,25 @@ import (
 // The query forms Graph accepts for each place a raw query can be written
 // (docs/graph-behaviour.md#scopes-and-queries, #reviewers and
 // #notification-recipients). Graph refuses a definition with another form
-// (400, "Query ... is not supported"), so validate reports it first, at the
-// query. Only Microsoft Graph queries are checked: ARM queries name Azure
+// (400, "Query ... is not supported"), so arsync's validate reports it
+// first, at the query (pkg/spec). The emulator keeps its own table on
+// purpose (pkg/emulator/queryforms.go). Only Microsoft Graph queries are checked: ARM queries name Azure
 // resources, whose forms are not documented.
 
-// queryPlace names where a raw query is written.
-type queryPlace int
+// QueryPlace names where a query is written in a definition.
+type QueryPlace int
 
 const (
-	queryInScope       queryPlace = iota // spec.scope (query or inactiveUsers)
-	queryInEnumeration                   // spec.instanceEnumerationScope
-	queryInPrincipals                    // principalResourceMemberships.principalScopes
-	queryInResources                     // principalResourceMemberships.resourceScopes
-	queryInReviewers                     // reviewers and fallbackReviewers, also in stages
-	queryInRecipients                    // additionalNotificationRecipients
+	QueryInScope       QueryPlace = iota // spec.scope (query or inactiveUsers)
+	QueryInEnumeration                   // spec.instanceEnumerationScope
+	QueryInPrincipals                    // principalResourceMemberships.principalScopes
+	QueryInResources                     // principalResourceMemberships.resourceScopes
+	QueryInReviewers                     // reviewers and fallbackReviewers, also in stages
+	QueryInRecipients                    // additionalNotificationRecipients
 )
 
 // what the place's queries are called in messages.
-func (p queryPlace) what() string {
+func (p QueryPlace) what() string {
 	return [...]string{"a scope", "an instanceEnumerationScope", "a principal scope", "a resource scope",
 		"a reviewer", "a notification recipient"}[p]
 }
@@ -87,8 +88,8 @@ func (s queryShape) shown() string {
 	return s.form + "?" + strings.Join(opts, "&")
 }
 
-var queryShapes = map[queryPlace][]queryShape{
-	queryInScope: {
+var queryShapes = map[QueryPlace][]queryShape{
+	QueryInScope: {
 		shape("/groups/{groupId}/transitiveMembers[cast]", true),
 		shape("/groups/{groupId}/members[cast]", true),
 		shape("./members[cast]", true),
@@ -99,22 +100,22 @@ var queryShapes = map[queryPlace][]queryShape{
 		shape("/roleManagement/directory/roleDefinitions/{roleId}", false),
 		shape("/servicePrincipals/{servicePrincipalId}/appRoleAssignedTo", false),
 	},
-	queryInEnumeration: {
+	QueryInEnumeration: {
 		shape("/groups", true),
 		shape("/groups/{groupId}", false),
 	},
-	queryInPrincipals: {
+	QueryInPrincipals: {
 		shape("/users", true),
 		shape("/groups", true),
 	},
-	queryInResources: {
+	QueryInResources: {
 		shape("/groups", false),
 		shape("/groups/{groupId}/transitiveMembers[cast]", false),
 		shape("/teams/{groupId}/channels", true, "membershipType"),
 		shape("/roleManagement/directory/roleDefinitions/{roleId}", false),
 		shape("/servicePrincipals/{servicePrincipalId}", false),
 	},
-	queryInReviewers: {
+	QueryInReviewers: {
 		shape("/users/{userId}", false),
 		shape("/groups/{groupId}/transitiveMembers[cast]", false),
 		shape("/groups/{groupId}/owners", true),
@@ -122,20 +123,18 @@ var queryShapes = map[queryPlace][]queryShape{
 		shape("./owners", false),
 		shape("./manager", false),
 	},
-	queryInRecipients: {
+	QueryInRecipients: {
 		shape("/users/{userId}", false),
 		shape("/groups/{groupId}/members", false),
 		shape("/groups/{groupId}/owners", false),
 	},
 }
 
-// refInQuery is a ${kind:name} reference; it stands for one id.
-var refInQuery = regexp.MustCompile(`\$\{[^}]*\}`)
-
-// checkQueryForm returns "" when q has one of place's forms, else why not,
-// to follow the query in a message.
-func checkQueryForm(q string, place queryPlace) string {
-	q = refInQuery.ReplaceAllString(strings.TrimSpace(q), "id")
+// CheckQueryForm returns "" when q has one of place's forms, else why not,
+// to follow the query in a message. Ids are not checked: any segment or
+// literal stands for one.
+func CheckQueryForm(q string, place QueryPlace) string {
+	q = strings.TrimSpace(q)
 	lower := strings.ToLower(q)
 	for _, v := range []string{"/v1.0/", "/beta/"} {
 		if strings.HasPrefix(lower, v) {
@@ -256,7 +255,7 @@ func segmentHint(path string, shapes []queryShape) string {
 			}
 		}
 		if !exact {
-			if m := suggest(seg, known); m != "" {
+			if m := Suggest(seg, known); m != "" {
 				return fmt.Sprintf(" (%q: did you mean %q?)", seg, m)
 			}
 		}
