@@ -41,7 +41,7 @@ var docPages = map[string]string{
 }
 
 // docVolatile masks what differs between runs: object and request ids,
-// timestamps, loopback ports and durations.
+// timestamps, loopback ports, durations, digests and process ids.
 var docVolatile = []struct {
 	re   *regexp.Regexp
 	with string
@@ -51,6 +51,7 @@ var docVolatile = []struct {
 	{regexp.MustCompile(`(127\.0\.0\.1|localhost):\d+`), "$1:<port>"},
 	{regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|ms|s|m|h)(\d+(\.\d+)?(ms|s))*\b`), "<dur>"},
 	{regexp.MustCompile(`sha256:[0-9a-f]{64}`), "sha256:<digest>"},
+	{regexp.MustCompile(`\bpid \d+`), "pid <pid>"},
 }
 
 func docMask(s string) string {
