@@ -93,18 +93,15 @@ type recordOut struct {
 	Lifecycle  *lifeState        `json:"lifecycle,omitempty"`
 }
 
+// recordIn is a journal record as read: a definition's members are those
+// of a state file's entry.
 type recordIn struct {
-	Op         string            `json:"op"`
-	Snapshot   string            `json:"snapshot"`
-	ID         string            `json:"id"`
-	APIVersion string            `json:"apiVersion"`
-	CreatedAt  time.Time         `json:"createdAt"`
-	VisibleAt  *time.Time        `json:"visibleAt"`
-	Definition *object           `json:"definition"`
-	Instances  []*storedInstance `json:"instances"`
-	Instance   string            `json:"instance"`
-	Decisions  []*decisionItem   `json:"decisions"`
-	Lifecycle  *lifeState        `json:"lifecycle"`
+	Op       string `json:"op"`
+	Snapshot string `json:"snapshot"`
+	entryIn
+	Instance  string          `json:"instance"`
+	Decisions []*decisionItem `json:"decisions"`
+	Lifecycle *lifeState      `json:"lifecycle"`
 }
 
 func defRecordOut(r *defRecord) recordOut {
