@@ -89,7 +89,8 @@ func lockState(stateFile string) (*stateLock, error) {
 		return nil, &StateLockedError{StateFile: stateFile, LockFile: path, PID: h.PID, Since: h.Since}
 	}
 	data, _ := json.Marshal(lockHolder{PID: os.Getpid(), Since: time.Now().Truncate(time.Second)})
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt(append(data, '\n'), 0)
 	}
 	if err != nil {

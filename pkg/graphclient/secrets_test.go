@@ -39,8 +39,7 @@ func requireNoFragment(t testing.TB, out, secret string, minLen int) {
 // "case" parameter asks.
 func reflectingServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 		q := r.URL.Query()
 		if strings.HasSuffix(r.URL.Path, "/$batch") {
