@@ -48,7 +48,7 @@ func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command 
 type buildDetails struct {
 	Version   string // v1.2.3, a module pseudo-version, or "dev"
 	Commit    string // the full revision, "-dirty" when built from a modified tree; "" when unknown
-	Date      string // RFC 3339: the release's build time, else the commit's time; "" when unknown
+	Date      string // RFC 3339: a release's build time, else the commit's time; "" when unknown
 	GoVersion string
 	Platform  string // GOOS/GOARCH
 }
@@ -131,7 +131,7 @@ func (d buildDetails) write(w io.Writer) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "arsync %s\n", d.Version)
 	fmt.Fprintf(&b, "  commit: %s\n", orUnknown(d.Commit))
-	fmt.Fprintf(&b, "  built:  %s\n", orUnknown(d.Date))
+	fmt.Fprintf(&b, "  date:   %s\n", orUnknown(d.Date))
 	fmt.Fprintf(&b, "  go:     %s %s\n", d.GoVersion, d.Platform)
 	_, _ = io.WriteString(w, b.String())
 }

@@ -92,12 +92,12 @@ func TestBuildDetailsWrite(t *testing.T) {
 		{
 			name: "release",
 			d:    buildDetails{Version: "v1.2.0", Commit: "fedcba9876543210fedcba9876543210fedcba98", Date: "2026-01-05T10:00:00Z", GoVersion: "go1.26.8", Platform: "darwin/arm64"},
-			want: "arsync v1.2.0\n  commit: fedcba9876543210fedcba9876543210fedcba98\n  built:  2026-01-05T10:00:00Z\n  go:     go1.26.8 darwin/arm64\n",
+			want: "arsync v1.2.0\n  commit: fedcba9876543210fedcba9876543210fedcba98\n  date:   2026-01-05T10:00:00Z\n  go:     go1.26.8 darwin/arm64\n",
 		},
 		{
 			name: "nothing known",
 			d:    buildDetails{Version: "dev", GoVersion: "go1.26.8", Platform: "windows/amd64"},
-			want: "arsync dev\n  commit: unknown\n  built:  unknown\n  go:     go1.26.8 windows/amd64\n",
+			want: "arsync dev\n  commit: unknown\n  date:   unknown\n  go:     go1.26.8 windows/amd64\n",
 		},
 	}
 	for _, tt := range tests {
@@ -174,5 +174,5 @@ func TestVersionFromGitCheckout(t *testing.T) {
 	require.Len(t, lines, 4, out)
 	require.Regexp(t, `^arsync v\S+$`, lines[0], "Go records a pseudo-version for a checkout")
 	require.Equal(t, "  commit: "+wantCommit, lines[1])
-	require.Equal(t, "  built:  "+when.UTC().Format(time.RFC3339), lines[2])
+	require.Equal(t, "  date:   "+when.UTC().Format(time.RFC3339), lines[2])
 }
