@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -361,4 +362,49 @@ func TestActionInstaller(t *testing.T) {
 			require.Contains(t, r.stderr, "arsync "+tag+" (fake)", "the installer ran arsync version")
 		})
 	}
+}
+
+// TestInstallerAgainstSnapshot runs the installer against the archives and
+// checksums file of a real GoReleaser snapshot, when ARSYNC_SNAPSHOT_DIST
+// names its dist/ directory (.ci/run sets it after building one): the
+// names GoReleaser gives and the names the installer asks for must agree,
+// and the installed binary must be the release build for this machine.
+func TestInstallerAgainstSnapshot(t *testing.T) {
+	dist := os.Getenv("ARSYNC_SNAPSHOT_DIST")
+	if dist == "" {
+		t.Skip("ARSYNC_SNAPSHOT_DIST is not set (.ci/run sets it after goreleaser release --snapshot)")
+	}
+	runnerOS := map[string]string{"linux": "Linux", "darwin": "macOS"}[runtime.GOOS]
+	runnerArch := map[string]string{"amd64": "X64", "arm64": "ARM64"}[runtime.GOARCH]
+	if runnerOS == "" || runnerArch == "" {
+		t.Skipf("no runner like %s/%s", runtime.GOOS, runtime.GOARCH)
+	}
+	sums, err := filepath.Glob(filepath.Join(dist, "arsync_*_checksums.txt"))
+	require.NoError(t, err)
+	require.Len(t, sums, 1, "one checksums file in %s", dist)
+	version := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(sums[0]), "arsync_"), "_checksums.txt")
+	tag := "v" + version
+
+	files := map[string][]byte{}
+	entries, err := os.ReadDir(dist)
+	require.NoError(t, err)
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			data, err := os.ReadFile(filepath.Join(dist, e.Name()))
+			require.NoError(t, err)
+			files[e.Name()] = data
+		}
+	}
+	fake := &fakeRelease{files: map[string]map[string][]byte{tag: files}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+
+	r := runInstaller(t, srv.URL, map[string]string{"ARSYNC_VERSION": tag, "RUNNER_OS": runnerOS, "RUNNER_ARCH": runnerArch})
+	require.NoError(t, r.err, r.stderr)
+	require.Equal(t, map[string]string{"installed": "true", "version": tag}, r.outputs)
+	require.Len(t, r.path, 1)
+
+	out, err := exec.Command(filepath.Join(r.path[0], "arsync"), "version").Output()
+	require.NoError(t, err)
+	require.Regexp(t, `^arsync `+regexp.QuoteMeta(tag)+`\n  commit: [0-9a-f]{40}\n  date:   \d{4}-\d\d-\d\dT`, string(out))
 }
