@@ -317,10 +317,19 @@ func TestActionInstaller(t *testing.T) {
 		{
 			name: "a version input that is not a tag fails", files: good,
 			env:     map[string]string{"ARSYNC_VERSION": "v1.2.3/../../evil"},
-			wantErr: `the version input must be a release tag such as v1.2.3, not "v1.2.3/../../evil"`,
+			wantErr: "the version input must be a release tag such as v1.2.3",
 			want:    map[string]string{},
 		},
 	}
+	// Every failure's message is quoted in the Action's page.
+	page, err := os.ReadFile(filepath.Join(root, "docs", "github-action.md"))
+	require.NoError(t, err)
+	for _, tt := range tests {
+		if tt.wantErr != "" {
+			require.Contains(t, string(page), tt.wantErr, "docs/github-action.md#how-arsync-is-installed quotes each failure (%s)", tt.name)
+		}
+	}
+
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.needs != "" {
