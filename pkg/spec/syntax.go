@@ -23,9 +23,9 @@ import (
 // fail with the same message is the offending line (every earlier prefix of
 // the file parses), and on that line the mistake is found by the kind of
 // error: a tab in the indentation, a ": " inside an unquoted value, a key
-// out of line with its neighbours. Each candidate is confirmed by parsing
-// the text with the mistake repaired; when that does not confirm it, the
-// error keeps yaml.v3's message at the line's first character.
+// out of line with its neighbours. A tab or a colon is confirmed by parsing
+// the line repaired; when nothing explains the error, it keeps yaml.v3's
+// message at the line's first character.
 
 var (
 	yamlLineRE   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
