@@ -40,7 +40,7 @@ func TestInitThenValidate(t *testing.T) {
 	review, err := os.ReadFile(filepath.Join(dir, "reviews", "guests-m365-groups.yaml"))
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(review), "# yaml-language-server: $schema="+spec.SchemaBaseURL+spec.SpecSchemaFile+"\n"))
-	require.Contains(t, string(review), "startDate: 2026-12-01}", "the series starts on the first of next month")
+	require.Contains(t, string(review), `startDate: "2026-12-01"}`, "the series starts on the first of next month, quoted for YAML 1.1 parsers")
 
 	t.Chdir(dir)
 	code, stdout, stderr = runArsync(t, "validate")
