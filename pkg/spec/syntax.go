@@ -135,26 +135,24 @@ func (s *sourceLines) firstNonBlank(n int) int {
 	return s.col(n, i)
 }
 
-// fails reports whether text parses with the error msg (yaml.v3's message
-// without its line), and on which line yaml.v3 places it.
-func fails(text []byte, msg string) (bool, int) {
+// fails reports whether text fails to parse with the error msg (yaml.v3's
+// message without its line).
+func fails(text []byte, msg string) bool {
 	return failsReading(bytes.NewReader(text), msg)
 }
 
-func failsReading(r io.Reader, msg string) (bool, int) {
+func failsReading(r io.Reader, msg string) bool {
 	err := parseYAMLStream(r)
 	if err == nil {
-		return false, 0
+		return false
 	}
 	m := err.Error()
-	line := 0
 	if sm := yamlLineRE.FindStringSubmatch(m); sm != nil {
-		line, _ = strconv.Atoi(sm[1])
 		m = sm[2]
 	} else {
 		m = strings.TrimPrefix(m, "yaml: ")
 	}
-	return m == msg, line
+	return m == msg
 }
 
 // parseYAMLStream parses every document read from r, returning the first error.
@@ -200,15 +198,14 @@ func (s *sourceLines) firstFailing(from int, msg string) int {
 	n := len(s.lines)
 	from = max(1, min(from, n))
 	cr := &countingReader{r: bytes.NewReader(s.data)}
-	if same, _ := failsReading(cr, msg); !same {
+	if !failsReading(cr, msg) {
 		return 0
 	}
 	hi := min(n, max(from, s.lineAt(cr.n)))
 	budget := 16*len(s.data) + 1<<20
 	failsAt := func(k int) bool {
 		budget -= s.ends[k-1]
-		ok, _ := fails(s.prefix(k), msg)
-		return ok
+		return fails(s.prefix(k), msg)
 	}
 	if !failsAt(hi) {
 		hi = n // read ahead less than the mistake needs: search all
@@ -291,8 +288,9 @@ func (s *sourceLines) explain(n int, msg string) (int, string, bool) {
 // leadingRE is the indentation of a line, with the "- " of list items.
 var leadingRE = regexp.MustCompile(`^(?:[ \t]|-(?:[ \t]|$))*`)
 
-// tab finds a tab in line n's indentation that causes msg: the line
-// parses differently with a space in its place.
+// tab finds a tab in line n's indentation that causes msg: with a space
+// in its place, the text up to line n no longer fails with msg (the text
+// before line n parses, as firstFailing found).
 func (s *sourceLines) tab(n int, msg string) (int, bool) {
 	l := s.lines[n-1]
 	i := strings.IndexByte(leadingRE.FindString(l), '\t')
@@ -300,7 +298,7 @@ func (s *sourceLines) tab(n int, msg string) (int, bool) {
 		return 0, false
 	}
 	fixed := l[:i] + " " + l[i+1:]
-	if same, at := fails(s.withLine(n, fixed), msg); same && at == n {
+	if fails(s.withLine(n, fixed), msg) {
 		return 0, false
 	}
 	return s.col(n, i), true
@@ -415,7 +413,7 @@ func (s *sourceLines) colon(n int, msg string) (int, string, bool) {
 		v := strings.TrimSuffix(l[cs[0]+1:], "\r")
 		pad := len(v) - len(strings.TrimLeft(v, " \t"))
 		quoted := l[:cs[0]+1+pad] + "'" + strings.ReplaceAll(strings.TrimSpace(v), "'", "''") + "'"
-		if same, at := fails(s.withLine(n, quoted), msg); !same || at != n {
+		if !fails(s.withLine(n, quoted), msg) {
 			key, _ := keyOf(l)
 			head := strings.TrimSpace(l[cs[0]+1 : cs[1]+1])
 			example := key + `: "` + head + ` …"`
