@@ -293,6 +293,22 @@ spec:
 		documented(t, "troubleshooting", out, "syntax.yaml:", "rules.yaml:", "2 files: 10 errors, 1 warning")
 	})
 
+	t.Run("spec syntax", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		head := "apiVersion: arsync/v1\nkind: AccessReviewDefinition\nmetadata:\n  name: %s\nspec:\n  displayName: %s\n"
+		rest := "  scope:\n    query: /groups/${group:Marketing}/transitiveMembers/microsoft.graph.user\n" +
+			"  reviewers:\n    - user: alice@contoso.com\n  settings:\n    recurrence:\n" +
+			"      pattern: {type: absoluteMonthly, interval: 1}\n      range: {type: noEnd, startDate: \"2026-02-01\"}\n"
+		docWrite(t, map[string]string{
+			"bad/indent.yaml": fmt.Sprintf(head, "indent", "Indent") + strings.Replace(rest, "  reviewers:", "   reviewers:", 1),
+			"bad/tab.yaml":    fmt.Sprintf(head, "tab", "Tab") + "\tdescriptionForAdmins: Owned by IAM.\n" + rest,
+			"bad/colon.yaml":  fmt.Sprintf(head, "colon", "Colon") + "  descriptionForReviewers: Please: remove guests who left.\n" + rest,
+		})
+		code, out := docRun(t, nil, "validate", "bad")
+		require.Equal(t, exitError, code)
+		documented(t, "troubleshooting", out, "indent.yaml:", "tab.yaml:", "colon.yaml:", "3 files: 3 errors")
+	})
+
 	t.Run("files not read", func(t *testing.T) {
 		if err := os.Symlink("target", filepath.Join(t.TempDir(), "link")); err != nil {
 			t.Skipf("symbolic links are not available: %v", err)

@@ -301,7 +301,7 @@ spec:
     recommendationsEnabled: true
     recurrence:
       pattern: {type: absoluteMonthly, interval: 3}
-      range: {type: noEnd, startDate: ` + startDate + `}
+      range: {type: noEnd, startDate: "` + startDate + `"}
     applyActions: [removeAccessApplyAction]
 `
 }

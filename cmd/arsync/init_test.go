@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/arsync/arsync/internal/schematest"
 	"github.com/arsync/arsync/pkg/spec"
 )
 
@@ -40,13 +41,33 @@ func TestInitThenValidate(t *testing.T) {
 	review, err := os.ReadFile(filepath.Join(dir, "reviews", "guests-m365-groups.yaml"))
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(review), "# yaml-language-server: $schema="+spec.SchemaBaseURL+spec.SpecSchemaFile+"\n"))
-	require.Contains(t, string(review), "startDate: 2026-12-01}", "the series starts on the first of next month")
+	require.Contains(t, string(review), `startDate: "2026-12-01"}`, "the series starts on the first of next month, quoted for YAML 1.1 parsers")
 
 	t.Chdir(dir)
 	code, stdout, stderr = runArsync(t, "validate")
 	require.Equal(t, exitOK, code, stderr)
 	require.Equal(t, "1 file, 1 definition: valid\n", stdout)
 	require.Empty(t, stderr, "the starter review has no warnings either")
+}
+
+// TestInitOutputPassesAjv: the files init writes validate against the
+// published schemas in other people's tools (ajv with js-yaml).
+func TestInitOutputPassesAjv(t *testing.T) {
+	fixInitClock(t)
+	dir := t.TempDir()
+	code, _, stderr := runArsync(t, "init", dir, "--tenant-id", "contoso.onmicrosoft.com")
+	require.Equal(t, exitOK, code, stderr)
+	var files []schematest.File
+	for name, schema := range map[string]string{"arsync.yaml": schematest.ConfigSchema, "reviews/guests-m365-groups.yaml": schematest.SpecSchema} {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		require.NoError(t, err)
+		files = append(files, schematest.File{Name: name, Schema: schema, Text: b})
+	}
+	for _, r := range schematest.Validate(t, files) {
+		require.Empty(t, r.ParseError, r.Name)
+		require.Len(t, r.Docs, 1, r.Name)
+		require.True(t, r.Docs[0].Valid, "%s: %v", r.Name, r.Docs[0].Errors)
+	}
 }
 
 // TestInitRefusesToOverwrite: any existing file stops init before it

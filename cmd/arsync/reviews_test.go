@@ -49,7 +49,7 @@ func seedWithDefaultDeny(t *testing.T, seed, dir string, start time.Time) {
 	for old, repl := range map[string]string{
 		"defaultDecisionEnabled: false": "defaultDecisionEnabled: true",
 		"defaultDecision: None":         "defaultDecision: Deny",
-		"startDate: 2026-01-05":         "startDate: " + start.Format("2006-01-02"),
+		`startDate: "2026-01-05"`:       `startDate: "` + start.Format("2006-01-02") + `"`,
 	} {
 		require.Contains(t, s, old, "the seed changed; update this test")
 		s = strings.Replace(s, old, repl, 1)

@@ -89,7 +89,7 @@ func scenario(t *testing.T, opts emulator.Options) (*emulator.Running, *graphcli
 
 	mm := filepath.Join(dir, "marketing-members.yaml")
 	edit(t, mm, "- user: alice@contoso.com ", "- user: bob@contoso.com ")
-	edit(t, mm, "startDate: 2026-02-01", "startDate: 2026-02-02")
+	edit(t, mm, `startDate: "2026-02-01"`, `startDate: "2026-02-02"`)
 	edit(t, filepath.Join(dir, "project-guests.yaml"), "${group:Sales}/transitive", "${group:Marketing}/transitive")
 	require.NoError(t, os.Remove(filepath.Join(dir, "payroll-app-users.yaml")))
 	writeFile(t, filepath.Join(dir, "adopt-me.yaml"), `apiVersion: arsync/v1

@@ -823,9 +823,30 @@ func recurrence(r *graph.PatternedRecurrence) *yaml.Node {
 func newMapping() *yaml.Node  { return &yaml.Node{Kind: yaml.MappingNode} }
 func newSequence() *yaml.Node { return &yaml.Node{Kind: yaml.SequenceNode} }
 
-// strNode is a string scalar; the encoder quotes it when it would read
-// back as another type.
-func strNode(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+// strNode is a string scalar. yaml.v3 quotes it when YAML 1.2 would read
+// it as another type; it is quoted too when a YAML 1.1 parser (PyYAML,
+// js-yaml's timestamps), as other people's tools use to check a file
+// against the JSON Schema, would read it as a date, a boolean, a number or
+// null.
+func strNode(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if yaml11Typed.MatchString(s) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+// yaml11Typed matches the plain scalars that YAML 1.1's types resolve to
+// something other than a string (https://yaml.org/type/: bool, int,
+// float, null, timestamp, value, merge).
+var yaml11Typed = regexp.MustCompile(`^(?:` +
+	`y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF` +
+	`|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+` +
+	`|[-+]?(?:[0-9][0-9_]*)?\.[0-9.]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)` +
+	`|~|null|Null|NULL|` +
+	`|[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?` +
+	`|=|<<` +
+	`)$`)
 
 func intNode(n int) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(n)}
@@ -835,13 +856,13 @@ func boolNode(b bool) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(b)}
 }
 
-// dateNode writes a YYYY-MM-DD date unquoted, as people write them; any
-// other text is a quoted string.
+// dateNode writes a date quoted: a YAML 1.1 parser reads an unquoted
+// 2026-01-05 as a timestamp, which the JSON Schema's string refuses
+// (arsync reads either).
 func dateNode(s string) *yaml.Node {
-	if _, err := parseDate(s); err == nil {
-		return &yaml.Node{Kind: yaml.ScalarNode, Value: s}
-	}
-	return strNode(s)
+	n := strNode(s)
+	n.Style = yaml.DoubleQuotedStyle
+	return n
 }
 
 func flowStrings(ss []string) *yaml.Node {

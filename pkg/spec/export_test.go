@@ -352,3 +352,48 @@ func FuzzExport(f *testing.F) {
 		}
 	})
 }
+
+// TestExportQuotesWhatYAML11Retypes: values that a YAML 1.1 parser (PyYAML,
+// js-yaml's timestamps) would read as something other than a string are
+// written quoted, so that the files validate against the JSON Schema in
+// other people's tools: dates, YAML 1.1 booleans, octal and sexagesimal
+// numbers, nulls. arsync reads them back unchanged.
+func TestExportQuotesWhatYAML11Retypes(t *testing.T) {
+	live := readLive(t, "testdata/export/live.json")
+	require.NotEmpty(t, live)
+	for _, v := range []string{
+		"2026-01-05", "2026-1-5", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5",
+		"yes", "No", "ON", "off", "y", "n", "true", "False",
+		"010", "0o17", "0x1F", "0b101", "1_000", "+12", "190:20:30", "1:20", "1_000.5", "1.5e3", ".inf", "-.Inf", ".NaN",
+		"~", "null", "Null", "=",
+	} {
+		t.Run(v, func(t *testing.T) {
+			d := live[0]
+			d.DisplayName = v
+			files, err := Export(context.Background(), []graph.Definition{d}, testDirectory(), ExportOptions{All: true})
+			require.NoError(t, err)
+			require.Len(t, files, 1)
+			var line string
+			for _, l := range strings.Split(string(files[0].Content), "\n") {
+				if strings.HasPrefix(l, "  displayName: ") {
+					line = l
+				}
+			}
+			require.Contains(t, []byte{'"', '\''}, strings.TrimPrefix(line, "  displayName: ")[0], "must be quoted: %s", line)
+			defs, diags := Parse("x.yaml", files[0].Content)
+			require.False(t, diags.HasErrors(), diags)
+			require.Equal(t, v, defs[0].Spec.DisplayName)
+		})
+	}
+	files, err := Export(context.Background(), live, testDirectory(), ExportOptions{All: true})
+	require.NoError(t, err)
+	for _, f := range files {
+		for _, l := range strings.Split(string(f.Content), "\n") {
+			for _, key := range []string{"startDate: ", "endDate: "} {
+				if i := strings.Index(l, key); i >= 0 {
+					require.Equal(t, byte('"'), l[i+len(key)], "dates are quoted: %s", l)
+				}
+			}
+		}
+	}
+}

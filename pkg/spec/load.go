@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -162,37 +159,6 @@ func decodeNode(dec *yaml.Decoder, doc *yaml.Node) (err error) {
 	return dec.Decode(doc)
 }
 
-var (
-	yamlLineRE   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-	yamlAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
-)
-
-// syntaxDiagnostic turns a yaml.v3 parse error into a diagnostic. yaml.v3
-// reports the line of a syntax error but not its column, so the column is
-// that of the line's first non-blank character.
-func syntaxDiagnostic(file string, data []byte, err error) Diagnostic {
-	msg := err.Error()
-	line := 1
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n > 0 {
-			line = n
-		}
-		msg = m[2]
-	} else if m := yamlAnchorRE.FindStringSubmatch(msg); m != nil {
-		// The composer reports an unknown alias without a position; find
-		// its first use.
-		msg = strings.TrimPrefix(msg, "yaml: ")
-		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
-			line = bytes.Count(data[:i], []byte("\n")) + 1
-			start := bytes.LastIndexByte(data[:i], '\n') + 1
-			return Diagnostic{Pos: Pos{File: file, Line: line, Col: utf8.RuneCount(data[start:i]) + 1}, Severity: Error, Message: "YAML syntax error: " + msg}
-		}
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	return Diagnostic{Pos: Pos{File: file, Line: line, Col: firstNonBlank(data, line)}, Severity: Error, Message: "YAML syntax error: " + msg}
-}
-
 // checkText finds the first bytes YAML cannot read: invalid UTF-8, or a
 // character YAML does not allow (control characters other than tab and
 // line breaks, C1 controls but NEL, U+FFFE and U+FFFF). yaml.v3 reports
@@ -238,27 +204,6 @@ func yamlChar(r rune) bool {
 		(r >= 0x20 && r <= 0x7E) || r == 0x85 ||
 		(r >= 0xA0 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) ||
 		(r >= 0x10000 && r <= 0x10FFFF)
-}
-
-// firstNonBlank returns the 1-based column of the first character of line
-// that is not a space or tab, or 1.
-func firstNonBlank(data []byte, line int) int {
-	for l := 1; l < line; l++ {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			return 1
-		}
-		data = data[i+1:]
-	}
-	if i := bytes.IndexByte(data, '\n'); i >= 0 {
-		data = data[:i]
-	}
-	for col, r := range []rune(string(data)) {
-		if r != ' ' && r != '\t' && r != '\r' {
-			return col + 1
-		}
-	}
-	return 1
 }
 
 // parseFiles reads and parses files with one worker per CPU. Each result

@@ -183,6 +183,7 @@ func generateSchema(root reflect.Type, file, title, desc string) ([]byte, error)
 	if len(g.defs.keys) > 0 {
 		s.Definitions = &g.defs
 	}
+	declareRequired(s)
 	if err := errors.Join(g.errs...); err != nil {
 		return nil, err
 	}
@@ -193,6 +194,44 @@ func generateSchema(root reflect.Type, file, title, desc string) ([]byte, error)
 	// MarshalIndent re-indents the output of props.MarshalJSON but keeps
 	// its escaping; it has none, since marshalNoEscape wrote it.
 	return append(b, '\n'), nil
+}
+
+// declareRequired gives every subschema that requires keys a properties
+// entry for each of them ({}, which accepts anything, where it had none).
+// The verdict is the same; validators in strict mode (ajv's strictRequired)
+// refuse a schema whose required keys are not declared next to it, and
+// schematest checks the schema with ajv in strict mode.
+func declareRequired(s *schema) {
+	if s == nil {
+		return
+	}
+	for _, k := range s.Required {
+		if s.Properties == nil {
+			s.Properties = &props{}
+		}
+		if s.Properties.get(k) == nil {
+			s.Properties.set(k, &schema{})
+		}
+	}
+	children := []*schema{s.Items, s.Not, s.If, s.Then, s.Else}
+	children = append(children, s.AnyOf...)
+	children = append(children, s.OneOf...)
+	children = append(children, s.AllOf...)
+	for _, p := range []*props{s.Properties, s.Definitions} {
+		if p != nil {
+			for _, k := range p.keys {
+				children = append(children, p.m[k])
+			}
+		}
+	}
+	for _, v := range s.Dependencies {
+		if d, ok := v.(*schema); ok {
+			children = append(children, d)
+		}
+	}
+	for _, c := range children {
+		declareRequired(c)
+	}
 }
 
 // ref returns a $ref to the definition of struct type t, generating it
@@ -380,8 +419,9 @@ func typeKeys(names []typeName, what string) []namedSchema {
 	}
 }
 
-// notBoth forbids writing both type and @odata.type.
-var notBoth = &schema{Not: &schema{Required: []string{"type", "@odata.type"}}}
+// notBoth forbids writing both type and @odata.type. A new schema each
+// time: declareRequired completes schemas in place.
+func notBoth() *schema { return &schema{Not: &schema{Required: []string{"type", "@odata.type"}}} }
 
 // isType matches an object whose type or @odata.type names one of shorts.
 func isType(names []typeName, shorts ...string) *schema {

@@ -136,7 +136,7 @@ var scopeDoc = typeDoc{
 		// What each kind needs and what it must not have, as the decoder
 		// checks it.
 		s.AllOf = []*schema{
-			notBoth,
+			notBoth(),
 			{If: isType(scopeTypes, prm),
 				Then: &schema{
 					Required: []string{"principalScopes", "resourceScopes"},
@@ -250,7 +250,7 @@ func (g *gen) recipientScopeRef() *schema {
 		for _, k := range inline.Properties.keys {
 			s.Properties.set(k, inline.Properties.get(k))
 		}
-		s.AllOf = []*schema{notBoth}
+		s.AllOf = []*schema{notBoth()}
 		s.OneOf = exactlyOne(recipientForms)
 		s.Dependencies = map[string]any{"queryType": []string{"query"}, "queryRoot": []string{"query"}}
 		g.defs.set(name, s)
@@ -378,7 +378,7 @@ var applyActionDoc = typeDoc{
 		"Type": {build: func(*gen) []namedSchema { return typeKeys(applyActionTypes, "apply action") }},
 	},
 	finish: func(g *gen, s *schema) *schema {
-		s.AllOf = []*schema{notBoth}
+		s.AllOf = []*schema{notBoth()}
 		s.AnyOf = []*schema{{Required: []string{"type"}}, {Required: []string{"@odata.type"}}}
 		return orBareName(applyActionTypes, s)
 	},
@@ -398,7 +398,7 @@ var insightDoc = typeDoc{
 			refine: enumOf(signInScopes)},
 	},
 	finish: func(g *gen, s *schema) *schema {
-		s.AllOf = []*schema{notBoth}
+		s.AllOf = []*schema{notBoth()}
 		s.AnyOf = []*schema{{Required: []string{"type"}}, {Required: []string{"@odata.type"}}}
 		return orBareName(insightTypes, s)
 	},

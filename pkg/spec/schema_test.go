@@ -237,7 +237,7 @@ func TestSchemaRejectsTypos(t *testing.T) {
 		{"      recommendationsEnabled: true", "      recomendationsEnabled: true"},
 		{"    mailNotificationsEnabled:", "    mailNotificationEnabled:"},
 		{"      range:", "      rnage:"},
-		{" startDate: 2026", " startdate: 2026"},
+		{` startDate: "2026`, ` startdate: "2026`},
 		{"        groupMembers: Finance Auditors", "        groupMember: Finance Auditors"},
 	} {
 		t.Run(tc.typo, func(t *testing.T) {

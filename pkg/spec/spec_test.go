@@ -521,3 +521,28 @@ func TestHostileInputs(t *testing.T) {
 		require.Empty(t, defs)
 	})
 }
+
+// TestDatesQuotedOrNot: the examples quote dates (for YAML 1.1 tools);
+// arsync reads a date the same whether quoted or not.
+func TestDatesQuotedOrNot(t *testing.T) {
+	doc := func(start, end string) string {
+		return "apiVersion: arsync/v1\nkind: AccessReviewDefinition\nmetadata: {name: dates}\nspec:\n  displayName: Dates\n" +
+			"  scope: {query: /roleManagement/directory/roleDefinitions/62e90394-69f5-4237-9190-012177145e10}\n  settings:\n    recurrence:\n" +
+			"      range: {type: endDate, startDate: " + start + ", endDate: " + end + "}\n"
+	}
+	var got []*Definition
+	for _, d := range []string{
+		doc("2026-04-01", "2026-04-15"),
+		doc(`"2026-04-01"`, `'2026-04-15'`),
+		doc("!!str 2026-04-01", "!!timestamp 2026-04-15"),
+	} {
+		defs, diags := Parse("dates.yaml", []byte(d))
+		require.Empty(t, diags, d)
+		require.Len(t, defs, 1)
+		got = append(got, defs[0])
+	}
+	for _, d := range got {
+		require.Equal(t, "2026-04-01", d.Spec.Settings.Recurrence.Range.StartDate)
+		require.Equal(t, "2026-04-15", d.Spec.Settings.Recurrence.Range.EndDate)
+	}
+}
