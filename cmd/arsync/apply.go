@@ -83,6 +83,7 @@ so that the next plan does not plan it again.`,
 	fl.BoolVar(&o.AllowReplace, "allow-replace", false, "allow replacing definitions whose scope or other fixed fields changed")
 	fl.BoolVar(&o.Force, "force", false, "allow changing more than maxChangePercent of the managed definitions")
 	fl.StringVar(&o.PlanFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
+	addSignInFlags(cmd, f.Globals)
 	return cmd
 }
 

@@ -110,6 +110,7 @@ func TestValidateFlags(t *testing.T) {
 		{name: "defaults", want: ValidateOptions{}},
 		{name: "paths", args: []string{"a", "b.yaml"}, want: ValidateOptions{Paths: []string{"a", "b.yaml"}}},
 		{name: "unknown flag", args: []string{"--strict"}, err: "unknown flag: --strict"},
+		{name: "validate does not sign in", args: []string{"--emulator"}, err: "unknown flag: --emulator"},
 	})
 }
 
@@ -125,6 +126,15 @@ func TestPlanFlags(t *testing.T) {
 		{name: "bad bool", args: []string{"--detailed-exitcode=maybe"},
 			err: `invalid argument "maybe" for "--detailed-exitcode" flag: strconv.ParseBool: parsing "maybe": invalid syntax`},
 		{name: "missing value", args: []string{"--out"}, err: "flag needs an argument: --out"},
+		{name: "emulator and endpoint", args: []string{"--emulator", "--graph-endpoint", "https://graph.microsoft.us/v1.0"},
+			err: "--emulator cannot be combined with --graph-endpoint: the emulator is its own endpoint and needs no sign-in; drop one"},
+		{name: "emulator and auth", args: []string{"--auth", "bogus", "--emulator"},
+			err: "--emulator cannot be combined with --auth: the emulator is its own endpoint and needs no sign-in; drop one"},
+		{name: "emulator and auth auto, explicitly", args: []string{"--emulator", "--auth=auto"},
+			err: "--emulator cannot be combined with --auth: the emulator is its own endpoint and needs no sign-in; drop one"},
+		{name: "emulator and every sign-in flag", args: []string{"--emulator", "--tenant-id", "t", "--cloud", "china", "--graph-endpoint", "u", "--auth", "env"},
+			err: "--emulator cannot be combined with --tenant-id, --cloud, --graph-endpoint or --auth: the emulator is its own endpoint and needs no sign-in; drop one"},
+		{name: "emulator=false and endpoint", args: []string{"--emulator=false", "--graph-endpoint", "u"}, want: PlanOptions{Output: "text"}},
 	})
 }
 
@@ -152,6 +162,7 @@ func TestVersionFlags(t *testing.T) {
 	testFlags(t, nil, NewCmdVersion, []flagCase[VersionOptions]{
 		{name: "no flags", want: VersionOptions{}},
 		{name: "arguments", args: []string{"now"}, err: `unknown command "now" for "arsync version"`},
+		{name: "version does not sign in", args: []string{"--auth", "env"}, err: "unknown flag: --auth"},
 	})
 }
 
@@ -163,6 +174,7 @@ func TestInitFlags(t *testing.T) {
 		{name: "bad tenant", args: []string{"--tenant-id", "not a tenant"}, err: `--tenant-id "not a tenant" is not a tenant id (GUID) or domain`},
 		{name: "bad cloud", args: []string{"--cloud", "mars"}, err: `--cloud "mars" is not one of global, usgov, usgovdod, china`},
 		{name: "two directories", args: []string{"a", "b"}, err: "accepts at most 1 arg(s), received 2"},
+		{name: "init does not sign in", args: []string{"--graph-endpoint", "u"}, err: "unknown flag: --graph-endpoint"},
 	})
 }
 
@@ -177,6 +189,7 @@ func TestGitHubCommentFlags(t *testing.T) {
 		{name: "bad number", args: []string{"--plan", "p", "--pr", "seven"},
 			err: `invalid argument "seven" for "--pr" flag: strconv.ParseInt: parsing "seven": invalid syntax`},
 		{name: "arguments", args: []string{"--plan", "p", "extra"}, err: `unknown command "extra" for "arsync github comment"`},
+		{name: "comment does not sign in", args: []string{"--plan", "p", "--auth", "env"}, err: "unknown flag: --auth"},
 	})
 }
 
@@ -268,4 +281,54 @@ func TestDecisionsFlags(t *testing.T) {
 		{name: "stage 4", args: []string{"--stage", "4"}, err: `--stage: stage 4: a review has stages 1 to 3`},
 		{name: "stage not a number", args: []string{"--stage", "two"}, err: `invalid argument "two" for "--stage" flag: strconv.ParseInt: parsing "two": invalid syntax`},
 	})
+}
+
+// TestSignInFlags: the commands that sign in to Graph have the sign-in
+// flags, which fill in the Factory's Globals; the others have none of them
+// (init and github comment keep --tenant-id, and init --cloud, for what
+// they write). --config and --debug are everyone's.
+func TestSignInFlags(t *testing.T) {
+	signIn := []string{"tenant-id", "cloud", "graph-endpoint", "emulator", "auth"}
+	cases := map[string][]string{
+		"plan":             signIn,
+		"apply":            signIn,
+		"export":           signIn,
+		"status":           signIn,
+		"decisions":        signIn,
+		"validate":         nil,
+		"version":          nil,
+		"init":             {"tenant-id", "cloud"},
+		"github comment":   {"tenant-id"},
+		"github annotate":  nil,
+		"emulator":         nil,
+		"emulator advance": nil,
+		"completion bash":  nil,
+	}
+	root := newRootCmd(offlineFactory(t))
+	root.InitDefaultCompletionCmd()
+	for path, want := range cases {
+		t.Run(path, func(t *testing.T) {
+			cmd, rest, err := root.Find(strings.Fields(path))
+			require.NoError(t, err)
+			require.Empty(t, rest)
+			var got []string
+			for _, name := range signIn {
+				if cmd.Flags().Lookup(name) != nil || cmd.InheritedFlags().Lookup(name) != nil {
+					got = append(got, name)
+				}
+			}
+			require.Equal(t, want, got)
+			for _, name := range []string{"config", "debug"} {
+				require.NotNil(t, cmd.InheritedFlags().Lookup(name), "--%s is global", name)
+			}
+		})
+	}
+
+	f := offlineFactory(t)
+	root = newRootShell(f)
+	root.AddCommand(NewCmdPlan(f, func(*PlanOptions) error { return nil }))
+	root.SetArgs([]string{"--config", "c.yaml", "plan", "--tenant-id", "contoso", "--cloud", "usgov", "--graph-endpoint", "https://e/v1.0", "--auth", "env", "-v"})
+	require.NoError(t, root.Execute())
+	want := globalOptions{ConfigFile: "c.yaml", TenantID: "contoso", Cloud: "usgov", GraphEndpoint: "https://e/v1.0", Auth: "env", Debug: true, configSet: true}
+	require.Equal(t, want, *f.Globals)
 }

@@ -62,6 +62,7 @@ called. PATHs default to the config's paths, else the current directory.`,
 	fl.StringVar(&o.Out, "out", "", "also write the plan as JSON to `file` (for apply --plan)")
 	fl.BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	fl.BoolVar(&o.DeleteDuplicates, "allow-delete", false, "plan the deletion of younger duplicates of a managed definition")
+	addSignInFlags(cmd, f.Globals)
 	return cmd
 }
 

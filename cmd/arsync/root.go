@@ -40,7 +40,8 @@ type streams struct {
 	ErrOut io.Writer
 }
 
-// globalOptions are the flags every command shares (README.md#commands).
+// globalOptions are the global flags (--config, --debug) and the sign-in
+// flags of the commands that sign in (README.md#commands).
 type globalOptions struct {
 	ConfigFile    string
 	TenantID      string
@@ -133,19 +134,45 @@ all others are listed but never touched.`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			g.configSet = cmd.Flags().Changed("config")
+			return checkSignInFlags(cmd)
 		},
 	}
 	root.CompletionOptions.HiddenDefaultCmd = false
 
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.ConfigFile, "config", "arsync.yaml", "configuration `file`")
-	pf.StringVar(&g.TenantID, "tenant-id", "", "Entra tenant ID (overrides the config's tenantId)")
-	pf.StringVar(&g.Cloud, "cloud", "", "national cloud: global, usgov, usgovdod or china (default global)")
-	pf.StringVar(&g.GraphEndpoint, "graph-endpoint", "", "Graph base `URL`, e.g. https://graph.microsoft.com/v1.0")
-	pf.BoolVar(&g.Emulator, "emulator", false, "run against the in-process Graph emulator (state in .arsync/emulator.json)")
-	pf.StringVar(&g.Auth, "auth", "auto", "sign-in method: auto, env, workload-identity, github-oidc, azure-cli, managed-identity or device-code")
 	pf.BoolVarP(&g.Debug, "debug", "v", false, "log requests, request-ids and skipped name look-ups to stderr (tokens redacted)")
 	return root
+}
+
+// addSignInFlags gives cmd, a command that signs in to Graph, the sign-in
+// flags, parsed into g: only such commands show and accept them.
+func addSignInFlags(cmd *cobra.Command, g *globalOptions) {
+	fl := cmd.Flags()
+	fl.StringVar(&g.TenantID, "tenant-id", "", "Entra tenant ID (overrides the config's tenantId)")
+	fl.StringVar(&g.Cloud, "cloud", "", "national cloud: global, usgov, usgovdod or china (default global)")
+	fl.StringVar(&g.GraphEndpoint, "graph-endpoint", "", "Graph base `URL`, e.g. https://graph.microsoft.com/v1.0")
+	fl.BoolVar(&g.Emulator, "emulator", false, "run against the in-process Graph emulator (state in .arsync/emulator.json)")
+	fl.StringVar(&g.Auth, "auth", "auto", "sign-in method: auto, env, workload-identity, github-oidc, azure-cli, managed-identity or device-code")
+}
+
+// checkSignInFlags refuses sign-in flags that --emulator would otherwise
+// silently override: the emulator is its own endpoint, tenant and sign-in.
+func checkSignInFlags(cmd *cobra.Command) error {
+	fl := cmd.Flags()
+	if on, err := fl.GetBool("emulator"); err != nil || !on {
+		return nil // not a command that signs in, or not --emulator
+	}
+	var conflicts []string
+	for _, name := range []string{"tenant-id", "cloud", "graph-endpoint", "auth"} {
+		if fl.Changed(name) {
+			conflicts = append(conflicts, "--"+name)
+		}
+	}
+	if len(conflicts) == 0 {
+		return nil
+	}
+	return fmt.Errorf("--emulator cannot be combined with %s: the emulator is its own endpoint and needs no sign-in; drop one", orList(conflicts))
 }

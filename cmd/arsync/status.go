@@ -56,6 +56,7 @@ and those not in the tenant yet are listed; without, every managed review.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: "+orList(statusFormats))
+	addSignInFlags(cmd, f.Globals)
 	return cmd
 }
 
