@@ -71,6 +71,14 @@ so that the next plan does not plan it again.`,
 			if o.PlanFile != "" && len(args) > 0 {
 				return errors.New("give either --plan or spec paths, not both: a saved plan already says what to apply")
 			}
+			// "apply plan.json", as Terraform takes a saved plan.
+			if p, ok := savedPlanIn(args); ok {
+				if len(args) > 1 {
+					return fmt.Errorf("%s is a saved plan: apply it alone (arsync apply --plan %s), not with spec paths", p, shellQuote(p))
+				}
+				fmt.Fprintf(o.IO.ErrOut, "%s is a plan saved by arsync plan --out: applying it as with --plan %s\n", p, shellQuote(p))
+				o.PlanFile, o.Paths = p, nil
+			}
 			if runF != nil {
 				return runF(o)
 			}

@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -74,10 +76,9 @@ func testFlags[O any](t *testing.T, path []string, newCmd func(*Factory, func(*O
 				parent = p
 			}
 			parent.AddCommand(cmd)
-			root.SetArgs(append(append(append([]string{}, path...), cmd.Name()), tt.args...))
 			root.SetOut(io.Discard)
 			root.SetErr(io.Discard)
-			err := root.Execute()
+			err := execute(context.Background(), root, append(append(append([]string{}, path...), cmd.Name()), tt.args...))
 			if tt.err != "" {
 				require.EqualError(t, err, tt.err)
 				require.Nil(t, got, "runF is not called after a flag error")
@@ -134,12 +135,28 @@ func TestPlanFlags(t *testing.T) {
 			err: "--emulator cannot be combined with --auth: the emulator is its own endpoint and needs no sign-in; drop one"},
 		{name: "emulator and every sign-in flag", args: []string{"--emulator", "--tenant-id", "t", "--cloud", "china", "--graph-endpoint", "u", "--auth", "env"},
 			err: "--emulator cannot be combined with --tenant-id, --cloud, --graph-endpoint or --auth: the emulator is its own endpoint and needs no sign-in; drop one"},
+		{name: "terraform's -out", args: []string{"-out", "plan.json", "reviews"}, err: "-out: arsync's long flags take two dashes: --out plan.json"},
+		{name: "terraform's -out=", args: []string{"-out=plan.json"}, err: "-out=plan.json: arsync's long flags take two dashes: --out=plan.json"},
+		{name: "single-dash bool and global flags", args: []string{"-detailed-exitcode", "-out", "p.json", "-emulator", "-debug"},
+			err: "-detailed-exitcode, -out, -emulator, -debug: arsync's long flags take two dashes: --detailed-exitcode --out p.json --emulator --debug"},
+		{name: "single-dash -help", args: []string{"-help"}, err: "-help: arsync's long flags take two dashes: --help"},
+		{name: "shorthand with its value", args: []string{"-ojson", "-v"}, want: PlanOptions{Output: "json"}},
+		{name: "shorthand =value", args: []string{"-o=markdown"}, want: PlanOptions{Output: "markdown"}},
+		{name: "shorthands together", args: []string{"-vo", "json"}, want: PlanOptions{Output: "json"}},
+		{name: "a value that looks like -out", args: []string{"--out", "-out"}, want: PlanOptions{Output: "text", Out: "-out"}},
+		{name: "a shorthand's value that looks like -out", args: []string{"-o", "-out"}, err: `unknown output format "-out": use text, markdown or json`},
+		{name: "after --", args: []string{"--", "-out"}, want: PlanOptions{Output: "text", Paths: []string{"-out"}}},
 		{name: "emulator=false and endpoint", args: []string{"--emulator=false", "--graph-endpoint", "u"}, want: PlanOptions{Output: "text"}},
 	})
 }
 
 func TestApplyFlags(t *testing.T) {
+	saved := filepath.Join(t.TempDir(), "plan.json")
+	require.NoError(t, os.WriteFile(saved, []byte(`{"formatVersion": 1}`), 0o644))
 	testFlags(t, nil, NewCmdApply, []flagCase[ApplyOptions]{
+		{name: "a saved plan where paths go", args: []string{saved}, want: ApplyOptions{PlanFile: saved}},
+		{name: "a saved plan and paths", args: []string{"reviews", saved},
+			err: saved + " is a saved plan: apply it alone (arsync apply --plan " + saved + "), not with spec paths"},
 		{name: "defaults", want: ApplyOptions{}},
 		{name: "paths and gates", args: []string{"--auto-approve", "--allow-delete", "--allow-replace", "--force", "reviews"},
 			want: ApplyOptions{Paths: []string{"reviews"}, AutoApprove: true, AllowDelete: true, AllowReplace: true, Force: true}},
@@ -147,6 +164,9 @@ func TestApplyFlags(t *testing.T) {
 		{name: "saved plan and paths", args: []string{"--plan", "plan.json", "reviews"},
 			err: "give either --plan or spec paths, not both: a saved plan already says what to apply"},
 		{name: "unknown flag", args: []string{"--yes"}, err: "unknown flag: --yes"},
+		{name: "terraform's -auto-approve", args: []string{"-auto-approve", "reviews"}, err: "-auto-approve: arsync's long flags take two dashes: --auto-approve"},
+		{name: "terraform's -auto-approve=false", args: []string{"-auto-approve=false"}, err: "-auto-approve=false: arsync's long flags take two dashes: --auto-approve=false"},
+		{name: "-plan", args: []string{"-plan", "plan.json"}, err: "-plan: arsync's long flags take two dashes: --plan plan.json"},
 	})
 }
 
@@ -277,6 +297,8 @@ func TestDecisionsFlags(t *testing.T) {
 		{name: "unknown format", args: []string{"-o", "xml"}, err: `unknown output format "xml": use table, csv, json, jsonl`},
 		{name: "arguments", args: []string{"guests"}, err: `unknown command "guests" for "arsync decisions"`},
 		{name: "stage", args: []string{"--stage", "2"}, want: DecisionsOptions{Stage: 2, Output: "table"}},
+		{name: "single-dash -review", args: []string{"-review", "guests"}, err: "-review: arsync's long flags take two dashes: --review guests"},
+		{name: "-ojsonl", args: []string{"-ojsonl"}, want: DecisionsOptions{Output: "jsonl"}},
 		{name: "stage 0", args: []string{"--stage", "0"}, err: `--stage: stage 0: a review has stages 1 to 3`},
 		{name: "stage 4", args: []string{"--stage", "4"}, err: `--stage: stage 4: a review has stages 1 to 3`},
 		{name: "stage not a number", args: []string{"--stage", "two"}, err: `invalid argument "two" for "--stage" flag: strconv.ParseInt: parsing "two": invalid syntax`},

@@ -51,6 +51,9 @@ called. PATHs default to the config's paths, else the current directory.`,
 			if err := checkFormat(o.Output, planFormats); err != nil {
 				return err
 			}
+			if err := refuseSavedPlan(args); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -105,6 +108,10 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	}
 	if err != nil {
 		return err
+	}
+	if o.Out != "" {
+		// On stderr: stdout is the plan alone, for pipes and the Action.
+		fmt.Fprintf(o.IO.ErrOut, "Saved the plan to %s. To apply exactly this plan: arsync apply --plan %s\n", o.Out, shellQuote(o.Out))
 	}
 	if o.DetailedExitCode && p.HasChanges() {
 		return silentExit(exitChanges)

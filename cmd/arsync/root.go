@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes, in one place (README "Exit codes").
@@ -75,11 +77,10 @@ func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Write
 	errOut = &lockedWriter{w: errOut}
 	io := &streams{In: in, Out: out, ErrOut: errOut}
 	root := newRootCmd(newFactory(io))
-	root.SetArgs(args)
 	root.SetIn(in)
 	root.SetOut(out)
 	root.SetErr(errOut)
-	err := root.ExecuteContext(ctx)
+	err := execute(ctx, root, args)
 	if err == nil {
 		return exitOK
 	}
@@ -92,6 +93,73 @@ func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Write
 	}
 	fmt.Fprintln(errOut, "Error:", err)
 	return exitError
+}
+
+// execute runs root with args, after checking what cobra would misread.
+func execute(ctx context.Context, root *cobra.Command, args []string) error {
+	if err := checkSingleDash(root, args); err != nil {
+		return err
+	}
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// checkSingleDash refuses long flags written with one dash, as Terraform
+// spells them: pflag reads "-out plan.json" as -o "ut" and "-auto-approve"
+// as shorthands. An argument is one when its name (up to "=") is a long
+// flag of the command; shorthands with their values (-ojson, -vo json),
+// flag values and arguments after "--" are left alone.
+func checkSingleDash(root *cobra.Command, args []string) error {
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		return nil // completing a partly typed word
+	}
+	cmd, _, err := root.Find(args)
+	if err != nil {
+		return nil // cobra reports the unknown command
+	}
+	root.InitDefaultVersionFlag()
+	cmd.InitDefaultHelpFlag()
+	_ = cmd.InheritedFlags() // merges the persistent flags into cmd.Flags()
+	fl := cmd.Flags()
+	takesValue := func(f *pflag.Flag) bool { return f != nil && f.NoOptDefVal == "" }
+
+	var bad, fixed []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			i = len(args)
+		case strings.HasPrefix(a, "--"):
+			if !strings.Contains(a, "=") && takesValue(fl.Lookup(a[2:])) {
+				i++ // its value
+			}
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			name, _, hasValue := strings.Cut(a[1:], "=")
+			if f := fl.Lookup(name); f != nil && len(name) > 1 {
+				fix := "-" + a
+				if !hasValue && takesValue(f) && i+1 < len(args) {
+					i++
+					fix += " " + args[i]
+				}
+				bad, fixed = append(bad, a), append(fixed, fix)
+				continue
+			}
+			// Shorthands: the first that takes a value takes the rest of
+			// the argument, or the next one.
+			for j := 1; j < len(a); j++ {
+				if f := fl.ShorthandLookup(a[j : j+1]); takesValue(f) {
+					if j == len(a)-1 {
+						i++
+					}
+					break
+				}
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: arsync's long flags take two dashes: %s", strings.Join(bad, ", "), strings.Join(fixed, " "))
 }
 
 func newRootCmd(f *Factory) *cobra.Command {

@@ -49,6 +49,9 @@ and those not in the tenant yet are listed; without, every managed review.`,
 			if err := checkFormat(o.Output, statusFormats); err != nil {
 				return err
 			}
+			if err := refuseSavedPlan(args); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}

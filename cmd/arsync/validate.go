@@ -38,6 +38,9 @@ exit code is 0 when all files are valid (warnings allowed) and 1 otherwise.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
+			if err := refuseSavedPlan(args); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}

@@ -1,0 +1,107 @@
+package main
+
+// Habits from other tools, through Main: Terraform's single-dash flags and
+// its "apply plan.json", the advice after plan --out.
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/emulator/emulatortest"
+)
+
+// TestSingleDashLongFlag: "plan -out plan.json" ends before anything runs,
+// with the two-dash form, instead of "unknown output format "ut"".
+func TestSingleDashLongFlag(t *testing.T) {
+	t.Chdir(t.TempDir())
+	code, out, errOut := runArsync(t, "plan", "-out", "plan.json", "reviews")
+	require.Equal(t, exitError, code)
+	require.Empty(t, out)
+	require.Equal(t, "Error: -out: arsync's long flags take two dashes: --out plan.json\n", errOut)
+	_, err := os.Stat("plan.json")
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	code, _, errOut = runArsync(t, "apply", "-auto-approve", "--emulator", "reviews")
+	require.Equal(t, exitError, code)
+	require.Equal(t, "Error: -auto-approve: arsync's long flags take two dashes: --auto-approve\n", errOut)
+	_, err = os.Stat(emulatorStateDir)
+	require.ErrorIs(t, err, os.ErrNotExist, "the emulator did not start")
+
+	code, _, errOut = runArsync(t, "-version")
+	require.Equal(t, exitError, code)
+	require.Equal(t, "Error: -version: arsync's long flags take two dashes: --version\n", errOut)
+}
+
+// TestSavedPlanHabits: plan --out says where the plan went and how to apply
+// it; "apply plan.json" applies it as --plan does; a saved plan where spec
+// files go is never read as YAML.
+func TestSavedPlanHabits(t *testing.T) {
+	run := emulatortest.New(t, emulator.Options{Seed: 1})
+	dir := reviewsDir(t, "alpha", "bravo")
+	saved := filepath.Join(t.TempDir(), "plan.json")
+
+	code, plain, errOut := applyCLI(t, run, "{}", nil, "plan", dir)
+	require.Equal(t, exitOK, code, errOut)
+	code, out, errOut := applyCLI(t, run, "{}", nil, "plan", "--out", saved, dir)
+	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, plain, out, "stdout is the same with --out")
+	require.Equal(t, "Saved the plan to "+saved+". To apply exactly this plan: arsync apply --plan "+saved+"\n", errOut)
+
+	// Where spec paths go: plan and validate refuse it, with the way to apply it.
+	refusal := "Error: " + saved + " is a plan saved by arsync plan --out, not a spec file; to apply exactly that plan: arsync apply --plan " + saved + "\n"
+	code, out, errOut = applyCLI(t, run, "{}", nil, "plan", saved)
+	require.Equal(t, exitError, code)
+	require.Empty(t, out)
+	require.Equal(t, refusal, errOut)
+	code, _, errOut = runArsync(t, "validate", dir, saved)
+	require.Equal(t, exitError, code)
+	require.Equal(t, refusal, errOut)
+
+	// With spec paths or --plan: one or the other.
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", saved, dir)
+	require.Equal(t, exitError, code)
+	require.Equal(t, "Error: "+saved+" is a saved plan: apply it alone (arsync apply --plan "+saved+"), not with spec paths\n", errOut)
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", saved, saved)
+	require.Equal(t, exitError, code)
+	require.Equal(t, "Error: give either --plan or spec paths, not both: a saved plan already says what to apply\n", errOut)
+	require.Empty(t, writeRequests(run))
+
+	// Alone: applied exactly as with --plan, without asking.
+	writeReview(t, dir, "charlie", marketingID, 7)
+	code, out, errOut = applyCLI(t, run, "{}", nil, "apply", saved)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, errOut, saved+" is a plan saved by arsync plan --out: applying it as with --plan "+saved+"\n")
+	require.Contains(t, out, "Apply complete: 2 done (of 2 changes).")
+	require.NotContains(t, out, "charlie")
+
+	// An edited saved plan gets the saved plan's refusal, not YAML errors.
+	require.NoError(t, os.WriteFile(saved, []byte(`{"formatVersion": 1, "changes": []}`), 0o644))
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", saved)
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "the saved plan was edited after arsync plan wrote it")
+	require.NotContains(t, errOut, "apiVersion")
+
+	// A spec written as JSON is still a spec.
+	spec := filepath.Join(t.TempDir(), "review.json")
+	require.NoError(t, os.WriteFile(spec, []byte(`{"apiVersion": "arsync/v1"}`), 0o644))
+	code, _, errOut = runArsync(t, "validate", spec)
+	require.Equal(t, exitError, code)
+	require.NotContains(t, errOut, "saved")
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"plan.json":            "plan.json",
+		"/tmp/x-1/plan_2.json": "/tmp/x-1/plan_2.json",
+		`C:\plans\plan.json`:   `C:\plans\plan.json`,
+		"my plan.json":         "'my plan.json'",
+		"it's.json":            `'it'\''s.json'`,
+		"$HOME/plan.json":      "'$HOME/plan.json'",
+	} {
+		require.Equal(t, want, shellQuote(in), in)
+	}
+}
