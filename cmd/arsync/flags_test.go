@@ -349,8 +349,9 @@ func TestSignInFlags(t *testing.T) {
 	f := offlineFactory(t)
 	root = newRootShell(f)
 	root.AddCommand(NewCmdPlan(f, func(*PlanOptions) error { return nil }))
-	root.SetArgs([]string{"--config", "c.yaml", "plan", "--tenant-id", "contoso", "--cloud", "usgov", "--graph-endpoint", "https://e/v1.0", "--auth", "env", "-v"})
+	root.SetArgs([]string{"--config", "c.yaml", "plan", "--tenant-id", "contoso", "--cloud", "usgov", "--graph-endpoint", "https://e/v1.0", "--auth", "env", "-v", "--color", "never"})
 	require.NoError(t, root.Execute())
-	want := globalOptions{ConfigFile: "c.yaml", TenantID: "contoso", Cloud: "usgov", GraphEndpoint: "https://e/v1.0", Auth: "env", Debug: true, configSet: true}
+	want := globalOptions{ConfigFile: "c.yaml", TenantID: "contoso", Cloud: "usgov", GraphEndpoint: "https://e/v1.0", Auth: "env", Debug: true, Color: "never", configSet: true}
 	require.Equal(t, want, *f.Globals)
+	require.Equal(t, "never", f.IO.ColorMode)
 }

@@ -105,3 +105,27 @@ func TestShellQuote(t *testing.T) {
 		require.Equal(t, want, shellQuote(in), in)
 	}
 }
+
+// TestColorFlag: --color always colours a plan that is not on a terminal,
+// FORCE_COLOR too, and --color never wins over FORCE_COLOR.
+func TestColorFlag(t *testing.T) {
+	t.Chdir(t.TempDir())
+	dir := reviewsDir(t, "alpha")
+	const esc = "\x1b["
+	code, out, errOut := runArsync(t, "plan", "--emulator", "--color", "always", dir)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, out, esc)
+	code, out, _ = runArsync(t, "plan", "--emulator", dir)
+	require.Equal(t, exitOK, code)
+	require.NotContains(t, out, esc)
+
+	t.Setenv("FORCE_COLOR", "1")
+	_, out, _ = runArsync(t, "plan", "--emulator", dir)
+	require.Contains(t, out, esc)
+	_, out, _ = runArsync(t, "plan", "--emulator", "--color=never", dir)
+	require.NotContains(t, out, esc)
+
+	code, _, errOut = runArsync(t, "validate", "--color", "sometimes", dir)
+	require.Equal(t, exitError, code)
+	require.Equal(t, "Error: --color \"sometimes\": use auto, always or never\n", errOut)
+}

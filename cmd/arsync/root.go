@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -40,6 +41,8 @@ type streams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// ColorMode is --color: auto (also ""), always or never.
+	ColorMode string
 }
 
 // globalOptions are the global flags (--config, --debug) and the sign-in
@@ -52,6 +55,7 @@ type globalOptions struct {
 	Emulator      bool
 	Auth          string
 	Debug         bool
+	Color         string
 
 	// configSet is true when --config was given, so a missing file is an
 	// error rather than an empty configuration.
@@ -204,6 +208,10 @@ all others are listed but never touched.`,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			g.configSet = cmd.Flags().Changed("config")
+			if !slices.Contains(colorModes, g.Color) {
+				return fmt.Errorf("--color %q: use %s", g.Color, orList(colorModes))
+			}
+			f.IO.ColorMode = g.Color
 			return checkSignInFlags(cmd)
 		},
 	}
@@ -212,6 +220,7 @@ all others are listed but never touched.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.ConfigFile, "config", "arsync.yaml", "configuration `file`")
 	pf.BoolVarP(&g.Debug, "debug", "v", false, "log requests, request-ids and skipped name look-ups to stderr (tokens redacted)")
+	pf.StringVar(&g.Color, "color", "auto", "colour the plan: auto (on a terminal; NO_COLOR, FORCE_COLOR and CLICOLOR_FORCE count), always or never")
 	return root
 }
 
