@@ -65,7 +65,8 @@ so that the next plan does not plan it again.`,
   # In CI, after review of the saved plan
   arsync plan --out plan.json reviews/
   arsync apply --plan plan.json`,
-		Args: cobra.ArbitraryArgs,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeSpecPaths("yaml", "yml", "json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			if o.PlanFile != "" && len(args) > 0 {
@@ -92,6 +93,7 @@ so that the next plan does not plan it again.`,
 	fl.BoolVar(&o.Force, "force", false, "allow changing more than maxChangePercent of the managed definitions")
 	fl.StringVar(&o.PlanFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
 	addSignInFlags(cmd, f.Globals)
+	_ = cmd.RegisterFlagCompletionFunc("plan", completeSpecPaths("json"))
 	return cmd
 }
 

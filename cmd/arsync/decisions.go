@@ -111,6 +111,9 @@ json (one array) and jsonl (one object per line).`,
 	fl.IntVar(&o.Stage, "stage", 0, "only the items of stage `N` (1 to 3) of multi-stage reviews, with that stage's decisions")
 	fl.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(report.DecisionFormats, ", "))
 	addSignInFlags(cmd, f.Globals)
+	completeFlag(cmd, "output", report.DecisionFormats...)
+	completeFlag(cmd, "decision", decisionValues...)
+	_ = cmd.RegisterFlagCompletionFunc("review", completeReviewNames(f))
 	return cmd
 }
 

@@ -79,6 +79,7 @@ line to .gitignore.`,
 	cmd.Flags().BoolVar(&o.LocalSchema, "local-schema", false, "write the JSON Schemas to DIR/schema and point the YAML files at them")
 	cmd.Flags().StringVar(&o.TenantID, "tenant-id", "", "Entra tenant ID to write into arsync.yaml")
 	cmd.Flags().StringVar(&o.Cloud, "cloud", "", "national cloud to write into arsync.yaml: global, usgov, usgovdod or china")
+	completeFlag(cmd, "cloud", spec.Clouds...)
 	return cmd
 }
 

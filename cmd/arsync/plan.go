@@ -45,7 +45,8 @@ called. PATHs default to the config's paths, else the current directory.`,
 
   # In CI: exit 2 when there are changes, 0 when there are none
   arsync plan --detailed-exitcode`,
-		Args: cobra.ArbitraryArgs,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeSpecPaths("yaml", "yml"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			if err := checkFormat(o.Output, planFormats); err != nil {
@@ -66,6 +67,7 @@ called. PATHs default to the config's paths, else the current directory.`,
 	fl.BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	fl.BoolVar(&o.DeleteDuplicates, "allow-delete", false, "plan the deletion of younger duplicates of a managed definition")
 	addSignInFlags(cmd, f.Globals)
+	completeFlag(cmd, "output", planFormats...)
 	return cmd
 }
 

@@ -11,6 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/spec"
 )
 
 // Exit codes, in one place (README "Exit codes").
@@ -221,6 +224,7 @@ all others are listed but never touched.`,
 	pf.StringVar(&g.ConfigFile, "config", "arsync.yaml", "configuration `file`")
 	pf.BoolVarP(&g.Debug, "debug", "v", false, "log requests, request-ids and skipped name look-ups to stderr (tokens redacted)")
 	pf.StringVar(&g.Color, "color", "auto", "colour the plan: auto (on a terminal; NO_COLOR, FORCE_COLOR and CLICOLOR_FORCE count), always or never")
+	completeFlag(root, "color", colorModes...)
 	return root
 }
 
@@ -233,6 +237,9 @@ func addSignInFlags(cmd *cobra.Command, g *globalOptions) {
 	fl.StringVar(&g.GraphEndpoint, "graph-endpoint", "", "Graph base `URL`, e.g. https://graph.microsoft.com/v1.0")
 	fl.BoolVar(&g.Emulator, "emulator", false, "run against the in-process Graph emulator (state in .arsync/emulator.json)")
 	fl.StringVar(&g.Auth, "auth", "auto", "sign-in method: auto, env, workload-identity, github-oidc, azure-cli, managed-identity or device-code")
+	completeFlag(cmd, "cloud", spec.Clouds...)
+	completeFlag(cmd, "auth", graphclient.AuthMethods...)
+	completeFlag(cmd, "graph-endpoint", graphEndpoints()...)
 }
 
 // checkSignInFlags refuses sign-in flags that --emulator would otherwise
