@@ -31,6 +31,15 @@ func TestSingleDashLongFlag(t *testing.T) {
 	_, err = os.Stat(emulatorStateDir)
 	require.ErrorIs(t, err, os.ErrNotExist, "the emulator did not start")
 
+	// A --emulator before the command took the command for its value.
+	code, _, errOut = runArsync(t, "--emulator", "plan", "reviews")
+	require.Equal(t, exitError, code)
+	require.Equal(t, "Error: --emulator goes after the command: arsync plan --emulator\n", errOut)
+	// Sign-in flags with a value still work there, as they always did.
+	code, _, errOut = runArsync(t, "--graph-endpoint", "https://graph.microsoft.com/v1.0", "--emulator=true", "plan")
+	require.Equal(t, exitError, code)
+	require.Equal(t, "Error: --emulator cannot be combined with --graph-endpoint: the emulator is its own endpoint and needs no sign-in; drop one\n", errOut)
+
 	code, _, errOut = runArsync(t, "-version")
 	require.Equal(t, exitError, code)
 	require.Equal(t, "Error: -version: arsync's long flags take two dashes: --version\n", errOut)

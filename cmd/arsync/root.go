@@ -115,10 +115,20 @@ func execute(ctx context.Context, root *cobra.Command, args []string) error {
 // spells them: pflag reads "-out plan.json" as -o "ut" and "-auto-approve"
 // as shorthands. An argument is one when its name (up to "=") is a long
 // flag of the command; shorthands with their values (-ojson, -vo json),
-// flag values and arguments after "--" are left alone.
+// flag values and arguments after "--" are left alone. Terraform's
+// -no-color and a --emulator before the command get their fix too.
 func checkSingleDash(root *cobra.Command, args []string) error {
 	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
 		return nil // completing a partly typed word
+	}
+	// "--emulator plan": cobra takes "plan" for the value of a flag the
+	// root does not have, and reports an unknown command.
+	for i := 0; i+1 < len(args) && args[i] != "--"; i++ {
+		if args[i] == "--emulator" {
+			if sub, _, err := root.Find(args[i+1 : i+2]); err == nil && sub != root {
+				return fmt.Errorf("--emulator goes after the command: arsync %s --emulator", sub.Name())
+			}
+		}
 	}
 	cmd, _, err := root.Find(args)
 	if err != nil {
@@ -136,6 +146,8 @@ func checkSingleDash(root *cobra.Command, args []string) error {
 		switch {
 		case a == "--":
 			i = len(args)
+		case (a == "-no-color" || a == "--no-color") && fl.Lookup("no-color") == nil:
+			return fmt.Errorf("%s: arsync turns colour off with --color never (or NO_COLOR=1)", a)
 		case strings.HasPrefix(a, "--"):
 			if !strings.Contains(a, "=") && takesValue(fl.Lookup(a[2:])) {
 				i++ // its value
