@@ -43,7 +43,8 @@ makes the changes: creates, then updates, then replaces and deletes.
 
 On a terminal it asks for "yes"; anywhere else it needs --auto-approve.
 With --plan it applies a plan saved by "arsync plan --out" exactly as it was
-reviewed. It refuses, writing nothing, a plan edited since it was saved (its
+reviewed; a saved plan given alone where PATHs go ("arsync apply plan.json",
+as Terraform takes one) is applied the same way. It refuses, writing nothing, a plan edited since it was saved (its
 digest no longer matches), and a stale plan: one made for another tenant, or
 one a definition of which has changed since. Every update, adopt, replace
 and delete is also checked against the definition as it is just before it

@@ -138,3 +138,40 @@ func TestColorFlag(t *testing.T) {
 	require.Equal(t, exitError, code)
 	require.Equal(t, "Error: --color \"sometimes\": use auto, always or never\n", errOut)
 }
+
+// TestTroubleshootingHabits keeps the command-line messages quoted in
+// docs/troubleshooting.md#the-command-line true (see docs_test.go).
+func TestTroubleshootingHabits(t *testing.T) {
+	for k, p := range docPages { // as TestTroubleshootingMessages: before leaving the package's directory
+		abs, err := filepath.Abs(p)
+		require.NoError(t, err)
+		docPages[k] = abs
+	}
+	t.Chdir(t.TempDir())
+	docEnv(t, nil)
+	docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", docNoRefScope, 7)})
+	for _, args := range [][]string{
+		{"plan", "-out", "plan.json", "reviews"},
+		{"apply", "-auto-approve", "reviews"},
+		{"plan", "-no-color", "reviews"},
+		{"plan", "--emulator", "--graph-endpoint", "https://graph.microsoft.com/v1.0", "reviews"},
+		{"validate", "--emulator", "reviews"},
+		{"--emulator", "plan", "reviews"},
+		{"validate", "--color", "sometimes", "reviews"},
+	} {
+		code, out := docRun(t, nil, args...)
+		require.Equal(t, exitError, code)
+		documented(t, "troubleshooting", out, "Error:")
+	}
+
+	code, out := docRun(t, nil, "plan", "--emulator", "--out", "plan.json", "reviews")
+	require.Equal(t, exitOK, code, out)
+	for _, args := range [][]string{{"plan", "plan.json"}, {"apply", "plan.json", "reviews"}} {
+		code, out := docRun(t, nil, args...)
+		require.Equal(t, exitError, code)
+		documented(t, "troubleshooting", out, "Error:")
+	}
+	code, out = docRun(t, nil, "apply", "--emulator", "plan.json")
+	require.Equal(t, exitOK, code, out)
+	documented(t, "troubleshooting", out, "is a plan saved by")
+}
