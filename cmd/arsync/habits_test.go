@@ -175,3 +175,29 @@ func TestTroubleshootingHabits(t *testing.T) {
 	require.Equal(t, exitOK, code, out)
 	documented(t, "troubleshooting", out, "is a plan saved by")
 }
+
+func TestIsSavedPlan(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, content string
+		want          bool
+	}{
+		{"a plan", `{"formatVersion": 1, "changes": []}`, true},
+		{"digest after other members", `{"changes": [{"a": {"b": [1, 2]}}], "digest": "sha256:x"}`, true},
+		{"cut short after formatVersion", `{"formatVersion": 1, "chan`, true},
+		{"a spec as JSON", `{"apiVersion": "arsync/v1", "kind": "AccessReviewDefinition"}`, false},
+		{"formatVersion nested", `{"spec": {"formatVersion": 1}}`, false},
+		{"flow YAML", `{apiVersion: arsync/v1}`, false},
+		{"YAML", "apiVersion: arsync/v1\n", false},
+		{"an array", `[{"formatVersion": 1}]`, false},
+		{"empty", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, tt.name)
+			require.NoError(t, os.WriteFile(p, []byte(tt.content), 0o644))
+			require.Equal(t, tt.want, isSavedPlan(p))
+		})
+	}
+	require.False(t, isSavedPlan(dir), "a directory")
+	require.False(t, isSavedPlan(filepath.Join(dir, "missing")))
+}

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -21,26 +21,39 @@ func savedPlanIn(paths []string) (string, bool) {
 	return "", false
 }
 
-// isSavedPlan reports whether path is a file holding a JSON object with the
-// members by which diff.ReadPlan knows a plan: formatVersion or digest. A
+// isSavedPlan reports whether path is a file holding a JSON object with a
+// member by which diff.ReadPlan knows a plan: formatVersion or digest. A
 // plan edited since it was saved still is one, so that apply refuses it
-// with ReadPlan's reason.
+// with ReadPlan's reason. The members are read one by one: plan --out
+// writes formatVersion first, so a large plan is not read whole here.
 func isSavedPlan(path string) bool {
 	info, err := os.Stat(path)
 	if err != nil || !info.Mode().IsRegular() {
 		return false
 	}
-	data, err := os.ReadFile(path)
-	if err != nil || !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+	f, err := os.Open(path)
+	if err != nil {
 		return false
 	}
-	var members map[string]json.RawMessage
-	if json.Unmarshal(data, &members) != nil {
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReader(f))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return false
 	}
-	_, version := members["formatVersion"]
-	_, digest := members["digest"]
-	return version || digest
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if key == "formatVersion" || key == "digest" {
+			return true
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return false
+		}
+	}
+	return false
 }
 
 // refuseSavedPlan is the answer of a command that reads spec files (plan,
