@@ -145,6 +145,7 @@ func TestPlanFlags(t *testing.T) {
 		{name: "shorthands together", args: []string{"-vo", "json"}, want: PlanOptions{Output: "json"}},
 		{name: "a value that looks like -out", args: []string{"--out", "-out"}, want: PlanOptions{Output: "text", Out: "-out"}},
 		{name: "a shorthand's value that looks like -out", args: []string{"-o", "-out"}, err: `unknown output format "-out": use text, markdown or json`},
+		{name: "a path named like a command", args: []string{"--emulator", "status"}, want: PlanOptions{Output: "text", Paths: []string{"status"}}},
 		{name: "after --", args: []string{"--", "-out"}, want: PlanOptions{Output: "text", Paths: []string{"-out"}}},
 		{name: "terraform's -no-color", args: []string{"-no-color", "reviews"}, err: "-no-color: arsync turns colour off with --color never (or NO_COLOR=1)"},
 		{name: "--no-color", args: []string{"--no-color"}, err: "--no-color: arsync turns colour off with --color never (or NO_COLOR=1)"},

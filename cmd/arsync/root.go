@@ -104,33 +104,35 @@ func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Write
 
 // execute runs root with args, after checking what cobra would misread.
 func execute(ctx context.Context, root *cobra.Command, args []string) error {
-	if err := checkSingleDash(root, args); err != nil {
+	if err := checkHabits(root, args); err != nil {
 		return err
 	}
 	root.SetArgs(args)
 	return root.ExecuteContext(ctx)
 }
 
-// checkSingleDash refuses long flags written with one dash, as Terraform
+// checkHabits refuses long flags written with one dash, as Terraform
 // spells them: pflag reads "-out plan.json" as -o "ut" and "-auto-approve"
 // as shorthands. An argument is one when its name (up to "=") is a long
 // flag of the command; shorthands with their values (-ojson, -vo json),
 // flag values and arguments after "--" are left alone. Terraform's
 // -no-color and a --emulator before the command get their fix too.
-func checkSingleDash(root *cobra.Command, args []string) error {
+func checkHabits(root *cobra.Command, args []string) error {
 	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
 		return nil // completing a partly typed word
 	}
-	// "--emulator plan": cobra takes "plan" for the value of a flag the
-	// root does not have, and reports an unknown command.
-	for i := 0; i+1 < len(args) && args[i] != "--"; i++ {
-		if args[i] == "--emulator" {
-			if sub, _, err := root.Find(args[i+1 : i+2]); err == nil && sub != root {
-				return fmt.Errorf("--emulator goes after the command: arsync %s --emulator", sub.Name())
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == root {
+		// "--emulator plan": cobra took "plan" for the value of a flag the
+		// root does not have, and found no command.
+		for i := 0; i+1 < len(args) && args[i] != "--"; i++ {
+			if args[i] == "--emulator" {
+				if sub, _, err := root.Find(args[i+1 : i+2]); err == nil && sub != root {
+					return fmt.Errorf("--emulator goes after the command: arsync %s --emulator", sub.Name())
+				}
 			}
 		}
 	}
-	cmd, _, err := root.Find(args)
 	if err != nil {
 		return nil // cobra reports the unknown command
 	}
