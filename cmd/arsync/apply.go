@@ -43,7 +43,8 @@ makes the changes: creates, then updates, then replaces and deletes.
 
 On a terminal it asks for "yes"; anywhere else it needs --auto-approve.
 With --plan it applies a plan saved by "arsync plan --out" exactly as it was
-reviewed. It refuses, writing nothing, a plan edited since it was saved (its
+reviewed; a saved plan given alone where PATHs go ("arsync apply plan.json",
+as Terraform takes one) is applied the same way. It refuses, writing nothing, a plan edited since it was saved (its
 digest no longer matches), and a stale plan: one made for another tenant, or
 one a definition of which has changed since. Every update, adopt, replace
 and delete is also checked against the definition as it is just before it
@@ -65,11 +66,20 @@ so that the next plan does not plan it again.`,
   # In CI, after review of the saved plan
   arsync plan --out plan.json reviews/
   arsync apply --plan plan.json`,
-		Args: cobra.ArbitraryArgs,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeSpecPaths("yaml", "yml", "json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			if o.PlanFile != "" && len(args) > 0 {
 				return errors.New("give either --plan or spec paths, not both: a saved plan already says what to apply")
+			}
+			// "apply plan.json", as Terraform takes a saved plan.
+			if p, ok := savedPlanIn(args); ok {
+				if len(args) > 1 {
+					return fmt.Errorf("%s is a saved plan: apply it alone (arsync apply --plan %s), not with spec paths", p, shellQuote(p))
+				}
+				fmt.Fprintf(o.IO.ErrOut, "%s is a plan saved by arsync plan --out: applying it as with --plan %s\n", p, shellQuote(p))
+				o.PlanFile, o.Paths = p, nil
 			}
 			if runF != nil {
 				return runF(o)
@@ -83,6 +93,8 @@ so that the next plan does not plan it again.`,
 	fl.BoolVar(&o.AllowReplace, "allow-replace", false, "allow replacing definitions whose scope or other fixed fields changed")
 	fl.BoolVar(&o.Force, "force", false, "allow changing more than maxChangePercent of the managed definitions")
 	fl.StringVar(&o.PlanFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
+	addSignInFlags(cmd, f.Globals)
+	_ = cmd.RegisterFlagCompletionFunc("plan", completeSpecPaths("json"))
 	return cmd
 }
 

@@ -110,6 +110,10 @@ json (one array) and jsonl (one object per line).`,
 	fl.StringVar(&o.Since, "since", "", "only items reviewed or applied after `TIME` (RFC 3339, a date, or a duration such as 24h or 7d)")
 	fl.IntVar(&o.Stage, "stage", 0, "only the items of stage `N` (1 to 3) of multi-stage reviews, with that stage's decisions")
 	fl.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(report.DecisionFormats, ", "))
+	addSignInFlags(cmd, f.Globals)
+	completeFlag(cmd, "output", report.DecisionFormats...)
+	completeFlag(cmd, "decision", decisionValues...)
+	_ = cmd.RegisterFlagCompletionFunc("review", completeReviewNames(f))
 	return cmd
 }
 

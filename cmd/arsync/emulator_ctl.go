@@ -173,6 +173,8 @@ the instance is InProgress.`,
 	fl.StringVar(&in.Resource, "resource", "", "only the items for this group, application or role (`NAME` or id)")
 	fl.StringVar(&in.InstanceID, "instance", "", "only this instance `ID`")
 	o.flags(cmd)
+	completeFlag(cmd, "decision", decisionValues...)
+	_ = cmd.RegisterFlagCompletionFunc("review", completeReviewNames(f))
 	return cmd
 }
 

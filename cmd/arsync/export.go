@@ -58,6 +58,7 @@ files are never overwritten without --force.`,
 	fl.StringVar(&o.Out, "out", ".", "write the files to `DIR`")
 	fl.BoolVar(&o.All, "all", false, "also export definitions arsync does not manage yet")
 	fl.BoolVar(&o.Force, "force", false, "overwrite files that already exist")
+	addSignInFlags(cmd, f.Globals)
 	return cmd
 }
 

@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -74,10 +76,9 @@ func testFlags[O any](t *testing.T, path []string, newCmd func(*Factory, func(*O
 				parent = p
 			}
 			parent.AddCommand(cmd)
-			root.SetArgs(append(append(append([]string{}, path...), cmd.Name()), tt.args...))
 			root.SetOut(io.Discard)
 			root.SetErr(io.Discard)
-			err := root.Execute()
+			err := execute(context.Background(), root, append(append(append([]string{}, path...), cmd.Name()), tt.args...))
 			if tt.err != "" {
 				require.EqualError(t, err, tt.err)
 				require.Nil(t, got, "runF is not called after a flag error")
@@ -110,6 +111,7 @@ func TestValidateFlags(t *testing.T) {
 		{name: "defaults", want: ValidateOptions{}},
 		{name: "paths", args: []string{"a", "b.yaml"}, want: ValidateOptions{Paths: []string{"a", "b.yaml"}}},
 		{name: "unknown flag", args: []string{"--strict"}, err: "unknown flag: --strict"},
+		{name: "validate does not sign in", args: []string{"--emulator"}, err: "unknown flag: --emulator"},
 	})
 }
 
@@ -125,11 +127,39 @@ func TestPlanFlags(t *testing.T) {
 		{name: "bad bool", args: []string{"--detailed-exitcode=maybe"},
 			err: `invalid argument "maybe" for "--detailed-exitcode" flag: strconv.ParseBool: parsing "maybe": invalid syntax`},
 		{name: "missing value", args: []string{"--out"}, err: "flag needs an argument: --out"},
+		{name: "emulator and endpoint", args: []string{"--emulator", "--graph-endpoint", "https://graph.microsoft.us/v1.0"},
+			err: "--emulator cannot be combined with --graph-endpoint: the emulator is its own endpoint and needs no sign-in; drop one"},
+		{name: "emulator and auth", args: []string{"--auth", "bogus", "--emulator"},
+			err: "--emulator cannot be combined with --auth: the emulator is its own endpoint and needs no sign-in; drop one"},
+		{name: "emulator and auth auto, explicitly", args: []string{"--emulator", "--auth=auto"},
+			err: "--emulator cannot be combined with --auth: the emulator is its own endpoint and needs no sign-in; drop one"},
+		{name: "emulator and every sign-in flag", args: []string{"--emulator", "--tenant-id", "t", "--cloud", "china", "--graph-endpoint", "u", "--auth", "env"},
+			err: "--emulator cannot be combined with --tenant-id, --cloud, --graph-endpoint or --auth: the emulator is its own endpoint and needs no sign-in; drop one"},
+		{name: "terraform's -out", args: []string{"-out", "plan.json", "reviews"}, err: "-out: arsync's long flags take two dashes: --out plan.json"},
+		{name: "terraform's -out=", args: []string{"-out=plan.json"}, err: "-out=plan.json: arsync's long flags take two dashes: --out=plan.json"},
+		{name: "single-dash bool and global flags", args: []string{"-detailed-exitcode", "-out", "p.json", "-emulator", "-debug"},
+			err: "-detailed-exitcode, -out, -emulator, -debug: arsync's long flags take two dashes: --detailed-exitcode --out p.json --emulator --debug"},
+		{name: "single-dash -help", args: []string{"-help"}, err: "-help: arsync's long flags take two dashes: --help"},
+		{name: "shorthand with its value", args: []string{"-ojson", "-v"}, want: PlanOptions{Output: "json"}},
+		{name: "shorthand =value", args: []string{"-o=markdown"}, want: PlanOptions{Output: "markdown"}},
+		{name: "shorthands together", args: []string{"-vo", "json"}, want: PlanOptions{Output: "json"}},
+		{name: "a value that looks like -out", args: []string{"--out", "-out"}, want: PlanOptions{Output: "text", Out: "-out"}},
+		{name: "a shorthand's value that looks like -out", args: []string{"-o", "-out"}, err: `unknown output format "-out": use text, markdown or json`},
+		{name: "a path named like a command", args: []string{"--emulator", "status"}, want: PlanOptions{Output: "text", Paths: []string{"status"}}},
+		{name: "after --", args: []string{"--", "-out"}, want: PlanOptions{Output: "text", Paths: []string{"-out"}}},
+		{name: "terraform's -no-color", args: []string{"-no-color", "reviews"}, err: "-no-color: arsync turns colour off with --color never (or NO_COLOR=1)"},
+		{name: "--no-color", args: []string{"--no-color"}, err: "--no-color: arsync turns colour off with --color never (or NO_COLOR=1)"},
+		{name: "emulator=false and endpoint", args: []string{"--emulator=false", "--graph-endpoint", "u"}, want: PlanOptions{Output: "text"}},
 	})
 }
 
 func TestApplyFlags(t *testing.T) {
+	saved := filepath.Join(t.TempDir(), "plan.json")
+	require.NoError(t, os.WriteFile(saved, []byte(`{"formatVersion": 1}`), 0o644))
 	testFlags(t, nil, NewCmdApply, []flagCase[ApplyOptions]{
+		{name: "a saved plan where paths go", args: []string{saved}, want: ApplyOptions{PlanFile: saved}},
+		{name: "a saved plan and paths", args: []string{"reviews", saved},
+			err: saved + " is a saved plan: apply it alone (arsync apply --plan " + saved + "), not with spec paths"},
 		{name: "defaults", want: ApplyOptions{}},
 		{name: "paths and gates", args: []string{"--auto-approve", "--allow-delete", "--allow-replace", "--force", "reviews"},
 			want: ApplyOptions{Paths: []string{"reviews"}, AutoApprove: true, AllowDelete: true, AllowReplace: true, Force: true}},
@@ -137,6 +167,9 @@ func TestApplyFlags(t *testing.T) {
 		{name: "saved plan and paths", args: []string{"--plan", "plan.json", "reviews"},
 			err: "give either --plan or spec paths, not both: a saved plan already says what to apply"},
 		{name: "unknown flag", args: []string{"--yes"}, err: "unknown flag: --yes"},
+		{name: "terraform's -auto-approve", args: []string{"-auto-approve", "reviews"}, err: "-auto-approve: arsync's long flags take two dashes: --auto-approve"},
+		{name: "terraform's -auto-approve=false", args: []string{"-auto-approve=false"}, err: "-auto-approve=false: arsync's long flags take two dashes: --auto-approve=false"},
+		{name: "-plan", args: []string{"-plan", "plan.json"}, err: "-plan: arsync's long flags take two dashes: --plan plan.json"},
 	})
 }
 
@@ -152,6 +185,7 @@ func TestVersionFlags(t *testing.T) {
 	testFlags(t, nil, NewCmdVersion, []flagCase[VersionOptions]{
 		{name: "no flags", want: VersionOptions{}},
 		{name: "arguments", args: []string{"now"}, err: `unknown command "now" for "arsync version"`},
+		{name: "version does not sign in", args: []string{"--auth", "env"}, err: "unknown flag: --auth"},
 	})
 }
 
@@ -163,6 +197,7 @@ func TestInitFlags(t *testing.T) {
 		{name: "bad tenant", args: []string{"--tenant-id", "not a tenant"}, err: `--tenant-id "not a tenant" is not a tenant id (GUID) or domain`},
 		{name: "bad cloud", args: []string{"--cloud", "mars"}, err: `--cloud "mars" is not one of global, usgov, usgovdod, china`},
 		{name: "two directories", args: []string{"a", "b"}, err: "accepts at most 1 arg(s), received 2"},
+		{name: "init does not sign in", args: []string{"--graph-endpoint", "u"}, err: "unknown flag: --graph-endpoint"},
 	})
 }
 
@@ -177,6 +212,7 @@ func TestGitHubCommentFlags(t *testing.T) {
 		{name: "bad number", args: []string{"--plan", "p", "--pr", "seven"},
 			err: `invalid argument "seven" for "--pr" flag: strconv.ParseInt: parsing "seven": invalid syntax`},
 		{name: "arguments", args: []string{"--plan", "p", "extra"}, err: `unknown command "extra" for "arsync github comment"`},
+		{name: "comment does not sign in", args: []string{"--plan", "p", "--auth", "env"}, err: "unknown flag: --auth"},
 	})
 }
 
@@ -264,8 +300,61 @@ func TestDecisionsFlags(t *testing.T) {
 		{name: "unknown format", args: []string{"-o", "xml"}, err: `unknown output format "xml": use table, csv, json, jsonl`},
 		{name: "arguments", args: []string{"guests"}, err: `unknown command "guests" for "arsync decisions"`},
 		{name: "stage", args: []string{"--stage", "2"}, want: DecisionsOptions{Stage: 2, Output: "table"}},
+		{name: "single-dash -review", args: []string{"-review", "guests"}, err: "-review: arsync's long flags take two dashes: --review guests"},
+		{name: "-ojsonl", args: []string{"-ojsonl"}, want: DecisionsOptions{Output: "jsonl"}},
 		{name: "stage 0", args: []string{"--stage", "0"}, err: `--stage: stage 0: a review has stages 1 to 3`},
 		{name: "stage 4", args: []string{"--stage", "4"}, err: `--stage: stage 4: a review has stages 1 to 3`},
 		{name: "stage not a number", args: []string{"--stage", "two"}, err: `invalid argument "two" for "--stage" flag: strconv.ParseInt: parsing "two": invalid syntax`},
 	})
+}
+
+// TestSignInFlags: the commands that sign in to Graph have the sign-in
+// flags, which fill in the Factory's Globals; the others have none of them
+// (init and github comment keep --tenant-id, and init --cloud, for what
+// they write). --config and --debug are everyone's.
+func TestSignInFlags(t *testing.T) {
+	signIn := []string{"tenant-id", "cloud", "graph-endpoint", "emulator", "auth"}
+	cases := map[string][]string{
+		"plan":             signIn,
+		"apply":            signIn,
+		"export":           signIn,
+		"status":           signIn,
+		"decisions":        signIn,
+		"validate":         nil,
+		"version":          nil,
+		"init":             {"tenant-id", "cloud"},
+		"github comment":   {"tenant-id"},
+		"github annotate":  nil,
+		"emulator":         nil,
+		"emulator advance": nil,
+		"completion bash":  nil,
+	}
+	root := newRootCmd(offlineFactory(t))
+	root.InitDefaultCompletionCmd()
+	for path, want := range cases {
+		t.Run(path, func(t *testing.T) {
+			cmd, rest, err := root.Find(strings.Fields(path))
+			require.NoError(t, err)
+			require.Empty(t, rest)
+			var got []string
+			for _, name := range signIn {
+				if cmd.Flags().Lookup(name) != nil || cmd.InheritedFlags().Lookup(name) != nil {
+					got = append(got, name)
+				}
+			}
+			require.Equal(t, want, got)
+			for _, name := range []string{"config", "debug"} {
+				require.NotNil(t, cmd.InheritedFlags().Lookup(name), "--%s is global", name)
+			}
+		})
+	}
+
+	f := offlineFactory(t)
+	root = newRootShell(f)
+	root.AddCommand(NewCmdPlan(f, func(*PlanOptions) error { return nil }))
+	root.SetArgs([]string{"--config", "c.yaml", "plan", "--tenant-id", "contoso", "--cloud", "usgov", "--graph-endpoint", "https://e/v1.0", "--auth", "env", "-v", "--color", "never"})
+	require.NoError(t, root.Execute())
+	want := globalOptions{ConfigFile: "c.yaml", TenantID: "contoso", Cloud: "usgov", GraphEndpoint: "https://e/v1.0", Auth: "env", Debug: true, Color: "never", configSet: true}
+	require.Equal(t, want, *f.Globals)
+	require.Equal(t, "never", f.IO.ColorMode)
 }

@@ -29,8 +29,7 @@ GITHUB_API_URL, ...).`,
 	return cmd
 }
 
-// CommentOptions are "github comment"'s flags, the global --tenant-id,
-// and what it needs to run.
+// CommentOptions are "github comment"'s flags and what it needs to run.
 type CommentOptions struct {
 	IO     *streams
 	Config func() (*spec.Config, error)
@@ -70,7 +69,6 @@ payload (GITHUB_EVENT_PATH) unless --repo and --pr are given.`,
   arsync github comment --plan plan.json --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.TenantID = f.Globals.TenantID
 			if runF != nil {
 				return runF(o)
 			}
@@ -85,6 +83,7 @@ payload (GITHUB_EVENT_PATH) unless --repo and --pr are given.`,
 	fl.IntVar(&o.PR, "pr", 0, "pull request `number` (default: from $GITHUB_EVENT_PATH)")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "print the comment to stdout instead of posting it")
 	fl.BoolVar(&o.StepSummary, "step-summary", false, "also add the comment to the job summary ($GITHUB_STEP_SUMMARY)")
+	fl.StringVar(&o.TenantID, "tenant-id", "", "the tenant to name the comment after when no plan says it (default: the config's tenantId)")
 	cmd.MarkFlagsMutuallyExclusive("plan", "failed")
 	cmd.MarkFlagsOneRequired("plan", "failed")
 	return cmd

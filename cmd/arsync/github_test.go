@@ -301,50 +301,50 @@ func TestActionScript(t *testing.T) {
 	scenarios := []scenario{
 		{name: "pull request with changes", event: "pull_request", inputs: map[string]string{"tenant-id": "contoso.onmicrosoft.com"}, planExit: 2,
 			want: []string{
-				"--config arsync.yaml --auth github-oidc --tenant-id contoso.onmicrosoft.com plan --detailed-exitcode --out PLAN",
+				"--config arsync.yaml plan --auth github-oidc --tenant-id contoso.onmicrosoft.com --detailed-exitcode --out PLAN",
 				"github annotate --dir . LOG",
-				"--config arsync.yaml --auth github-oidc --tenant-id contoso.onmicrosoft.com github comment --plan PLAN --key contoso.onmicrosoft.com --step-summary",
+				"--config arsync.yaml github comment --tenant-id contoso.onmicrosoft.com --plan PLAN --key contoso.onmicrosoft.com --step-summary",
 			},
 			outputs: "has-changes=true\nplan-file=PLAN\n"},
 		{name: "pull request without changes, paths and args", event: "pull_request",
 			inputs:   map[string]string{"paths": "reviews more", "args": "--allow-delete", "cloud": "usgov", "working-directory": "tenants/prod"},
 			planExit: 0,
 			want: []string{
-				"--config arsync.yaml --auth github-oidc --cloud usgov plan reviews more --detailed-exitcode --out PLAN --allow-delete",
+				"--config arsync.yaml plan --auth github-oidc --cloud usgov reviews more --detailed-exitcode --out PLAN --allow-delete",
 				"github annotate --dir tenants/prod LOG",
-				"--config arsync.yaml --auth github-oidc --cloud usgov github comment --plan PLAN --key tenants/prod --step-summary",
+				"--config arsync.yaml github comment --plan PLAN --key tenants/prod --step-summary",
 			},
 			outputs: "has-changes=false\nplan-file=PLAN\n"},
 		{name: "invalid specs fail the check with a comment", event: "pull_request", planExit: 1, wantExit: 1,
 			want: []string{
-				"--config arsync.yaml --auth github-oidc plan --detailed-exitcode --out PLAN",
+				"--config arsync.yaml plan --auth github-oidc --detailed-exitcode --out PLAN",
 				"github annotate --dir . LOG",
-				"--config arsync.yaml --auth github-oidc github comment --failed LOG --step-summary",
+				"--config arsync.yaml github comment --failed LOG --step-summary",
 			}},
 		{name: "comments off", event: "pull_request", inputs: map[string]string{"comment": "false"}, planExit: 2,
 			want: []string{
-				"--config arsync.yaml --auth github-oidc plan --detailed-exitcode --out PLAN",
+				"--config arsync.yaml plan --auth github-oidc --detailed-exitcode --out PLAN",
 				"github annotate --dir . LOG",
-				"--config arsync.yaml --auth github-oidc github comment --plan PLAN --dry-run",
+				"--config arsync.yaml github comment --plan PLAN --dry-run",
 			},
 			outputs: "has-changes=true\nplan-file=PLAN\n", summary: "dry-run comment\n"},
 		{name: "push applies", event: "push",
 			want: []string{
-				"--config arsync.yaml --auth github-oidc apply --auto-approve",
+				"--config arsync.yaml apply --auth github-oidc --auto-approve",
 				"github annotate --dir . LOG",
 			},
 			summary: "### arsync apply\n\n```text\napplied\n```\n"},
 		{name: "failed apply fails", event: "push", inputs: map[string]string{"auth": "env"}, planExit: 1, wantExit: 1,
 			want: []string{
-				"--config arsync.yaml --auth env apply --auto-approve",
+				"--config arsync.yaml apply --auth env --auto-approve",
 				"github annotate --dir . LOG",
 			},
 			summary: "### arsync apply\n\n```text\napplied\n```\n"},
 		{name: "scheduled plan posts no comment", event: "schedule", inputs: map[string]string{"command": "plan"}, planExit: 2,
 			want: []string{
-				"--config arsync.yaml --auth github-oidc plan --detailed-exitcode --out PLAN",
+				"--config arsync.yaml plan --auth github-oidc --detailed-exitcode --out PLAN",
 				"github annotate --dir . LOG",
-				"--config arsync.yaml --auth github-oidc github comment --plan PLAN --dry-run",
+				"--config arsync.yaml github comment --plan PLAN --dry-run",
 			},
 			outputs: "has-changes=true\nplan-file=PLAN\n", summary: "dry-run comment\n"},
 		{name: "bad command", event: "push", inputs: map[string]string{"command": "destroy"}, wantExit: 1},
@@ -410,6 +410,14 @@ exit 99
 			require.Equal(t, sc.wantExit, exit, "output:\n%s", out)
 
 			got := readLines(t, calls)
+			// Every call is one the real arsync accepts: each flag on a
+			// command that has it.
+			for _, c := range got {
+				root := newRootCmd(offlineFactory(t))
+				cmd, rest, err := root.Find(strings.Fields(c))
+				require.NoError(t, err, c)
+				require.NoError(t, cmd.ParseFlags(rest), c)
+			}
 			plan, log := "", ""
 			for _, c := range got {
 				if i := strings.Index(c, "--out "); i >= 0 {

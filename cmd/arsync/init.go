@@ -18,8 +18,8 @@ import (
 // initNow is the clock init dates the starter review by; tests fix it.
 var initNow = time.Now
 
-// InitOptions are init's flags and argument, with the global --tenant-id
-// and --cloud it writes into arsync.yaml.
+// InitOptions are init's flags and argument; --tenant-id and --cloud are
+// written into arsync.yaml (init signs in nowhere).
 type InitOptions struct {
 	IO *streams
 
@@ -61,7 +61,6 @@ line to .gitignore.`,
 			if len(args) == 1 {
 				o.Dir = args[0]
 			}
-			o.TenantID, o.Cloud = f.Globals.TenantID, f.Globals.Cloud
 			if o.TenantID != "" {
 				if _, err := spec.ParseConfig("--tenant-id", []byte("tenantId: "+yamlQuote(o.TenantID))); err != nil {
 					return fmt.Errorf("--tenant-id %q is not a tenant id (GUID) or domain", o.TenantID)
@@ -78,6 +77,9 @@ line to .gitignore.`,
 	}
 	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite files that already exist")
 	cmd.Flags().BoolVar(&o.LocalSchema, "local-schema", false, "write the JSON Schemas to DIR/schema and point the YAML files at them")
+	cmd.Flags().StringVar(&o.TenantID, "tenant-id", "", "Entra tenant ID to write into arsync.yaml")
+	cmd.Flags().StringVar(&o.Cloud, "cloud", "", "national cloud to write into arsync.yaml: global, usgov, usgovdod or china")
+	completeFlag(cmd, "cloud", spec.Clouds...)
 	return cmd
 }
 

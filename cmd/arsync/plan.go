@@ -45,10 +45,14 @@ called. PATHs default to the config's paths, else the current directory.`,
 
   # In CI: exit 2 when there are changes, 0 when there are none
   arsync plan --detailed-exitcode`,
-		Args: cobra.ArbitraryArgs,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeSpecPaths("yaml", "yml"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			if err := checkFormat(o.Output, planFormats); err != nil {
+				return err
+			}
+			if err := refuseSavedPlan(args); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -62,6 +66,8 @@ called. PATHs default to the config's paths, else the current directory.`,
 	fl.StringVar(&o.Out, "out", "", "also write the plan as JSON to `file` (for apply --plan)")
 	fl.BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	fl.BoolVar(&o.DeleteDuplicates, "allow-delete", false, "plan the deletion of younger duplicates of a managed definition")
+	addSignInFlags(cmd, f.Globals)
+	completeFlag(cmd, "output", planFormats...)
 	return cmd
 }
 
@@ -104,6 +110,10 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	}
 	if err != nil {
 		return err
+	}
+	if o.Out != "" {
+		// On stderr: stdout is the plan alone, for pipes and the Action.
+		fmt.Fprintf(o.IO.ErrOut, "Saved the plan to %s. To apply exactly this plan: arsync apply --plan %s\n", o.Out, shellQuote(o.Out))
 	}
 	if o.DetailedExitCode && p.HasChanges() {
 		return silentExit(exitChanges)

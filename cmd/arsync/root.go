@@ -5,9 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/arsync/arsync/pkg/graphclient"
+	"github.com/arsync/arsync/pkg/spec"
 )
 
 // Exit codes, in one place (README "Exit codes").
@@ -38,9 +44,12 @@ type streams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// ColorMode is --color: auto (also ""), always or never.
+	ColorMode string
 }
 
-// globalOptions are the flags every command shares (README.md#commands).
+// globalOptions are the global flags (--config, --debug) and the sign-in
+// flags of the commands that sign in (README.md#commands).
 type globalOptions struct {
 	ConfigFile    string
 	TenantID      string
@@ -49,6 +58,7 @@ type globalOptions struct {
 	Emulator      bool
 	Auth          string
 	Debug         bool
+	Color         string
 
 	// configSet is true when --config was given, so a missing file is an
 	// error rather than an empty configuration.
@@ -74,11 +84,10 @@ func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Write
 	errOut = &lockedWriter{w: errOut}
 	io := &streams{In: in, Out: out, ErrOut: errOut}
 	root := newRootCmd(newFactory(io))
-	root.SetArgs(args)
 	root.SetIn(in)
 	root.SetOut(out)
 	root.SetErr(errOut)
-	err := root.ExecuteContext(ctx)
+	err := execute(ctx, root, args)
 	if err == nil {
 		return exitOK
 	}
@@ -91,6 +100,87 @@ func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Write
 	}
 	fmt.Fprintln(errOut, "Error:", err)
 	return exitError
+}
+
+// execute runs root with args, after checking what cobra would misread.
+func execute(ctx context.Context, root *cobra.Command, args []string) error {
+	if err := checkHabits(root, args); err != nil {
+		return err
+	}
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// checkHabits refuses long flags written with one dash, as Terraform
+// spells them: pflag reads "-out plan.json" as -o "ut" and "-auto-approve"
+// as shorthands. An argument is one when its name (up to "=") is a long
+// flag of the command; shorthands with their values (-ojson, -vo json),
+// flag values and arguments after "--" are left alone. Terraform's
+// -no-color and a --emulator before the command get their fix too.
+func checkHabits(root *cobra.Command, args []string) error {
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		return nil // completing a partly typed word
+	}
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == root {
+		// "--emulator plan": cobra took "plan" for the value of a flag the
+		// root does not have, and found no command.
+		for i := 0; i+1 < len(args) && args[i] != "--"; i++ {
+			if args[i] == "--emulator" {
+				if sub, _, err := root.Find(args[i+1 : i+2]); err == nil && sub != root {
+					return fmt.Errorf("--emulator goes after the command: arsync %s --emulator", sub.Name())
+				}
+			}
+		}
+	}
+	if err != nil {
+		return nil // cobra reports the unknown command
+	}
+	root.InitDefaultVersionFlag()
+	cmd.InitDefaultHelpFlag()
+	_ = cmd.InheritedFlags() // merges the persistent flags into cmd.Flags()
+	fl := cmd.Flags()
+	takesValue := func(f *pflag.Flag) bool { return f != nil && f.NoOptDefVal == "" }
+
+	var bad, fixed []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			i = len(args)
+		case (a == "-no-color" || a == "--no-color") && fl.Lookup("no-color") == nil:
+			return fmt.Errorf("%s: arsync turns colour off with --color never (or NO_COLOR=1)", a)
+		case strings.HasPrefix(a, "--"):
+			if !strings.Contains(a, "=") && takesValue(fl.Lookup(a[2:])) {
+				i++ // its value
+			}
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			name, _, hasValue := strings.Cut(a[1:], "=")
+			if f := fl.Lookup(name); f != nil && len(name) > 1 {
+				fix := "-" + a
+				if !hasValue && takesValue(f) && i+1 < len(args) {
+					i++
+					fix += " " + args[i]
+				}
+				bad, fixed = append(bad, a), append(fixed, fix)
+				continue
+			}
+			// Shorthands: the first that takes a value takes the rest of
+			// the argument, or the next one.
+			for j := 1; j < len(a); j++ {
+				if f := fl.ShorthandLookup(a[j : j+1]); takesValue(f) {
+					if j == len(a)-1 {
+						i++
+					}
+					break
+				}
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: arsync's long flags take two dashes: %s", strings.Join(bad, ", "), strings.Join(fixed, " "))
 }
 
 func newRootCmd(f *Factory) *cobra.Command {
@@ -133,19 +223,54 @@ all others are listed but never touched.`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			g.configSet = cmd.Flags().Changed("config")
+			if !slices.Contains(colorModes, g.Color) {
+				return fmt.Errorf("--color %q: use %s", g.Color, orList(colorModes))
+			}
+			f.IO.ColorMode = g.Color
+			return checkSignInFlags(cmd)
 		},
 	}
 	root.CompletionOptions.HiddenDefaultCmd = false
 
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.ConfigFile, "config", "arsync.yaml", "configuration `file`")
-	pf.StringVar(&g.TenantID, "tenant-id", "", "Entra tenant ID (overrides the config's tenantId)")
-	pf.StringVar(&g.Cloud, "cloud", "", "national cloud: global, usgov, usgovdod or china (default global)")
-	pf.StringVar(&g.GraphEndpoint, "graph-endpoint", "", "Graph base `URL`, e.g. https://graph.microsoft.com/v1.0")
-	pf.BoolVar(&g.Emulator, "emulator", false, "run against the in-process Graph emulator (state in .arsync/emulator.json)")
-	pf.StringVar(&g.Auth, "auth", "auto", "sign-in method: auto, env, workload-identity, github-oidc, azure-cli, managed-identity or device-code")
 	pf.BoolVarP(&g.Debug, "debug", "v", false, "log requests, request-ids and skipped name look-ups to stderr (tokens redacted)")
+	pf.StringVar(&g.Color, "color", "auto", "colour the plan: auto (on a terminal; NO_COLOR, FORCE_COLOR and CLICOLOR_FORCE count), always or never")
+	completeFlag(root, "color", colorModes...)
 	return root
+}
+
+// addSignInFlags gives cmd, a command that signs in to Graph, the sign-in
+// flags, parsed into g: only such commands show and accept them.
+func addSignInFlags(cmd *cobra.Command, g *globalOptions) {
+	fl := cmd.Flags()
+	fl.StringVar(&g.TenantID, "tenant-id", "", "Entra tenant ID (overrides the config's tenantId)")
+	fl.StringVar(&g.Cloud, "cloud", "", "national cloud: global, usgov, usgovdod or china (default global)")
+	fl.StringVar(&g.GraphEndpoint, "graph-endpoint", "", "Graph base `URL`, e.g. https://graph.microsoft.com/v1.0")
+	fl.BoolVar(&g.Emulator, "emulator", false, "run against the in-process Graph emulator (state in .arsync/emulator.json)")
+	fl.StringVar(&g.Auth, "auth", "auto", "sign-in method: auto, env, workload-identity, github-oidc, azure-cli, managed-identity or device-code")
+	completeFlag(cmd, "cloud", spec.Clouds...)
+	completeFlag(cmd, "auth", graphclient.AuthMethods...)
+	completeFlag(cmd, "graph-endpoint", graphEndpoints()...)
+}
+
+// checkSignInFlags refuses sign-in flags that --emulator would otherwise
+// silently override: the emulator is its own endpoint, tenant and sign-in.
+func checkSignInFlags(cmd *cobra.Command) error {
+	fl := cmd.Flags()
+	if on, err := fl.GetBool("emulator"); err != nil || !on {
+		return nil // not a command that signs in, or not --emulator
+	}
+	var conflicts []string
+	for _, name := range []string{"tenant-id", "cloud", "graph-endpoint", "auth"} {
+		if fl.Changed(name) {
+			conflicts = append(conflicts, "--"+name)
+		}
+	}
+	if len(conflicts) == 0 {
+		return nil
+	}
+	return fmt.Errorf("--emulator cannot be combined with %s: the emulator is its own endpoint and needs no sign-in; drop one", orList(conflicts))
 }

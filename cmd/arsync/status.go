@@ -43,10 +43,14 @@ and those not in the tenant yet are listed; without, every managed review.`,
 
   # The reviews of one directory, as JSON for a dashboard
   arsync status -o json reviews/`,
-		Args: cobra.ArbitraryArgs,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeSpecPaths("yaml", "yml"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			if err := checkFormat(o.Output, statusFormats); err != nil {
+				return err
+			}
+			if err := refuseSavedPlan(args); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -56,6 +60,8 @@ and those not in the tenant yet are listed; without, every managed review.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: "+orList(statusFormats))
+	addSignInFlags(cmd, f.Globals)
+	completeFlag(cmd, "output", statusFormats...)
 	return cmd
 }
 

@@ -35,9 +35,13 @@ exit code is 0 when all files are valid (warnings allowed) and 1 otherwise.`,
 
   # Check the paths listed in arsync.yaml
   arsync validate`,
-		Args: cobra.ArbitraryArgs,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeSpecPaths("yaml", "yml"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
+			if err := refuseSavedPlan(args); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}
