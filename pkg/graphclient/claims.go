@@ -80,13 +80,13 @@ func ReadClaims(token string) (*Claims, error) {
 	}
 	var raw struct {
 		Claims
-		AZP               string          `json:"azp"`
-		PreferredUsername string          `json:"preferred_username"`
-		UniqueName        string          `json:"unique_name"`
-		SCP               any             `json:"scp"`
-		AUD               any             `json:"aud"`
-		Roles             any             `json:"roles"`
-		WIDs              any             `json:"wids"`
+		AZP               string `json:"azp"`
+		PreferredUsername string `json:"preferred_username"`
+		UniqueName        string `json:"unique_name"`
+		SCP               any    `json:"scp"`
+		AUD               any    `json:"aud"`
+		Roles             any    `json:"roles"`
+		WIDs              any    `json:"wids"`
 	}
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrOpaqueToken, err)
