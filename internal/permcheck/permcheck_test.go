@@ -85,7 +85,7 @@ func TestCheck(t *testing.T) {
 			name:    "delegated without a role cannot apply",
 			token:   Token{Permissions: []string{AccessReviewReadWrite, DirectoryRead}, HasDirectoryRoles: true, DirectoryRoles: []string{RoleGlobalReader}},
 			command: "apply",
-			want: Result{Command: "apply", Missing: []string{"a directory role of the signed-in user that may manage access reviews (Identity Governance Administrator, User Administrator, Privileged Role Administrator or Global Administrator)"}},
+			want:    Result{Command: "apply", Missing: []string{"a directory role of the signed-in user that may manage access reviews (Identity Governance Administrator, User Administrator, Privileged Role Administrator or Global Administrator)"}},
 		},
 		{
 			name:    "delegated Global Reader plans",
@@ -118,7 +118,7 @@ func TestCheck(t *testing.T) {
 			name:    "delegated without wids: roles not checked, never refused",
 			token:   Token{Permissions: []string{AccessReviewReadWrite, DirectoryRead}},
 			command: "apply",
-			want: Result{Command: "apply", OK: true, Limits: []string{"could not check the signed-in user's directory roles (the token has no wids claim); Identity Governance Administrator, User Administrator, Privileged Role Administrator or Global Administrator is needed"}},
+			want:    Result{Command: "apply", OK: true, Limits: []string{"could not check the signed-in user's directory roles (the token has no wids claim); Identity Governance Administrator, User Administrator, Privileged Role Administrator or Global Administrator is needed"}},
 		},
 	}
 	for _, tt := range tests {
