@@ -29,6 +29,9 @@ type ApplyOptions struct {
 	AllowReplace bool
 	Force        bool
 	PlanFile     string
+	// Emulator is --emulator: a saved plan is checked against it before
+	// signing in.
+	Emulator bool
 }
 
 // NewCmdApply is "arsync apply". With a non-nil runF the command calls it
@@ -70,6 +73,7 @@ so that the next plan does not plan it again.`,
 		ValidArgsFunction: completeSpecPaths("yaml", "yml", "json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
+			o.Emulator = f.Globals.Emulator
 			if o.PlanFile != "" && len(args) > 0 {
 				return errors.New("give either --plan or spec paths, not both: a saved plan already says what to apply")
 			}
@@ -122,10 +126,16 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		if err := apply.CheckGates(p, opts); err != nil {
 			return err
 		}
+		if err := checkPlanEmulator(p, o.Emulator); err != nil {
+			return err
+		}
 		if sess, err = o.Connect(ctx, cfg); err != nil {
 			return err
 		}
 		defer sess.Close()
+		if err := checkSignIn(sess, "apply"); err != nil {
+			return err
+		}
 		if err := apply.CheckStale(ctx, sess.Client, p, sess.TenantID, sess.Endpoint); err != nil {
 			return err
 		}
@@ -142,6 +152,9 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return err
 		}
 		defer sess.Close()
+		if err := checkSignIn(sess, "apply"); err != nil {
+			return err
+		}
 		if p, err = makePlan(ctx, sess, specs, opts.AllowDelete); err != nil {
 			return err
 		}
@@ -177,6 +190,20 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		return &exitCodeError{code: exitError, msg: msg}
 	}
 	return err
+}
+
+// checkPlanEmulator refuses, before signing in, a plan made against the
+// emulator applied elsewhere and the other way round: the sign-in would
+// fail, or the plan's endpoint would not match, with a less useful word.
+func checkPlanEmulator(p *diff.Plan, emulator bool) error {
+	madeOnEmulator := p.GraphEndpoint == emulatorEndpoint
+	switch {
+	case madeOnEmulator && !emulator:
+		return errors.New("this plan was made against the emulator; apply it with --emulator, or run arsync plan against the tenant")
+	case !madeOnEmulator && emulator:
+		return fmt.Errorf("this plan was made for endpoint %s, not the emulator; apply it without --emulator, or run arsync plan --emulator", p.GraphEndpoint)
+	}
+	return nil
 }
 
 // readPlanFile reads a plan saved by plan --out.

@@ -283,10 +283,23 @@ func TestApplySavedPlan(t *testing.T) {
 	require.Contains(t, errOut, "Error: stale plan: bravo: definition "+bravo+" changed since the plan was made")
 	require.Empty(t, writeRequests(run))
 
-	// Another tenant.
+	// Another tenant: the token's tid decides, not --tenant-id (which the
+	// token of another tenant would not carry anyway).
 	code, _, errOut = applyCLI(t, run, "{}", nil, "--tenant-id", "fabrikam.onmicrosoft.com", "apply", "--plan", saved)
 	require.Equal(t, exitError, code)
-	require.Contains(t, errOut, "stale plan: it was made for tenant ")
+	require.Contains(t, errOut, "Error: stale plan: bravo:", "the token's tenant is the plan's")
+	p, err := readPlanFile(saved)
+	require.NoError(t, err)
+	require.Equal(t, "5c1b9a52-7f0e-4a7b-9d39-0b6f2e3c4d11", p.TenantID, "the token's tid is recorded")
+	p.TenantID = "fabrikam-tenant-id"
+	var other bytes.Buffer
+	require.NoError(t, diff.RenderJSON(&other, p))
+	require.NoError(t, os.WriteFile(saved, other.Bytes(), 0o644))
+	run.Server.ResetRequests()
+	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", saved)
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "Error: this plan was made for tenant fabrikam-tenant-id, but arsync is signed in to tenant 5c1b9a52-7f0e-4a7b-9d39-0b6f2e3c4d11; nothing was written: apply it signed in to tenant fabrikam-tenant-id (--tenant-id fabrikam-tenant-id,")
+	require.Empty(t, run.Server.Requests(), "refused before any request")
 
 	// Bad invocations.
 	code, _, errOut = applyCLI(t, run, "{}", nil, "apply", "--plan", saved, dir)

@@ -74,9 +74,18 @@ type graphAPI interface {
 
 // session is a connection to Graph (or to the in-process emulator).
 type session struct {
-	Client   graphAPI
+	Client graphAPI
+	// TenantID is the token's tenant (tid); the flag's or config's only
+	// when the token's claims cannot be read.
 	TenantID string
 	Endpoint string
+	// Cloud is --cloud or the config's cloud ("" is global); Emulator is
+	// true with --emulator.
+	Cloud    string
+	Emulator bool
+	// Claims are the access token's claims, read without verifying them,
+	// for advice only; nil when the token is not a JWT (checkSignIn).
+	Claims *graphclient.Claims
 	// Now is the session's clock: the emulator's own with --emulator
 	// (moved by "arsync emulator advance"), else the system's. Plans,
 	// status and decisions --since all read it.
@@ -125,10 +134,13 @@ func connect(ctx context.Context, s *streams, g *globalOptions, cfg *spec.Config
 	}
 	// Sign in once, up front: a failure is then one message, not one per
 	// concurrent request. The credential caches the token for the requests.
-	if _, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.Scope()}}); err != nil {
+	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.Scope()}})
+	if err != nil {
 		return nil, fmt.Errorf("signing in: %w", err)
 	}
-	return &session{Client: c, TenantID: tenant, Endpoint: c.BaseURL(), Now: time.Now, Debug: opts.Debug}, nil
+	claims, _ := graphclient.ReadClaims(tok.Token)
+	return &session{Client: c, TenantID: tokenTenant(claims, tenant), Endpoint: c.BaseURL(), Cloud: cloud,
+		Claims: claims, Now: time.Now, Debug: opts.Debug}, nil
 }
 
 // connectEmulator starts the emulator in this process on a loopback port,
@@ -158,9 +170,24 @@ func connectEmulator(opts graphclient.Options) (*session, error) {
 		_ = run.Close()
 		return nil, err
 	}
+	claims, _ := graphclient.ReadClaims(run.Token)
 	// The endpoint recorded in saved plans is stable across runs: the port
 	// changes every time.
-	return &session{Client: c, TenantID: tenantID, Endpoint: "emulator", Now: run.Server.Now, Debug: opts.Debug, close: run.Close}, nil
+	return &session{Client: c, TenantID: tokenTenant(claims, tenantID), Endpoint: emulatorEndpoint, Emulator: true,
+		Claims: claims, Now: run.Server.Now, Debug: opts.Debug, close: run.Close}, nil
+}
+
+// emulatorEndpoint is the endpoint a plan made with --emulator records.
+const emulatorEndpoint = "emulator"
+
+// tokenTenant is the tenant a session works in: the token's tid, which is
+// where Graph will act whatever the flags say; the configured tenant only
+// when the token's claims cannot be read.
+func tokenTenant(c *graphclient.Claims, configured string) string {
+	if c != nil && strings.TrimSpace(c.TenantID) != "" {
+		return c.TenantID
+	}
+	return configured
 }
 
 // loadSpecs loads and validates the spec files, printing every diagnostic to

@@ -441,10 +441,23 @@ spec:
 		require.Equal(t, exitError, code)
 		documented(t, "troubleshooting", out, "stale plan")
 
-		// The same plan against another endpoint.
-		_, other := docEmulator(t, emulator.Options{Seed: 2}, nil)
+		// The same plan against another endpoint, and in another tenant.
+		otherRun, other := docEmulator(t, emulator.Options{Seed: 2}, nil)
 		_, out = docRun(t, nil, append([]string{"apply", "--plan", "plan.json"}, other...)...)
-		documented(t, "troubleshooting", out, "stale plan")
+		documented(t, "troubleshooting", out, "this plan was made for")
+		foreign, err := diff.ReadPlan(strings.NewReader(mustRead(t, "plan.json")))
+		require.NoError(t, err)
+		foreign.TenantID, foreign.GraphEndpoint = "0b8e6a1c-3f2d-4e5a-9c7b-1d2e3f4a5b6c", otherRun.URL
+		var fb bytes.Buffer
+		require.NoError(t, diff.RenderJSON(&fb, foreign))
+		docWrite(t, map[string]string{"foreign.json": fb.String()})
+		_, out = docRun(t, nil, append([]string{"apply", "--plan", "foreign.json"}, other...)...)
+		documented(t, "troubleshooting", out, "this plan was made for")
+		// A plan made against the in-process emulator, applied elsewhere.
+		code, _ = docRun(t, nil, "plan", "--emulator", "--out", "emu.json", "reviews")
+		require.Equal(t, exitOK, code)
+		_, out = docRun(t, nil, append([]string{"apply", "--plan", "emu.json"}, other...)...)
+		documented(t, "troubleshooting", out, "made against the emulator")
 		// Back to the first emulator, which accepts only its own tokens.
 		docEnv(t, map[string]string{graphclient.EnvAccessToken: run.Token})
 
@@ -577,7 +590,11 @@ spec:
 		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", docNoRefScope, 7)})
 		code, out := docRun(t, nil, append([]string{"apply", "--auto-approve", "reviews"}, endpoint...)...)
 		require.Equal(t, exitError, code)
-		documented(t, "troubleshooting", out, "403 Forbidden", "apply incomplete")
+		documented(t, "troubleshooting", out, "the sign-in cannot apply")
+		code, out = docRun(t, nil, append([]string{"auth", "status"}, endpoint...)...)
+		require.Equal(t, exitError, code)
+		documented(t, "troubleshooting", out, "the sign-in cannot apply")
+		documented(t, "auth", out, "Signed in as", "Permissions:", "  apply ")
 	})
 
 	t.Run("401 expired token", func(t *testing.T) {
@@ -651,4 +668,11 @@ spec:
 		documented(t, "troubleshooting", out, "reading the client certificate")
 		documented(t, "auth", out, "reading the client certificate")
 	})
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(b)
 }

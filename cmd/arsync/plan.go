@@ -86,6 +86,9 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 		return err
 	}
 	defer sess.Close()
+	if err := checkSignIn(sess, "plan"); err != nil {
+		return err
+	}
 
 	p, err := makePlan(ctx, sess, specs, o.DeleteDuplicates || cfg.AllowDelete)
 	if err != nil {

@@ -26,8 +26,9 @@ func (e *StalePlanError) Error() string {
 // (see StaleChangeError), and no definition has meanwhile appeared with the
 // marker of one it creates (applying it would make a duplicate). It reads
 // one list of the definitions (the same read plan fingerprinted) and writes
-// nothing. A mismatch is a *StalePlanError; failing to read is another
-// error.
+// nothing. A plan for another tenant or endpoint is a *WrongTargetError,
+// found before any request; a plan the tenant has moved away from is a
+// *StalePlanError; failing to read is another error.
 //
 // The fingerprint alone does not make a plan trustworthy: it is a hash of
 // what anyone who can read the tenant can read, so a plan edited to delete
@@ -37,16 +38,11 @@ func CheckStale(ctx context.Context, c Client, p *diff.Plan, tenantID, endpoint 
 	if p == nil {
 		return fmt.Errorf("%w: no plan", ErrInvalidPlan)
 	}
+	wt := &WrongTargetError{PlanTenant: p.TenantID, Tenant: tenantID, PlanEndpoint: p.GraphEndpoint, Endpoint: endpoint}
+	if wt.tenantDiffers() || wt.endpointDiffers() {
+		return wt
+	}
 	var reasons []string
-	if !strings.EqualFold(strings.TrimSpace(p.TenantID), strings.TrimSpace(tenantID)) {
-		reasons = append(reasons, fmt.Sprintf("it was made for tenant %s, not %s", orNone(p.TenantID), orNone(tenantID)))
-	}
-	if canonicalEndpoint(p.GraphEndpoint) != canonicalEndpoint(endpoint) {
-		reasons = append(reasons, fmt.Sprintf("it was made for endpoint %s, not %s", orNone(p.GraphEndpoint), orNone(endpoint)))
-	}
-	if len(reasons) > 0 {
-		return &StalePlanError{Reasons: reasons}
-	}
 	if !p.HasChanges() {
 		return nil
 	}
@@ -94,6 +90,39 @@ func CheckStale(ctx context.Context, c Client, p *diff.Plan, tenantID, endpoint 
 		return &StalePlanError{Reasons: reasons}
 	}
 	return nil
+}
+
+// WrongTargetError says a saved plan was made for another tenant or Graph
+// endpoint than the one arsync is signed in to. The plan is not stale:
+// planning again would not help; applying it where it was made would.
+// Nothing has been written.
+type WrongTargetError struct {
+	PlanTenant, Tenant     string
+	PlanEndpoint, Endpoint string
+}
+
+func (e *WrongTargetError) tenantDiffers() bool {
+	return !strings.EqualFold(strings.TrimSpace(e.PlanTenant), strings.TrimSpace(e.Tenant))
+}
+
+func (e *WrongTargetError) endpointDiffers() bool {
+	return canonicalEndpoint(e.PlanEndpoint) != canonicalEndpoint(e.Endpoint)
+}
+
+func (e *WrongTargetError) Error() string {
+	var what []string
+	var there, here []string
+	if e.tenantDiffers() {
+		what = append(what, fmt.Sprintf("this plan was made for tenant %s, but arsync is signed in to tenant %s", orNone(e.PlanTenant), orNone(e.Tenant)))
+		there = append(there, fmt.Sprintf("signed in to tenant %s (--tenant-id %s, or tenantId in arsync.yaml, with an identity of that tenant)", orNone(e.PlanTenant), orNone(e.PlanTenant)))
+		here = append(here, "for tenant "+orNone(e.Tenant))
+	}
+	if e.endpointDiffers() {
+		what = append(what, fmt.Sprintf("this plan was made for endpoint %s, not %s", orNone(e.PlanEndpoint), orNone(e.Endpoint)))
+		there = append(there, "with the plan's --graph-endpoint (or --cloud)")
+		here = append(here, "against "+orNone(e.Endpoint))
+	}
+	return strings.Join(what, "; ") + "; nothing was written: apply it " + strings.Join(there, " ") + ", or run arsync plan " + strings.Join(here, " ")
 }
 
 // StaleChangeError is the result of a change that Apply refused as it was

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -63,16 +64,6 @@ func TestCheckStale(t *testing.T) {
 			},
 			reasons: []string{"review-007: definition ", "now carries its marker, so creating it would make a duplicate"},
 		},
-		{
-			name:    "another tenant",
-			tenant:  "fabrikam",
-			reasons: []string{"it was made for tenant contoso, not fabrikam"},
-		},
-		{
-			name:     "another endpoint",
-			endpoint: func(*env) string { return "https://graph.microsoft.com/v1.0" },
-			reasons:  []string{"it was made for endpoint http://127.0.0.1:"},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +101,53 @@ func TestCheckStale(t *testing.T) {
 			for _, r := range tt.reasons {
 				require.Contains(t, se.Reasons[0], r)
 			}
+		})
+	}
+}
+
+// TestWrongTarget: a plan made for another tenant or endpoint is not stale
+// (planning again there would not help): the message says where it was
+// made and names the flags that point arsync there.
+func TestWrongTarget(t *testing.T) {
+	tests := []struct {
+		name     string
+		tenant   string
+		endpoint string // "" is the plan's own
+		want     string
+	}{
+		{
+			name:   "another tenant",
+			tenant: "fabrikam",
+			want:   "this plan was made for tenant contoso, but arsync is signed in to tenant fabrikam; nothing was written: apply it signed in to tenant contoso (--tenant-id contoso, or tenantId in arsync.yaml, with an identity of that tenant), or run arsync plan for tenant fabrikam",
+		},
+		{
+			name:     "another endpoint",
+			tenant:   "contoso",
+			endpoint: "https://graph.microsoft.com/v1.0",
+			want:     "this plan was made for endpoint http://127.0.0.1:<port>/v1.0, not https://graph.microsoft.com/v1.0; nothing was written: apply it with the plan's --graph-endpoint (or --cloud), or run arsync plan against https://graph.microsoft.com/v1.0",
+		},
+		{
+			name:     "both",
+			tenant:   "fabrikam",
+			endpoint: "https://graph.microsoft.com/v1.0",
+			want:     "this plan was made for tenant contoso, but arsync is signed in to tenant fabrikam; this plan was made for endpoint http://127.0.0.1:<port>/v1.0, not https://graph.microsoft.com/v1.0; nothing was written: apply it signed in to tenant contoso (--tenant-id contoso, or tenantId in arsync.yaml, with an identity of that tenant) with the plan's --graph-endpoint (or --cloud), or run arsync plan for tenant fabrikam against https://graph.microsoft.com/v1.0",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			p := savedPlan(t, e.plan(defs(2), false))
+			endpoint := tt.endpoint
+			if endpoint == "" {
+				endpoint = e.run.URL
+			}
+			e.srv.ResetRequests()
+			err := CheckStale(context.Background(), e.client, p, tt.tenant, endpoint)
+			require.Empty(t, e.srv.Requests(), "checked before any request")
+			var wt *WrongTargetError
+			require.ErrorAs(t, err, &wt)
+			require.NotErrorAs(t, err, new(*StalePlanError))
+			require.Equal(t, tt.want, regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(err.Error(), "127.0.0.1:<port>"))
 		})
 	}
 }

@@ -482,20 +482,23 @@ func warnings(c Change, now time.Time) []string {
 	return w
 }
 
-// Fingerprint identifies the content of a live definition as read, as
-// "sha256:<hex>": the SHA-256 of its JSON encoding with every object's
-// members sorted by name (graph.SortedJSON). For a definition that was read
-// the encoding is the object Graph returned, so the hash covers every member
-// and its exact spelling, unknown properties and annotations included, and
-// nothing else: the saved plan's PUT sends those members back byte for byte,
-// so a change to any of them since the plan (a service-side property, an
-// immutable field now spelled otherwise) must make the plan stale rather
-// than be reverted or refused. A hash of the typed fields would miss both.
-// Member order and spacing carry no meaning and are left out, so the same
-// stored object gives the same fingerprint however it is serialised. Any
-// change to the stored object, lastModifiedDateTime included, changes it.
+// Fingerprint identifies what arsync manages of a live definition as read,
+// as "sha256:<hex>": the SHA-256 of the JSON encoding of its update body
+// (graph.Definition.UpdateBody) with every object's members sorted by name
+// (graph.SortedJSON). For a definition that was read that body is the
+// object Graph returned less the read-only members (status, createdBy,
+// createdDateTime, lastModifiedDateTime) and OData annotations, so the hash
+// covers every member the saved plan's PUT sends back byte for byte, the
+// marker and unknown properties included: a change to any of them since
+// the plan (an edit in the portal, an immutable field now spelled
+// otherwise) makes the plan stale rather than be reverted or refused. A
+// hash of the typed fields would miss that. What Graph changes by itself
+// and the PUT does not send is left out: a plan made just before a series
+// starts stays valid when its status flips to InProgress
+// (docs/graph-behaviour.md#put-not-patch). Member order and spacing carry
+// no meaning and are left out too.
 func Fingerprint(d graph.Definition) string {
-	b, err := json.Marshal(d)
+	b, err := json.Marshal(d.UpdateBody())
 	if err == nil {
 		b, err = graph.SortedJSON(b)
 	}

@@ -91,7 +91,7 @@ func TestPutBodyClassifiesEveryField(t *testing.T) {
 }
 
 // TestFingerprintOfWhatWasRead: the fingerprint covers every member read
-// and its spelling, and nothing else.
+// that an update sends back, and its spelling, and nothing else.
 func TestFingerprintOfWhatWasRead(t *testing.T) {
 	read := func(s string) graph.Definition {
 		t.Helper()
@@ -115,6 +115,17 @@ func TestFingerprintOfWhatWasRead(t *testing.T) {
 	require.NotEqual(t, fp, Fingerprint(read(`{"id":"1","displayName":"a","stageSettings":[{"stageId":"1","dependsOn":[]}],"x":{"p":1,"q":3}}`)))
 	require.NotEqual(t, fp, Fingerprint(read(`{"id":"1","displayName":"a","stageSettings":[{"stageId":"1"}],"x":{"p":1,"q":2}}`)))
 	require.NotEqual(t, fp, Fingerprint(read(`{"id":"1","displayName":"a","stageSettings":[{"stageId":"1","dependsOn":[]}],"x":{"p":1,"q":2},"y":null}`)))
+
+	// What Graph changes by itself and the PUT does not send back is left
+	// out: a plan made just before a series starts is not stale when the
+	// status flips to InProgress (docs/graph-behaviour.md#put-not-patch).
+	withStatus := read(`{"id":"1","displayName":"a","status":"NotStarted","createdDateTime":"2026-01-01T00:00:00Z","lastModifiedDateTime":"2026-01-01T00:00:00Z","stageSettings":[{"stageId":"1","dependsOn":[]}],"x":{"p":1,"q":2}}`)
+	started := read(`{"id":"1","displayName":"a","status":"InProgress","createdDateTime":"2026-01-01T00:00:00Z","lastModifiedDateTime":"2026-01-02T00:00:00Z","stageSettings":[{"stageId":"1","dependsOn":[]}],"x":{"p":1,"q":2}}`)
+	require.Equal(t, Fingerprint(withStatus), Fingerprint(started))
+	require.Equal(t, fp, Fingerprint(started))
+	// The marker, and every field arsync writes, are covered.
+	require.NotEqual(t, fp, Fingerprint(read(`{"id":"1","displayName":"a","descriptionForAdmins":"[arsync:a]","stageSettings":[{"stageId":"1","dependsOn":[]}],"x":{"p":1,"q":2}}`)))
+	require.NotEqual(t, fp, Fingerprint(read(`{"id":"1","displayName":"b","stageSettings":[{"stageId":"1","dependsOn":[]}],"x":{"p":1,"q":2}}`)))
 
 	// A definition built in Go and the same read from its encoding agree.
 	built := everyField("x")

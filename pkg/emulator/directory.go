@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -517,6 +518,30 @@ func hasAppRole(sp *ServicePrincipal, id string) bool {
 		}
 	}
 	return false
+}
+
+// globalAdministrator is the template id of Entra's Global Administrator
+// role.
+const globalAdministrator = "62e90394-69f5-4237-9190-012177145e10"
+
+// directoryRolesOf returns the template ids of the roles assigned to the
+// principal id tenant-wide (directoryScopeId "/"), as a token's wids claim
+// lists them, or nil when there are none. The tenant's admin, when the
+// tenant file does not list it, is a Global Administrator.
+func (d *directory) directoryRolesOf(id string, admin bool) []string {
+	var out []string
+	for _, a := range d.assigns {
+		if !strings.EqualFold(a.str("principalId"), id) || a.str("directoryScopeId") != "/" {
+			continue
+		}
+		if r := d.roleByID[strings.ToLower(a.str("roleDefinitionId"))]; r != nil && !slices.Contains(out, r.str("templateId")) {
+			out = append(out, r.str("templateId"))
+		}
+	}
+	if out == nil && admin && d.byID[strings.ToLower(id)] == nil {
+		out = []string{globalAdministrator}
+	}
+	return out
 }
 
 // resolveRef finds the one object a tenant-file reference names.

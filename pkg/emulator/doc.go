@@ -291,16 +291,24 @@
 //   - The claims are a small subset: aud https://graph.microsoft.com, iss
 //     https://arsync-emulator.invalid/{tenant id}/ (not sts.windows.net),
 //     iat, exp (only with a lifetime; Running.Token and [Server.Token] never
-//     expire, where Entra's last 60 to 90 minutes), tid, ver 1.0, idtyp, oid,
-//     and upn, name and scp for a user or appid and roles for an
-//     application. There is no nbf, appid of a client for delegated tokens,
-//     amr, wids or CAE claims, and clients must not read them anyway.
+//     expire, where Entra's last 60 to 90 minutes), tid (the tenant's id, as
+//     GET /organization shows it), ver 1.0, idtyp, oid, and upn, name, scp
+//     and wids (the template ids of the user's tenant-wide directory roles
+//     in the tenant, omitted when there are none; Global Administrator for
+//     an admin the tenant does not list) for a user, or appid,
+//     app_displayname and roles for an application. There is no nbf, appid
+//     of a client for delegated tokens, amr or CAE claims. Clients may read
+//     the claims for advice (arsync auth status does) but must not rely on
+//     them.
 //   - Expiry is checked against the emulator's clock ([Server.Now], which
 //     [Server.Advance] moves), to the second, with no allowance for clock
 //     skew; whether Graph allows some is not documented.
-//   - Permissions are whatever the issuer asks for: no consent, no admin
-//     roles, no licences. Directory permissions (User.Read.All, ...) are
-//     carried but not checked, and tokens are issued for disabled users.
+//   - Permissions are whatever the issuer asks for: no consent, no
+//     licences. Only the two access-review permissions are checked:
+//     directory permissions (User.Read.All, ...) and directory roles (wids)
+//     are carried but not checked, so a directory read without its
+//     permission is answered where Graph answers 403
+//     Authorization_RequestDenied. Tokens are issued for disabled users.
 //   - A scheme other than Bearer is answered like a missing token; what
 //     Graph says then is not documented. Graph's messages change over time
 //     (IDX14100 replaced "CompactToken parsing failed ..."), so clients must

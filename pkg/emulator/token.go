@@ -59,6 +59,13 @@ type TokenOptions struct {
 	// AccessReview.ReadWrite.All writes get 403; without it and
 	// AccessReview.Read.All every access-review request does.
 	Permissions []string
+	// DirectoryRoles are the role template ids in a delegated token's wids
+	// claim. nil means the user's tenant-wide role assignments in the
+	// tenant (Global Administrator for a default admin the tenant does not
+	// list), and no wids claim when there are none; an empty, non-nil
+	// slice gives an empty wids claim. The emulator carries them but does
+	// not check them. Not with App.
+	DirectoryRoles []string
 	// Lifetime is how long the token is valid on the emulator's clock
 	// ([Server.Now], so [Server.Advance] can expire it). 0 means it never
 	// expires; a negative lifetime gives a token that has already expired.
@@ -90,6 +97,9 @@ func (s *Server) IssueToken(o TokenOptions) (string, error) {
 	if o.User != "" && o.App != "" {
 		return "", errors.New("a token is for a user or for an application, not both")
 	}
+	if o.App != "" && o.DirectoryRoles != nil {
+		return "", errors.New("directory roles (wids) are for a user's token, not an application's")
+	}
 	perms := o.Permissions
 	if perms == nil {
 		perms = defaultPermissions
@@ -120,7 +130,7 @@ func (s *Server) IssueToken(o TokenOptions) (string, error) {
 		if sp == nil {
 			return "", fmt.Errorf("application %q: no service principal with that appId in the emulator's tenant", o.App)
 		}
-		claims.set("idtyp", "app").set("appid", sp.sp.AppID).set("oid", sp.id).set("roles", slices.Clone(perms))
+		claims.set("idtyp", "app").set("appid", sp.sp.AppID).set("app_displayname", sp.name).set("oid", sp.id).set("roles", slices.Clone(perms))
 	case o.User != "" && s.dir.userByKey(o.User) == nil:
 		return "", fmt.Errorf("user %q: not a user of the emulator's tenant", o.User)
 	default:
@@ -129,6 +139,13 @@ func (s *Server) IssueToken(o TokenOptions) (string, error) {
 		id := s.userIdentity(firstNonEmpty(o.User, s.dir.adminUPN), "", "")
 		claims.set("idtyp", "user").set("upn", id.UPN).set("oid", id.ID).
 			set("name", id.DisplayName).set("scp", strings.Join(perms, " "))
+		wids := o.DirectoryRoles
+		if wids == nil {
+			wids = s.dir.directoryRolesOf(id.ID, o.User == "" || strings.EqualFold(o.User, s.dir.adminUPN))
+		}
+		if wids != nil {
+			claims.set("wids", slices.Clone(wids))
+		}
 	}
 	claims.set("tid", s.tenantID()).set("ver", "1.0")
 	signed := tokenHeader + "." + base64.RawURLEncoding.EncodeToString(marshal(claims))

@@ -209,6 +209,7 @@ func TestIssueTokenRefuses(t *testing.T) {
 		{"unknown app", TokenOptions{App: "00000000-0000-0000-0000-000000000001"}, "no service principal"},
 		{"empty permission", TokenOptions{Permissions: []string{""}}, "one name without spaces"},
 		{"permission with a space", TokenOptions{Permissions: []string{"AccessReview.Read.All User.Read"}}, "one name without spaces"},
+		{"directory roles for an app", TokenOptions{App: appIDPayroll, DirectoryRoles: []string{}}, "for a user's token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,10 +246,22 @@ func TestTokenClaims(t *testing.T) {
 	require.NoError(t, err)
 	_, claims = decode(app)
 	require.Equal(t, "app", claims["idtyp"])
+	require.Equal(t, "Payroll App", claims["app_displayname"])
 	require.Equal(t, []any{"AccessReview.ReadWrite.All", "Directory.Read.All"}, claims["roles"])
 	require.Equal(t, float64(t0.Add(time.Hour).Unix()), claims["exp"])
 	require.NotContains(t, claims, "upn")
 	require.NotContains(t, claims, "scp")
+	require.NotContains(t, claims, "wids")
+
+	// wids: the user's tenant-wide directory roles, as template ids.
+	_, claims = decode(h.srv.Token("admin@contoso.com"))
+	require.Equal(t, []any{"62e90394-69f5-4237-9190-012177145e10", "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e"}, claims["wids"])
+	_, claims = decode(h.srv.Token("laura@contoso.com"))
+	require.Equal(t, []any{"fe930be7-5e62-47db-91af-98c3a49a38b1"}, claims["wids"])
+	tok, err := h.srv.IssueToken(TokenOptions{User: "admin@contoso.com", DirectoryRoles: []string{}})
+	require.NoError(t, err)
+	_, claims = decode(tok)
+	require.Equal(t, []any{}, claims["wids"])
 }
 
 // TestTokenForAnUnlistedAdmin: a tenant file need not list its admin
@@ -271,5 +284,6 @@ func TestTokenForAnUnlistedAdmin(t *testing.T) {
 	require.True(t, decodeSegment(parts[1], &claims))
 	require.Equal(t, "admin@fabrikam.com", claims["upn"])
 	require.Equal(t, nameGUID("user:admin@fabrikam.com"), claims["oid"])
+	require.Equal(t, []any{"62e90394-69f5-4237-9190-012177145e10"}, claims["wids"], "an unlisted admin is a Global Administrator")
 	require.Equal(t, float64(t0.Unix()+2), claims["exp"], "a lifetime is rounded up to whole seconds")
 }
