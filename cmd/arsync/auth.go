@@ -72,6 +72,8 @@ sign-in fails), else 0.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: "+orList(authStatusFormats))
+	completeFlag(cmd, "output", authStatusFormats...)
+	addSignInFlags(cmd, f.Globals)
 	return cmd
 }
 

@@ -320,6 +320,7 @@ func TestSignInFlags(t *testing.T) {
 		"export":           signIn,
 		"status":           signIn,
 		"decisions":        signIn,
+		"auth status":      signIn,
 		"validate":         nil,
 		"version":          nil,
 		"init":             {"tenant-id", "cloud"},
