@@ -425,6 +425,15 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 				}
 				return nil, ctxErr
 			}
+			if se := classifySetupError(terr); se != nil {
+				// Retrying a certificate or protocol failure only delays the
+				// same error (by minutes of backoff).
+				err := fmt.Errorf("%s %s: %w", cl.method, safeURL, c.scrubErr(se))
+				if se.sent && !cl.idempotent {
+					return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: err}
+				}
+				return nil, err
+			}
 			if sent && !cl.idempotent {
 				return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: c.scrubErr(terr)}
 			}

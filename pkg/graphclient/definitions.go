@@ -354,6 +354,9 @@ func deleteMayBeDone(err error) bool {
 	if errors.Is(err, ErrForeignHost) {
 		return false
 	}
+	if se := (*setupError)(nil); errors.As(err, &se) {
+		return se.sent // a failed handshake sent nothing
+	}
 	var ge *graph.Error
 	if errors.As(err, &ge) {
 		s := ge.StatusCode

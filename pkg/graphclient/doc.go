@@ -63,6 +63,13 @@
 // failing CI run quick. A POST answered 500 or 502 is never repeated (see
 // above).
 //
+// Certificate, TLS and protocol failures (an untrusted or expired
+// certificate, a name mismatch, https spoken to an http server, a TLS
+// alert, a malformed HTTP answer) are never retried: they do not heal by
+// waiting. The request fails at once with a hint (a TLS-inspecting proxy
+// and its CA, SSL_CERT_FILE, HTTPS_PROXY, the URL's scheme); a handshake
+// that failed sent nothing, so not even a create's outcome is unknown.
+//
 // # Errors
 //
 // A non-2xx answer is an [*graph.Error] with status, Graph's code (possibly empty),
