@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -555,13 +556,34 @@ spec:
 
 	t.Run("403 read-only token", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, func(s *emulator.Server) (string, error) {
+		run, endpoint := docEmulator(t, emulator.Options{Seed: 1}, func(s *emulator.Server) (string, error) {
 			return s.IssueToken(emulator.TokenOptions{Permissions: []string{emulator.PermissionRead}})
 		})
-		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", docNoRefScope, 7)})
+		docWrite(t, map[string]string{
+			"reviews/r.yaml":  docReview("all-users", "All users", docNoRefScope, 7),
+			"reviews/r2.yaml": docReview("all-users-quarterly", "All users, quarterly", docNoRefScope, 14),
+			"reviews/r3.yaml": docReview("all-users-yearly", "All users, yearly", docNoRefScope, 21),
+		})
 		code, out := docRun(t, nil, append([]string{"apply", "--auto-approve", "reviews"}, endpoint...)...)
 		require.Equal(t, exitError, code)
-		documented(t, "troubleshooting", out, "403 Forbidden", "apply incomplete")
+		require.Equal(t, 1, strings.Count(out, "AccessReview.ReadWrite.All"), "the permission is named once")
+		require.Len(t, writeRequests(run), 1, "one write was sent")
+		documented(t, "troubleshooting", out, "403 Forbidden", "apply incomplete", "Apply incomplete", "see [1]", "stopped after [1]", "[1/3]", "AccessReview.ReadWrite.All")
+	})
+
+	t.Run("untrusted certificate", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // its handshake errors
+		srv.StartTLS()
+		defer srv.Close()
+		docEnv(t, map[string]string{graphclient.EnvAccessToken: "not-a-real-token-0123456789"})
+		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", docNoRefScope, 7)})
+		// No backoff either: the client's real sleeper would take minutes.
+		code, out := docRun(t, nil, "plan", "reviews", "--graph-endpoint", srv.URL+"/v1.0")
+		require.Equal(t, exitError, code)
+		require.Equal(t, 1, strings.Count(out, "SSL_CERT_FILE"), out)
+		documented(t, "troubleshooting", out, "x509")
 	})
 
 	t.Run("401 expired token", func(t *testing.T) {
