@@ -349,6 +349,10 @@ func TestApplySavedPlanGatesBeforeSignIn(t *testing.T) {
 func TestApplyFailureExitCode(t *testing.T) {
 	run := emulatortest.New(t, emulator.Options{Seed: 1, Faults: &emulator.Faults{Rules: []emulator.FaultRule{
 		{Kind: emulator.FaultCommitThenFail, Method: http.MethodPost, Nth: 1},
+		// The first PUT and its two retries (each rule counts the PUTs the
+		// rules before it let through).
+		{Kind: emulator.Fault500, Method: http.MethodPut, Nth: 1},
+		{Kind: emulator.Fault500, Method: http.MethodPut, Nth: 1},
 		{Kind: emulator.Fault500, Method: http.MethodPut, Nth: 1},
 	}}})
 	dir := reviewsDir(t, "alpha", "bravo", "charlie")

@@ -35,13 +35,19 @@ func craftedJWT(t *testing.T, claims map[string]any) string {
 // a count of the requests that reached it.
 func signInAs(t *testing.T, run *emulator.Running, token string) ([]string, *atomic.Int64) {
 	t.Helper()
+	return proxyWithToken(t, run, run.Token, token)
+}
+
+// proxyWithToken is signInAs with the token the proxy swaps in: real.
+func proxyWithToken(t *testing.T, run *emulator.Running, real, token string) ([]string, *atomic.Int64) {
+	t.Helper()
 	target, err := url.Parse(run.URL)
 	require.NoError(t, err)
 	var n atomic.Int64
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
-		r.Header.Set("Authorization", "Bearer "+run.Token)
+		r.Header.Set("Authorization", "Bearer "+real)
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)

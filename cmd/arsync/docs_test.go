@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -587,7 +588,11 @@ spec:
 		_, endpoint := docEmulator(t, emulator.Options{Seed: 1}, func(s *emulator.Server) (string, error) {
 			return s.IssueToken(emulator.TokenOptions{Permissions: []string{emulator.PermissionRead}})
 		})
-		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", docNoRefScope, 7)})
+		docWrite(t, map[string]string{
+			"reviews/r.yaml":  docReview("all-users", "All users", docNoRefScope, 7),
+			"reviews/r2.yaml": docReview("all-users-quarterly", "All users, quarterly", docNoRefScope, 14),
+			"reviews/r3.yaml": docReview("all-users-yearly", "All users, yearly", docNoRefScope, 21),
+		})
 		code, out := docRun(t, nil, append([]string{"apply", "--auto-approve", "reviews"}, endpoint...)...)
 		require.Equal(t, exitError, code)
 		documented(t, "troubleshooting", out, "the sign-in cannot apply")
@@ -595,6 +600,42 @@ spec:
 		require.Equal(t, exitError, code)
 		documented(t, "troubleshooting", out, "the sign-in cannot apply")
 		documented(t, "auth", out, "Signed in as", "Permissions:", "  apply ")
+	})
+
+	t.Run("403 on a write", func(t *testing.T) {
+		// A token arsync cannot read goes on past the up-front check;
+		// Graph (here the emulator, behind a proxy that swaps in a
+		// read-only token) then refuses the first write.
+		t.Chdir(t.TempDir())
+		run := emulatortest.New(t, emulator.Options{Seed: 1})
+		readOnly, err := run.Server.IssueToken(emulator.TokenOptions{Permissions: []string{emulator.PermissionRead}})
+		require.NoError(t, err)
+		endpoint, _ := proxyWithToken(t, run, readOnly, "opaque-token-0123456789")
+		docWrite(t, map[string]string{
+			"reviews/r.yaml":  docReview("all-users", "All users", docNoRefScope, 7),
+			"reviews/r2.yaml": docReview("all-users-quarterly", "All users, quarterly", docNoRefScope, 14),
+			"reviews/r3.yaml": docReview("all-users-yearly", "All users, yearly", docNoRefScope, 21),
+		})
+		code, out := docRun(t, nil, append([]string{"apply", "--auto-approve", "reviews"}, endpoint...)...)
+		require.Equal(t, exitError, code)
+		require.Equal(t, 1, strings.Count(out, "AccessReview.ReadWrite.All"), "the permission is named once")
+		require.Len(t, writeRequests(run), 1, "one write was sent")
+		documented(t, "troubleshooting", out, "403 Forbidden", "apply incomplete", "Apply incomplete", "see [1]", "stopped after [1]", "[1/3]", "AccessReview.ReadWrite.All")
+	})
+
+	t.Run("untrusted certificate", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // its handshake errors
+		srv.StartTLS()
+		defer srv.Close()
+		docEnv(t, map[string]string{graphclient.EnvAccessToken: "not-a-real-token-0123456789"})
+		docWrite(t, map[string]string{"reviews/r.yaml": docReview("all-users", "All users", docNoRefScope, 7)})
+		// No backoff either: the client's real sleeper would take minutes.
+		code, out := docRun(t, nil, "plan", "reviews", "--graph-endpoint", srv.URL+"/v1.0")
+		require.Equal(t, exitError, code)
+		require.Equal(t, 1, strings.Count(out, "SSL_CERT_FILE"), out)
+		documented(t, "troubleshooting", out, "x509")
 	})
 
 	t.Run("401 expired token", func(t *testing.T) {

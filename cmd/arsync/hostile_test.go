@@ -55,7 +55,8 @@ func TestReflectedTokenNeverReachesTheTerminal(t *testing.T) {
 			var off int
 			fmt.Sscan(strings.TrimPrefix(m, "text:"), &off)
 			w.Header().Set("Content-Type", "text/plain")
-			w.WriteHeader(http.StatusInternalServerError)
+			// Not a 500, which the client tries again after a real backoff.
+			w.WriteHeader(http.StatusBadRequest)
 			fmt.Fprint(w, strings.Repeat("x", off)+echo+strings.Repeat(" and more", 50))
 		}
 	}))
@@ -98,7 +99,9 @@ func TestThrottlePauseIsDocumented(t *testing.T) {
 	var puts atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut {
-			if puts.Add(1) == 1 {
+			// The second PUT: the first goes alone (apply's first write
+			// tells whether the sign-in may write), the rest in parallel.
+			if puts.Add(1) == 2 {
 				w.Header().Set("Retry-After", "1")
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusTooManyRequests)

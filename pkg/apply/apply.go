@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net/http"
 	"sync"
 	"time"
 
@@ -169,6 +170,9 @@ type Result struct {
 // excluded, in the order they were planned to run.
 type Report struct {
 	Results []Result
+	// Stopped is the write Graph refused with 401 or 403, after which
+	// apply started no further change; nil if none was.
+	Stopped *graph.Error
 }
 
 // Count returns how many results have outcome o.
@@ -213,6 +217,9 @@ type IncompleteError struct {
 	MayDuplicate int
 	// Cause is the context's error when the run was cancelled.
 	Cause error
+	// Refused is the write Graph refused with 401 or 403, after which
+	// nothing more was started; nil if none was.
+	Refused *graph.Error
 }
 
 func (e *IncompleteError) Error() string {
@@ -232,6 +239,12 @@ func (e *IncompleteError) Error() string {
 	}
 	if e.MayDuplicate > 0 {
 		s += fmt.Sprintf(", %d may have left a duplicate", e.MayDuplicate)
+	}
+	switch {
+	case e.Refused != nil && e.NotStarted > 0:
+		s += fmt.Sprintf("; Graph refused a write (%d %s), so no further changes were started: see the report", e.Refused.StatusCode, http.StatusText(e.Refused.StatusCode))
+	case e.Refused != nil:
+		s += fmt.Sprintf("; Graph refused a write (%d %s): see the report", e.Refused.StatusCode, http.StatusText(e.Refused.StatusCode))
 	}
 	if e.Cause != nil {
 		s += " (" + e.Cause.Error() + ")"
@@ -274,7 +287,8 @@ func Apply(ctx context.Context, c Client, p *diff.Plan, opts Options) (*Report, 
 	}
 	opts = opts.withDefaults()
 
-	r := &runner{c: c, opts: opts}
+	gate := &writeGate{}
+	r := &runner{c: gatedClient{Client: c, g: gate}, opts: opts, gate: gate}
 	var order []int // indexes into p.Changes, in execution order
 	phaseOf := map[int]int{}
 	for ph, actions := range phases {
@@ -322,6 +336,10 @@ func Apply(ctx context.Context, c Client, p *diff.Plan, opts Options) (*Report, 
 	r.awaitListed(ctx, wctx)
 
 	inc := &IncompleteError{Total: len(order)}
+	if ge := gate.stopped(); ge != nil {
+		report.Stopped = ge
+		inc.Refused = ge
+	}
 	for _, res := range report.Results {
 		if res.MayDuplicate {
 			inc.MayDuplicate++
@@ -350,6 +368,8 @@ func Apply(ctx context.Context, c Client, p *diff.Plan, opts Options) (*Report, 
 type runner struct {
 	c    Client
 	opts Options
+	// gate holds writes back after one Graph refused (401/403).
+	gate *writeGate
 
 	// postMu makes POSTs to the definitions collection (and the look-ups
 	// that resolve them) go one at a time. It also guards answered.
@@ -374,6 +394,11 @@ func (r *runner) runPhase(ctx, wctx context.Context, results []Result, concurren
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
+			break
+		}
+		if r.gate.stopped() != nil {
+			// A write was refused: the rest would be refused alike.
+			<-sem
 			break
 		}
 		wg.Add(1)
@@ -417,13 +442,19 @@ func (r *runner) run(ctx, wctx context.Context, res *Result) {
 			// was cancelled meanwhile, or the review would be left deleted.
 			// That lasts only CancelGrace, so a failure or cut-off here
 			// must still say what was lost.
-			if err = r.create(wctx, wctx, res, ch.ID); err != nil {
+			fctx := context.WithValue(wctx, mustFinishKey{}, true)
+			if err = r.create(fctx, fctx, res, ch.ID); err != nil {
 				err = replaceNotCreated(ch.ID, maybeCreated(err), err)
 			}
 		}
 	}
 	res.Duration = r.opts.Now().Sub(t0)
 	switch {
+	case errors.Is(err, errStopped):
+		// Nothing of this change was written (a replace whose delete was
+		// carried out finishes its create whatever happened meanwhile).
+		res.Outcome, res.Err = NotStarted, nil
+		return
 	case err == nil:
 		res.Outcome = Done
 	case isCanceled(err):
@@ -534,7 +565,10 @@ func (r *runner) progress(res *Result) {
 	r.finished++
 	line := fmt.Sprintf("[%d/%d] %s %s %s ... %s (%s)", r.finished, r.total,
 		res.Change.Action.Symbol(), res.Change.Action, res.Change.Name, res.Outcome, roundDuration(res.Duration))
-	if res.Err != nil {
+	if ge := refusedWrite(res.Err); ge != nil {
+		// The report has Graph's answer and what is missing, once.
+		line += fmt.Sprintf(": Graph refused the write (%d %s); no further changes are started; the report says what is missing", ge.StatusCode, http.StatusText(ge.StatusCode))
+	} else if res.Err != nil {
 		line += ": " + res.Err.Error()
 	}
 	fmt.Fprintln(r.opts.Progress, line)

@@ -213,7 +213,7 @@ func TestApplyFailureDoesNotHideOthers(t *testing.T) {
 		desired[i] = def(i, withDuration(9))
 	}
 	p := e.plan(desired, false)
-	e.withFaults(&emulator.Faults{Rules: []emulator.FaultRule{{Kind: emulator.Fault500, Method: http.MethodPut, Nth: 2}}})
+	e.withFaults(&emulator.Faults{Rules: failPuts(e.markedIDs("review-001")[0])})
 
 	rep, err := Apply(context.Background(), e.client, p, e.opts(func(o *Options) {
 		o.Force = true
@@ -231,9 +231,10 @@ func TestApplyFailureDoesNotHideOthers(t *testing.T) {
 			puts++
 		}
 	}
-	require.Equal(t, 5, puts, "the failed PUT was sent once")
+	require.Equal(t, 4+3, puts, "the failed PUT was sent 3 times, the client's bound for a 500")
 
 	// The next run fixes what failed.
+	e.withFaults(nil)
 	rep, err = Apply(context.Background(), e.client, e.plan(desired, false), e.opts())
 	require.NoError(t, err)
 	require.Len(t, rep.Results, 1)
@@ -472,7 +473,7 @@ func TestApplyProgressAndReport(t *testing.T) {
 	desired[2] = def(2, withDuration(22))
 	desired = append(desired[:3], def(5))
 	p := e.plan(desired, false)
-	e.withFaults(&emulator.Faults{Rules: []emulator.FaultRule{{Kind: emulator.Fault500, Method: http.MethodPut, Nth: 2}}})
+	e.withFaults(&emulator.Faults{Rules: failPuts(e.markedIDs("review-002")[0])})
 
 	var progress bytes.Buffer
 	clockStep := &steppingClock{c: e.clock, step: 1200 * time.Millisecond}
@@ -489,6 +490,12 @@ func TestApplyProgressAndReport(t *testing.T) {
 	scrub := func(s string) string { return strings.ReplaceAll(s, e.run.URL, "http://emulator/v1.0") }
 	golden.Assert(t, "testdata/progress.txt", []byte(scrub(progress.String())))
 	golden.Assert(t, "testdata/report.txt", []byte(scrub(report.String())))
+}
+
+// failPuts answers every PUT to definition id with 500, so that the
+// client gives up on it after its retries.
+func failPuts(id string) []emulator.FaultRule {
+	return []emulator.FaultRule{{Kind: emulator.Fault500, Method: http.MethodPut, Path: "/identityGovernance/accessReviews/definitions/" + id}}
 }
 
 // steppingClock moves the fake clock a fixed step on every reading, so

@@ -38,9 +38,16 @@
 //   - After the last phase, Apply waits (at most LookupWindow) until every
 //     definition it created is listed, so the next plan does not plan it
 //     again; what is still missing is noted (Result.NotListed).
-//   - A failed change does not stop the others. The Report lists every
-//     change's outcome; Apply's error is an *IncompleteError when any change
-//     is not done or may have left a duplicate.
+//   - A failed change does not stop the others, except a write Graph
+//     refuses with 401 or 403: the sign-in may not write, and every other
+//     write would be refused alike, so nothing more is started (writes
+//     already sent finish). Until one write has succeeded, writes go one
+//     at a time, so such a run sends one write. The report prints the
+//     refusal once, with the permission it needs, and groups failures
+//     Graph answered alike into one footnote.
+//   - The Report lists every change's outcome; Apply's error is an
+//     *IncompleteError when any change is not done or may have left a
+//     duplicate.
 //   - Cancellation (Ctrl-C): the change in flight is finished (a replace is
 //     completed, so a review is not left deleted), for at most CancelGrace;
 //     nothing more is started; the report says which changes were not

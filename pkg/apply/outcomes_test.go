@@ -27,6 +27,9 @@ import (
 type tamper struct {
 	method string
 	nth    int
+	// times is how many requests from the nth on are tampered with
+	// (0: one).
+	times  int
 	commit bool
 	status int
 	body   string
@@ -40,7 +43,7 @@ func (tp *tamper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method == tp.method {
 		tp.mu.Lock()
 		tp.n++
-		fire = tp.n == tp.nth
+		fire = tp.n >= tp.nth && tp.n < tp.nth+max(tp.times, 1)
 		tp.mu.Unlock()
 	}
 	if !fire {
@@ -115,8 +118,8 @@ func TestApplyCreateAnsweredWithAnUnreadableBody(t *testing.T) {
 	}
 }
 
-// TestApplyDeleteWhoseAnswerIsLost: a DELETE answered 500 (not retried) may
-// have been carried out. A replace reads the definition: gone, it creates
+// TestApplyDeleteWhoseAnswerIsLost: a DELETE answered 500 on every attempt
+// the client makes may have been carried out. A replace reads the definition: gone, it creates
 // the new one at once; still there, it fails saying nothing was lost.
 func TestApplyDeleteWhoseAnswerIsLost(t *testing.T) {
 	boom := `{"error":{"code":"generalException","message":"An unexpected error occurred"}}`
@@ -158,7 +161,7 @@ func TestApplyDeleteWhoseAnswerIsLost(t *testing.T) {
 			}
 			p := e.plan(desired, false)
 			require.Equal(t, tt.action, p.Changes[len(p.Changes)-1].Action)
-			e.withTransport(&tamper{method: http.MethodDelete, nth: 1, commit: tt.commit, status: http.StatusInternalServerError, body: boom})
+			e.withTransport(&tamper{method: http.MethodDelete, nth: 1, times: 100, commit: tt.commit, status: http.StatusInternalServerError, body: boom})
 			e.srv.ResetRequests()
 
 			rep, err := Apply(t.Context(), e.client, p, e.opts(func(o *Options) { o.AllowDelete, o.AllowReplace = true, true }))

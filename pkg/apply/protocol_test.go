@@ -495,14 +495,19 @@ func TestValidatePlan(t *testing.T) {
 }
 
 // TestApplyConcurrencyBound: updates run concurrently, never more than
-// Concurrency at once.
+// Concurrency at once, once the first write has gone through alone (it
+// tells whether the sign-in may write at all).
 func TestApplyConcurrencyBound(t *testing.T) {
 	var mu sync.Mutex
-	inFlight, peak := 0, 0
+	inFlight, peak, calls := 0, 0, 0
 	release := make(chan struct{})
 	var once sync.Once
 	fc := &fakeClient{update: func(string) error {
 		mu.Lock()
+		if calls++; calls == 1 {
+			mu.Unlock()
+			return nil
+		}
 		inFlight++
 		peak = max(peak, inFlight)
 		reached := inFlight == 3

@@ -2,12 +2,14 @@ package apply
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/arsync/arsync/pkg/diff"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // Write prints the final report: a summary line, then one line per change
@@ -45,13 +47,18 @@ func (r *Report) Write(w io.Writer) error {
 	}
 	buf.WriteString(".\n\n")
 
+	notes := r.footnotes()
 	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
-	for _, res := range r.Results {
+	for i, res := range r.Results {
 		c := res.Change
 		detail := ""
 		switch {
+		case notes.of[i] > 0:
+			detail = fmt.Sprintf("see [%d]", notes.of[i])
 		case res.Err != nil:
 			detail = res.Err.Error()
+		case res.Outcome == NotStarted && notes.stopped > 0:
+			detail = fmt.Sprintf("stopped after [%d]", notes.stopped)
 		case res.Outcome != Done:
 		case c.Action == diff.Create:
 			detail = "id " + res.NewID
@@ -68,6 +75,12 @@ func (r *Report) Write(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if len(notes.lines) > 0 {
+		buf.WriteString("\n")
+		for _, l := range notes.lines {
+			buf.WriteString(l + "\n")
+		}
+	}
 	for _, res := range r.Results {
 		for _, n := range res.Notes {
 			fmt.Fprintf(&buf, "note: %s: %s\n", res.Change.Name, n)
@@ -75,4 +88,72 @@ func (r *Report) Write(w io.Writer) error {
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// footnotes are the failures printed below the table instead of in it:
+// failures that Graph answered alike (same method, status, code and
+// message), once for all the changes they hit, and a write Graph refused
+// with 401 or 403, with what it needs.
+type footnotes struct {
+	of      map[int]int // result index -> footnote number
+	lines   []string
+	stopped int // the footnote of the refusal that stopped the run, or 0
+}
+
+func (r *Report) footnotes() footnotes {
+	fn := footnotes{of: map[int]int{}}
+	type group struct {
+		idx     []int
+		refused *graph.Error
+	}
+	var keys []string
+	groups := map[string]*group{}
+	for i, res := range r.Results {
+		var ge *graph.Error
+		if res.Outcome != Failed || !errors.As(res.Err, &ge) || graph.IsUnknownOutcome(res.Err) {
+			continue
+		}
+		var sc *StaleChangeError
+		if errors.As(res.Err, &sc) {
+			continue
+		}
+		// Request ids, dates and URLs differ between the changes;
+		// what Graph said does not.
+		k := fmt.Sprintf("%s\x00%d\x00%s\x00%s\x00%s\x00%s\x00%v", ge.Method, ge.StatusCode, ge.Code, ge.InnerCode, ge.Message, ge.InnerMessage, ge.Details)
+		g := groups[k]
+		if g == nil {
+			g = &group{refused: refusedWrite(res.Err)}
+			groups[k] = g
+			keys = append(keys, k)
+		}
+		g.idx = append(g.idx, i)
+	}
+	for _, k := range keys {
+		g := groups[k]
+		if len(g.idx) < 2 && g.refused == nil {
+			continue
+		}
+		n := len(fn.lines) + 1
+		names := make([]string, len(g.idx))
+		for j, i := range g.idx {
+			fn.of[i] = n
+			names[j] = r.Results[i].Change.Name
+		}
+		first := r.Results[g.idx[0]].Err.Error()
+		line := fmt.Sprintf("[%d] %s: %s", n, names[0], first)
+		if len(g.idx) > 1 {
+			line = fmt.Sprintf("[%d] %d changes failed alike (%s); the first: %s", n, len(g.idx), strings.Join(names, ", "), first)
+		}
+		if g.refused != nil {
+			line += "\n    " + refusalHint(g.refused) + "."
+			if r.Stopped != nil && fn.stopped == 0 {
+				fn.stopped = n
+				if ns := r.Count(NotStarted); ns > 0 {
+					line += fmt.Sprintf(" No further changes were started (%d not started); grant it and run apply again.", ns)
+				}
+			}
+		}
+		fn.lines = append(fn.lines, line)
+	}
+	return fn
 }

@@ -22,10 +22,17 @@ var (
 // Error is a Graph error response: any status outside 2xx, with what Graph
 // said about it. Its message never contains a token.
 type Error struct {
-	StatusCode      int
-	Code            string // Graph's error code; may be empty (the access-review back end sends "")
-	InnerCode       string // the most specific code of a nested innerError chain, if any
-	Message         string
+	StatusCode int
+	Code       string // Graph's error code; may be empty (the access-review back end sends "")
+	InnerCode  string // the most specific code of a nested innerError chain, if any
+	Message    string
+	// InnerMessage is what the innerError chain says beyond Message (its
+	// messages, outermost first), and Details are the error's details[]:
+	// where Graph puts the reason when Message is generic ("The request is
+	// invalid."; docs/graph-behaviour.md#errors).
+	InnerMessage    string
+	Target          string
+	Details         []ErrorDetail
 	RequestID       string
 	ClientRequestID string
 	Date            string // innerError.date, else the Date header
@@ -34,6 +41,17 @@ type Error struct {
 	RetryAfter      time.Duration // what the last response asked for, if anything
 	Attempts        int           // how many times the request was sent
 }
+
+// ErrorDetail is one entry of an error's details[]: code and message, and
+// the part of the request it is about, if any.
+type ErrorDetail struct {
+	Code    string
+	Message string
+	Target  string
+}
+
+// maxDetailsShown bounds the details[] entries printed; the rest are counted.
+const maxDetailsShown = 5
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -57,6 +75,24 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	b.WriteString(msg)
+	if t := oneLine(e.Target); t != "" {
+		b.WriteString(" (target " + t + ")")
+	}
+	// The reason, when Graph gives it below a generic message.
+	if inner := strings.TrimRight(oneLine(e.InnerMessage), "."); inner != "" && !strings.EqualFold(inner, msg) {
+		b.WriteString(": " + inner)
+	}
+	if len(e.Details) > 0 {
+		var ds []string
+		for i, d := range e.Details {
+			if i == maxDetailsShown {
+				ds = append(ds, fmt.Sprintf("and %d more", len(e.Details)-i))
+				break
+			}
+			ds = append(ds, d.String())
+		}
+		b.WriteString("; details: " + strings.Join(ds, "; "))
+	}
 	var ids []string
 	if rid := oneLine(e.RequestID); rid != "" {
 		ids = append(ids, "request-id "+rid)
@@ -77,6 +113,24 @@ func (e *Error) Error() string {
 		b.WriteString(" [" + strings.Join(ids, ", ") + "]")
 	}
 	return b.String()
+}
+
+// String prints "code: message (target t)", leaving out what is empty.
+func (d ErrorDetail) String() string {
+	code, msg, target := oneLine(d.Code), strings.TrimRight(oneLine(d.Message), "."), oneLine(d.Target)
+	s := msg
+	if code != "" && msg != "" {
+		s = code + ": " + msg
+	} else if code != "" {
+		s = code
+	}
+	if target != "" {
+		s += " (target " + target + ")"
+	}
+	if s == "" {
+		return "(empty)"
+	}
+	return s
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -58,6 +58,13 @@ const (
 	tokenRefreshMargin = 5 * time.Minute
 )
 
+// maxServerErrorAttempts bounds the attempts of a GET, PUT or DELETE
+// answered 500 or 502 (azcore's default allows 4,
+// docs/graph-behaviour.md#throttling-and-retries): a 500 is as often an
+// answer to this very request as a passing fault, so a few tries settle
+// which it is without making a failing run slow.
+const maxServerErrorAttempts = 3
+
 // Options configures a [Client]. Only Credential is required.
 type Options struct {
 	// BaseURL is the Graph API root, e.g. https://graph.microsoft.com/v1.0
@@ -261,9 +268,9 @@ type call struct {
 	body   []byte
 	header http.Header
 	// idempotent requests are retried on 429, 503, 504 and transport
-	// errors (not on 500 or 502: see the package doc); the others
-	// (creates) only on 429 and on failures that certainly happened
-	// before sending.
+	// errors, and a few times on 500 and 502 (maxServerErrorAttempts);
+	// the others (creates) only on 429 and on failures that certainly
+	// happened before sending.
 	idempotent bool
 	// goneIsDone makes a 404 after an attempt that may have been carried
 	// out count as success (a retried DELETE).
@@ -381,7 +388,7 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 	crid := c.newID()
 	maybeDone := false // an earlier attempt may have been carried out
 	reauthed := false
-	dialFails := 0
+	dialFails, serverFails := 0, 0
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -417,6 +424,15 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 					return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: ctxErr}
 				}
 				return nil, ctxErr
+			}
+			if se := classifySetupError(terr); se != nil {
+				// Retrying a certificate or protocol failure only delays the
+				// same error (by minutes of backoff).
+				err := fmt.Errorf("%s %s: %w", cl.method, safeURL, c.scrubErr(se))
+				if se.sent && !cl.idempotent {
+					return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: err}
+				}
+				return nil, err
 			}
 			if sent && !cl.idempotent {
 				return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: c.scrubErr(terr)}
@@ -471,6 +487,14 @@ func (c *Client) send(ctx context.Context, cl call) (*Response, error) {
 				maybeDone = true
 			case !cl.idempotent && (s == http.StatusInternalServerError || s == http.StatusBadGateway || s == http.StatusRequestTimeout):
 				return nil, &graph.UnknownOutcomeError{Method: cl.method, URL: safeURL, Err: gerr}
+			case s == http.StatusInternalServerError || s == http.StatusBadGateway:
+				// It may have been carried out (a DELETE's 404 on a retry
+				// then means done), and may be this request's own answer:
+				// only a few tries.
+				maybeDone = true
+				if serverFails++; serverFails >= maxServerErrorAttempts {
+					return resp, gerr
+				}
 			default:
 				return resp, gerr
 			}

@@ -394,48 +394,57 @@ func TestTransportErrorNamesTheRequestOnce(t *testing.T) {
 	require.NotContains(t, msg, "hunter2")
 }
 
-func TestServerErrorsOnReadsAreNotRetried(t *testing.T) {
+// TestServerErrorsAreRetriedABoundedNumberOfTimes: GET, PUT and DELETE are
+// sent again after a 500 or 502, as azcore's retry policy does
+// (docs/graph-behaviour.md#throttling-and-retries), at most
+// maxServerErrorAttempts times in all, with the usual backoff.
+func TestServerErrorsAreRetriedABoundedNumberOfTimes(t *testing.T) {
 	t.Parallel()
-	srv := newScriptServer(t, step{status: 500, body: graphError("generalException", "boom")})
-	c, _ := newTestClient(t, srv.URL)
-	_, err := c.GetDefinition(t.Context(), "x")
-	var gerr *graph.Error
-	require.ErrorAs(t, err, &gerr)
-	require.Equal(t, 500, gerr.StatusCode)
-	require.Len(t, srv.Requests(), 1)
-}
-
-// TestServerErrorsOnWritesAreNotRetried: 500 and 502 are not retried for
-// PUT and DELETE either (only 429, 503, 504 and transport errors are, as in
-// Microsoft's Graph SDKs): a PUT or DELETE that failed that way is reported
-// once, and apply's next run does it again (after checking whether the
-// DELETE was carried out).
-func TestServerErrorsOnWritesAreNotRetried(t *testing.T) {
-	t.Parallel()
+	call := func(c *Client, method string) error {
+		switch method {
+		case http.MethodGet:
+			_, err := c.GetDefinition(t.Context(), "x")
+			return err
+		case http.MethodPut:
+			return c.UpdateDefinition(t.Context(), "x", &graph.Definition{DisplayName: "x"})
+		default:
+			return c.DeleteDefinition(t.Context(), "x")
+		}
+	}
 	for _, status := range []int{500, 502} {
-		for _, method := range []string{http.MethodPut, http.MethodDelete} {
-			t.Run(fmt.Sprintf("%s %d", method, status), func(t *testing.T) {
+		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
+			t.Run(fmt.Sprintf("%s %d then success", method, status), func(t *testing.T) {
 				t.Parallel()
-				srv := newScriptServer(t, step{status: status, body: graphError("generalException", "boom")}, step{status: 204})
+				srv := newScriptServer(t, step{status: status, body: graphError("generalException", "boom")}, step{status: 200, body: `{"id":"x"}`})
 				c, clock := newTestClient(t, srv.URL)
-				var err error
-				if method == http.MethodPut {
-					err = c.UpdateDefinition(t.Context(), "x", &graph.Definition{DisplayName: "x"})
-				} else {
-					err = c.DeleteDefinition(t.Context(), "x")
-				}
+				require.NoError(t, call(c, method))
+				require.Len(t, srv.Requests(), 2)
+				require.Equal(t, []time.Duration{750 * time.Millisecond}, clock.Sleeps(), "the usual backoff")
+			})
+			t.Run(fmt.Sprintf("%s %d every time", method, status), func(t *testing.T) {
+				t.Parallel()
+				srv := newScriptServer(t, step{status: status, body: graphError("generalException", "boom")})
+				c, clock := newTestClient(t, srv.URL)
+				err := call(c, method)
 				var gerr *graph.Error
 				require.ErrorAs(t, err, &gerr)
 				require.Equal(t, status, gerr.StatusCode)
+				require.Equal(t, maxServerErrorAttempts, gerr.Attempts)
+				require.Len(t, srv.Requests(), maxServerErrorAttempts)
+				require.Len(t, clock.Sleeps(), maxServerErrorAttempts-1)
 				// A DELETE answered 500 may have been carried out: the caller
-				// checks (TestDeleteDefinitionOutcome). A PUT is simply sent
-				// again by the next run.
+				// checks (TestDeleteDefinitionOutcome).
 				require.Equal(t, method == http.MethodDelete, graph.IsUnknownOutcome(err))
-				require.Len(t, srv.Requests(), 1)
-				require.Empty(t, clock.Sleeps())
 			})
 		}
 	}
+	// MaxRetries still bounds them all.
+	srv := newScriptServer(t, step{status: 500, body: graphError("generalException", "boom")})
+	c, clock := newTestClient(t, srv.URL, func(o *Options) { o.MaxRetries = -1 })
+	_, err := c.GetDefinition(t.Context(), "x")
+	require.Error(t, err)
+	require.Len(t, srv.Requests(), 1)
+	require.Empty(t, clock.Sleeps())
 }
 
 func TestDeleteDefinition(t *testing.T) {
@@ -452,6 +461,8 @@ func TestDeleteDefinition(t *testing.T) {
 		{"404 after a 503 is done", []step{{status: 503}, notFound}, false, 2},
 		{"404 after a 504 is done", []step{{status: 504}, notFound}, false, 2},
 		{"404 after a reset is done", []step{{drop: true}, notFound}, false, 2},
+		{"404 after a 500 is done", []step{{status: 500}, notFound}, false, 2},
+		{"404 after a 502 is done", []step{{status: 502}, notFound}, false, 2},
 		{"404 after a 429 is not found", []step{{status: 429, header: map[string]string{"Retry-After": "1"}}, notFound}, true, 2},
 	}
 	for _, tt := range tests {

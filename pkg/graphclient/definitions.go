@@ -323,10 +323,10 @@ func (c *Client) UpdateDefinition(ctx context.Context, id string, d *graph.Defin
 
 // DeleteDefinition deletes a definition. A 404 on the first attempt is an
 // *Error (IsNotFound); a 404 after an attempt that may have deleted it
-// (a 503/504 or a dropped connection) counts as done.
+// (a 500, 502, 503 or 504, or a dropped connection) counts as done.
 //
 // Any other 4xx answer means nothing was deleted. Every other failure left
-// by the retries (500, 502, 408, a 503/504 or a dropped connection on the
+// by the retries (408, a 500/502/503/504 or a dropped connection on the
 // last attempt, the context ending while a request was out) may come after
 // the service carried the delete out, so it is an *UnknownOutcomeError: the
 // caller checks whether the definition is gone (GetDefinition: a 404).
@@ -353,6 +353,9 @@ func (c *Client) DeleteDefinition(ctx context.Context, id string) error {
 func deleteMayBeDone(err error) bool {
 	if errors.Is(err, ErrForeignHost) {
 		return false
+	}
+	if se := (*setupError)(nil); errors.As(err, &se) {
+		return se.sent // a failed handshake sent nothing
 	}
 	var ge *graph.Error
 	if errors.As(err, &ge) {

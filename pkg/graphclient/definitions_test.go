@@ -376,8 +376,8 @@ func TestDeleteDefinitionOutcome(t *testing.T) {
 		unknown bool
 		status  int // of the *graph.Error inside, 0 for none
 	}{
-		{"500 (not retried)", []step{{status: 500, body: boom}}, true, 500},
-		{"502 (not retried)", []step{{status: 502, body: "<html>Bad Gateway</html>"}}, true, 502},
+		{"500 until the retries run out", []step{{status: 500, body: boom}}, true, 500},
+		{"502 until the retries run out", []step{{status: 502, body: "<html>Bad Gateway</html>"}}, true, 502},
 		{"408", []step{{status: 408}}, true, 408},
 		{"503 until the retries run out", []step{{status: 503, header: map[string]string{"Retry-After": "1"}}}, true, 503},
 		{"dropped connections until the retries run out", []step{{drop: true}}, true, 0},

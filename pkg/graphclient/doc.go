@@ -54,12 +54,21 @@
 // with [ErrResponseTooLarge] (for a create that may have been carried out,
 // inside a [graph.UnknownOutcomeError]).
 //
-// 500 and 502 are not retried for any method. Graph documents 429, 503 and
-// 504 as the transient answers, and Microsoft's own Graph SDKs retry only
-// those (docs/graph-behaviour.md#throttling-and-retries); a 500 from Graph is most
-// often an answer to this request, and repeating it would only make a CI
-// run slower to fail. apply reports the change as failed and its next run
-// does it again (for a DELETE, after checking whether it was carried out).
+// GET, PUT and DELETE answered 500 or 502 are sent again too, but at most
+// 3 times in all, with the same backoff: azcore's retry policy (and so the
+// Terraform msgraph provider, built on it) retries both, while Microsoft's
+// Graph SDKs retry only 429, 503 and 504
+// (docs/graph-behaviour.md#throttling-and-retries). A 500 from Graph is as
+// often an answer to this request as a passing fault, so the bound keeps a
+// failing CI run quick. A POST answered 500 or 502 is never repeated (see
+// above).
+//
+// Certificate, TLS and protocol failures (an untrusted or expired
+// certificate, a name mismatch, https spoken to an http server, a TLS
+// alert, a malformed HTTP answer) are never retried: they do not heal by
+// waiting. The request fails at once with a hint (a TLS-inspecting proxy
+// and its CA, SSL_CERT_FILE, HTTPS_PROXY, the URL's scheme); a handshake
+// that failed sent nothing, so not even a create's outcome is unknown.
 //
 // # Errors
 //

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/arsync/arsync/pkg/graph"
@@ -24,12 +26,25 @@ type odataError struct {
 	Error *struct {
 		Code       string          `json:"code"`
 		Message    string          `json:"message"`
+		Target     string          `json:"target"`
+		Details    json.RawMessage `json:"details"`
 		InnerError json.RawMessage `json:"innerError"`
 	} `json:"error"`
 }
 
+// odataDetail is one entry of an OData error's details array.
+type odataDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Target  string `json:"target"`
+}
+
+// maxErrorDetails bounds the details[] entries kept from one answer.
+const maxErrorDetails = 20
+
 type innerError struct {
 	Code            string          `json:"code"`
+	Message         string          `json:"message"`
 	Date            string          `json:"date"`
 	RequestID       string          `json:"request-id"`
 	ClientRequestID string          `json:"client-request-id"`
@@ -56,6 +71,23 @@ func newError(sc *secretSet, method, rawURL string, status int, h http.Header, b
 	if err := json.Unmarshal(body, &oe); err == nil && oe.Error != nil {
 		e.Code = oe.Error.Code
 		e.Message = sc.clean(oe.Error.Message, maxErrorMessage)
+		e.Target = oe.Error.Target
+		var details []json.RawMessage
+		if json.Unmarshal(oe.Error.Details, &details) == nil {
+			for _, raw := range details {
+				var d odataDetail
+				if json.Unmarshal(raw, &d) != nil || d == (odataDetail{}) {
+					continue
+				}
+				if len(e.Details) == maxErrorDetails {
+					break
+				}
+				e.Details = append(e.Details, graph.ErrorDetail{
+					Code: sc.clean(d.Code, maxErrorField), Message: sc.clean(d.Message, maxErrorText), Target: sc.clean(d.Target, maxErrorField),
+				})
+			}
+		}
+		var inner []string
 		raw := oe.Error.InnerError
 		// Walk nested innerError objects; the deepest code is the most specific.
 		for depth := 0; len(raw) > 0 && depth < 8; depth++ {
@@ -65,6 +97,10 @@ func newError(sc *secretSet, method, rawURL string, status int, h http.Header, b
 			}
 			if ie.Code != "" {
 				e.InnerCode = ie.Code
+			}
+			// Kept once, and not when it only repeats the message.
+			if m := strings.TrimSpace(ie.Message); m != "" && !slices.Contains(inner, m) && !sameMessage(m, oe.Error.Message) {
+				inner = append(inner, m)
 			}
 			if e.RequestID == "" {
 				e.RequestID = ie.RequestID
@@ -77,18 +113,26 @@ func newError(sc *secretSet, method, rawURL string, status int, h http.Header, b
 			}
 			raw = ie.InnerError
 		}
+		e.InnerMessage = sc.clean(strings.Join(inner, ": "), maxErrorMessage)
 	} else {
 		e.Message = bodyText(sc, body)
 	}
 	if e.Date == "" {
 		e.Date = h.Get("Date")
 	}
-	for _, f := range []*string{&e.Code, &e.InnerCode, &e.RequestID, &e.ClientRequestID, &e.Date} {
+	for _, f := range []*string{&e.Code, &e.InnerCode, &e.Target, &e.RequestID, &e.ClientRequestID, &e.Date} {
 		*f = sc.clean(*f, maxErrorField)
 	}
 	// The URL is the caller's, already sanitized; it is kept whole.
 	e.URL = sc.scrub(e.URL)
 	return e
+}
+
+// sameMessage reports whether two messages differ at most in spacing, case
+// and a final period.
+func sameMessage(a, b string) bool {
+	norm := func(s string) string { return strings.TrimRight(strings.Join(strings.Fields(s), " "), ".") }
+	return strings.EqualFold(norm(a), norm(b))
 }
 
 // bodyText turns a non-JSON body into a short, printable one-line message.

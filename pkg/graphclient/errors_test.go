@@ -37,6 +37,16 @@ func TestErrorDecoding(t *testing.T) {
 		{name: "forbidden", status: 403,
 			body: `{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"request-id":"r3","client-request-id":"r3"}}}`},
 		{name: "unusual status", status: 599, body: `{"error":{"code":"x","message":"y"}}`},
+		{name: "generic message, the reason in innerError.message", status: 400,
+			body: `{"error":{"code":"BadRequest","message":"The request is invalid.","innerError":{"code":"invalidRequest","message":"reviewers[0].query: the group 9b1c does not exist.","request-id":"r4","date":"2026-03-01T12:00:00"}}}`},
+		{name: "generic message, the reasons in details", status: 400,
+			body: `{"error":{"code":"BadRequest","message":"An error has occurred.","target":"definition","details":[{"code":"InvalidValue","message":"instanceDurationInDays must be at most 730.","target":"settings.instanceDurationInDays"},{"code":"MissingValue","message":"scope is required."}],"innerError":{"request-id":"r5"}}}`},
+		{name: "innerError.message that repeats the message is not shown twice", status: 400,
+			body: `{"error":{"code":"BadRequest","message":"Recurrence pattern is not valid.","innerError":{"message":"Recurrence pattern is not valid","request-id":"r6"}}}`},
+		{name: "many details are cut", status: 400,
+			body: `{"error":{"code":"BadRequest","message":"The request is invalid.","details":[{"code":"a","message":"1"},{"code":"b","message":"2"},{"code":"c","message":"3"},{"code":"d","message":"4"},{"code":"e","message":"5"},{"code":"f","message":"6"},{"code":"g","message":"7"}]}}`},
+		{name: "details that are not objects are ignored", status: 400,
+			body: `{"error":{"code":"BadRequest","message":"The request is invalid.","details":"no"}}`},
 	}
 	var out strings.Builder
 	for _, tt := range tests {
