@@ -123,6 +123,7 @@ type authEnv struct {
 
 func (e *authEnv) clientOptions() azcore.ClientOptions {
 	co := azcore.ClientOptions{Cloud: e.cloud.azureCloud()}
+	co.Retry.ShouldRetry = signInShouldRetry
 	if e.opts.transport != nil {
 		co.Transport = e.opts.transport
 	}
@@ -290,9 +291,26 @@ type namedCredential struct {
 func (n *namedCredential) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	tok, err := n.cred.GetToken(ctx, o)
 	if err != nil {
+		if hint := signInSetupHint(err); hint != "" {
+			return tok, fmt.Errorf("signing in with --auth %s: %w; %s", n.name, err, hint)
+		}
 		return tok, fmt.Errorf("signing in with --auth %s: %w", n.name, err)
 	}
 	return tok, nil
+}
+
+// signInSetupHint is the hint for a certificate or TLS failure while
+// signing in, or "". MSAL passes some transport errors on as text only, so
+// the text is checked too.
+func signInSetupHint(err error) string {
+	if se := classifySetupError(err); se != nil {
+		return se.hint
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "x509: ") || strings.Contains(msg, "tls: ") {
+		return "the sign-in endpoint's certificate or TLS handshake failed; " + trustHint
+	}
+	return ""
 }
 
 type chainStep struct {
@@ -486,4 +504,22 @@ func buildDeviceCode(e *authEnv) (azcore.TokenCredential, error) {
 			return err
 		},
 	})
+}
+
+// signInShouldRetry is azcore's retry rule for sign-in requests, except that
+// certificate, TLS and protocol errors are not retried: like Graph's own
+// requests (classifySetupError), waiting cannot heal them, and azcore would
+// spend seconds on backoff before saying so. Setting ShouldRetry replaces
+// azcore's status list, so the statuses it retries by default are listed
+// (docs/graph-behaviour.md#throttling-and-retries).
+func signInShouldRetry(resp *http.Response, err error) bool {
+	if err != nil {
+		return classifySetupError(err) == nil
+	}
+	switch resp.StatusCode {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }

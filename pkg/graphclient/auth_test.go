@@ -477,3 +477,39 @@ func TestRealBuildersConstructWithoutNetwork(t *testing.T) {
 		EnvTenantID: testTenant, EnvClientID: testApp, EnvClientCertPath: bad})})
 	require.ErrorContains(t, err, "--auth env: parsing the client certificate "+bad)
 }
+
+// untrustedEntra answers every sign-in request as a TLS-inspecting proxy
+// whose CA this machine does not trust would: a certificate error.
+type untrustedEntra struct {
+	mu   sync.Mutex
+	seen map[string]int // requests by method and URL
+}
+
+func (u *untrustedEntra) Do(r *http.Request) (*http.Response, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.seen == nil {
+		u.seen = map[string]int{}
+	}
+	u.seen[r.Method+" "+r.URL.String()]++
+	return nil, &url.Error{Op: "Post", URL: "https://login.microsoftonline.com", Err: x509.UnknownAuthorityError{}}
+}
+
+// TestSignInCertificateErrorIsNotRetried: azcore's retry policy would try a
+// certificate error four times with backoff (seconds); each request is sent
+// once, with the hint, as for Graph's own requests. (MSAL asks two
+// different URLs: instance discovery, then the tenant's metadata.)
+func TestSignInCertificateErrorIsNotRetried(t *testing.T) {
+	t.Parallel()
+	entra := &untrustedEntra{}
+	env := map[string]string{EnvTenantID: testTenant, EnvClientID: testApp, EnvClientSecret: "s3cret"}
+	cred, err := NewCredential(t.Context(), AuthOptions{Method: "env", Getenv: envMap(env), transport: entra})
+	require.NoError(t, err)
+	_, err = cred.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}})
+	require.Error(t, err)
+	require.NotEmpty(t, entra.seen)
+	for req, n := range entra.seen {
+		require.Equal(t, 1, n, "%s is not retried", req)
+	}
+	require.Contains(t, err.Error(), "SSL_CERT_FILE")
+}
