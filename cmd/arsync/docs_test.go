@@ -294,6 +294,62 @@ spec:
 		documented(t, "troubleshooting", out, "syntax.yaml:", "rules.yaml:", "2 files: 10 errors, 1 warning")
 	})
 
+	t.Run("spec reviewers without fallback", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		docWrite(t, map[string]string{
+			"reviews/guests.yaml": `apiVersion: arsync/v1
+kind: AccessReviewDefinition
+metadata:
+  name: guests-m365-quarterly
+spec:
+  displayName: Guest access to Microsoft 365 groups
+  scope:
+    query: ./members/microsoft.graph.user/?$filter=(userType eq 'Guest')
+  instanceEnumerationScope:
+    query: /groups?$filter=(groupTypes/any(c:c eq 'Unified'))
+  reviewers:
+    - owners: true
+  settings:
+    instanceDurationInDays: 14
+    recurrence:
+      pattern: {type: absoluteMonthly, interval: 3}
+      range: {type: noEnd, startDate: "2026-01-05"}
+`,
+			"reviews/payroll.yaml": `apiVersion: arsync/v1
+kind: AccessReviewDefinition
+metadata:
+  name: payroll-two-stage
+spec:
+  displayName: Payroll App, two stages
+  scope:
+    type: principalResourceMemberships
+    principalScopes: [{query: /users}]
+    resourceScopes: [{query: "/servicePrincipals/${servicePrincipal:Payroll App}"}]
+  stageSettings:
+    - stageId: "1"
+      durationInDays: 7
+      recommendationsEnabled: true
+      reviewers:
+        - managers: true
+      fallbackReviewers:
+        - user: admin@contoso.com
+    - stageId: "2"
+      dependsOn: ["1"]
+      durationInDays: 7
+      recommendationsEnabled: false
+      reviewers:
+        - query: "/servicePrincipals/${servicePrincipal:Payroll App}/owners"
+  settings:
+    recurrence:
+      pattern: {type: absoluteMonthly, interval: 1}
+      range: {type: noEnd, startDate: "2026-01-05"}
+`,
+		})
+		code, out := docRun(t, nil, "validate", "reviews")
+		require.Equal(t, exitOK, code, "a warning does not fail validate")
+		documented(t, "troubleshooting", out, "guests.yaml:", "payroll.yaml:", "2 files, 2 definitions: valid, 2 warnings")
+	})
+
 	t.Run("spec syntax", func(t *testing.T) {
 		t.Chdir(t.TempDir())
 		head := "apiVersion: arsync/v1\nkind: AccessReviewDefinition\nmetadata:\n  name: %s\nspec:\n  displayName: %s\n"

@@ -45,7 +45,11 @@ func TestExportAdoptApply(t *testing.T) {
 	code, out, errOut := runCLI(t, run, "export", "--all", "--out", dir)
 	require.Equal(t, exitOK, code, errOut)
 	// 20.2 auto-applies a default Deny: the file loads, with plan's warning.
-	require.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+	// Two documented definitions have managers or a group's owners as
+	// reviewers and no fallback reviewer: a warning each.
+	require.Equal(t, 3, strings.Count(errOut, "\n"), errOut)
+	require.Contains(t, errOut, "access-review.yaml:15:7: warning: spec.reviewers are each reviewed user's manager")
+	require.Contains(t, errOut, `one-time-review-of-guests-in-the-sales-group.yaml:15:7: warning: spec.reviewers are the owners of group "Sales"`)
 	require.Contains(t, errOut, "review-inactive-guests-on-teams.yaml:27:22: warning: spec.settings.autoApplyDecisionsEnabled with defaultDecision Deny")
 	require.Contains(t, out, "wrote "+filepath.Join(dir, "test-create.yaml")+"  (adopted by the next apply; \"Test create\", id ")
 	require.Contains(t, out, "Exported 4 definition(s) to "+dir+": 0 managed, 4 to adopt.")

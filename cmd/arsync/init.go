@@ -289,9 +289,11 @@ spec:
     query: /groups?$filter=(groupTypes/any(c:c eq 'Unified'))
   reviewers:
     - owners: true
-  # Groups without owners need someone else; name a user by UPN or mail:
-  # fallbackReviewers:
-  #   - user: admin@contoso.com
+  # Reviews the guests of groups without owners, which would otherwise get
+  # no reviewer and never be done. admin@contoso.com is the emulator's demo
+  # administrator: name someone in your tenant (UPN or mail) before plan.
+  fallbackReviewers:
+    - user: admin@contoso.com
   settings:
     mailNotificationsEnabled: true
     reminderNotificationsEnabled: true

@@ -175,7 +175,9 @@
 // another. Stage k is scheduled to end the summed durationInDays of stages
 // 1..k after the instance started; the last ends with the instance. Each
 // stage has the reviewers, fallback reviewers and recommendation settings
-// of its stageSettings entry, and its own decision items: stage 1 reviews
+// of its stageSettings entry (a stage without fallbackReviewers has none,
+// whatever the definition's; Graph does not document this case), and its
+// own decision items: stage 1 reviews
 // everyone in scope; when a stage ends, the items whose decision is listed
 // in its decisionsThatWillMoveToNextStage (all of them when the list is
 // empty, as it is when it was not sent) get an item in the next stage, whose reviewers are contacted

@@ -343,3 +343,59 @@ func FuzzStageRequests(f *testing.F) {
 		checkAnswer(t, serve(srv, method, inst+"/"+path, body), method+" "+path)
 	})
 }
+
+// TestStageFallbackReviewers: a stage whose reviewers are nobody (the
+// owners of Project Falcon, which has none) is reviewed by the stage's
+// fallback reviewers. A stage without fallbackReviewers does not fall back
+// to the definition's: the stage's list overrides it, and the emulator
+// reads a missing list as empty (docs/graph-behaviour.md#stages).
+func TestStageFallbackReviewers(t *testing.T) {
+	t.Parallel()
+	user := func(id string) map[string]any {
+		return map[string]any{"query": "/users/" + id, "queryType": "MicrosoftGraph"}
+	}
+	review := func(stage2 map[string]any) map[string]any {
+		stage2["stageId"], stage2["dependsOn"], stage2["durationInDays"], stage2["recommendationsEnabled"] = "2", []any{"1"}, 4, false
+		stage2["reviewers"] = []any{map[string]any{"query": "/groups/" + demoFalcon + "/owners", "queryType": "MicrosoftGraph"}}
+		return map[string]any{
+			"displayName":       "Falcon guests, two stages",
+			"scope":             map[string]any{"query": "/groups/" + demoFalcon + "/transitiveMembers/microsoft.graph.user/?$filter=(userType eq 'Guest')", "queryType": "MicrosoftGraph"},
+			"fallbackReviewers": []any{user(demoBob)},
+			"stageSettings": []any{
+				map[string]any{"stageId": "1", "durationInDays": 3, "recommendationsEnabled": false, "reviewers": []any{user(demoAlice)}},
+				stage2,
+			},
+			"settings": map[string]any{"recurrence": map[string]any{
+				"range": map[string]any{"type": "endDate", "startDate": "2026-03-02", "endDate": "2026-03-12"}}},
+		}
+	}
+	tests := []struct {
+		name      string
+		stage2    map[string]any
+		wantStage string   // stage 2's start event
+		wantUsers []string // every reviewer contacted once stage 2 runs
+	}{
+		{"stage fallback", map[string]any{"fallbackReviewers": []any{user(demoAdmin)}},
+			"stage 2 of 2: 2 of 2 item(s) moved on from stage 1, 1 more reviewer(s) contacted", []string{demoAlice, demoAdmin}},
+		{"none in the stage", map[string]any{},
+			"stage 2 of 2: 2 of 2 item(s) moved on from stage 1, 0 more reviewer(s) contacted", []string{demoAlice}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := lcHarness(t, "2026-02-20T09:00:00Z", Options{})
+			id := h.create(review(tt.stage2))
+			h.advanceTo("2026-03-02T09:00:00Z")
+			evs := h.advanceTo("2026-03-05T09:00:00Z")
+			require.Len(t, evs, 1)
+			require.Equal(t, tt.wantStage, evs[0].Detail)
+			inst := h.do(http.MethodGet, definitionsPath+"/"+id+"/instances", nil).values(t)[0].(map[string]any)["id"].(string)
+			require.Len(t, h.stages(id, inst), 2)
+			var got []string
+			for _, v := range h.do(http.MethodGet, definitionsPath+"/"+id+"/instances/"+inst+"/contactedReviewers", nil).values(t) {
+				got = append(got, v.(map[string]any)["id"].(string))
+			}
+			require.Equal(t, tt.wantUsers, got, "stage 1's Alice, then stage 2's")
+		})
+	}
+}

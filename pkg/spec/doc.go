@@ -136,7 +136,9 @@
 // and defaultDecision Deny (unanswered reviews remove access); a
 // defaultDecision without defaultDecisionEnabled; instanceDurationInDays
 // together with stageSettings, and spec.reviewers when the stages name
-// their own reviewers (Graph ignores both).
+// their own reviewers (Graph ignores both); reviewers that can all resolve
+// to nobody (owners, managers) without fallbackReviewers that name someone
+// fixed, checked per stage when the stages name reviewers.
 //
 // Every problem in every file is reported in one run, each as
 // "file:line:col: message". yaml.v3 reports only the line of a YAML syntax

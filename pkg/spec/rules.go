@@ -233,6 +233,7 @@ var specFields = fields{
 }
 
 func (d *decoder) decodeSpec(s *DefinitionSpec, n, at *yaml.Node) {
+	errsBefore := d.nerr
 	ps, ok := d.mapping(n, "spec", specFields)
 	if !ok {
 		return
@@ -297,6 +298,11 @@ func (d *decoder) decodeSpec(s *DefinitionSpec, n, at *yaml.Node) {
 		if p := ps.get("reviewers"); p != nil && len(s.Reviewers) > 0 && stagesHaveReviewers(s.StageSettings) {
 			d.warnf(p.k, "spec.reviewers is ignored: the stages in spec.stageSettings name their own reviewers")
 		}
+	}
+	// Only for a spec without errors: an entry with an error is not in
+	// its list, so the list would be judged without it.
+	if d.nerr == errsBefore {
+		d.checkFallbacks(s)
 	}
 }
 

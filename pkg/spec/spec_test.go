@@ -163,6 +163,7 @@ func TestReferences(t *testing.T) {
 		{Kind: RefGroup, Name: "Finance Auditors", Pos: Pos{File: file, Line: 24, Col: 23}},
 		{Kind: RefUser, Name: "admin@contoso.com", Pos: Pos{File: file, Line: 34, Col: 17}},
 		{Kind: RefGroup, Name: "Finance", Pos: Pos{File: file, Line: 40, Col: 24}},
+		{Kind: RefUser, Name: "admin@contoso.com", Pos: Pos{File: file, Line: 44, Col: 17}},
 	}
 	if diff := cmp.Diff(want, defs[0].References()); diff != "" {
 		t.Errorf("References() mismatch (-want +got):\n%s", diff)
@@ -314,7 +315,8 @@ func TestReviewerSugar(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.entry, func(t *testing.T) {
-			src := strings.Replace(baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n"), "    - user: alice@contoso.com\n", "    - "+tt.entry+"\n", 1)
+			// With a fallback reviewer: owners and managers can be nobody.
+			src := strings.Replace(baseSpec("  scope:\n    query: /groups/02f3bafb-448c-487c-88c2-5fd65ce49a41/members\n"), "    - user: alice@contoso.com\n", "    - "+tt.entry+"\n  fallbackReviewers: [{user: bob@contoso.com}]\n", 1)
 			defs, diags := Parse("r.yaml", []byte(src))
 			require.Empty(t, diags)
 			g, err := defs[0].ToGraph(&fakeDirectory{})
@@ -367,6 +369,7 @@ func TestStageWarnings(t *testing.T) {
 	require.Len(t, defs, 1)
 	require.Equal(t, strings.Join([]string{
 		"s.yaml:9:3: warning: spec.reviewers is ignored: the stages in spec.stageSettings name their own reviewers",
+		"s.yaml:12:83: warning: spec.stageSettings[0].reviewers are the owners of each reviewed group: a group without owners gets no reviewer and its review is never done; add spec.stageSettings[0].fallbackReviewers, who review when the reviewers are nobody",
 		"s.yaml:14:29: warning: spec.settings.instanceDurationInDays is ignored when stageSettings is set (the stages' durationInDays add up to the review's length)",
 	}, "\n"), diags.Error())
 }
