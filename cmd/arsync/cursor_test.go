@@ -192,3 +192,34 @@ func TestDecisionsCursorFile(t *testing.T) {
 	require.Contains(t, errOut, "is not a cursor written by arsync decisions")
 	require.Empty(t, run.Server.Requests())
 }
+
+// TestDecisionsFilters: --reviewer, --principal and --resource take names
+// (any letter case) or ids; --pending keeps what nobody has reviewed.
+func TestDecisionsFilters(t *testing.T) {
+	run, _ := reviewsEmulator(t)
+	count := func(args ...string) int {
+		t.Helper()
+		code, out, errOut := runCLI(t, run, append([]string{"decisions", "-o", "jsonl"}, args...)...)
+		require.Equal(t, exitOK, code, errOut)
+		return len(jsonlRows(t, out))
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{nil, 5},
+		{[]string{"--resource", "Marketing"}, 2},
+		{[]string{"--resource", "project falcon"}, 2},
+		{[]string{"--resource", tenantSales}, 1},
+		{[]string{"--resource", "Nope"}, 0},
+		{[]string{"--principal", upnSam}, 1},
+		{[]string{"--principal", "SAM TAYLOR (FABRIKAM)"}, 1},
+		{[]string{"--principal", "sam@fabrikam.com"}, 1}, // the guest's mail, looked up
+		{[]string{"--reviewer", "alice@contoso.com"}, 1},
+		{[]string{"--reviewer", "bob@contoso.com"}, 0},
+		{[]string{"--pending"}, 4},
+		{[]string{"--pending", "--resource", "Marketing"}, 1},
+	} {
+		require.Equal(t, tc.want, count(tc.args...), tc.args)
+	}
+}
