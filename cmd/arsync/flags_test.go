@@ -286,7 +286,10 @@ func TestStatusFlags(t *testing.T) {
 	testFlags(t, nil, NewCmdStatus, []flagCase[StatusOptions]{
 		{name: "defaults", want: StatusOptions{Output: "text"}},
 		{name: "json and paths", args: []string{"-o", "json", "reviews"}, want: StatusOptions{Output: "json", Paths: []string{"reviews"}}},
-		{name: "unknown format", args: []string{"-o", "csv"}, err: `unknown output format "csv": use text or json`},
+		{name: "csv", args: []string{"-o", "csv"}, want: StatusOptions{Output: "csv"}},
+		{name: "all", args: []string{"--all", "-o", "markdown"}, want: StatusOptions{Output: "markdown", All: true}},
+		{name: "all and paths", args: []string{"--all", "reviews"}, err: "--all shows every review in the tenant; it cannot be combined with PATHs (reviews)"},
+		{name: "unknown format", args: []string{"-o", "yaml"}, err: `unknown output format "yaml": use text, json, csv or markdown`},
 	})
 }
 
