@@ -40,7 +40,7 @@ func TestCompletion(t *testing.T) {
 	}{
 		{"plan -o", []string{"plan", "-o", ""}, []string{"text", "markdown", "json", ":4"}},
 		{"plan --output=m", []string{"plan", "--output", "m"}, []string{"markdown", ":4"}},
-		{"status -o", []string{"status", "-o", ""}, []string{"text", "json", ":4"}},
+		{"status -o", []string{"status", "-o", ""}, []string{"text", "json", "csv", "markdown", ":4"}},
 		{"decisions -o", []string{"decisions", "-o", ""}, append(append([]string{}, report.DecisionFormats...), ":4")},
 		{"--auth", []string{"apply", "--auth", ""}, []string{"auto", "env", "workload-identity", "github-oidc", "azure-cli", "managed-identity", "device-code", ":4"}},
 		{"--cloud", []string{"export", "--cloud", "us"}, []string{"usgov", "usgovdod", ":4"}},

@@ -26,6 +26,13 @@ type DecisionsOptions struct {
 	Since    string
 	Stage    int
 	Output   string
+
+	Reviewer  string
+	Principal string
+	Resource  string
+	Pending   bool
+	Cursor    string
+	Overlap   time.Duration
 }
 
 // NewCmdDecisions is "arsync decisions". With a non-nil runF the command
@@ -43,7 +50,11 @@ applyResult. Rows are written as the pages arrive from Graph, so the output
 can be piped while a large tenant is still being read, in constant memory.
 
 --review takes a managed review's name or any definition's id (unmanaged
-definitions are included by default). --decision is filtered by Graph.
+definitions are included by default). --decision and --pending (items not
+reviewed yet) are filtered by Graph. --reviewer, --principal and --resource
+take an id, matched as is, or a name, matched without regard to case
+against the display name and, for people, the userPrincipalName; a name
+with an @ is also looked up as a UPN or mail address.
 
 An instance's items show, for a multi-stage review, the last decision
 recorded in any stage. --stage N lists instead the items of stage N of each
@@ -55,7 +66,17 @@ number; single-stage reviews are left out).
 reviewedDateTime or appliedDateTime is strictly after the given time are
 written. It takes an RFC 3339 time, a date (midnight UTC) or a duration back
 from now (24h, 7d). Graph cannot filter on those times, so every item is
-still read. To collect without gaps, pass the start time of the previous run.
+still read.
+
+--cursor FILE collects without gaps or repeats: the first run writes every
+item (after --since, when given) and records in FILE a watermark, the run's
+start; each later run writes only the items new or changed since
+(reviewed, applied, or in an instance started since), looking back
+--cursor-overlap before the watermark and skipping the versions FILE says
+were written. FILE is replaced, atomically, only after the whole output was
+written: a run that fails leaves it as it was, and the next run writes the
+failed run's items again. Once FILE exists, --since is ignored. A cursor
+belongs to its filters: a run with other filters is refused.
 
 Formats: table (for a terminal), csv (a header row, then one row per item),
 json (one array) and jsonl (one object per line).`,
@@ -65,8 +86,12 @@ json (one array) and jsonl (one object per line).`,
   # What the owners denied in one review
   arsync decisions --review guests-m365-quarterly --decision Deny
 
-  # A nightly job: what changed in the last day, one JSON object per line
-  arsync decisions --since 24h -o jsonl >> decisions.jsonl
+  # A nightly job: what is new or changed since the last complete run
+  arsync decisions --cursor decisions.cursor -o jsonl > "decisions-$(date +%F).jsonl"
+
+  # What Bob has not reviewed yet... and what he decided about one group
+  arsync decisions --pending --resource Marketing
+  arsync decisions --reviewer bob@contoso.com --resource Marketing
 
   # What the second stage of a multi-stage review decided
   arsync decisions --review engineering-staged --stage 2`,
@@ -84,6 +109,17 @@ json (one array) and jsonl (one object per line).`,
 			if cmd.Flags().Changed("stage") {
 				if err := report.CheckStage(o.Stage); err != nil {
 					return fmt.Errorf("--stage: %w", err)
+				}
+			}
+			if o.Pending && o.Decision != "" && o.Decision != "NotReviewed" {
+				return fmt.Errorf("--pending lists NotReviewed items; it cannot be combined with --decision %s", o.Decision)
+			}
+			if o.Overlap <= 0 {
+				return fmt.Errorf("--cursor-overlap %s: give a positive duration such as 24h", o.Overlap)
+			}
+			if o.Cursor != "" {
+				if _, err := report.ReadCursor(o.Cursor); err != nil {
+					return fmt.Errorf("--cursor: %w", err)
 				}
 			}
 			if o.Since != "" {
@@ -109,6 +145,12 @@ json (one array) and jsonl (one object per line).`,
 	fl.StringVar(&o.Decision, "decision", "", "only this decision: Approve, Deny, NotReviewed or DontKnow")
 	fl.StringVar(&o.Since, "since", "", "only items reviewed or applied after `TIME` (RFC 3339, a date, or a duration such as 24h or 7d)")
 	fl.IntVar(&o.Stage, "stage", 0, "only the items of stage `N` (1 to 3) of multi-stage reviews, with that stage's decisions")
+	fl.StringVar(&o.Reviewer, "reviewer", "", "only items reviewed by this user: a `NAME`, UPN or id")
+	fl.StringVar(&o.Principal, "principal", "", "only items about this principal: a `NAME`, UPN or id")
+	fl.StringVar(&o.Resource, "resource", "", "only items about this group, application or role: a `NAME` or id")
+	fl.BoolVar(&o.Pending, "pending", false, "only items not reviewed yet (NotReviewed)")
+	fl.StringVar(&o.Cursor, "cursor", "", "incremental collection: write only what is new or changed since the run that wrote `FILE`, then update it")
+	fl.DurationVar(&o.Overlap, "cursor-overlap", report.DefaultCursorOverlap, "how far before the cursor's watermark to look again for late items")
 	fl.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(report.DecisionFormats, ", "))
 	addSignInFlags(cmd, f.Globals)
 	completeFlag(cmd, "output", report.DecisionFormats...)
@@ -119,7 +161,15 @@ json (one array) and jsonl (one object per line).`,
 
 func runDecisions(ctx context.Context, o *DecisionsOptions) error {
 	s := o.IO
-	q := report.DecisionQuery{Review: o.Review, Instance: o.Instance, Decision: o.Decision, Stage: o.Stage}
+	q := report.DecisionQuery{Review: o.Review, Instance: o.Instance, Decision: o.Decision, Stage: o.Stage,
+		Reviewer: o.Reviewer, Principal: o.Principal, Resource: o.Resource, Pending: o.Pending, Overlap: o.Overlap}
+	if o.Cursor != "" {
+		c, err := report.ReadCursor(o.Cursor)
+		if err != nil {
+			return fmt.Errorf("--cursor: %w", err)
+		}
+		q.Cursor = c
+	}
 	w, err := report.NewDecisionWriter(s.Out, o.Output)
 	if err != nil {
 		return err
@@ -133,9 +183,12 @@ func runDecisions(ctx context.Context, o *DecisionsOptions) error {
 		return err
 	}
 	defer sess.Close()
+	// Relative to the session's clock: the emulator's with --emulator.
+	q.Now = sess.Now()
 	if o.Since != "" {
-		// Relative to the session's clock: the emulator's with --emulator.
-		if q.Since, err = report.ParseSince(o.Since, sess.Now()); err != nil {
+		if q.Cursor.Started() {
+			fmt.Fprintf(s.ErrOut, "Note: --since is ignored: the cursor %s continues from %s.\n", o.Cursor, q.Cursor.Watermark)
+		} else if q.Since, err = report.ParseSince(o.Since, q.Now); err != nil {
 			return err
 		}
 	}
@@ -150,7 +203,20 @@ func runDecisions(ctx context.Context, o *DecisionsOptions) error {
 		if errors.Is(err, report.ErrNoSuchStage) {
 			return fmt.Errorf("--stage: %w", err)
 		}
+		if errors.Is(err, report.ErrCursorSelection) {
+			return fmt.Errorf("--cursor %s: %w", o.Cursor, err)
+		}
+		if o.Cursor != "" {
+			err = fmt.Errorf("%w\nThe cursor %s was left as it was: the next run writes these items again.", err, o.Cursor)
+		}
 		return err
+	}
+	// Only now, the output complete: a run that failed, or was killed,
+	// leaves the old cursor and the next run repeats its window.
+	if st.Cursor != nil {
+		if err := report.WriteCursor(o.Cursor, st.Cursor); err != nil {
+			return fmt.Errorf("--cursor: %w (the output is complete; the next run writes it again)", err)
+		}
 	}
 	fmt.Fprintf(s.ErrOut, "%d decision(s) written, of %d read in %d instance(s) of %d review(s).\n", st.Rows, st.Decisions, st.Instances, st.Definitions)
 	return nil

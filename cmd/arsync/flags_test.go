@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/report"
 	"github.com/arsync/arsync/pkg/spec"
 )
 
@@ -285,23 +286,36 @@ func TestStatusFlags(t *testing.T) {
 	testFlags(t, nil, NewCmdStatus, []flagCase[StatusOptions]{
 		{name: "defaults", want: StatusOptions{Output: "text"}},
 		{name: "json and paths", args: []string{"-o", "json", "reviews"}, want: StatusOptions{Output: "json", Paths: []string{"reviews"}}},
-		{name: "unknown format", args: []string{"-o", "csv"}, err: `unknown output format "csv": use text or json`},
+		{name: "csv", args: []string{"-o", "csv"}, want: StatusOptions{Output: "csv"}},
+		{name: "all", args: []string{"--all", "-o", "markdown"}, want: StatusOptions{Output: "markdown", All: true}},
+		{name: "all and paths", args: []string{"--all", "reviews"}, err: "--all shows every review in the tenant; it cannot be combined with PATHs (reviews)"},
+		{name: "unknown format", args: []string{"-o", "yaml"}, err: `unknown output format "yaml": use text, json, csv or markdown`},
 	})
 }
 
 func TestDecisionsFlags(t *testing.T) {
+	day := report.DefaultCursorOverlap
 	testFlags(t, nil, NewCmdDecisions, []flagCase[DecisionsOptions]{
-		{name: "defaults", want: DecisionsOptions{Output: "table"}},
+		{name: "defaults", want: DecisionsOptions{Overlap: day, Output: "table"}},
 		{name: "everything, cleaned", args: []string{"--review", " guests ", "--instance", "i1", "--decision", "deny", "--since", "7d", "-o", "jsonl"},
-			want: DecisionsOptions{Review: "guests", Instance: "i1", Decision: "Deny", Since: "7d", Output: "jsonl"}},
+			want: DecisionsOptions{Overlap: day, Review: "guests", Instance: "i1", Decision: "Deny", Since: "7d", Output: "jsonl"}},
 		{name: "bad decision", args: []string{"--decision", "nope"}, err: `--decision: "nope" is not a decision: use Approve, Deny, NotReviewed or DontKnow`},
 		{name: "bad since", args: []string{"--since", "yesterday"},
 			err: `--since "yesterday": use an RFC 3339 time (2026-01-31T12:00:00Z), a date (2026-01-31) or a duration such as 24h or 7d`},
 		{name: "unknown format", args: []string{"-o", "xml"}, err: `unknown output format "xml": use table, csv, json, jsonl`},
 		{name: "arguments", args: []string{"guests"}, err: `unknown command "guests" for "arsync decisions"`},
-		{name: "stage", args: []string{"--stage", "2"}, want: DecisionsOptions{Stage: 2, Output: "table"}},
+		{name: "stage", args: []string{"--stage", "2"}, want: DecisionsOptions{Overlap: day, Stage: 2, Output: "table"}},
 		{name: "single-dash -review", args: []string{"-review", "guests"}, err: "-review: arsync's long flags take two dashes: --review guests"},
-		{name: "-ojsonl", args: []string{"-ojsonl"}, want: DecisionsOptions{Output: "jsonl"}},
+		{name: "-ojsonl", args: []string{"-ojsonl"}, want: DecisionsOptions{Overlap: day, Output: "jsonl"}},
+		{name: "filters and cursor", args: []string{"--reviewer", "bob@contoso.com", "--principal", "Sam Taylor", "--resource", "Marketing",
+			"--pending", "--cursor", "c.json", "--cursor-overlap", "2h"},
+			want: DecisionsOptions{Reviewer: "bob@contoso.com", Principal: "Sam Taylor", Resource: "Marketing", Pending: true,
+				Cursor: "c.json", Overlap: 2 * time.Hour, Output: "table"}},
+		{name: "pending and another decision", args: []string{"--pending", "--decision", "Deny"},
+			err: "--pending lists NotReviewed items; it cannot be combined with --decision Deny"},
+		{name: "pending and NotReviewed", args: []string{"--pending", "--decision", "notreviewed"},
+			want: DecisionsOptions{Overlap: day, Pending: true, Decision: "NotReviewed", Output: "table"}},
+		{name: "no overlap", args: []string{"--cursor-overlap", "0s"}, err: "--cursor-overlap 0s: give a positive duration such as 24h"},
 		{name: "stage 0", args: []string{"--stage", "0"}, err: `--stage: stage 0: a review has stages 1 to 3`},
 		{name: "stage 4", args: []string{"--stage", "4"}, err: `--stage: stage 4: a review has stages 1 to 3`},
 		{name: "stage not a number", args: []string{"--stage", "two"}, err: `invalid argument "two" for "--stage" flag: strconv.ParseInt: parsing "two": invalid syntax`},

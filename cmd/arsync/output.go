@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/arsync/arsync/pkg/diff"
+	"github.com/arsync/arsync/pkg/report"
 	"golang.org/x/term"
 )
 
@@ -15,7 +16,7 @@ import (
 // report.DecisionFormats).
 var (
 	planFormats   = []string{"text", "markdown", "json"}
-	statusFormats = []string{"text", "json"}
+	statusFormats = report.StatusFormats
 )
 
 // checkFormat is the one answer to an -o value a command does not know.

@@ -229,7 +229,8 @@ func TestStatusCommand(t *testing.T) {
 	code, out, errOut := runCLI(t, run, "status")
 	require.Equal(t, exitOK, code, errOut)
 	require.Contains(t, out, "guests-m365-quarterly")
-	require.Regexp(t, `Marketing\s+InProgress\s+2026-01-05 00:00\s+2026-01-19 00:00\s+2\s+1\s+0\s+0\s+1\s+0`, out)
+	require.Contains(t, out, "Reviewers: owners of each reviewed group\n  Fallback reviewers: MOD Administrator\n  Next start: 2026-04-05 00:00\n")
+	require.Regexp(t, `Marketing\s+InProgress\s+2026-01-05 00:00\s+2026-01-19 00:00\s+1/2\s+1\s+\d\s+1\s+0\s+0\s+0\s+owners of Marketing`, out)
 
 	// With PATHs: only the reviews defined there, and those not applied.
 	writeReview(t, dir, "not-applied", "02f3bafb-448c-487c-88c2-5fd65ce49a41", 7)

@@ -47,7 +47,7 @@ func TestMultiStageStatusAndDecisions(t *testing.T) {
 	code, out, errOut := runCLI(t, run, "status")
 	require.Equal(t, exitOK, code, errOut)
 	require.Regexp(t, `RESOURCE\s+STATUS\s+STAGE\s+START`, out)
-	require.Regexp(t, `Finance\s+InProgress\s+2/2\s+2026-03-02 00:00\s+2026-03-26 00:00\s+4\s+1\s+2\s+0\s+1\s+0`, out)
+	require.Regexp(t, `Finance\s+InProgress\s+2/2\s+2026-03-02 00:00\s+2026-03-26 00:00\s+3/4\s+1\s+\d\s+1\s+2\s+0\s+0`, out)
 	require.Contains(t, out, "Stages of Finance:")
 	require.Regexp(t, `1/2\s+Completed\s+2026-03-02 00:00\s+2026-03-12 00:00\s+4\s+1\s+2\s+0\s+1`, out)
 	require.Regexp(t, `2/2\s+InProgress\s+2026-03-12 00:00\s+2026-03-26 00:00\s+2\s+0\s+0\s+0\s+2`, out)

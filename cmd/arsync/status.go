@@ -19,6 +19,7 @@ type StatusOptions struct {
 
 	Paths  []string
 	Output string
+	All    bool
 }
 
 // NewCmdStatus is "arsync status". With a non-nil runF the command calls
@@ -29,20 +30,29 @@ func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
 		Use:   "status [PATH...]",
 		Short: "Show the managed reviews, their current instances and progress",
 		Long: `Status lists each access review definition arsync manages with its Graph
-status and, per reviewed resource (each group of an all-groups review), its
-current instance: the running one, else the latest. For each it shows the
-dates and the decisions so far (approved, denied, don't know, not reviewed)
-and how many were applied. For a multi-stage review it also shows which
+status, its reviewers (named: "owners of Marketing", a user's name), and,
+for a recurring review, when its next instance starts. Per reviewed
+resource (each group of an all-groups review) it shows the current
+instance: the running one, else the latest, with its dates, its reviewers,
+how many items are decided of the total, how many are pending (not
+reviewed) and overdue (pending past the instance's end), the decisions so
+far and how many were applied. For a multi-stage review it also shows which
 stage runs (STAGE 2/3) and, per instance, each stage so far with the
 decisions of the principals that reached it.
 
 With PATHs (or the config's paths) only the reviews defined there are shown,
-and those not in the tenant yet are listed; without, every managed review.`,
+and those not in the tenant yet are listed; without, every managed review.
+--all adds the reviews arsync does not manage (made in the portal).
+
+Formats: text, json, csv (one row per current instance) and markdown.`,
 		Example: `  # Against the built-in emulator
   arsync status --emulator
 
   # The reviews of one directory, as JSON for a dashboard
-  arsync status -o json reviews/`,
+  arsync status -o json reviews/
+
+  # Every review in the tenant, managed or not, for a spreadsheet
+  arsync status --all -o csv > reviews.csv`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeSpecPaths("yaml", "yml"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,6 +63,9 @@ and those not in the tenant yet are listed; without, every managed review.`,
 			if err := refuseSavedPlan(args); err != nil {
 				return err
 			}
+			if o.All && len(args) > 0 {
+				return fmt.Errorf("--all shows every review in the tenant; it cannot be combined with PATHs (%s)", strings.Join(args, ", "))
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -60,6 +73,7 @@ and those not in the tenant yet are listed; without, every managed review.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "output format: "+orList(statusFormats))
+	cmd.Flags().BoolVar(&o.All, "all", false, "include the reviews arsync does not manage")
 	addSignInFlags(cmd, f.Globals)
 	completeFlag(cmd, "output", statusFormats...)
 	return cmd
@@ -71,7 +85,8 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 		return err
 	}
 	var names []string
-	if len(o.Paths) > 0 || len(cfg.Paths) > 0 {
+	// --all: every review, whatever paths the config names.
+	if !o.All && (len(o.Paths) > 0 || len(cfg.Paths) > 0) {
 		specs, err := loadSpecs(ctx, o.IO, cfg.SpecPaths(o.Paths))
 		if err != nil {
 			return err
@@ -88,12 +103,10 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 		return err
 	}
 	defer sess.Close()
-	rep, err := report.Status(ctx, sess.Client, names, sess.Now())
+	// Overdue is judged on the session's clock: the emulator's with --emulator.
+	rep, err := report.StatusOf(ctx, sess.Client, report.StatusQuery{Names: names, All: o.All}, sess.Now())
 	if err != nil {
 		return err
 	}
-	if o.Output == "json" {
-		return report.RenderStatusJSON(o.IO.Out, rep)
-	}
-	return report.RenderStatusText(o.IO.Out, rep)
+	return report.RenderStatus(o.IO.Out, rep, o.Output)
 }

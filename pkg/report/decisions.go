@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/arsync/arsync/pkg/graph"
+	"github.com/arsync/arsync/pkg/graphclient"
 )
 
 // DecisionQuery selects the decisions to report. The zero value is every
@@ -31,6 +32,49 @@ type DecisionQuery struct {
 	// reviews and instances that have not reached it are left out. 0
 	// reads the instances' items.
 	Stage int
+	// Reviewer, Principal and Resource keep only the items whose reviewer,
+	// principal or resource is this: an id (matched as is) or a name,
+	// matched case-insensitively against the display name and, for people,
+	// the userPrincipalName; a name with an @ is also looked up as a UPN or
+	// mail address.
+	Reviewer, Principal, Resource string
+	// Pending keeps only the items not reviewed yet (decision NotReviewed);
+	// Graph filters them.
+	Pending bool
+	// Cursor, when set, makes the run incremental (see Cursor): Since is
+	// then only used by a first run. Now is the run's start on the session
+	// clock and Overlap the cursor's overlap window (DefaultCursorOverlap
+	// when 0). A complete run returns the moved cursor in DecisionStats.
+	Cursor  *Cursor
+	Now     time.Time
+	Overlap time.Duration
+}
+
+// Selection describes the filters of q that select items, for a cursor:
+// the same cursor must be used with the same selection.
+func (q DecisionQuery) Selection() string {
+	var parts []string
+	add := func(k, v string) {
+		if v != "" {
+			parts = append(parts, k+"="+v)
+		}
+	}
+	add("review", q.Review)
+	add("instance", strings.ToLower(q.Instance))
+	add("decision", q.Decision)
+	if q.Stage > 0 {
+		add("stage", fmt.Sprint(q.Stage))
+	}
+	add("reviewer", strings.ToLower(q.Reviewer))
+	add("principal", strings.ToLower(q.Principal))
+	add("resource", strings.ToLower(q.Resource))
+	if q.Pending {
+		add("pending", "true")
+	}
+	if len(parts) == 0 {
+		return "all"
+	}
+	return strings.Join(parts, " ")
 }
 
 // DecisionRow is one decision item with what it concerns, flattened for
@@ -69,6 +113,9 @@ type DecisionStats struct {
 	Instances   int // instances read
 	Decisions   int // decision items read
 	Rows        int // rows written
+	// Cursor is the moved cursor after a complete run with
+	// DecisionQuery.Cursor; nil otherwise.
+	Cursor *Cursor
 }
 
 // RowWriter receives rows a batch at a time (about one Graph page).
@@ -121,14 +168,106 @@ func Decisions(ctx context.Context, src Source, q DecisionQuery, w RowWriter) (D
 			return DecisionStats{}, err
 		}
 	}
+	if q.Pending {
+		if q.Decision != "" && q.Decision != "NotReviewed" {
+			return DecisionStats{}, fmt.Errorf("pending items are NotReviewed, not %s", q.Decision)
+		}
+		q.Decision = "NotReviewed"
+	}
 	r := &decisionRun{src: src, q: q, w: w, batch: make([]DecisionRow, 0, batchSize),
 		e: &enricher{src: src, names: newNames(src), userTypes: map[string]string{}}}
-	err := r.read(ctx)
+	if q.Cursor != nil {
+		if q.Cursor.Started() && q.Cursor.Selection != q.Selection() {
+			return DecisionStats{}, fmt.Errorf("%w: it was made for %q, this run selects %q; use another cursor file for another selection",
+				ErrCursorSelection, q.Cursor.Selection, q.Selection())
+		}
+		overlap := q.Overlap
+		if overlap <= 0 {
+			overlap = DefaultCursorOverlap
+		}
+		r.cur = newCursorRun(q.Cursor, q.Now, overlap, q.Selection())
+	}
+	err := r.filters(ctx)
+	if err == nil {
+		err = r.read(ctx)
+	}
 	// The rows read before a failure are good: they are written too.
 	if ferr := r.flush(ctx); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
+	if err == nil && r.cur != nil {
+		r.st.Cursor = r.cur.next()
+	}
 	return r.st, err
+}
+
+// ErrCursorSelection is returned (wrapped) when a cursor is used with other
+// filters than those it was made with.
+var ErrCursorSelection = errors.New("the cursor was made for another selection")
+
+// filters prepares the reviewer, principal and resource matchers.
+func (r *decisionRun) filters(ctx context.Context) error {
+	var err error
+	if r.reviewer, err = newMatcher(ctx, r.src, r.q.Reviewer, true); err != nil {
+		return fmt.Errorf("looking up reviewer %q: %w", r.q.Reviewer, err)
+	}
+	if r.principal, err = newMatcher(ctx, r.src, r.q.Principal, true); err != nil {
+		return fmt.Errorf("looking up principal %q: %w", r.q.Principal, err)
+	}
+	r.resource, _ = newMatcher(ctx, r.src, r.q.Resource, false)
+	return nil
+}
+
+// matcher matches an id or a name; nil matches everything.
+type matcher struct {
+	ids  map[string]bool // lower-case ids
+	name string          // lower-case name; "" for an id
+}
+
+// newMatcher reads a filter value: an id is matched as is; a name is
+// matched case-insensitively, and with people a name with an @ is also
+// looked up as a UPN or mail address, whose users' ids then match.
+func newMatcher(ctx context.Context, src Source, key string, people bool) (*matcher, error) {
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return nil, nil
+	}
+	m := &matcher{ids: map[string]bool{}}
+	if graphclient.IsGUID(key) {
+		m.ids[strings.ToLower(key)] = true
+		return m, nil
+	}
+	m.name = strings.ToLower(key)
+	if people && strings.Contains(key, "@") {
+		found, err := src.LookupUsers(ctx, []string{key})
+		// Without User.Read.All (403) the name is still matched.
+		if err != nil && !graph.IsForbidden(err) {
+			return nil, err
+		}
+		for _, u := range found[key] {
+			m.ids[strings.ToLower(u.ID)] = true
+		}
+	}
+	return m, nil
+}
+
+// match reports whether the id, or one of the names, is the one wanted.
+func (m *matcher) match(id string, names ...string) bool {
+	if m == nil {
+		return true
+	}
+	if id != "" && m.ids[strings.ToLower(id)] {
+		return true
+	}
+	if m.name == "" {
+		return false
+	}
+	for _, n := range names {
+		if n != "" && strings.ToLower(n) == m.name {
+			return true
+		}
+	}
+	return false
 }
 
 // decisionRun is one Decisions call: the rows of the current batch and
@@ -141,6 +280,9 @@ type decisionRun struct {
 	batch  []DecisionRow
 	st     DecisionStats
 	broken bool // a write failed: write nothing more
+
+	cur                           *cursorRun // nil without a cursor
+	reviewer, principal, resource *matcher
 }
 
 func (r *decisionRun) flush(ctx context.Context) error {
@@ -211,8 +353,19 @@ func (r *decisionRun) read(ctx context.Context) error {
 // q.Stage) into the batch, writing each full batch. found is false when the
 // instance has not reached that stage.
 func (r *decisionRun) readInstance(ctx context.Context, def *graph.Definition, name string, inst *graph.Instance, opts *graph.ListOptions) (found bool, err error) {
+	res, err := r.e.instanceResource(ctx, inst)
+	if err != nil {
+		return true, err
+	}
+	// An instance of another resource has none of its items: not read.
+	if res.id != "" && !r.resource.match(res.id, res.name) {
+		return true, nil
+	}
 	items := r.src.ListDecisions(ctx, def.ID, inst.ID, opts)
 	what := "instance " + inst.ID
+	// Items appear when their instance (their stage) starts: that is the
+	// time of an item nobody has reviewed yet, for the cursor.
+	appeared := parseTime(inst.StartDateTime)
 	if r.q.Stage > 0 {
 		stages, err := readStages(ctx, r.src, def, inst.ID)
 		if err != nil {
@@ -221,27 +374,38 @@ func (r *decisionRun) readInstance(ctx context.Context, def *graph.Definition, n
 		if len(stages) < r.q.Stage {
 			return false, nil
 		}
-		items = r.src.ListStageDecisions(ctx, def.ID, inst.ID, stages[r.q.Stage-1].ID, opts)
+		st := stages[r.q.Stage-1]
+		items = r.src.ListStageDecisions(ctx, def.ID, inst.ID, st.ID, opts)
 		what = fmt.Sprintf("stage %d of instance %s", r.q.Stage, inst.ID)
-	}
-	res, err := r.e.instanceResource(ctx, inst)
-	if err != nil {
-		return true, err
+		appeared = parseTime(st.StartDateTime)
 	}
 	for d, err := range items {
 		if err != nil {
 			return true, fmt.Errorf("listing the decisions of %s of %q: %w", what, def.DisplayName, err)
 		}
 		r.st.Decisions++
-		row := decisionRow(def, name, inst, res, d)
-		row.Stage = r.q.Stage
-		if !r.q.Since.IsZero() && !after(row.ReviewedDateTime, r.q.Since) && !after(row.AppliedDateTime, r.q.Since) {
+		if r.cur != nil {
+			r.cur.observe(parseTime(d.ReviewedDateTime), parseTime(d.AppliedDateTime))
+		}
+		if !r.keepPerson(d) {
 			continue
 		}
+		row := decisionRow(def, name, inst, res, d)
+		row.Stage = r.q.Stage
 		if row.Resource == "" && row.ResourceID != "" && row.ResourceType != "" {
 			if row.Resource, err = r.e.names.resolve(ctx, row.ResourceType, row.ResourceID); err != nil {
 				return true, fmt.Errorf("looking up resource %s: %w", row.ResourceID, err)
 			}
+		}
+		if !r.resource.match(row.ResourceID, row.Resource) {
+			continue
+		}
+		if r.cur != nil && !r.cur.keep(inst.ID+"/"+d.ID, rowVersion(&row), rowTime(&row, appeared)) {
+			continue
+		}
+		// With a started cursor the cursor decides; Since only starts one.
+		if !r.q.Since.IsZero() && !r.cur.started() && !after(row.ReviewedDateTime, r.q.Since) && !after(row.AppliedDateTime, r.q.Since) {
+			continue
 		}
 		r.batch = append(r.batch, row)
 		if len(r.batch) == batchSize {
@@ -251,6 +415,45 @@ func (r *decisionRun) readInstance(ctx context.Context, def *graph.Definition, n
 		}
 	}
 	return true, nil
+}
+
+// keepPerson applies the reviewer and principal filters to an item.
+func (r *decisionRun) keepPerson(d *graph.Decision) bool {
+	if r.reviewer != nil {
+		rb := d.ReviewedBy
+		if rb == nil || isZeroID(rb.ID) || !r.reviewer.match(rb.ID, rb.DisplayName, rb.UserPrincipalName) {
+			return false
+		}
+	}
+	if r.principal != nil {
+		p := d.Principal
+		if p == nil || !r.principal.match(p.ID, p.DisplayName, p.UserPrincipalName) {
+			return false
+		}
+	}
+	return true
+}
+
+// rowVersion is what changes when an item is reviewed again or applied.
+func rowVersion(row *DecisionRow) string {
+	return row.ReviewedDateTime + "|" + row.AppliedDateTime + "|" + row.Decision + "|" + row.ApplyResult
+}
+
+// rowTime is an item's time for the cursor: the latest of when it was
+// reviewed, applied, and appeared.
+func rowTime(row *DecisionRow, appeared time.Time) time.Time {
+	t := appeared
+	for _, ts := range []string{row.ReviewedDateTime, row.AppliedDateTime} {
+		if v := parseTime(ts); v.After(t) {
+			t = v
+		}
+	}
+	return t
+}
+
+func parseTime(ts string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, ts)
+	return t
 }
 
 // after reports whether an RFC 3339 time is after t; "" never is.

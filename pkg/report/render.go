@@ -250,7 +250,57 @@ func RenderStatusJSON(w io.Writer, rep *StatusReport) error {
 	return enc.Encode(rep)
 }
 
-// RenderStatusText writes the report for a terminal: a line per
+// StatusFormats are the output formats of "arsync status".
+var StatusFormats = []string{"text", "json", "csv", "markdown"}
+
+// RenderStatus writes the report in one of StatusFormats.
+func RenderStatus(w io.Writer, rep *StatusReport, format string) error {
+	switch format {
+	case "text":
+		return RenderStatusText(w, rep)
+	case "json":
+		return RenderStatusJSON(w, rep)
+	case "csv":
+		return RenderStatusCSV(w, rep)
+	case "markdown":
+		return RenderStatusMarkdown(w, rep)
+	}
+	return fmt.Errorf("unknown output format %q: use %s", format, strings.Join(StatusFormats, ", "))
+}
+
+// title is a definition's heading: its name, or for an unmanaged one its
+// display name.
+func title(d DefinitionStatus) string {
+	if d.Managed {
+		return d.Name
+	}
+	return fmt.Sprintf("%q (unmanaged)", d.DisplayName)
+}
+
+// describeReviewers joins reviewer descriptions; "self-review" when none.
+func describeReviewers(rs []Reviewer) string {
+	if len(rs) == 0 {
+		return "self-review"
+	}
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = firstNonEmpty(r.Description, r.Query)
+	}
+	return strings.Join(out, ", ")
+}
+
+// decided is "decided/total".
+func decided(in InstanceStatus) string { return fmt.Sprintf("%d/%d", in.Decided, in.Total) }
+
+// stageOf is an instance's stage ("2/3"), "-" when not multi-stage.
+func stageOf(d DefinitionStatus, in InstanceStatus) string {
+	if d.StageCount == 0 || in.Stage == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d", in.Stage, d.StageCount)
+}
+
+// RenderStatusText writes the report for a terminal: a few lines per
 // definition, then a table of its current instances.
 func RenderStatusText(w io.Writer, rep *StatusReport) error {
 	bw := bufio.NewWriter(w)
@@ -261,7 +311,18 @@ func RenderStatusText(w io.Writer, rep *StatusReport) error {
 		if i > 0 {
 			bw.WriteByte('\n')
 		}
-		fmt.Fprintf(bw, "%s  %q  %s  (%s; %s)\n", d.Name, d.DisplayName, dash(d.Status), plural(d.TotalInstances, "instance"), d.ID)
+		if d.Managed {
+			fmt.Fprintf(bw, "%s  %q  %s  (%s; %s)\n", d.Name, d.DisplayName, dash(d.Status), plural(d.TotalInstances, "instance"), d.ID)
+		} else {
+			fmt.Fprintf(bw, "%s  %s  (%s; %s)\n", title(d), dash(d.Status), plural(d.TotalInstances, "instance"), d.ID)
+		}
+		fmt.Fprintf(bw, "  Reviewers: %s\n", clipLine(describeReviewers(d.Reviewers)))
+		if len(d.FallbackReviewers) > 0 {
+			fmt.Fprintf(bw, "  Fallback reviewers: %s\n", clipLine(describeReviewers(d.FallbackReviewers)))
+		}
+		if d.NextStartDateTime != "" {
+			fmt.Fprintf(bw, "  Next start: %s\n", shortTime(d.NextStartDateTime))
+		}
 		if len(d.Instances) == 0 {
 			bw.WriteString("  no instances yet\n")
 			continue
@@ -274,18 +335,15 @@ func RenderStatusText(w io.Writer, rep *StatusReport) error {
 		if staged {
 			stageCol = "STAGE\t"
 		}
-		fmt.Fprintln(tw, "  RESOURCE\tSTATUS\t"+stageCol+"START\tEND\tITEMS\tAPPROVE\tDENY\tDONTKNOW\tNOTREVIEWED\tAPPLIED")
+		fmt.Fprintln(tw, "  RESOURCE\tSTATUS\t"+stageCol+"START\tEND\tDECIDED\tPENDING\tOVERDUE\tAPPROVE\tDENY\tDONTKNOW\tAPPLIED\tREVIEWERS")
 		for _, in := range d.Instances {
 			applied := in.Total - in.ApplyResults["New"]
 			if staged {
-				stageCol = "-\t"
-				if in.Stage > 0 {
-					stageCol = fmt.Sprintf("%d/%d\t", in.Stage, d.StageCount)
-				}
+				stageCol = stageOf(d, in) + "\t"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", clip(resourceName(in)), in.Status, stageCol,
-				shortTime(in.StartDateTime), shortTime(in.EndDateTime), in.Total,
-				in.Decisions["Approve"], in.Decisions["Deny"], in.Decisions["DontKnow"], in.Decisions["NotReviewed"], applied)
+			fmt.Fprintf(tw, "  %s\t%s\t%s%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", clip(resourceName(in)), in.Status, stageCol,
+				shortTime(in.StartDateTime), shortTime(in.EndDateTime), decided(in), in.Pending, in.Overdue,
+				in.Decisions["Approve"], in.Decisions["Deny"], in.Decisions["DontKnow"], applied, clip(instanceReviewers(d, in)))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -314,6 +372,121 @@ func RenderStatusText(w io.Writer, rep *StatusReport) error {
 		fmt.Fprintf(bw, "Not in the tenant (not applied yet): %s\n", strings.Join(rep.Missing, ", "))
 	}
 	return bw.Flush()
+}
+
+// instanceReviewers describes an instance's reviewers; "-" when it names
+// none of its own (the definition's apply).
+func instanceReviewers(d DefinitionStatus, in InstanceStatus) string {
+	if len(in.Reviewers) == 0 {
+		return "-"
+	}
+	return describeReviewers(in.Reviewers)
+}
+
+// clipLine keeps a line on one line, without control characters.
+func clipLine(s string) string {
+	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)), " ")
+}
+
+// statusCSVHeader names the columns of "status -o csv": one row per
+// current instance, or per definition without instances, or per name not
+// in the tenant (definitionStatus NotInTenant).
+var statusCSVHeader = []string{"review", "reviewId", "reviewDisplayName", "managed", "definitionStatus", "reviewers",
+	"fallbackReviewers", "nextStartDateTime", "instanceId", "resource", "resourceId", "resourceType", "status", "stage",
+	"startDateTime", "endDateTime", "total", "decided", "pending", "overdue", "approve", "deny", "dontKnow", "applied", "instanceReviewers"}
+
+// RenderStatusCSV writes one row per current instance (see statusCSVHeader).
+func RenderStatusCSV(w io.Writer, rep *StatusReport) error {
+	cw := csv.NewWriter(w)
+	write := func(rec []string) { _ = cw.Write(csvSafe(rec)) }
+	write(append([]string{}, statusCSVHeader...))
+	for _, d := range rep.Definitions {
+		def := []string{d.Name, d.ID, d.DisplayName, strconv.FormatBool(d.Managed), d.Status,
+			describeReviewers(d.Reviewers), joinReviewers(d.FallbackReviewers), d.NextStartDateTime}
+		if len(d.Instances) == 0 {
+			write(append(def, make([]string, len(statusCSVHeader)-len(def))...))
+			continue
+		}
+		for _, in := range d.Instances {
+			stage := ""
+			if d.StageCount > 0 && in.Stage > 0 {
+				stage = fmt.Sprintf("%d/%d", in.Stage, d.StageCount)
+			}
+			n := strconv.Itoa
+			write(append(append([]string{}, def...), in.ID, in.Resource, in.ResourceID, in.ResourceType, in.Status, stage,
+				in.StartDateTime, in.EndDateTime, n(in.Total), n(in.Decided), n(in.Pending), n(in.Overdue),
+				n(in.Decisions["Approve"]), n(in.Decisions["Deny"]), n(in.Decisions["DontKnow"]),
+				n(in.Total-in.ApplyResults["New"]), joinReviewers(in.Reviewers)))
+		}
+	}
+	for _, m := range rep.Missing {
+		rec := make([]string, len(statusCSVHeader))
+		rec[0], rec[3], rec[4] = m, "true", "NotInTenant"
+		write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// joinReviewers is describeReviewers with "" for none.
+func joinReviewers(rs []Reviewer) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	return describeReviewers(rs)
+}
+
+// RenderStatusMarkdown writes the report as GitHub-flavoured markdown: a
+// heading per definition and a table of its current instances.
+func RenderStatusMarkdown(w io.Writer, rep *StatusReport) error {
+	bw := bufio.NewWriter(w)
+	bw.WriteString("# Access reviews\n")
+	if len(rep.Definitions) == 0 && len(rep.Missing) == 0 {
+		bw.WriteString("\nNo managed access review definitions in the tenant.\n")
+	}
+	for _, d := range rep.Definitions {
+		fmt.Fprintf(bw, "\n## %s\n\n", mdCell(title(d)))
+		if d.Managed {
+			fmt.Fprintf(bw, "- Display name: %s\n", mdCell(d.DisplayName))
+		}
+		fmt.Fprintf(bw, "- Status: %s (%s)\n", mdCell(dash(d.Status)), plural(d.TotalInstances, "instance"))
+		fmt.Fprintf(bw, "- Reviewers: %s\n", mdCell(describeReviewers(d.Reviewers)))
+		if len(d.FallbackReviewers) > 0 {
+			fmt.Fprintf(bw, "- Fallback reviewers: %s\n", mdCell(describeReviewers(d.FallbackReviewers)))
+		}
+		if d.NextStartDateTime != "" {
+			fmt.Fprintf(bw, "- Next start: %s\n", shortTime(d.NextStartDateTime))
+		}
+		if len(d.Instances) == 0 {
+			bw.WriteString("\nNo instances yet.\n")
+			continue
+		}
+		bw.WriteString("\n| Resource | Status | Stage | Start | End | Decided | Pending | Overdue | Approve | Deny | Don't know | Applied | Reviewers |\n")
+		bw.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, in := range d.Instances {
+			fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s | %d | %d | %d | %d | %d | %d | %s |\n",
+				mdCell(resourceName(in)), mdCell(in.Status), stageOf(d, in), shortTime(in.StartDateTime), shortTime(in.EndDateTime),
+				decided(in), in.Pending, in.Overdue, in.Decisions["Approve"], in.Decisions["Deny"], in.Decisions["DontKnow"],
+				in.Total-in.ApplyResults["New"], mdCell(instanceReviewers(d, in)))
+		}
+	}
+	if len(rep.Missing) > 0 {
+		fmt.Fprintf(bw, "\nNot in the tenant (not applied yet): %s\n", mdCell(strings.Join(rep.Missing, ", ")))
+	}
+	return bw.Flush()
+}
+
+// mdCell keeps a value on one line and inert in a markdown table: pipes,
+// backslashes and HTML are escaped.
+func mdCell(s string) string {
+	s = clipLine(s)
+	r := strings.NewReplacer(`\`, `\\`, "|", `\|`, "<", "&lt;", ">", "&gt;", "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
+	return r.Replace(s)
 }
 
 // resourceName is what the status table calls an instance.

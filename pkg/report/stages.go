@@ -44,11 +44,12 @@ func startOf(st *graph.Stage) time.Time {
 }
 
 // stageStatuses reads the stages of a multi-stage instance and counts each
-// one's decisions; current is the running stage's number, else the last's.
-func stageStatuses(ctx context.Context, src Source, def *graph.Definition, instID string) (stages []StageStatus, current int, err error) {
+// one's decisions; current is the running stage's number, else the last's,
+// and reviewers that stage's reviewers.
+func stageStatuses(ctx context.Context, src Source, def *graph.Definition, instID string) (stages []StageStatus, current int, reviewers []graph.ReviewerScope, err error) {
 	list, err := readStages(ctx, src, def, instID)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	stages = make([]StageStatus, 0, len(list))
 	for i, st := range list {
@@ -56,7 +57,7 @@ func stageStatuses(ctx context.Context, src Source, def *graph.Definition, instI
 			StartDateTime: utc(st.StartDateTime), EndDateTime: utc(st.EndDateTime), Decisions: map[string]int{}}
 		for d, err := range src.ListStageDecisions(ctx, def.ID, instID, st.ID, &graph.ListOptions{Select: []string{"id", "decision"}}) {
 			if err != nil {
-				return nil, 0, fmt.Errorf("listing the decisions of stage %d of instance %s of %q: %w", i+1, instID, def.DisplayName, err)
+				return nil, 0, nil, fmt.Errorf("listing the decisions of stage %d of instance %s of %q: %w", i+1, instID, def.DisplayName, err)
 			}
 			ss.Total++
 			ss.Decisions[d.Decision]++
@@ -66,5 +67,8 @@ func stageStatuses(ctx context.Context, src Source, def *graph.Definition, instI
 			current = i + 1
 		}
 	}
-	return stages, current, nil
+	if current > 0 {
+		reviewers = list[current-1].Reviewers
+	}
+	return stages, current, reviewers, nil
 }

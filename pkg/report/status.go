@@ -21,9 +21,10 @@ type StatusReport struct {
 	Missing []string `json:"missing"`
 }
 
-// DefinitionStatus is one managed definition.
+// DefinitionStatus is one definition: a managed one, or with --all any.
 type DefinitionStatus struct {
-	Name           string           `json:"name"`
+	Name           string           `json:"name"` // arsync name; "" for an unmanaged definition
+	Managed        bool             `json:"managed"`
 	ID             string           `json:"id"`
 	DisplayName    string           `json:"displayName"`
 	Status         string           `json:"status"`
@@ -31,6 +32,20 @@ type DefinitionStatus struct {
 	Instances      []InstanceStatus `json:"instances"` // the current one per resource
 	// StageCount is the number of stages of a multi-stage review (0: one stage).
 	StageCount int `json:"stageCount,omitempty"`
+	// Reviewers and FallbackReviewers are the definition's (of a
+	// multi-stage review: every stage's), each described.
+	Reviewers         []Reviewer `json:"reviewers"`
+	FallbackReviewers []Reviewer `json:"fallbackReviewers,omitempty"`
+	// NextStartDateTime is when the next instance of a recurring review
+	// starts, from its recurrence and its last instance; "" when none will.
+	NextStartDateTime string `json:"nextStartDateTime,omitempty"`
+}
+
+// Reviewer is a reviewer query with a description for people: "owners of
+// Marketing", a user's name, "each reviewed user's manager".
+type Reviewer struct {
+	Query       string `json:"query"`
+	Description string `json:"description"`
 }
 
 // InstanceStatus is an instance with its decisions counted.
@@ -49,6 +64,15 @@ type InstanceStatus struct {
 	Total        int            `json:"total"`
 	Decisions    map[string]int `json:"decisions"`
 	ApplyResults map[string]int `json:"applyResults"`
+	// Decided counts the items reviewed (not NotReviewed), Pending those
+	// not, and Overdue the pending items of an instance whose end has
+	// passed on the session's clock.
+	Decided int `json:"decided"`
+	Pending int `json:"pending"`
+	Overdue int `json:"overdue"`
+	// Reviewers are the instance's own (for a multi-stage review, its
+	// current stage's).
+	Reviewers []Reviewer `json:"reviewers,omitempty"`
 	// For a multi-stage review: the running stage's number (else the
 	// last one's) and the stages so far, each with its own items.
 	Stage  int           `json:"stage,omitempty"`
@@ -58,14 +82,29 @@ type InstanceStatus struct {
 // StatusFormatVersion is the version of the JSON status format.
 const StatusFormatVersion = 1
 
+// StatusQuery selects the definitions Status reports.
+type StatusQuery struct {
+	// Names are managed names; empty: every managed definition.
+	Names []string
+	// All adds the definitions arsync does not manage (with no Names).
+	All bool
+}
+
 // Status reads the managed definitions (those named in names, or all when
 // names is empty), picks each one's current instance per resource (the
 // running one, else the latest) and counts its decisions.
 func Status(ctx context.Context, src Source, names []string, now time.Time) (*StatusReport, error) {
+	return StatusOf(ctx, src, StatusQuery{Names: names}, now)
+}
+
+// StatusOf is Status for a query. The names of resources and reviewers
+// are read at the end, all at once (directoryObjects/getByIds takes up to
+// 1000 ids a request), not per instance.
+func StatusOf(ctx context.Context, src Source, q StatusQuery, now time.Time) (*StatusReport, error) {
 	rep := &StatusReport{FormatVersion: StatusFormatVersion, GeneratedAt: now.UTC().Format(time.RFC3339),
 		Definitions: []DefinitionStatus{}, Missing: []string{}}
 	want := map[string]bool{}
-	for _, n := range names {
+	for _, n := range q.Names {
 		want[n] = true
 	}
 	found := map[string]bool{}
@@ -75,24 +114,36 @@ func Status(ctx context.Context, src Source, names []string, now time.Time) (*St
 			return nil, fmt.Errorf("listing access review definitions: %w", err)
 		}
 		name := graph.ManagedName(def)
-		if name == "" || len(want) > 0 && !want[name] {
+		if len(want) > 0 && !want[name] || len(want) == 0 && name == "" && !q.All {
 			continue
 		}
 		found[name] = true
-		ds, err := definitionStatus(ctx, src, nm, def, name)
+		ds, err := definitionStatus(ctx, src, def, name, now)
 		if err != nil {
 			return nil, err
 		}
 		rep.Definitions = append(rep.Definitions, ds)
 	}
-	for _, n := range names {
+	if err := nameAll(ctx, nm, rep.Definitions); err != nil {
+		return nil, err
+	}
+	for _, n := range q.Names {
 		if !found[n] && !slices.Contains(rep.Missing, n) {
 			rep.Missing = append(rep.Missing, n)
 		}
 	}
 	slices.Sort(rep.Missing)
 	slices.SortStableFunc(rep.Definitions, func(a, b DefinitionStatus) int {
+		if a.Managed != b.Managed { // managed first
+			if a.Managed {
+				return -1
+			}
+			return 1
+		}
 		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.DisplayName, b.DisplayName); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
@@ -100,9 +151,20 @@ func Status(ctx context.Context, src Source, names []string, now time.Time) (*St
 	return rep, nil
 }
 
-func definitionStatus(ctx context.Context, src Source, nm *names, def *graph.Definition, name string) (DefinitionStatus, error) {
-	ds := DefinitionStatus{Name: name, ID: def.ID, DisplayName: def.DisplayName, Status: def.Status, Instances: []InstanceStatus{},
-		StageCount: len(def.StageSettings)}
+func definitionStatus(ctx context.Context, src Source, def *graph.Definition, name string, now time.Time) (DefinitionStatus, error) {
+	ds := DefinitionStatus{Name: name, Managed: name != "", ID: def.ID, DisplayName: def.DisplayName, Status: def.Status,
+		Instances: []InstanceStatus{}, StageCount: len(def.StageSettings),
+		Reviewers: reviewersOf(def.Reviewers), FallbackReviewers: reviewersOf(def.FallbackReviewers)}
+	// Stages' reviewers replace the definition's (docs/graph-behaviour.md#reviewers).
+	var staged []Reviewer
+	for _, st := range def.StageSettings {
+		staged = appendNew(staged, reviewersOf(st.Reviewers)...)
+		ds.FallbackReviewers = appendNew(ds.FallbackReviewers, reviewersOf(st.FallbackReviewers)...)
+	}
+	if len(staged) > 0 {
+		ds.Reviewers = staged
+	}
+	var lastStart time.Time
 	// The current instance per resource: keyed by the instance's scope.
 	current := map[string]*graph.Instance{}
 	var order []string
@@ -111,6 +173,9 @@ func definitionStatus(ctx context.Context, src Source, nm *names, def *graph.Def
 			return ds, fmt.Errorf("listing the instances of %q: %w", def.DisplayName, err)
 		}
 		ds.TotalInstances++
+		if t := parseTime(inst.StartDateTime); t.After(lastStart) {
+			lastStart = t
+		}
 		key := ""
 		if inst.Scope != nil {
 			key = strings.ToLower(inst.Scope.Query)
@@ -134,12 +199,9 @@ func definitionStatus(ctx context.Context, src Source, nm *names, def *graph.Def
 			is.Scope = inst.Scope.Query
 		}
 		if kind, id, ok := scopeResource(inst.Scope); ok {
-			n, err := nm.resolve(ctx, kind, id)
-			if err != nil {
-				return ds, fmt.Errorf("looking up the resource of instance %s: %w", inst.ID, err)
-			}
-			is.Resource, is.ResourceID, is.ResourceType = n, id, kind
+			is.ResourceID, is.ResourceType = id, kind // named by nameAll
 		}
+		is.Reviewers = reviewersOf(inst.Reviewers)
 		resources := map[string]string{}
 		for d, err := range src.ListDecisions(ctx, def.ID, inst.ID, &graph.ListOptions{Select: []string{"id", "decision", "applyResult", "resource"}}) {
 			if err != nil {
@@ -159,22 +221,28 @@ func definitionStatus(ctx context.Context, src Source, nm *names, def *graph.Def
 				is.ResourceID, is.Resource = id, n
 			}
 		}
+		is.Pending = is.Decisions["NotReviewed"]
+		is.Decided = is.Total - is.Pending
+		if end := parseTime(inst.EndDateTime); !end.IsZero() && now.After(end) {
+			is.Overdue = is.Pending
+		}
 		// Only multi-stage reviews have stages: single-stage ones cost no
 		// extra request.
 		if ds.StageCount > 0 {
 			var err error
-			if is.Stages, is.Stage, err = stageStatuses(ctx, src, def, inst.ID); err != nil {
+			var cur []graph.ReviewerScope
+			if is.Stages, is.Stage, cur, err = stageStatuses(ctx, src, def, inst.ID); err != nil {
 				return ds, err
+			}
+			if len(cur) > 0 {
+				is.Reviewers = reviewersOf(cur)
 			}
 		}
 		ds.Instances = append(ds.Instances, is)
 	}
-	slices.SortStableFunc(ds.Instances, func(a, b InstanceStatus) int {
-		if c := strings.Compare(strings.ToLower(a.Resource), strings.ToLower(b.Resource)); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Scope, b.Scope)
-	})
+	if next, ok := nextStart(def, lastStart, now); ok {
+		ds.NextStartDateTime = next.UTC().Format(time.RFC3339)
+	}
 	return ds, nil
 }
 
