@@ -160,8 +160,9 @@ func desiredOf(ctx context.Context, dir spec.Directory, specs *spec.Result) ([]d
 		desired = append(desired, diff.Desired{
 			Name:       r.Def.Name,
 			Source:     fmt.Sprintf("%s:%d", r.Def.Source.File, r.Def.Source.Line),
-			Definition: r.Body,
-			Display:    r.Labels,
+			Definition:    r.Body,
+			Display:       r.Labels,
+			PreviousNames: r.Def.PreviousNames,
 		})
 	}
 	return desired, nil
