@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"iter"
@@ -363,11 +364,9 @@ func TestApplyFailureExitCode(t *testing.T) {
 	require.Contains(t, errOut, "note: the create's outcome was unknown")
 	count := map[string]int{}
 	for _, raw := range run.Server.Definitions() {
-		for _, n := range []string{"alpha", "bravo", "charlie"} {
-			if strings.Contains(string(raw), graph.Marker(n)) {
-				count[n]++
-			}
-		}
+		var d graph.Definition
+		require.NoError(t, json.Unmarshal(raw, &d))
+		count[graph.ManagedName(&d)]++
 	}
 	require.Equal(t, map[string]int{"alpha": 1, "bravo": 1, "charlie": 1}, count, "no duplicates")
 

@@ -130,7 +130,8 @@ func (e *WrongTargetError) Error() string {
 // change may write (any more). Nothing was written for the change.
 //
 // An update, a delete and a replace write only a definition that carries
-// the change's own marker ([arsync:<name>]); an adopt, and a replace that
+// the change's own marker ([arsync:<name>]), or for an update or a replace
+// that renames, the marker of the name it renames from; an adopt, and a replace that
 // adopts (planned from a definition without a marker), only a definition
 // that carries no marker and has the displayName the plan adopts. This
 // holds whoever made the plan: a plan edited to aim a change at another
@@ -159,6 +160,11 @@ func ownershipProblem(ch *diff.Change, live *graph.Definition) string {
 		case live.DisplayName != ch.DisplayName:
 			return fmt.Sprintf("is not named %q as the plan says, and %s takes over only the unmanaged definition of that displayName", ch.DisplayName, article(ch.Action))
 		}
+		return ""
+	}
+	if owner != "" && owner == ch.RenamedFrom && ch.Action != diff.Delete {
+		// A rename rewrites the marker of its previous name
+		// (docs/safety.md#renaming-a-definition).
 		return ""
 	}
 	switch owner {

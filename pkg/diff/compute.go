@@ -110,11 +110,18 @@ func Compute(desired []Desired, live []graph.Definition, opts Options) (*Plan, e
 		marked[name] = group[:1]
 	}
 
+	// Renames: a desired definition without a marked match takes the live
+	// definition carrying the first of its previous names that one carries.
+	// With a match of its own, the previous names' definitions are
+	// ordinary deletes.
+	renamedFrom, renameErrs := renames(ds, marked)
+	errs = append(errs, renameErrs...)
+
 	// Adoption: desired definitions without a marked match claim the
 	// unmarked live definitions with their displayName.
 	claims := map[string][]*Desired{}
 	for _, d := range ds {
-		if len(marked[d.Name]) == 0 && d.Definition.DisplayName != "" && len(unmarked[d.Definition.DisplayName]) > 0 {
+		if len(marked[d.Name]) == 0 && renamedFrom[d.Name] == "" && d.Definition.DisplayName != "" && len(unmarked[d.Definition.DisplayName]) > 0 {
 			claims[d.Definition.DisplayName] = append(claims[d.Definition.DisplayName], d)
 		}
 	}
@@ -139,6 +146,12 @@ func Compute(desired []Desired, live []graph.Definition, opts Options) (*Plan, e
 
 	// One change per desired definition.
 	wanted := map[string]bool{}
+	previousNameOf := map[string]string{}
+	for _, d := range ds {
+		for _, old := range d.PreviousNames {
+			previousNameOf[old] = d.Name
+		}
+	}
 	for _, d := range ds {
 		wanted[d.Name] = true
 		var c Change
@@ -146,6 +159,23 @@ func Compute(desired []Desired, live []graph.Definition, opts Options) (*Plan, e
 		switch {
 		case len(marked[d.Name]) > 0:
 			c, err = compare(d, marked[d.Name][0], false, lab)
+		case renamedFrom[d.Name] != "":
+			old := renamedFrom[d.Name]
+			wanted[old] = true
+			c, err = compare(d, marked[old][0], false, lab)
+			c.RenamedFrom = old
+			if c.Action != Replace {
+				c.Reason = fmt.Sprintf("renamed from %s: the update rewrites the marker; the definition keeps its id, instances and decisions", old)
+			}
+			if c.Action == NoOp {
+				// Only the marker changes: one PUT rewrites it.
+				l := marked[old][0]
+				c.Action = Update
+				c.After = putBody(d, l, false)
+				c.UnchangedFields = countUnchanged(graph.Normalize(d.Definition), nil)
+				c.Before = clone(l)
+				c.LiveFingerprint = Fingerprint(*l)
+			}
 		case d.Definition.DisplayName != "" && len(unmarked[d.Definition.DisplayName]) > 0:
 			if blocked[d.Definition.DisplayName] {
 				continue
@@ -167,15 +197,22 @@ func Compute(desired []Desired, live []graph.Definition, opts Options) (*Plan, e
 			continue
 		}
 		l := marked[name][0]
-		p.Changes = append(p.Changes, Change{
+		reason := "no longer in the configuration"
+		if by := previousNameOf[name]; by != "" {
+			reason = fmt.Sprintf("%s is a previous name of %s, which has a definition of its own", name, by)
+		}
+		c := Change{
 			Action:          Delete,
 			Name:            name,
 			ID:              l.ID,
 			DisplayName:     l.DisplayName,
-			Reason:          "no longer in the configuration",
+			Reason:          reason,
 			Before:          clone(l),
 			LiveFingerprint: Fingerprint(*l),
-		})
+		}
+		c.ChangedOutsideFields, _ = graph.ChangedSinceWritten(*l)
+		c.ChangedOutside = len(c.ChangedOutsideFields) > 0
+		p.Changes = append(p.Changes, c)
 	}
 
 	// Unmarked definitions nothing adopts.
@@ -254,7 +291,7 @@ func postBody(d *Desired) *graph.Definition {
 	b := clone(&d.Definition)
 	*b = b.UpdateBody()
 	b.ID = ""
-	b.DescriptionForAdmins = graph.WithMarker(b.DescriptionForAdmins, d.Name)
+	b.DescriptionForAdmins = graph.WithMarkerDigest(b.DescriptionForAdmins, d.Name, graph.WrittenDigest(*b))
 	return b
 }
 
@@ -330,7 +367,70 @@ func compare(d *Desired, l *graph.Definition, adopt bool, lab labeler) (Change, 
 	c.Labels = lab.labels(fields, d.Display)
 	c.Before = clone(l)
 	c.LiveFingerprint = Fingerprint(*l)
+	if !adopt {
+		c.ChangedOutsideFields = changedOutside(l, fields)
+		c.ChangedOutside = len(c.ChangedOutsideFields) > 0
+	}
 	return c, nil
+}
+
+// changedOutside returns the top-level fields of live definition l that
+// were changed in the tenant since arsync last wrote it and still differ
+// from the YAML (fields): see Change.ChangedOutside.
+func changedOutside(l *graph.Definition, fields []FieldChange) []string {
+	since, known := graph.ChangedSinceWritten(*l)
+	if !known {
+		return nil
+	}
+	differ := map[string]bool{}
+	for _, f := range fields {
+		differ[topField(f.Path)] = true
+	}
+	var out []string
+	for _, name := range since {
+		if differ[name] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// renames matches desired definitions that no live definition carries the
+// marker of to the live definition carrying one of their previous names
+// (the first, in the order written, that one carries), and checks the
+// previous names: each a valid name, not a current name, and the previous
+// name of one definition only. It returns desired name -> previous name.
+func renames(ds []*Desired, marked map[string][]*graph.Definition) (map[string]string, []error) {
+	var errs []error
+	current := map[string]bool{}
+	for _, d := range ds {
+		current[d.Name] = true
+	}
+	claimedBy := map[string]string{}
+	out := map[string]string{}
+	for _, d := range ds {
+		for _, old := range d.PreviousNames {
+			fail := func(reason string) {
+				errs = append(errs, &InputError{Name: d.Name, Source: d.Source, Reason: reason})
+			}
+			switch n, _, ok := graph.SplitMarker(graph.Marker(old)); {
+			case !ok || n != old:
+				fail(fmt.Sprintf("previous name %q must be 1 to 63 characters of a-z, 0-9 and '-'", old))
+				continue
+			case current[old]:
+				fail(fmt.Sprintf("previous name %q is the metadata.name of a definition", old))
+				continue
+			case claimedBy[old] != "" && claimedBy[old] != d.Name:
+				fail(fmt.Sprintf("previous name %q is also a previous name of %s", old, claimedBy[old]))
+				continue
+			}
+			claimedBy[old] = d.Name
+			if len(marked[d.Name]) == 0 && out[d.Name] == "" && len(marked[old]) > 0 {
+				out[d.Name] = old
+			}
+		}
+	}
+	return out, errs
 }
 
 // putBody is the whole object an update's or adoption's PUT sends
@@ -355,6 +455,9 @@ func putBody(d *Desired, l *graph.Definition, reviewersChanged bool) *graph.Defi
 	}
 	*b = b.UpdateBody()
 	b.ID = l.ID
+	// The digest of what this PUT writes, which for the fields taken from
+	// l may be spelled otherwise than the YAML but means the same.
+	b.DescriptionForAdmins = graph.WithMarkerDigest(b.DescriptionForAdmins, d.Name, graph.WrittenDigest(*b))
 	return b
 }
 

@@ -181,7 +181,7 @@ func TestComputeRequestBodies(t *testing.T) {
 		d := baseDef()
 		p := compute(t, []Desired{desiredOf("project", d)}, nil)
 		want := d
-		want.DescriptionForAdmins = "Members of the project group\n[arsync:project]"
+		want.DescriptionForAdmins = "Members of the project group\n[arsync:project " + graph.WrittenDigest(d) + "]"
 		require.Empty(t, cmp.Diff(&want, p.Changes[0].After, ignoreRead))
 	})
 	t.Run("update: desired plus live id and immutable fields", func(t *testing.T) {
@@ -198,7 +198,9 @@ func TestComputeRequestBodies(t *testing.T) {
 		require.Equal(t, Update, c.Action)
 		want := d
 		want.ID = id
-		want.DescriptionForAdmins = "Members of the project group\n[arsync:project]"
+		// The digest of the YAML: the live spelling of the fields sent back
+		// means the same.
+		want.DescriptionForAdmins = "Members of the project group\n[arsync:project " + graph.WrittenDigest(d) + "]"
 		want.Scope = live.Scope
 		want.Reviewers = live.Reviewers // unchanged by meaning: sent back as stored
 		require.Empty(t, cmp.Diff(&want, c.After, ignoreRead))
@@ -216,7 +218,7 @@ func TestComputeRequestBodies(t *testing.T) {
 		p := compute(t, []Desired{desiredOf("project", baseDef())}, []graph.Definition{live})
 		c := p.Changes[0]
 		require.Equal(t, Adopt, c.Action)
-		require.Equal(t, "Members of the project group\n[arsync:project]", c.After.DescriptionForAdmins)
+		require.Equal(t, "Members of the project group\n[arsync:project "+graph.WrittenDigest(baseDef())+"]", c.After.DescriptionForAdmins)
 		require.Equal(t, id, c.After.ID)
 		require.Equal(t, []string{"descriptionForAdmins"}, []string{c.Fields[0].Path})
 	})

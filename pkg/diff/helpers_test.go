@@ -77,6 +77,18 @@ func liveOf(d graph.Definition, id, name string, mods ...func(*graph.Definition)
 	return l
 }
 
+// writtenLiveOf is liveOf for a definition as arsync wrote d: its marker
+// records d's digest. mods, applied after, are edits made in the tenant
+// since; they must keep the marker line.
+func writtenLiveOf(d graph.Definition, id, name string, mods ...func(*graph.Definition)) graph.Definition {
+	l := liveOf(d, id, "")
+	l.DescriptionForAdmins = graph.WithMarkerDigest(l.DescriptionForAdmins, name, graph.WrittenDigest(d))
+	for _, m := range mods {
+		m(&l)
+	}
+	return l
+}
+
 // compute runs Compute with the test clock and fails the test on error.
 func compute(t *testing.T, desired []Desired, live []graph.Definition) *Plan {
 	t.Helper()

@@ -26,6 +26,10 @@ type Desired struct {
 	// name) so that field changes can say who a GUID is. Keys are matched
 	// case-insensitively.
 	Display map[string]string
+	// PreviousNames are metadata.previousNames: names the definition had
+	// before. A live definition carrying one of their markers, and none
+	// carrying Name's, is this definition, renamed (Change.RenamedFrom).
+	PreviousNames []string
 }
 
 // Options are the inputs of Compute that are not definitions.
@@ -116,6 +120,22 @@ type Change struct {
 	Before          *graph.Definition `json:"before,omitempty"`
 	After           *graph.Definition `json:"after,omitempty"`
 	LiveFingerprint string            `json:"liveFingerprint,omitempty"`
+
+	// RenamedFrom is the previous name (Desired.PreviousNames) whose
+	// marker the live definition carries: the update rewrites the marker
+	// to Name, keeping the definition's id, instances and decisions.
+	RenamedFrom string `json:"renamedFrom,omitempty"`
+	// ChangedOutside says the live definition was changed in the tenant
+	// since arsync last wrote it (update, replace, delete): its marker
+	// records a digest of what arsync wrote (graph.WrittenDigest) and
+	// ChangedOutsideFields, the top-level fields whose value is no longer
+	// that, are not empty. For an update or a replace only the fields that
+	// also differ from the YAML count: a field changed in the tenant to
+	// what the YAML says needs nothing. A change that comes only from the
+	// YAML is not flagged, nor is a definition whose marker records no
+	// digest (written by an older arsync, or by hand).
+	ChangedOutside       bool     `json:"changedOutside,omitempty"`
+	ChangedOutsideFields []string `json:"changedOutsideFields,omitempty"`
 }
 
 // Unmanaged is a live definition without arsync's marker that no desired

@@ -116,6 +116,7 @@ func RenderText(w io.Writer, p *Plan, o TextOptions) error {
 	}
 	bw := bufio.NewWriter(w)
 	pt := painter(o.Color)
+	writeTextOutside(bw, pt, p)
 	if p.HasChanges() {
 		fmt.Fprintln(bw, "arsync will perform the following actions:")
 		for _, c := range p.Changes {
@@ -155,9 +156,15 @@ func writeTextChange(w io.Writer, pt painter, c Change) {
 	if c.Source != "" {
 		fmt.Fprintf(w, "  (%s)", c.Source)
 	}
+	if c.RenamedFrom != "" {
+		fmt.Fprintf(w, "  (renamed from %s)", c.RenamedFrom)
+	}
 	fmt.Fprintln(w)
 	if c.Reason != "" {
 		fmt.Fprintf(w, "      %s\n", pt.paint(ansiDim, "# "+c.Reason))
+	}
+	if c.ChangedOutside {
+		fmt.Fprintf(w, "      %s\n", pt.paint(ansiBold+ansiYellow, "# "+outsideNote(c)))
 	}
 	width := 0
 	for _, f := range c.Fields {
@@ -230,6 +237,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 		}
 		fmt.Fprintf(bw, "| %s | %d |\n", label, row.n)
 	}
+	writeMarkdownOutside(bw, p)
 	if len(p.Warnings) > 0 {
 		fmt.Fprintln(bw)
 		fmt.Fprintln(bw, "> [!WARNING]")
@@ -258,8 +266,12 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 }
 
 func writeMarkdownChange(w io.Writer, c Change) {
-	fmt.Fprintf(w, "<details><summary><code>%s %s</code> <b>%s</b>: %s</summary>\n\n",
-		html.EscapeString(c.Action.Symbol()), c.Action, mdEscape(c.Name), mdEscape(c.DisplayName))
+	renamed := ""
+	if c.RenamedFrom != "" {
+		renamed = " (renamed from " + mdEscape(c.RenamedFrom) + ")"
+	}
+	fmt.Fprintf(w, "<details><summary><code>%s %s</code> <b>%s</b>: %s%s</summary>\n\n",
+		html.EscapeString(c.Action.Symbol()), c.Action, mdEscape(c.Name), mdEscape(c.DisplayName), renamed)
 	var meta []string
 	if c.ID != "" {
 		meta = append(meta, "id <code>"+html.EscapeString(c.ID)+"</code>")
@@ -273,6 +285,9 @@ func writeMarkdownChange(w io.Writer, c Change) {
 	}
 	if c.Reason != "" {
 		fmt.Fprintf(w, "_%s_\n\n", mdEscape(c.Reason))
+	}
+	if c.ChangedOutside {
+		fmt.Fprintf(w, "**%s**\n\n", mdEscape(outsideNote(c)))
 	}
 	if len(c.Fields) > 0 {
 		fmt.Fprintln(w, "| | Field | Before | After |")
@@ -300,4 +315,59 @@ func writeMarkdownChange(w io.Writer, c Change) {
 		fmt.Fprintf(w, "%d unchanged %s hidden.\n\n", c.UnchangedFields, plural(c.UnchangedFields, "field", "fields"))
 	}
 	fmt.Fprintln(w, "</details>")
+}
+
+// Changed outside arsync (Change.ChangedOutside): a section before the
+// changes in both human formats, and a note in each change so flagged.
+
+// outsideChanges returns the changes of p flagged as changed outside arsync.
+func outsideChanges(p *Plan) []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.ChangedOutside && c.Action != NoOp {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// outsideNote is the note on a change flagged as changed outside arsync.
+func outsideNote(c Change) string {
+	what := "this plan undoes that"
+	if c.Action == Delete {
+		what = "this plan deletes it anyway"
+	}
+	return fmt.Sprintf("changed outside arsync since arsync last wrote it (%s); %s", strings.Join(c.ChangedOutsideFields, ", "), what)
+}
+
+const outsideHead = "Changed outside arsync (edited in the tenant since arsync last wrote them)"
+
+func writeTextOutside(w io.Writer, pt painter, p *Plan) {
+	cs := outsideChanges(p)
+	if len(cs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s: %d\n", pt.paint(ansiBold+ansiYellow, outsideHead), len(cs))
+	for _, c := range cs {
+		fmt.Fprintf(w, "    %s  %s  id=%s: %s\n", c.Name, quote(c.DisplayName), c.ID, strings.Join(c.ChangedOutsideFields, ", "))
+	}
+	fmt.Fprintln(w)
+}
+
+func writeMarkdownOutside(w io.Writer, p *Plan) {
+	cs := outsideChanges(p)
+	if len(cs) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "> [!CAUTION]")
+	fmt.Fprintf(w, "> **%s: %d**\n", mdEscape(outsideHead), len(cs))
+	for _, c := range cs {
+		fields := make([]string, len(c.ChangedOutsideFields))
+		for i, f := range c.ChangedOutsideFields {
+			fields[i] = "<code>" + html.EscapeString(f) + "</code>"
+		}
+		fmt.Fprintf(w, "> - <code>%s %s</code> <b>%s</b>: %s: %s\n", html.EscapeString(c.Action.Symbol()), c.Action,
+			mdEscape(c.Name), mdEscape(c.DisplayName), strings.Join(fields, ", "))
+	}
 }

@@ -21,7 +21,10 @@ import (
 // all six at once.
 func scenarios(t *testing.T) map[string]*Plan {
 	const id = "11111111-0000-0000-0000-000000000001"
+	const id2 = "11111111-0000-0000-0000-000000000002"
 	desired, live := allSix()
+	renamed := desiredOf("project-2026", baseDef())
+	renamed.PreviousNames = []string{"project"}
 	return map[string]*Plan{
 		"create": compute(t, []Desired{desiredOf("project", baseDef())}, nil),
 		"update": compute(t, []Desired{desired[1]}, []graph.Definition{live[0]}),
@@ -31,6 +34,18 @@ func scenarios(t *testing.T) map[string]*Plan {
 		"delete":  compute(t, nil, []graph.Definition{live[3]}),
 		"noop":    compute(t, []Desired{desired[4]}, []graph.Definition{live[4], live[5]}),
 		"all-six": compute(t, desired, live),
+		"rename":  compute(t, []Desired{renamed}, []graph.Definition{liveOf(baseDef(), id, "project")}),
+		"changed-outside": compute(t, []Desired{desiredOf("project", baseDef(func(d *graph.Definition) {
+			d.DescriptionForReviewers = "Questions? Ask jerry@contoso.com" // the YAML's edit
+		}))}, []graph.Definition{
+			writtenLiveOf(baseDef(), id, "project", func(l *graph.Definition) { // edits in the portal
+				l.DisplayName = "Project group (edited)"
+				l.Settings.InstanceDurationInDays = ptr(7)
+			}),
+			writtenLiveOf(baseDef(func(d *graph.Definition) { d.DisplayName = "Retired review" }), id2, "retired", func(l *graph.Definition) {
+				l.Settings.MailNotificationsEnabled = ptr(false)
+			}),
+		}),
 	}
 }
 

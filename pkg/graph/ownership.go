@@ -8,12 +8,50 @@ import (
 )
 
 // The ownership marker is the last line of descriptionForAdmins:
-// "[arsync:<metadata.name>]". It is how arsync recognises the definitions it
-// manages; it is never shown in diffs or exported YAML.
-var markerRE = regexp.MustCompile(`^\[arsync:([a-z0-9-]{1,63})\]$`)
+// "[arsync:<metadata.name>]", or "[arsync:<metadata.name> <digest>]" when
+// arsync wrote it with the digest of what it wrote (WrittenDigest). It is
+// how arsync recognises the definitions it manages; it is never shown in
+// diffs or exported YAML. The digest is any token without white space or
+// brackets, so that a marker written by a later version, with another kind
+// of digest, still says who owns the definition.
+var markerRE = regexp.MustCompile(`^\[arsync:([a-z0-9-]{1,63})(?: ([^\s\[\]]{1,64}))?\]$`)
 
 // Marker returns the marker line for name.
 func Marker(name string) string { return "[arsync:" + name + "]" }
+
+// MarkerWithDigest returns the marker line for name recording digest, or
+// Marker(name) when digest is "".
+func MarkerWithDigest(name, digest string) string {
+	if digest == "" {
+		return Marker(name)
+	}
+	return "[arsync:" + name + " " + digest + "]"
+}
+
+// WithMarkerDigest is WithMarker, with a marker that records digest.
+func WithMarkerDigest(desc, name, digest string) string {
+	_, rest, _ := SplitMarker(desc)
+	if rest == "" {
+		return MarkerWithDigest(name, digest)
+	}
+	return rest + "\n" + MarkerWithDigest(name, digest)
+}
+
+// MarkerDigest returns the digest recorded in desc's marker, or "" when
+// desc has no marker or a marker without one.
+func MarkerDigest(desc string) string {
+	m := markerRE.FindStringSubmatch(lastLine(desc))
+	if m == nil {
+		return ""
+	}
+	return m[2]
+}
+
+// lastLine is desc's last line as SplitMarker reads it.
+func lastLine(desc string) string {
+	trimmed := strings.TrimRight(desc, " \t\r\n")
+	return strings.TrimSpace(trimmed[strings.LastIndexByte(trimmed, '\n')+1:])
+}
 
 // WithMarker returns desc with the marker for name as its last line,
 // replacing any marker desc already had.

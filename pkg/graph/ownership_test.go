@@ -130,3 +130,32 @@ func TestByMarker(t *testing.T) {
 	require.Equal(t, "y1", owner.ID)
 	require.Empty(t, younger)
 }
+
+func TestMarkerWithDigest(t *testing.T) {
+	digest := "v1:" + strings.Repeat("0a", 20)
+	tests := []struct {
+		name, desc, wantName, wantRest, wantDigest string
+		wantOK                                     bool
+	}{
+		{"marker without digest", "x\n[arsync:a]", "a", "x", "", true},
+		{"marker with digest", "x\n[arsync:a " + digest + "]", "a", "x", digest, true},
+		{"a later version's digest still names the owner", "[arsync:a v9:zz]", "a", "", "v9:zz", true},
+		{"two spaces", "[arsync:a  v1:00]", "", "[arsync:a  v1:00]", "", false},
+		{"white space in the digest", "[arsync:a v1 00]", "", "[arsync:a v1 00]", "", false},
+		{"bracket in the digest", "[arsync:a v1]]", "", "[arsync:a v1]]", "", false},
+		{"digest too long", "[arsync:a " + strings.Repeat("0", 65) + "]", "", "[arsync:a " + strings.Repeat("0", 65) + "]", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name, rest, ok := SplitMarker(tt.desc)
+			require.Equal(t, tt.wantOK, ok)
+			require.Equal(t, tt.wantName, name)
+			require.Equal(t, tt.wantRest, rest)
+			require.Equal(t, tt.wantDigest, MarkerDigest(tt.desc))
+		})
+	}
+	require.Equal(t, "[arsync:a]", MarkerWithDigest("a", ""))
+	require.Equal(t, "x\n[arsync:b "+digest+"]", WithMarkerDigest("x\r\n[arsync:a]\r\n", "b", digest))
+	require.Equal(t, "[arsync:b v1:00]", WithMarkerDigest("[arsync:a v1:ff]", "b", "v1:00"))
+	require.Equal(t, "x", StripMarker("x\n[arsync:a "+digest+"]"))
+}

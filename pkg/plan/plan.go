@@ -158,10 +158,11 @@ func desiredOf(ctx context.Context, dir spec.Directory, specs *spec.Result) ([]d
 	desired := make([]diff.Desired, 0, len(resolved))
 	for _, r := range resolved {
 		desired = append(desired, diff.Desired{
-			Name:       r.Def.Name,
-			Source:     fmt.Sprintf("%s:%d", r.Def.Source.File, r.Def.Source.Line),
-			Definition: r.Body,
-			Display:    r.Labels,
+			Name:          r.Def.Name,
+			Source:        fmt.Sprintf("%s:%d", r.Def.Source.File, r.Def.Source.Line),
+			Definition:    r.Body,
+			Display:       r.Labels,
+			PreviousNames: r.Def.PreviousNames,
 		})
 	}
 	return desired, nil

@@ -73,6 +73,7 @@ func LoadContext(ctx context.Context, paths ...string) (*Result, error) {
 		res.Files = append(res.Files, f.name)
 	}
 	first := make(map[string]*Definition)
+	var kept []*Definition // in file order, for checkPreviousNames
 	for _, pf := range parsed {
 		res.Diagnostics = append(res.Diagnostics, pf.diags...)
 		for _, doc := range pf.docs {
@@ -85,13 +86,39 @@ func LoadContext(ctx context.Context, paths ...string) (*Result, error) {
 				continue
 			}
 			first[def.Name] = def
+			kept = append(kept, def)
 			if doc.ok {
 				res.Definitions = append(res.Definitions, def)
 			}
 		}
 	}
+	res.Diagnostics = append(res.Diagnostics, checkPreviousNames(kept, first)...)
 	res.Diagnostics = res.Diagnostics.sortAndDedup()
 	return res, nil
+}
+
+// checkPreviousNames reports, at the line of the entry, a previous name
+// that is another definition's metadata.name or another definition's
+// previous name: either would make the rename ambiguous.
+func checkPreviousNames(defs []*Definition, byName map[string]*Definition) Diagnostics {
+	var diags Diagnostics
+	previousOf := map[string]*Definition{}
+	previousAt := map[string]Pos{}
+	for _, def := range defs {
+		for i, old := range def.PreviousNames {
+			at := def.previousNamePos[i]
+			if other := byName[old]; other != nil {
+				diags.add(at, Error, "metadata.previousNames: %s is the metadata.name of the definition at %s; a previous name must not be in use", quote(old), other.NamePos)
+				continue
+			}
+			if prev := previousOf[old]; prev != nil && prev != def {
+				diags.add(at, Error, "metadata.previousNames: %s is also a previous name of %s (at %s); one name cannot be renamed to two definitions", quote(old), prev.Name, previousAt[old])
+				continue
+			}
+			previousOf[old], previousAt[old] = def, at
+		}
+	}
+	return diags
 }
 
 // Parse decodes and validates the YAML documents in data as if read from

@@ -118,11 +118,11 @@ func (d *decoder) readType(ps *pairs, path string, names []typeName) (short stri
 var (
 	documentFields = fields{known: []string{"apiVersion", "kind", "metadata", "spec"}}
 	metadataFields = fields{
-		known: []string{"name"},
+		known: []string{"name", "previousNames"},
 		hints: map[string]string{
-			"labels":      "is not supported; metadata has only name",
-			"annotations": "is not supported; metadata has only name",
-			"namespace":   "is not supported; metadata has only name",
+			"labels":      "is not supported; metadata has only name and previousNames",
+			"annotations": "is not supported; metadata has only name and previousNames",
+			"namespace":   "is not supported; metadata has only name and previousNames",
 		},
 	}
 )
@@ -209,6 +209,38 @@ func (d *decoder) decodeMetadata(def *Definition, p *pair) {
 		return
 	}
 	def.Name = name
+	if pp := ps.get("previousNames"); pp != nil {
+		d.decodePreviousNames(def, pp)
+	}
+}
+
+// decodePreviousNames reads metadata.previousNames: valid names, none
+// twice and none the definition's own. Whether another definition uses
+// one is Load's check, across files.
+func (d *decoder) decodePreviousNames(def *Definition, p *pair) {
+	items, ok := d.list(p.v, "metadata.previousNames")
+	if !ok {
+		return
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		old, ok := d.str(it, "metadata.previousNames[]")
+		if !ok {
+			continue
+		}
+		switch {
+		case !nameRE.MatchString(old):
+			d.errf(it, "metadata.previousNames: %s must be 1 to 63 lower-case letters, digits and dashes, not starting or ending with a dash", quote(old))
+		case old == def.Name:
+			d.errf(it, "metadata.previousNames: %s is this definition's metadata.name", quote(old))
+		case seen[old]:
+			d.errf(it, "metadata.previousNames: %s is listed twice", quote(old))
+		default:
+			seen[old] = true
+			def.PreviousNames = append(def.PreviousNames, old)
+			def.previousNamePos = append(def.previousNamePos, d.pos(it))
+		}
+	}
 }
 
 // --- spec -------------------------------------------------------------------

@@ -41,11 +41,20 @@ var definitionDoc = typeDoc{
 		"Name": {
 			key:      "metadata/name",
 			graph:    "the ownership marker [arsync:NAME] that arsync writes as the last line of descriptionForAdmins",
-			desc:     "The definition's stable key: 1 to 63 lower-case letters, digits and dashes, not starting or ending with a dash, unique across all files. Renaming it makes arsync delete the old definition and create a new one.",
+			desc:     "The definition's stable key: 1 to 63 lower-case letters, digits and dashes, not starting or ending with a dash, unique across all files. To rename it without losing the review history, list the old name in metadata.previousNames.",
 			required: true,
 			refine: func(s *schema) {
 				s.Pattern = nameRE.String()
 				s.Examples = []any{"guests-m365-quarterly"}
+			},
+		},
+		"PreviousNames": {
+			key:  "metadata/previousNames",
+			desc: "Names this definition had before. A live definition whose ownership marker carries one of them, when none carries metadata.name, is this definition renamed: the plan updates it, rewriting its marker and keeping its id, instances and decisions, instead of deleting it and creating a new one. None may be another definition's name or previous name. Remove an entry once the rename has been applied in every tenant.",
+			refine: func(s *schema) {
+				s.Items.Pattern = nameRE.String()
+				s.UniqueItems = true
+				s.Examples = []any{[]any{"guests-quarterly"}}
 			},
 		},
 		"Spec": {

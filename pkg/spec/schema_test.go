@@ -290,6 +290,7 @@ func TestSchemaInvalidTable(t *testing.T) {
 		"54-scope-query-unknown.yaml":                "query forms by place",
 		"55-access-package-without-catalog.yaml":     "query forms by place",
 		"56-query-forms-by-place.yaml":               "query forms by place",
+		"58-previous-names-in-use.yaml":              "names across definitions",
 	}
 	files, err := filepath.Glob("testdata/invalid/*.yaml")
 	require.NoError(t, err)

@@ -16,7 +16,13 @@ type Definition struct {
 	Source Pos
 	// NamePos is the position of the metadata.name value.
 	NamePos Pos
-	Spec    DefinitionSpec
+	// PreviousNames are metadata.previousNames: names the definition had
+	// before, so that a live definition still carrying one of their
+	// markers is renamed rather than deleted and created again.
+	PreviousNames []string
+	// previousNamePos are the positions of PreviousNames' values.
+	previousNamePos []Pos
+	Spec            DefinitionSpec
 }
 
 // DefinitionSpec is Graph's accessReviewScheduleDefinition as the user
