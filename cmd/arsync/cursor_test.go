@@ -120,7 +120,7 @@ func TestDecisionsCursorEndToEnd(t *testing.T) {
 	code, _, errOut := collect()
 	require.Equal(t, exitError, code)
 	require.Contains(t, errOut, "injected failure")
-	require.Contains(t, errOut, "The cursor "+cursor+" was left as it was")
+	require.Contains(t, errOut, "the cursor "+cursor+" was left as it was")
 	after, err := os.ReadFile(cursor)
 	require.NoError(t, err)
 	require.Equal(t, string(before), string(after), "a failed run leaves the cursor as it was")

@@ -207,7 +207,7 @@ func runDecisions(ctx context.Context, o *DecisionsOptions) error {
 			return fmt.Errorf("--cursor %s: %w", o.Cursor, err)
 		}
 		if o.Cursor != "" {
-			err = fmt.Errorf("%w\nThe cursor %s was left as it was: the next run writes these items again.", err, o.Cursor)
+			err = fmt.Errorf("%w; the cursor %s was left as it was: the next run writes these items again", err, o.Cursor)
 		}
 		return err
 	}
