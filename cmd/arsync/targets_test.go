@@ -27,6 +27,11 @@ func editFile(t *testing.T, path, old, new string) {
 func TestTargetedPlanAndApply(t *testing.T) {
 	examples, err := filepath.Abs("../../examples/reviews")
 	require.NoError(t, err)
+	for k, p := range docPages { // documented reads them after the Chdir
+		abs, err := filepath.Abs(p)
+		require.NoError(t, err)
+		docPages[k] = abs
+	}
 	t.Chdir(t.TempDir())
 	require.NoError(t, os.CopyFS("reviews", os.DirFS(examples)))
 	code, out := docRun(t, nil, "apply", "--emulator", "--auto-approve", "reviews")
@@ -76,6 +81,7 @@ func TestTargetedPlanAndApply(t *testing.T) {
 	require.Contains(t, out, "Note: this is a targeted plan (--target guests-*)")
 	require.Contains(t, out, "Left out, not done: 2 changes outside the targets\n")
 	require.Contains(t, out, "- delete payroll-app-users")
+	documented(t, "safety", out, "Note: this is a targeted plan", "Left out, not done", "payroll-app-users", "marketing-members-monthly", "Targeted plan: 2 changes")
 	require.Contains(t, out, "Plan: 0 to create, 1 to update, 0 to adopt, 0 to replace, 0 to delete; 0 unchanged. Targeted plan: 2 changes outside the targets left out.")
 
 	// apply --plan applies the saved targeted plan: one update, no delete
@@ -85,7 +91,7 @@ func TestTargetedPlanAndApply(t *testing.T) {
 	require.Contains(t, out, "Apply complete: 1 done (of 1 changes).")
 	code, out = docRun(t, nil, "apply", "--emulator", "--plan", "plan.json", "--target", "x")
 	require.Equal(t, exitError, code, out)
-	require.Contains(t, out, "give either --plan or --target")
+	documented(t, "safety", out, "give either --plan or --target")
 
 	// What was left out is still to do, and only that.
 	code, stdout, _ = docRunSplit(t, nil, "plan", "--emulator", "-o", "json", "reviews")
@@ -115,7 +121,41 @@ func TestTargetedPlanAndApply(t *testing.T) {
 	code, out = docRun(t, nil, "plan", "--emulator", "--target", "marketing-members-montly", "reviews")
 	require.Equal(t, exitError, code, out)
 	require.Contains(t, out, `Error: --target "marketing-members-montly" matches no definition in the spec files or the tenant; did you mean "marketing-members-monthly"?`)
+	documented(t, "safety", out, "matches no definition")
 	code, out = docRun(t, nil, "plan", "--emulator", "--target", "[x", "reviews")
 	require.Equal(t, exitError, code, out)
 	require.Contains(t, out, `Error: --target "[x": not a name or a glob`)
+}
+
+func TestTargetFlagsNames(t *testing.T) {
+	dir := t.TempDir()
+	file := func(content string) string {
+		p := filepath.Join(dir, "t"+strings.Repeat("x", len(content)%7)+".txt")
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+		return p
+	}
+	tests := []struct {
+		name    string
+		flags   targetFlags
+		want    []string
+		wantErr string
+	}{
+		{"flags", targetFlags{Targets: []string{"a", "b-*", "a"}}, []string{"a", "b-*"}, ""},
+		{"file with comments", targetFlags{Targets: []string{"a"}, File: file("# reviews\n\nb  # the b one\r\n  c-?\n")}, []string{"a", "b", "c-?"}, ""},
+		{"two on a line", targetFlags{File: file("a b\n")}, nil, ":1: one name or glob a line, not \"a b\""},
+		{"only comments", targetFlags{File: file("# nothing\n")}, nil, "names no target"},
+		{"missing file", targetFlags{File: filepath.Join(dir, "nope")}, nil, "reading the targets: open "},
+		{"bad glob", targetFlags{Targets: []string{"a["}}, nil, `--target "a[": not a name or a glob`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.flags.names()
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
 }
