@@ -169,7 +169,9 @@ func TestGitHubCommentDryRun(t *testing.T) {
 	t.Setenv("GITHUB_EVENT_PATH", "")
 	code, stdout, stderr := runArsync(t, "github", "comment", "--plan", writePlan(t, onePlan()), "--key", "prod", "--dry-run")
 	require.Equal(t, exitOK, code, stderr)
-	require.True(t, strings.HasPrefix(stdout, ghcomment.Marker("prod")+"\n### arsync plan for <code>prod</code>\n"), stdout)
+	digest, err := onePlan().DigestChanges()
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(stdout, ghcomment.Marker("prod")+"\n"+ghcomment.DigestLine(digest)+"\n### arsync plan for <code>prod</code>\n"), stdout)
 }
 
 func TestGitHubCommentErrors(t *testing.T) {
