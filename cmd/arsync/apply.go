@@ -29,6 +29,7 @@ type ApplyOptions struct {
 	AllowReplace bool
 	Force        bool
 	PlanFile     string
+	Target       targetFlags
 	// Emulator is --emulator: a saved plan is checked against it before
 	// signing in.
 	Emulator bool
@@ -68,12 +69,18 @@ so that the next plan does not plan it again.`,
 
   # In CI, after review of the saved plan
   arsync plan --out plan.json reviews/
-  arsync apply --plan plan.json`,
+  arsync apply --plan plan.json
+
+  # Only one review; the others are neither changed nor deleted
+  arsync apply --emulator --target guests-m365-quarterly examples/reviews`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeSpecPaths("yaml", "yml", "json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			o.Emulator = f.Globals.Emulator
+			if o.PlanFile != "" && o.Target.set() {
+				return errors.New("give either --plan or --target: a saved plan already records its targets (plan --target ... --out FILE)")
+			}
 			if o.PlanFile != "" && len(args) > 0 {
 				return errors.New("give either --plan or spec paths, not both: a saved plan already says what to apply")
 			}
@@ -84,6 +91,9 @@ so that the next plan does not plan it again.`,
 				}
 				fmt.Fprintf(o.IO.ErrOut, "%s is a plan saved by arsync plan --out: applying it as with --plan %s\n", p, shellQuote(p))
 				o.PlanFile, o.Paths = p, nil
+				if o.Target.set() {
+					return errors.New("give either a saved plan or --target: a saved plan already records its targets (plan --target ... --out FILE)")
+				}
 			}
 			if runF != nil {
 				return runF(o)
@@ -97,6 +107,7 @@ so that the next plan does not plan it again.`,
 	fl.BoolVar(&o.AllowReplace, "allow-replace", false, "allow replacing definitions whose scope or other fixed fields changed")
 	fl.BoolVar(&o.Force, "force", false, "allow changing more than maxChangePercent of the managed definitions")
 	fl.StringVar(&o.PlanFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
+	addTargetFlags(cmd, f, &o.Target)
 	addSignInFlags(cmd, f.Globals)
 	_ = cmd.RegisterFlagCompletionFunc("plan", completeSpecPaths("json"))
 	return cmd
@@ -143,6 +154,10 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return err
 		}
 	} else {
+		targets, err := o.Target.names()
+		if err != nil {
+			return err
+		}
 		// Validate before signing in: bad input never costs a Graph call.
 		specs, err := loadSpecs(ctx, s, cfg.SpecPaths(o.Paths))
 		if err != nil {
@@ -155,7 +170,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		if err := checkSignIn(sess, "apply"); err != nil {
 			return err
 		}
-		if p, err = makePlan(ctx, sess, specs, opts.AllowDelete); err != nil {
+		if p, err = makePlan(ctx, sess, specs, opts.AllowDelete, targets); err != nil {
 			return err
 		}
 		if err := renderPlanText(s, p); err != nil {

@@ -57,6 +57,8 @@ func TestCompletion(t *testing.T) {
 		{"--review g", []string{"decisions", "--review", "g"}, []string{"guests-quarterly\tGuests, quarterly", ":4"}},
 		{"--review, another config", []string{"decisions", "--config", "other/arsync.yaml", "--review", ""}, []string{"admins\tAdmins", ":4"}},
 		{"emulator decide --review", []string{"emulator", "decide", "--review", "s"}, []string{"sales-monthly\tSales, monthly", ":4"}},
+		{"plan --target", []string{"plan", "--target", "g"}, []string{"guests-quarterly\tGuests, quarterly", ":4"}},
+		{"apply --target, after another", []string{"apply", "--target", "guests-quarterly", "--target", "s"}, []string{"sales-monthly\tSales, monthly", ":4"}},
 		{"spec paths", []string{"plan", ""}, []string{"yaml", "yml", ":8"}},
 		{"apply: spec paths or a saved plan", []string{"apply", ""}, []string{"yaml", "yml", "json", ":8"}},
 	} {

@@ -215,12 +215,13 @@ func loadSpecs(ctx context.Context, s *streams, paths []string) (*spec.Result, e
 
 // makePlan is how every command plans: plan.Make with the session's
 // client, clock, tenant, endpoint and debug writer.
-func makePlan(ctx context.Context, sess *session, specs *spec.Result, deleteDuplicates bool) (*diff.Plan, error) {
+func makePlan(ctx context.Context, sess *session, specs *spec.Result, deleteDuplicates bool, targets []string) (*diff.Plan, error) {
 	return plan.Make(ctx, sess.Client, specs, plan.Options{
 		Now:              sess.Now,
 		TenantID:         sess.TenantID,
 		GraphEndpoint:    sess.Endpoint,
 		DeleteDuplicates: deleteDuplicates,
+		Targets:          targets,
 		Debug:            sess.Debug,
 	})
 }

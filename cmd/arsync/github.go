@@ -19,13 +19,14 @@ func NewCmdGitHub(f *Factory) *cobra.Command {
 		Use:   "github",
 		Short: "Pull-request comments and annotations for GitHub Actions",
 		Long: `The github commands are what the arsync GitHub Action (action.yml) runs
-around plan: they post the plan as one pull-request comment per tenant and
-show spec problems on the pull request's diff. They read the variables
+around plan: they post the plan as one pull-request comment per tenant,
+show spec problems on the pull request's diff, and on merge check that the
+plan about to be applied is the one the pull request showed. They read the variables
 GitHub Actions sets (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH,
 GITHUB_API_URL, ...).`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(NewCmdGitHubComment(f, nil), NewCmdGitHubAnnotate(f, nil))
+	cmd.AddCommand(NewCmdGitHubComment(f, nil), NewCmdGitHubAnnotate(f, nil), NewCmdGitHubVerifyPlan(f, nil))
 	return cmd
 }
 

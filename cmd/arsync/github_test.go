@@ -169,7 +169,9 @@ func TestGitHubCommentDryRun(t *testing.T) {
 	t.Setenv("GITHUB_EVENT_PATH", "")
 	code, stdout, stderr := runArsync(t, "github", "comment", "--plan", writePlan(t, onePlan()), "--key", "prod", "--dry-run")
 	require.Equal(t, exitOK, code, stderr)
-	require.True(t, strings.HasPrefix(stdout, ghcomment.Marker("prod")+"\n### arsync plan for <code>prod</code>\n"), stdout)
+	digest, err := onePlan().DigestChanges()
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(stdout, ghcomment.Marker("prod")+"\n"+ghcomment.DigestLine(digest)+"\n### arsync plan for <code>prod</code>\n"), stdout)
 }
 
 func TestGitHubCommentErrors(t *testing.T) {
@@ -260,11 +262,12 @@ func loadAction(t *testing.T) actionFile {
 func TestActionDefinition(t *testing.T) {
 	a := loadAction(t)
 	require.Equal(t, "composite", a.Runs.Using)
-	for _, in := range []string{"command", "paths", "working-directory", "config", "tenant-id", "client-id", "cloud", "auth", "comment", "comment-key", "args", "github-token"} {
+	for _, in := range []string{"command", "paths", "working-directory", "config", "tenant-id", "client-id", "cloud", "auth", "comment", "comment-key", "args", "github-token", "require-reviewed-plan"} {
 		require.Contains(t, a.Inputs, in)
 	}
 	require.Equal(t, "github-oidc", a.Inputs["auth"].Default)
 	require.Equal(t, "auto", a.Inputs["command"].Default)
+	require.Equal(t, "false", a.Inputs["require-reviewed-plan"].Default)
 	require.Contains(t, a.Outputs, "has-changes")
 	require.Contains(t, a.Outputs, "plan-file")
 	for _, s := range a.Runs.Steps {
@@ -293,10 +296,12 @@ func TestActionScript(t *testing.T) {
 		event    string
 		inputs   map[string]string
 		planExit int
-		wantExit int
-		want     []string // calls, in order; PLAN and LOG stand for the files
-		outputs  string
-		summary  string
+		// verifyExit and applyExit are github verify-plan's and apply's.
+		verifyExit, applyExit int
+		wantExit              int
+		want                  []string // calls, in order; PLAN and LOG stand for the files
+		outputs               string
+		summary               string
 	}
 	scenarios := []scenario{
 		{name: "pull request with changes", event: "pull_request", inputs: map[string]string{"tenant-id": "contoso.onmicrosoft.com"}, planExit: 2,
@@ -328,18 +333,43 @@ func TestActionScript(t *testing.T) {
 				"--config arsync.yaml github comment --plan PLAN --dry-run",
 			},
 			outputs: "has-changes=true\nplan-file=PLAN\n", summary: "dry-run comment\n"},
-		{name: "push applies", event: "push",
+		{name: "push without changes applies nothing", event: "push",
 			want: []string{
-				"--config arsync.yaml apply --auth github-oidc --auto-approve",
+				"--config arsync.yaml plan --auth github-oidc --detailed-exitcode --out PLAN",
 				"github annotate --dir . LOG",
 			},
-			summary: "### arsync apply\n\n```text\napplied\n```\n"},
-		{name: "failed apply fails", event: "push", inputs: map[string]string{"auth": "env"}, planExit: 1, wantExit: 1,
+			summary: "### arsync apply\n\n```text\nreviews/a.yaml:1:1: a problem\n```\n"},
+		{name: "push plans, checks the reviewed plan and applies the saved plan", event: "push", planExit: 2,
+			inputs: map[string]string{"tenant-id": "contoso.onmicrosoft.com", "args": "--target guests-* --allow-delete --force --target-file=t.txt"},
 			want: []string{
-				"--config arsync.yaml apply --auth env --auto-approve",
+				"--config arsync.yaml plan --auth github-oidc --tenant-id contoso.onmicrosoft.com --detailed-exitcode --out PLAN --target guests-* --allow-delete --target-file=t.txt",
+				"github annotate --dir . LOG",
+				"--config arsync.yaml github verify-plan --plan PLAN --key contoso.onmicrosoft.com",
+				"--config arsync.yaml apply --auth github-oidc --tenant-id contoso.onmicrosoft.com --plan PLAN --auto-approve --allow-delete --force",
+			},
+			summary: "### arsync apply\n\n```text\nreviews/a.yaml:1:1: a problem\nverified\napplied\n```\n"},
+		{name: "require-reviewed-plan refuses a plan that was not reviewed", event: "push", planExit: 2, verifyExit: 1, wantExit: 1,
+			inputs: map[string]string{"require-reviewed-plan": "true"},
+			want: []string{
+				"--config arsync.yaml plan --auth github-oidc --detailed-exitcode --out PLAN",
+				"github annotate --dir . LOG",
+				"--config arsync.yaml github verify-plan --plan PLAN --require",
+			},
+			summary: "### arsync apply\n\n```text\nreviews/a.yaml:1:1: a problem\nverified\n```\n"},
+		{name: "failed apply fails", event: "push", inputs: map[string]string{"auth": "env"}, planExit: 2, applyExit: 1, wantExit: 1,
+			want: []string{
+				"--config arsync.yaml plan --auth env --detailed-exitcode --out PLAN",
+				"github annotate --dir . LOG",
+				"--config arsync.yaml github verify-plan --plan PLAN",
+				"--config arsync.yaml apply --auth env --plan PLAN --auto-approve",
+			},
+			summary: "### arsync apply\n\n```text\nreviews/a.yaml:1:1: a problem\nverified\napplied\n```\n"},
+		{name: "failed plan on push applies nothing", event: "push", planExit: 1, wantExit: 1,
+			want: []string{
+				"--config arsync.yaml plan --auth github-oidc --detailed-exitcode --out PLAN",
 				"github annotate --dir . LOG",
 			},
-			summary: "### arsync apply\n\n```text\napplied\n```\n"},
+			summary: "### arsync apply\n\n```text\nreviews/a.yaml:1:1: a problem\n```\n"},
 		{name: "scheduled plan posts no comment", event: "schedule", inputs: map[string]string{"command": "plan"}, planExit: 2,
 			want: []string{
 				"--config arsync.yaml plan --auth github-oidc --detailed-exitcode --out PLAN",
@@ -363,11 +393,12 @@ args=" $* "
 case "$args" in
 *" github comment "*) case "$args" in *" --dry-run "*) echo "dry-run comment" ;; esac; exit 0 ;;
 *" github annotate "*) exit 0 ;;
+*" github verify-plan "*) echo verified; exit "$FAKE_VERIFY_EXIT" ;;
 *" plan "*)
   while [ $# -gt 0 ]; do if [ "$1" = --out ]; then echo '{}' >"$2"; fi; shift; done
   echo "reviews/a.yaml:1:1: a problem" >&2
   exit "$FAKE_EXIT" ;;
-*" apply "*) echo applied; exit "$FAKE_EXIT" ;;
+*" apply "*) echo applied; exit "$FAKE_APPLY_EXIT" ;;
 esac
 exit 99
 `
@@ -388,6 +419,7 @@ exit 99
 				"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
 				"GITHUB_EVENT_NAME=" + sc.event, "GITHUB_OUTPUT=" + output, "GITHUB_STEP_SUMMARY=" + summary,
 				"RUNNER_TEMP=" + dir, "FAKE_CALLS=" + calls, fmt.Sprintf("FAKE_EXIT=%d", sc.planExit),
+				fmt.Sprintf("FAKE_VERIFY_EXIT=%d", sc.verifyExit), fmt.Sprintf("FAKE_APPLY_EXIT=%d", sc.applyExit),
 			}
 			// The step's env, with ${{ inputs.x }} as GitHub expands it.
 			for k, v := range stepEnv {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,6 +12,12 @@ import (
 // TestMain keeps the developer's or CI's colour variables out of every
 // test that compares plan text.
 func TestMain(m *testing.M) {
+	// The test binary stands in for arsync itself when a test runs it
+	// as a child process (signal_test.go): main, with its signal handling.
+	if os.Getenv("ARSYNC_TEST_MAIN") == "1" {
+		os.Args = append(os.Args[:1], strings.Fields(os.Getenv("ARSYNC_TEST_ARGS"))...)
+		main()
+	}
 	for _, k := range []string{"NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE"} {
 		os.Unsetenv(k)
 	}

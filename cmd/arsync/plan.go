@@ -23,6 +23,7 @@ type PlanOptions struct {
 	Out              string
 	DetailedExitCode bool
 	DeleteDuplicates bool
+	Target           targetFlags
 }
 
 // NewCmdPlan is "arsync plan". With a non-nil runF the command calls it
@@ -44,7 +45,10 @@ called. PATHs default to the config's paths, else the current directory.`,
   arsync plan -o markdown --out plan.json reviews/
 
   # In CI: exit 2 when there are changes, 0 when there are none
-  arsync plan --detailed-exitcode`,
+  arsync plan --detailed-exitcode
+
+  # Only the definitions named guests-* (the others are left out, not deleted)
+  arsync plan --target 'guests-*' reviews/`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeSpecPaths("yaml", "yml"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,6 +70,7 @@ called. PATHs default to the config's paths, else the current directory.`,
 	fl.StringVar(&o.Out, "out", "", "also write the plan as JSON to `file` (for apply --plan)")
 	fl.BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	fl.BoolVar(&o.DeleteDuplicates, "allow-delete", false, "plan the deletion of younger duplicates of a managed definition")
+	addTargetFlags(cmd, f, &o.Target)
 	addSignInFlags(cmd, f.Globals)
 	completeFlag(cmd, "output", planFormats...)
 	return cmd
@@ -73,6 +78,10 @@ called. PATHs default to the config's paths, else the current directory.`,
 
 func runPlan(ctx context.Context, o *PlanOptions) error {
 	cfg, err := o.Config()
+	if err != nil {
+		return err
+	}
+	targets, err := o.Target.names()
 	if err != nil {
 		return err
 	}
@@ -90,7 +99,7 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 		return err
 	}
 
-	p, err := makePlan(ctx, sess, specs, o.DeleteDuplicates || cfg.AllowDelete)
+	p, err := makePlan(ctx, sess, specs, o.DeleteDuplicates || cfg.AllowDelete, targets)
 	if err != nil {
 		return err
 	}

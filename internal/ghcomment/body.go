@@ -66,7 +66,8 @@ type Meta struct {
 	RunURL string
 }
 
-// PlanBody renders the comment for p: the marker, the markdown plan
+// PlanBody renders the comment for p: the marker, a hidden line with the
+// plan's changes digest (DigestLine), the markdown plan
 // (diff.RenderMarkdown) under a heading naming the tenant, and a footer.
 // A plan too long for one comment keeps its summary and as many changes as
 // fit, and says how many were left out.
@@ -82,6 +83,15 @@ func PlanBody(p *diff.Plan, m Meta) (string, error) {
 		plan = "### arsync plan for " + code(m.Key) + "\n" + rest
 	}
 	head := Marker(m.Key) + "\n"
+	// The digest of what the plan writes, for the check on merge.
+	digest := p.ChangesDigest
+	if digest == "" {
+		var err error
+		if digest, err = p.DigestChanges(); err != nil {
+			return "", fmt.Errorf("rendering the plan: %w", err)
+		}
+	}
+	head += DigestLine(digest) + "\n"
 	foot := "\n" + footer(m)
 	budget := MaxBodyLen - utf8.RuneCountInString(head) - utf8.RuneCountInString(foot)
 	return head + fitSections(plan, budget, m.RunURL) + foot, nil

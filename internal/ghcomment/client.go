@@ -165,24 +165,38 @@ const maxPages = 100
 
 // find returns the oldest comment whose body starts with marker, or nil.
 func (c *Client) find(ctx context.Context, repo string, number int, marker string) (*comment, error) {
+	var found *comment
+	err := c.walk(ctx, repo, number, func(cm *comment) bool {
+		if strings.HasPrefix(cm.Body, marker) {
+			found = cm
+			return false
+		}
+		return true
+	})
+	return found, err
+}
+
+// walk calls fn with the comments of pull request number, oldest first,
+// until fn returns false.
+func (c *Client) walk(ctx context.Context, repo string, number int, fn func(*comment) bool) error {
 	next := fmt.Sprintf("/repos/%s/issues/%d/comments?per_page=100", repo, number)
 	for page := 0; next != "" && page < maxPages; page++ {
 		var list []comment
 		link, err := c.get(ctx, next, &list)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for i := range list {
-			if strings.HasPrefix(list[i].Body, marker) {
-				return &list[i], nil
+			if !fn(&list[i]) {
+				return nil
 			}
 		}
 		next, err = c.nextPage(link)
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 var linkNextRE = regexp.MustCompile(`<([^>]+)>;\s*rel="next"`)

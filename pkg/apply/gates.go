@@ -66,7 +66,8 @@ func countNames(names []string) string {
 // ManagedCount returns how many live definitions of the plan carry
 // arsync's marker: every change but creates and adoptions (whose targets
 // are not marked yet). Plans list managed definitions that do not change
-// as noops, so the count is complete.
+// as noops, and a targeted plan lists the others in LeftOut, so the count
+// is complete.
 func ManagedCount(p *diff.Plan) int {
 	if p == nil {
 		return 0
@@ -83,6 +84,13 @@ func ManagedCount(p *diff.Plan) int {
 			} else if _, _, ok := graph.SplitMarker(c.Before.DescriptionForAdmins); ok {
 				n++
 			}
+		}
+	}
+	// A targeted plan's left-out definitions are still managed: the limit
+	// is a share of all of them, of which only the targeted changes count.
+	for _, lo := range p.LeftOut {
+		if lo.Managed {
+			n++
 		}
 	}
 	return n

@@ -133,3 +133,21 @@ func TestApplyChecksGatesItself(t *testing.T) {
 	require.ErrorAs(t, err, new(*GateError))
 	require.Empty(t, fc.calls)
 }
+
+// TestCheckGatesTargeted: the limit counts a targeted plan's changes only,
+// as a share of every managed definition, the left-out ones included.
+func TestCheckGatesTargeted(t *testing.T) {
+	p := synthPlan(map[string]int{"update": 1})
+	for i := range 19 {
+		p.LeftOut = append(p.LeftOut, diff.LeftOut{Action: diff.Update, Name: fmt.Sprintf("other-%d", i), Managed: true})
+	}
+	p.LeftOut = append(p.LeftOut, diff.LeftOut{Action: diff.Adopt, Name: "unmarked"})
+	require.Equal(t, 20, ManagedCount(p))
+	require.NoError(t, CheckGates(p, Options{}), "1 of 20 is under the limit")
+
+	p = synthPlan(map[string]int{"update": 7})
+	for i := range 13 {
+		p.LeftOut = append(p.LeftOut, diff.LeftOut{Action: diff.Delete, Name: fmt.Sprintf("other-%d", i), Managed: true})
+	}
+	require.EqualError(t, CheckGates(p, Options{}), "refusing to update, replace or delete 7 of 20 managed definitions (35%, more than the 30% limit) without --force (maxChangePercent in arsync.yaml sets the limit)")
+}

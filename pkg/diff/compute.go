@@ -240,6 +240,16 @@ func Compute(desired []Desired, live []graph.Definition, opts Options) (*Plan, e
 		}
 		return a.ID < b.ID
 	})
+	known := slices.Collect(maps.Keys(wanted))
+	for name, group := range marked {
+		if len(group) > 0 && !wanted[name] {
+			known = append(known, name)
+		}
+	}
+	slices.Sort(known)
+	if err := keepTargets(p, opts.Targets, known); err != nil {
+		return nil, err
+	}
 	sort.SliceStable(p.Unmanaged, func(i, j int) bool {
 		a, b := p.Unmanaged[i], p.Unmanaged[j]
 		if a.DisplayName != b.DisplayName {
@@ -250,6 +260,10 @@ func Compute(desired []Desired, live []graph.Definition, opts Options) (*Plan, e
 	for _, c := range p.Changes {
 		p.Summary.add(c.Action)
 		p.Warnings = append(p.Warnings, warnings(c, opts.Now)...)
+	}
+	var err error
+	if p.ChangesDigest, err = p.DigestChanges(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

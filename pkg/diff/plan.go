@@ -40,6 +40,11 @@ type Options struct {
 	// check that a saved plan is applied where it was made.
 	TenantID      string
 	GraphEndpoint string
+	// Targets, when set, narrow the plan to the definitions whose
+	// metadata.name matches one of them (path.Match globs); the other
+	// changes are listed in Plan.LeftOut. A target that matches no desired
+	// or managed name is a *TargetError.
+	Targets []string
 	// DeleteDuplicates plans the deletion of all but the oldest (by
 	// createdDateTime) of live definitions sharing one marker. Without it such
 	// duplicates make Compute fail with a *DuplicateMarkerError.
@@ -190,6 +195,16 @@ type Plan struct {
 	Unmanaged     []Unmanaged `json:"unmanaged"`
 	Warnings      []string    `json:"warnings"`
 	Summary       Summary     `json:"summary"`
+
+	// A targeted plan (Options.Targets, docs/safety.md#targeted-plans):
+	// its targets, Partial set, and the changes it left out of view. All
+	// are absent from a full plan.
+	Targets []string  `json:"targets,omitempty"`
+	Partial bool      `json:"partial,omitempty"`
+	LeftOut []LeftOut `json:"leftOut,omitempty"`
+	// ChangesDigest is DigestChanges: the same for two plans that make the
+	// same writes, whenever they were made. RenderJSON writes it.
+	ChangesDigest string `json:"changesDigest,omitempty"`
 }
 
 // HasChanges reports whether applying p would write anything.

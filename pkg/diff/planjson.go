@@ -24,6 +24,10 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	}
 	q := *p
 	q.Digest = ""
+	var err error
+	if q.ChangesDigest, err = q.DigestChanges(); err != nil {
+		return fmt.Errorf("render plan: %w", err)
+	}
 	body, err := encodePlan(&q)
 	if err != nil {
 		return err
@@ -248,6 +252,11 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
 	p.Digest = digest
+	if p.ChangesDigest == "" { // a plan saved before plans had one
+		if p.ChangesDigest, err = p.DigestChanges(); err != nil {
+			return nil, fmt.Errorf("read plan: %w", err)
+		}
+	}
 	if p.Changes == nil {
 		p.Changes = []Change{}
 	}
@@ -294,5 +303,5 @@ func (p *Plan) validate() error {
 	if sum != p.Summary {
 		return fmt.Errorf("the summary does not match the changes (the file was edited?)")
 	}
-	return nil
+	return p.validateTargets()
 }

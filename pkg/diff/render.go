@@ -59,10 +59,17 @@ func (p painter) paint(color, s string) string {
 func summaryLine(p *Plan) string {
 	s := p.Summary
 	if !p.HasChanges() {
+		if p.Partial {
+			return fmt.Sprintf("No changes. The targeted definitions match the configuration (%d %s up to date).", s.NoOp, plural(s.NoOp, "definition", "definitions")) + partialSummary(p)
+		}
 		return fmt.Sprintf("No changes. The tenant matches the configuration (%d %s up to date).", s.NoOp, plural(s.NoOp, "definition", "definitions"))
 	}
-	return fmt.Sprintf("Plan: %d to create, %d to update, %d to adopt, %d to replace, %d to delete; %d unchanged.",
+	line := fmt.Sprintf("Plan: %d to create, %d to update, %d to adopt, %d to replace, %d to delete; %d unchanged.",
 		s.Create, s.Update, s.Adopt, s.Replace, s.Delete, s.NoOp)
+	if p.Partial {
+		line += partialSummary(p)
+	}
+	return line
 }
 
 func plural(n int, one, many string) string {
@@ -140,6 +147,7 @@ func RenderText(w io.Writer, p *Plan, o TextOptions) error {
 			fmt.Fprintf(bw, "%s %s\n", pt.paint(ansiBold+ansiYellow, "Warning:"), wn)
 		}
 	}
+	writeTextLeftOut(bw, pt, p)
 	fmt.Fprintln(bw)
 	fmt.Fprintln(bw, pt.paint(ansiBold, summaryLine(p)))
 	return bw.Flush()
@@ -245,6 +253,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 			fmt.Fprintf(bw, "> - %s\n", mdEscape(wn))
 		}
 	}
+	writeMarkdownLeftOut(bw, p)
 	for _, c := range p.Changes {
 		if c.Action == NoOp {
 			continue

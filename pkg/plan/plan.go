@@ -59,6 +59,9 @@ type Options struct {
 	// DeleteDuplicates plans deleting the younger duplicates of a managed
 	// definition instead of failing (diff.Options.DeleteDuplicates).
 	DeleteDuplicates bool
+	// Targets narrow the plan to the definitions whose metadata.name
+	// matches one of them (diff.Options.Targets).
+	Targets []string
 	// Debug, when set, receives a line for what the plan leaves out (names
 	// it could not read), as -v/--debug shows.
 	Debug io.Writer
@@ -130,6 +133,7 @@ func Make(ctx context.Context, c Client, specs *spec.Result, opts Options) (*dif
 		TenantID:         opts.TenantID,
 		GraphEndpoint:    opts.GraphEndpoint,
 		DeleteDuplicates: opts.DeleteDuplicates,
+		Targets:          opts.Targets,
 	})
 }
 
