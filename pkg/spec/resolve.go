@@ -225,10 +225,64 @@ func lookupAll(ctx context.Context, dir Directory, keys map[RefKind][]string) (*
 			ix.unchecked[kind] = true
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := joinLookupErrors(kinds, errs); err != nil {
 		return nil, err
 	}
 	return ix, nil
+}
+
+// joinLookupErrors joins the look-ups' failures, except that failures with
+// the same root cause (an untrusted certificate, a refused connection: the
+// concurrent look-ups all meet it) are reported once, naming the others.
+func joinLookupErrors(kinds []RefKind, errs []error) error {
+	var (
+		out    []error
+		causes []string
+		same   = map[int][]string{} // index in out -> the kinds that failed the same way
+	)
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		cause := rootCause(err)
+		if j := slices.Index(causes, cause); j >= 0 {
+			same[j] = append(same[j], refKindPlural(kinds[i]))
+			continue
+		}
+		out = append(out, err)
+		causes = append(causes, cause)
+	}
+	for j, names := range same {
+		out[j] = fmt.Errorf("%w (the look-ups of %s failed the same way)", out[j], strings.Join(names, " and "))
+	}
+	return errors.Join(out...)
+}
+
+// rootCause is the message of the innermost error of a chain of single
+// wraps.
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+// refKindPlural names a kind of directory object in a sentence.
+func refKindPlural(k RefKind) string {
+	switch k {
+	case RefUser:
+		return "users"
+	case RefGroup:
+		return "groups"
+	case RefServicePrincipal:
+		return "service principals"
+	case RefRole:
+		return "role definitions"
+	}
+	return string(k)
 }
 
 // candidates lists the objects key matched, sorted by id.

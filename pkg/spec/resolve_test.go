@@ -2,7 +2,9 @@ package spec
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -411,6 +413,12 @@ func TestResolveDirectoryFailures(t *testing.T) {
 			name: "two kinds fail: both reported",
 			spec: doc("a", "  reviewers: [{user: alice@contoso.com}]\n"), fail: map[RefKind]error{RefUser: errors.New("u down"), RefGroup: errors.New("g down")},
 			wantErr: "resolving names in the directory: u down\ng down",
+		},
+		{
+			name:    "kinds fail for one cause: reported once",
+			spec:    doc("a", "  reviewers: [{user: alice@contoso.com}]\n"),
+			fail:    map[RefKind]error{RefUser: fmt.Errorf("looking up users: %w", x509.UnknownAuthorityError{}), RefGroup: fmt.Errorf("looking up groups: %w", x509.UnknownAuthorityError{})},
+			wantErr: "resolving names in the directory: looking up users: x509: certificate signed by unknown authority (the look-ups of groups failed the same way)",
 		},
 	}
 	for _, tt := range tests {
