@@ -253,7 +253,11 @@ func joinLookupErrors(kinds []RefKind, errs []error) error {
 		causes = append(causes, cause)
 	}
 	for j, names := range same {
-		out[j] = fmt.Errorf("%w (the look-ups of %s failed the same way)", out[j], strings.Join(names, " and "))
+		list := names[len(names)-1]
+		if len(names) > 1 {
+			list = strings.Join(names[:len(names)-1], ", ") + " and " + list
+		}
+		out[j] = fmt.Errorf("%w (the look-ups of %s failed the same way)", out[j], list)
 	}
 	return errors.Join(out...)
 }
