@@ -96,7 +96,7 @@ func TestReportDemoTenant(t *testing.T) {
 	page := string(b)
 	for _, want := range []string{"<h1>Access reviews of 5c1b9a52-7f0e-4a7b-9d39-0b6f2e3c4d11</h1>", "arsync v0.0.0-demo",
 		`<time datetime="2026-04-10T09:00:00Z">`, "guests-m365-quarterly", "payroll-app-users", "Coverage is not in this report: coverage not available",
-		"<td>2026-01-05</td><td>2026-01-19</td><td>Marketing</td>", "<td>2026-04-05</td>"} {
+		`<td class="d">2026-01-05</td><td class="d">2026-01-19</td><td>Marketing</td>`, `<td class="d">2026-04-05</td>`} {
 		require.Contains(t, page, want)
 	}
 	entries, err := os.ReadDir(dir)
@@ -104,8 +104,8 @@ func TestReportDemoTenant(t *testing.T) {
 	require.Len(t, entries, 1, "no temporary file left")
 
 	since, _ := reportOn(t, run, nil, "--since", "2026-03-01")
-	require.NotContains(t, since, "<td>2026-01-05</td><td>2026-01-19</td>", "the first round ended before --since")
-	require.Contains(t, since, "<td>2026-04-05</td>")
+	require.NotContains(t, since, `<td class="d">2026-01-05</td>`, "the first round ended before --since")
+	require.Contains(t, since, `<td class="d">2026-04-05</td>`)
 
 	md, _ := reportOn(t, run, fakeCoverage, "-o", "markdown")
 	require.Contains(t, md, "# Access reviews of 5c1b9a52-7f0e-4a7b-9d39-0b6f2e3c4d11\n")

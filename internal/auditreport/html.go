@@ -35,6 +35,7 @@ caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.d { white-space: nowrap; }
 tr.uncovered td:first-child { color: #b42318; font-weight: 600; }
 tr.partial td:first-child { color: #9a6700; font-weight: 600; }
 details { margin: 4px 0 16px; }
@@ -129,7 +130,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <thead><tr><th scope="col">Start</th><th scope="col">End</th><th scope="col">Resource</th><th scope="col">Status</th><th scope="col">Decided</th><th scope="col">Approved</th><th scope="col">Denied</th><th scope="col">Don't know</th><th scope="col">Not reviewed</th><th scope="col">Applied</th></tr></thead>
 <tbody>
 {{- range .R.Instances}}
-<tr><td>{{day .Start}}</td><td>{{day .End}}</td><td>{{.Resource}}</td><td>{{.Status}}</td><td class="n">{{.Decided}}/{{.Total}}</td><td class="n">{{.Approved}}</td><td class="n">{{.Denied}}</td><td class="n">{{.DontKnow}}</td><td class="n">{{.NotReviewed}}</td><td class="n">{{.Applied}}</td></tr>
+<tr><td class="d">{{day .Start}}</td><td class="d">{{day .End}}</td><td>{{.Resource}}</td><td>{{.Status}}</td><td class="n">{{.Decided}}/{{.Total}}</td><td class="n">{{.Approved}}</td><td class="n">{{.Denied}}</td><td class="n">{{.DontKnow}}</td><td class="n">{{.NotReviewed}}</td><td class="n">{{.Applied}}</td></tr>
 {{- end}}
 </tbody>
 </table>
