@@ -334,6 +334,7 @@ func TestSignInFlags(t *testing.T) {
 		"export":           signIn,
 		"status":           signIn,
 		"decisions":        signIn,
+		"report":           signIn,
 		"auth status":      signIn,
 		"validate":         nil,
 		"version":          nil,

@@ -197,6 +197,7 @@ func newRootCmd(f *Factory) *cobra.Command {
 		NewCmdEmulator(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdDecisions(f, nil),
+		NewCmdReport(f, nil),
 		NewCmdAuth(f),
 	)
 	return root

@@ -88,6 +88,11 @@ type StatusQuery struct {
 	Names []string
 	// All adds the definitions arsync does not manage (with no Names).
 	All bool
+	// History keeps every instance of each definition, oldest first,
+	// instead of the current one per resource (arsync report).
+	History bool
+	// Since, with History, leaves out the instances that ended before it.
+	Since time.Time
 }
 
 // Status reads the managed definitions (those named in names, or all when
@@ -118,7 +123,7 @@ func StatusOf(ctx context.Context, src Source, q StatusQuery, now time.Time) (*S
 			continue
 		}
 		found[name] = true
-		ds, err := definitionStatus(ctx, src, def, name, now)
+		ds, err := definitionStatus(ctx, src, def, name, q, now)
 		if err != nil {
 			return nil, err
 		}
@@ -126,6 +131,13 @@ func StatusOf(ctx context.Context, src Source, q StatusQuery, now time.Time) (*S
 	}
 	if err := nameAll(ctx, nm, rep.Definitions); err != nil {
 		return nil, err
+	}
+	if q.History { // over time, after nameAll's order by resource
+		for i := range rep.Definitions {
+			slices.SortStableFunc(rep.Definitions[i].Instances, func(a, b InstanceStatus) int {
+				return strings.Compare(a.StartDateTime, b.StartDateTime)
+			})
+		}
 	}
 	for _, n := range q.Names {
 		if !found[n] && !slices.Contains(rep.Missing, n) {
@@ -151,7 +163,7 @@ func StatusOf(ctx context.Context, src Source, q StatusQuery, now time.Time) (*S
 	return rep, nil
 }
 
-func definitionStatus(ctx context.Context, src Source, def *graph.Definition, name string, now time.Time) (DefinitionStatus, error) {
+func definitionStatus(ctx context.Context, src Source, def *graph.Definition, name string, q StatusQuery, now time.Time) (DefinitionStatus, error) {
 	ds := DefinitionStatus{Name: name, Managed: name != "", ID: def.ID, DisplayName: def.DisplayName, Status: def.Status,
 		Instances: []InstanceStatus{}, StageCount: len(def.StageSettings),
 		Reviewers: reviewersOf(def.Reviewers), FallbackReviewers: reviewersOf(def.FallbackReviewers)}
@@ -175,6 +187,14 @@ func definitionStatus(ctx context.Context, src Source, def *graph.Definition, na
 		ds.TotalInstances++
 		if t := parseTime(inst.StartDateTime); t.After(lastStart) {
 			lastStart = t
+		}
+		if q.History {
+			if end := parseTime(inst.EndDateTime); q.Since.IsZero() || end.IsZero() || !end.Before(q.Since) {
+				key := inst.ID
+				order = append(order, key)
+				current[key] = inst
+			}
+			continue
 		}
 		key := ""
 		if inst.Scope != nil {
