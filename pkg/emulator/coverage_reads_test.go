@@ -13,13 +13,13 @@ import (
 
 // Ids from examples/tenant.yaml used by the coverage reads.
 const (
-	idVendorAccess   = "4b0d7e8a-61c3-4f2e-9a57-2d8e1f6c0b39"
-	idPartnerPortal  = "8e2f4c61-0a9b-4d37-b5e8-71c3d92a6f04"
-	idPrivRoleAdmin  = "e8611ab8-c189-46e8-94e1-60213ab1f814"
-	idUserAdmin      = "fe930be7-5e62-47db-91af-98c3a49a38b1"
-	idIvan           = "c51c5986-f275-407c-9bb6-b84cdd8c0e01"
-	idJudy           = "e975c1cf-d223-4fbf-a2ba-b16d4471a5fa"
-	idEligIvanPRA    = "0c7e5a3b-92d4-4f18-8b6a-e41f2d9c5a70"
+	idVendorAccess       = "4b0d7e8a-61c3-4f2e-9a57-2d8e1f6c0b39"
+	idPartnerPortal      = "8e2f4c61-0a9b-4d37-b5e8-71c3d92a6f04"
+	idPrivRoleAdmin      = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+	idUserAdmin          = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+	idIvan               = "c51c5986-f275-407c-9bb6-b84cdd8c0e01"
+	idJudy               = "e975c1cf-d223-4fbf-a2ba-b16d4471a5fa"
+	idEligIvanPRA        = "0c7e5a3b-92d4-4f18-8b6a-e41f2d9c5a70"
 	codeUnsupportedQuery = codeDirUnsupported
 )
 
