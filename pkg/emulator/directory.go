@@ -190,7 +190,7 @@ func newDirectory(t *Tenant) (*directory, error) {
 			errs = append(errs, err)
 		}
 		guest := userType == "Guest"
-		o.full = newObject().
+		o.full = newObjectSized(22).
 			set("@odata.type", o.odataType()).
 			set("businessPhones", []any{}).
 			set("displayName", o.name).
@@ -256,7 +256,7 @@ func newDirectory(t *Tenant) (*directory, error) {
 		if visibility == "" && unified {
 			visibility = "Private"
 		}
-		o.full = newObject().
+		o.full = newObjectSized(27).
 			set("@odata.type", o.odataType()).
 			set("id", o.id).
 			set("deletedDateTime", nil).
