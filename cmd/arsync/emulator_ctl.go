@@ -48,6 +48,9 @@ type EmulatorAdvanceOptions struct {
 
 	Step time.Duration
 	To   *time.Time
+	// ReviewersDecide: simulated reviewers decide on the way
+	// (emulator.Server.SetReviewersDecide).
+	ReviewersDecide bool
 }
 
 // NewCmdEmulatorAdvance is "arsync emulator advance". With a non-nil runF
@@ -63,11 +66,18 @@ or to --to TIME, and carries out everything due on the way, in order:
 review instances start and end, default decisions are taken, and decisions
 are applied to the directory (denied guests leave their groups). It prints
 what happened. The clock is kept in the state file, so the next --emulator
-run sees the new time.`,
+run sees the new time.
+
+With --reviewers-decide, the reviewers of running instances decide on the
+way, each item at its own moment of the instance: most are approved, some
+denied, a few "don't know", and about a quarter are never reviewed. The
+outcomes follow from the instances' and items' ids, so they repeat with the
+same state.`,
 		Example: `  arsync apply --emulator --auto-approve examples/reviews
   arsync emulator advance 45d       # the quarterly reviews start
   arsync status --emulator
-  arsync emulator advance --to 2027-02-01`,
+  arsync emulator advance --to 2027-02-01
+  arsync emulator advance 365d --reviewers-decide   # a year of decisions`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if (len(args) == 1) == (to != "") {
@@ -92,6 +102,7 @@ run sees the new time.`,
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "move the clock to `TIME` (RFC 3339 or a date) instead")
+	cmd.Flags().BoolVar(&o.ReviewersDecide, "reviewers-decide", false, "simulated reviewers decide the running reviews' items on the way")
 	o.flags(cmd)
 	return cmd
 }
@@ -102,6 +113,7 @@ func runEmulatorAdvance(o *EmulatorAdvanceOptions) (err error) {
 		return err
 	}
 	defer closeEmulator(srv, &err)
+	srv.SetReviewersDecide(o.ReviewersDecide)
 	var events []emulator.LifecycleEvent
 	if o.To != nil {
 		events, err = srv.SetNow(*o.To)

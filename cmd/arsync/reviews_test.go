@@ -418,3 +418,24 @@ func heapMB() float64 {
 	runtime.ReadMemStats(&ms)
 	return float64(ms.HeapInuse) / (1 << 20)
 }
+
+// TestAdvanceReviewersDecide: "emulator advance --reviewers-decide" fills
+// several quarters with a mix of reviewers' decisions, applied.
+func TestAdvanceReviewersDecide(t *testing.T) {
+	seed, err := filepath.Abs(seedSpec)
+	require.NoError(t, err)
+	t.Chdir(t.TempDir())
+	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 10)
+	seedWithDefaultDeny(t, seed, "reviews", start)
+	mustRun(t, "apply", "--emulator", "--auto-approve", "reviews")
+	out := mustRun(t, "emulator", "advance", "200d", "--reviewers-decide")
+	require.Contains(t, out, "DecisionsApplied")
+
+	code, out, errOut := arsync(t, "decisions", "--emulator", "-o", "csv")
+	require.Equal(t, exitOK, code, errOut)
+	seen := map[string]bool{}
+	for _, row := range csvRows(t, out) {
+		seen[row["decision"]] = true
+	}
+	require.True(t, seen["Approve"] && seen["Deny"], "a mix of outcomes: %v", seen)
+}

@@ -83,13 +83,16 @@ func (d *directory) applyChange(c dirChange) bool {
 		d.appAssig[obj] = kept
 		return true
 	case opRemoveRoleAssignment:
-		kept := slices.DeleteFunc(slices.Clone(d.assigns), func(a *object) bool {
+		// A denied role review item loses the role, active or eligible.
+		match := func(a *object) bool {
 			return a.str("roleDefinitionId") == obj && a.str("principalId") == member
-		})
-		if len(kept) == len(d.assigns) {
+		}
+		kept := slices.DeleteFunc(slices.Clone(d.assigns), match)
+		keptElig := slices.DeleteFunc(slices.Clone(d.eligible), match)
+		if len(kept) == len(d.assigns) && len(keptElig) == len(d.eligible) {
 			return false
 		}
-		d.assigns = kept
+		d.assigns, d.eligible = kept, keptElig
 		return true
 	case opDisableUser:
 		u := d.byID[obj]
@@ -140,6 +143,7 @@ func (d *directory) deleteUser(u *dirObject) {
 		}
 	}
 	d.assigns = slices.DeleteFunc(slices.Clone(d.assigns), func(a *object) bool { return a.str("principalId") == u.id })
+	d.eligible = slices.DeleteFunc(slices.Clone(d.eligible), func(a *object) bool { return a.str("principalId") == u.id })
 	for _, o := range d.users {
 		if o.manager == u {
 			o.manager = nil

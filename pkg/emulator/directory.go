@@ -68,8 +68,12 @@ type directory struct {
 	spByApp  map[string]*dirObject
 	roles    []*object
 	roleByID map[string]*object
-	assigns  []*object
-	appAssig map[string][]*object // by service principal id
+	assigns  []*object // active role assignments (unifiedRoleAssignment)
+	eligible []*object // eligible ones, as roleEligibilityScheduleInstances
+	// assignTimes holds the schedule [start, end] of active assignments
+	// that have one, by assignment id.
+	assignTimes map[string][2]any
+	appAssig    map[string][]*object // by service principal id
 }
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -125,6 +129,7 @@ func newDirectory(t *Tenant) (*directory, error) {
 		byMail: map[string]*dirObject{}, byNick: map[string]*dirObject{},
 		spByName: map[string][]*dirObject{}, spByApp: map[string]*dirObject{},
 		roleByID: map[string]*object{}, appAssig: map[string][]*object{},
+		assignTimes: map[string][2]any{},
 	}
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -185,7 +190,7 @@ func newDirectory(t *Tenant) (*directory, error) {
 			errs = append(errs, err)
 		}
 		guest := userType == "Guest"
-		o.full = newObject().
+		o.full = newObjectSized(22).
 			set("@odata.type", o.odataType()).
 			set("businessPhones", []any{}).
 			set("displayName", o.name).
@@ -251,7 +256,7 @@ func newDirectory(t *Tenant) (*directory, error) {
 		if visibility == "" && unified {
 			visibility = "Private"
 		}
-		o.full = newObject().
+		o.full = newObjectSized(27).
 			set("@odata.type", o.odataType()).
 			set("id", o.id).
 			set("deletedDateTime", nil).
@@ -460,6 +465,7 @@ func newDirectory(t *Tenant) (*directory, error) {
 		d.roles = append(d.roles, o)
 		d.roleByID[id] = o
 	}
+	seenGrant := map[string]bool{}
 	for i, a := range t.RoleAssignments {
 		what := fmt.Sprintf("roleAssignments[%d]", i)
 		role := d.roleByID[strings.ToLower(a.Role)]
@@ -487,13 +493,54 @@ func newDirectory(t *Tenant) (*directory, error) {
 		}
 		id := a.ID
 		if id == "" {
-			id = nameGUID("roleAssignment:" + role.str("id") + ":" + p.id + ":" + scope)
+			kind := "roleAssignment:"
+			if a.Eligible {
+				kind = "roleEligibility:"
+			}
+			id = nameGUID(kind + role.str("id") + ":" + p.id + ":" + scope)
+		}
+		id = strings.ToLower(id)
+		if !guidRE.MatchString(id) {
+			bad("%s: id %q is not a GUID", what, a.ID)
+			continue
+		}
+		if seenGrant[id] {
+			bad("%s: id %s is used twice", what, id)
+			continue
+		}
+		seenGrant[id] = true
+		start, err := checkTime(what+": startDateTime", a.StartDateTime)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		end, err := checkTime(what+": endDateTime", a.EndDateTime)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if start != nil && end != nil && end.(string) <= start.(string) {
+			bad("%s: endDateTime must be after startDateTime", what)
+		}
+		if a.Eligible {
+			d.eligible = append(d.eligible, newObject().
+				set("id", id).
+				set("principalId", p.id).
+				set("roleDefinitionId", role.str("id")).
+				set("directoryScopeId", scope).
+				set("appScopeId", nil).
+				set("startDateTime", start).
+				set("endDateTime", end).
+				set("memberType", "Direct").
+				set("roleEligibilityScheduleId", id))
+			continue
 		}
 		d.assigns = append(d.assigns, newObject().
 			set("id", id).
 			set("principalId", p.id).
 			set("directoryScopeId", scope).
 			set("roleDefinitionId", role.str("id")))
+		if start != nil || end != nil {
+			d.assignTimes[id] = [2]any{start, end}
+		}
 	}
 
 	d.adminUPN = t.Admin

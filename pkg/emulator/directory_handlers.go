@@ -19,15 +19,28 @@ var (
 		props:     []string{"id", "description", "displayName", "isBuiltIn", "isEnabled", "resourceScopes", "templateId", "version", "rolePermissions"},
 		orderable: []string{"displayName"}}
 	roleAssignCollection = &collection{entityType: "microsoft.graph.unifiedRoleAssignment", directory: true,
-		props: []string{"id", "principalId", "directoryScopeId", "roleDefinitionId"}}
-	appRoleAssignCollection = &collection{entityType: "microsoft.graph.appRoleAssignment", directory: true,
+		props:      []string{"id", "principalId", "directoryScopeId", "roleDefinitionId"},
+		expandable: []string{"principal", "roleDefinition"}}
+	roleAssignInstanceCollection = &collection{entityType: "microsoft.graph.unifiedRoleAssignmentScheduleInstance", directory: true,
+		props: []string{"id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "startDateTime", "endDateTime",
+			"assignmentType", "memberType", "roleAssignmentOriginId", "roleAssignmentScheduleId"},
+		expandable: []string{"principal", "roleDefinition"}}
+	roleEligInstanceCollection = &collection{entityType: "microsoft.graph.unifiedRoleEligibilityScheduleInstance", directory: true,
+		props: []string{"id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "startDateTime", "endDateTime",
+			"memberType", "roleEligibilityScheduleId"},
+		expandable: []string{"principal", "roleDefinition"}}
+	roleEligScheduleCollection = &collection{entityType: "microsoft.graph.unifiedRoleEligibilitySchedule", directory: true,
+		props: []string{"id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "createdUsing", "createdDateTime",
+			"modifiedDateTime", "status", "scheduleInfo", "memberType"},
+		expandable: []string{"principal", "roleDefinition"}}
+	appRoleAssignCollection = &collection{entityType: "microsoft.graph.appRoleAssignment", directory: true, advanced: true,
 		props: []string{"id", "deletedDateTime", "appRoleId", "createdDateTime", "principalDisplayName",
 			"principalId", "principalType", "resourceDisplayName", "resourceId"}}
 )
 
 // Property lists come from a sample object of each kind.
 func dirCollection(entity string, orderable []string) *collection {
-	c := &collection{entityType: entity, directory: true, orderable: orderable}
+	c := &collection{entityType: entity, directory: true, advanced: true, orderable: orderable}
 	t, err := ParseTenant(strings.NewReader(sampleTenant))
 	if err != nil {
 		panic("emulator: sample tenant: " + err.Error()) // a programming error, caught by every test
@@ -209,6 +222,9 @@ func (s *Server) spNav(rc *reqCtx, req *request, sp *dirObject, rest []string) *
 	case "owners":
 		return s.navCollection(rc, req, sp.owners, rest[1:], rc.base+"/$metadata#directoryObjects")
 	case "appRoleAssignedTo":
+		if len(rest) == 2 && rest[1] == "$count" {
+			return s.countObjects(rc, req, appRoleAssignCollection, s.dir.appAssig[sp.id])
+		}
 		if len(rest) > 1 {
 			return rc.fail(segmentNotFound(rest[1]))
 		}
@@ -218,8 +234,10 @@ func (s *Server) spNav(rc *reqCtx, req *request, sp *dirObject, rest []string) *
 	return rc.fail(segmentNotFound(rest[0]))
 }
 
-// routeRoleManagement serves roleManagement/directory/roleDefinitions and
-// roleAssignments.
+// routeRoleManagement serves roleManagement/directory: role definitions,
+// (active) role assignments, and Privileged Identity Management's
+// roleAssignmentScheduleInstances, roleEligibilityScheduleInstances and
+// roleEligibilitySchedules, each by id too.
 func (s *Server) routeRoleManagement(rc *reqCtx, req *request, rest []string) *response {
 	if len(rest) < 2 || rest[0] != "directory" {
 		if len(rest) == 0 {
@@ -236,7 +254,13 @@ func (s *Server) routeRoleManagement(rc *reqCtx, req *request, rest []string) *r
 	case "roleDefinitions":
 		c, items = roleDefCollection, s.dir.roles
 	case "roleAssignments":
-		c, items = roleAssignCollection, s.dir.assigns
+		c, items = roleAssignCollection, s.dir.current(s.dir.assigns, s.clock())
+	case "roleAssignmentScheduleInstances":
+		c, items = roleAssignInstanceCollection, s.dir.assignmentInstances(s.clock())
+	case "roleEligibilityScheduleInstances":
+		c, items = roleEligInstanceCollection, s.dir.current(s.dir.eligible, s.clock())
+	case "roleEligibilitySchedules":
+		c, items = roleEligScheduleCollection, s.dir.eligibilitySchedules(s.clock())
 	default:
 		return rc.fail(segmentNotFound(rest[1]))
 	}
@@ -251,16 +275,46 @@ func (s *Server) routeRoleManagement(rc *reqCtx, req *request, rest []string) *r
 				if gerr != nil {
 					return rc.fail(gerr)
 				}
-				out := it
-				if len(q.sel) > 0 {
-					out = selectProps(it, q.sel)
+				if q.filter != nil || q.top >= 0 || q.count || len(q.order) > 0 {
+					return rc.fail(c.badRequest("Only $select and $expand apply to a single object."))
 				}
-				return jsonResponse(http.StatusOK, withLeadingProp("@odata.context", selectContext(ctx, q.sel)+"/$entity", marshal(out)))
+				return jsonResponse(http.StatusOK, withLeadingProp("@odata.context", selectContext(ctx, q.sel)+"/$entity", s.renderRoleItem(q)(it)))
 			}
 		}
 		return rc.fail(dirNotFound(rest[2]))
 	}
 	return rc.fail(segmentNotFound(rest[3]))
+}
+
+// renderRoleItem renders an item with $select applied and the navigation
+// properties of $expand (principal, roleDefinition) added after.
+func (s *Server) renderRoleItem(q *listQuery) func(*object) []byte {
+	if len(q.expand) == 0 {
+		return q.marshalSelected
+	}
+	return func(o *object) []byte {
+		out := o.shallow()
+		if len(q.sel) > 0 {
+			out = selectProps(o, q.sel)
+		}
+		for _, nav := range q.expand {
+			switch nav {
+			case "principal":
+				var v any
+				if p := s.dir.byID[o.str("principalId")]; p != nil {
+					v = p.view(nil, true)
+				}
+				out.set("principal", v)
+			case "roleDefinition":
+				var v any
+				if r := s.dir.roleByID[o.str("roleDefinitionId")]; r != nil {
+					v = r
+				}
+				out.set("roleDefinition", v)
+			}
+		}
+		return marshal(out)
+	}
 }
 
 // listObjects pages plain objects (role definitions, assignments).
@@ -269,20 +323,35 @@ func (s *Server) listObjects(rc *reqCtx, req *request, c *collection, items []*o
 	if gerr != nil {
 		return rc.fail(gerr)
 	}
-	if gerr := needConsistency(req, c, q); gerr != nil {
+	if gerr := advancedRules(req, c, q); gerr != nil {
 		return rc.fail(gerr)
 	}
-	out, total, link := s.page(rc, req, q, items, q.marshalSelected)
+	out, total, link := s.page(rc, req, q, items, s.renderRoleItem(q))
 	return jsonResponse(http.StatusOK, collectionBody(selectContext(ctx, q.sel), total, q.count, link, out))
 }
 
-// needConsistency: the directory counts only with ConsistencyLevel:
-// eventual (an "advanced query").
-func needConsistency(req *request, c *collection, q *listQuery) *graphError {
-	if q.count && c.directory && !strings.EqualFold(req.header.Get("ConsistencyLevel"), "eventual") {
-		return errorf(http.StatusBadRequest, codeDirBadRequest, "$count requires the ConsistencyLevel: eventual request header.")
+// countObjects answers the /$count segment of a plain-object collection.
+func (s *Server) countObjects(rc *reqCtx, req *request, c *collection, items []*object) *response {
+	if gerr := countSegmentRules(req, c); gerr != nil {
+		return rc.fail(gerr)
 	}
-	return nil
+	q, gerr := parseListQuery(req, c)
+	if gerr != nil {
+		return rc.fail(gerr)
+	}
+	n := 0
+	for _, o := range items {
+		if q.filter == nil || evalFilter(q.filter, o, nil) {
+			n++
+		}
+	}
+	return countResponse(n)
+}
+
+func countResponse(n int) *response {
+	h := http.Header{}
+	h.Set("Content-Type", "text/plain;charset=utf-8")
+	return &response{status: http.StatusOK, header: h, body: []byte(strconv.Itoa(n))}
 }
 
 // listDirObjects pages users, groups, service principals or a mix.
@@ -291,7 +360,7 @@ func (s *Server) listDirObjects(rc *reqCtx, req *request, c *collection, objs []
 	if gerr != nil {
 		return rc.fail(gerr)
 	}
-	if gerr := needConsistency(req, c, q); gerr != nil {
+	if gerr := advancedRules(req, c, q); gerr != nil {
 		return rc.fail(gerr)
 	}
 	full := make([]*object, len(objs))
@@ -307,8 +376,8 @@ func (s *Server) listDirObjects(rc *reqCtx, req *request, c *collection, objs []
 }
 
 func (s *Server) countDirObjects(rc *reqCtx, req *request, c *collection, objs []*dirObject) *response {
-	if !strings.EqualFold(req.header.Get("ConsistencyLevel"), "eventual") {
-		return rc.fail(errorf(http.StatusBadRequest, codeDirBadRequest, "$count requires the ConsistencyLevel: eventual request header."))
+	if gerr := countSegmentRules(req, c); gerr != nil {
+		return rc.fail(gerr)
 	}
 	q, gerr := parseListQuery(req, c)
 	if gerr != nil {
@@ -320,9 +389,7 @@ func (s *Server) countDirObjects(rc *reqCtx, req *request, c *collection, objs [
 			n++
 		}
 	}
-	h := http.Header{}
-	h.Set("Content-Type", "text/plain;charset=utf-8")
-	return &response{status: http.StatusOK, header: h, body: []byte(strconv.Itoa(n))}
+	return countResponse(n)
 }
 
 func (s *Server) getDirObject(rc *reqCtx, req *request, c *collection, o *dirObject, ctx string, withType bool) *response {

@@ -24,13 +24,22 @@
 //   - users (by id or userPrincipalName; manager, directReports, memberOf),
 //     groups (members, transitiveMembers, owners, each with an optional cast
 //     segment such as /microsoft.graph.user and /$count), servicePrincipals
-//     (owners, appRoleAssignedTo; also servicePrincipals(appId='...')),
-//     roleManagement/directory/roleDefinitions and roleAssignments,
+//     (owners, appRoleAssignedTo and its /$count; also
+//     servicePrincipals(appId='...')), roleManagement/directory/
+//     roleDefinitions, roleAssignments (active assignments), and Privileged
+//     Identity Management's roleAssignmentScheduleInstances,
+//     roleEligibilityScheduleInstances and roleEligibilitySchedules (each
+//     with $filter, $select and $expand=principal,roleDefinition),
 //     directoryObjects/{id}, POST directoryObjects/getByIds, organization, me.
 //     The directory is read-only over HTTP; only applied review decisions
 //     change it (see below). Directory collections page with
-//     $skiptoken, reject $skip, and need ConsistencyLevel: eventual for
-//     $count, as Graph does.
+//     $skiptoken, reject $skip, take $top up to 999, and follow Graph's
+//     advanced-query rules (advanced.go): the /$count segment needs
+//     ConsistencyLevel: eventual (else 400 "$count is not currently
+//     supported."), $count=true without it is silently ignored, and ne,
+//     not, endsWith and $filter with $orderby need the header and
+//     $count=true (else 400 Request_UnsupportedQuery). Inside $batch the
+//     header is each request's own; the batch's headers do not reach them.
 //   - POST $batch: at most 20 requests with unique ids, dependsOn (a
 //     request whose dependency failed gets 424), per-request status, headers
 //     (Retry-After on an inner 429) and body. Each request meets the fault
@@ -362,6 +371,38 @@
 //     with a v1.0 PUT of a definition that has beta-only values, or which
 //     prefix a query gets when another version reads it; the choices above
 //     are the emulator's.
+//
+// # Directory reads: known differences
+//
+// The tenant file is the directory; where the emulator's reads differ from
+// the service:
+//
+//   - Counts are immediate: ConsistencyLevel: eventual is checked, but what
+//     it allows is never stale, where the service's index may lag writes
+//     by seconds or more.
+//   - The advanced-query rules are the documented ones listed above; which
+//     properties the service indexes for which operator (its per-property
+//     tables) is not modelled: every property the emulator knows filters
+//     with every operator the rules allow. The 400 for $filter with
+//     $orderby is worded like the documented one for operators.
+//   - The role management lists (role definitions, assignments, schedule
+//     instances, eligibility schedules) are not directory objects: $count=true
+//     on them counts without ConsistencyLevel (the documentation lists no
+//     rule), and nested options inside $expand (principal($select=id)) are
+//     a 400.
+//   - Privileged Identity Management is simplified: every assignment is
+//     Direct (no group-inherited ones), assigned by an administrator; an
+//     active assignment is its own schedule and origin (its id serves as
+//     roleAssignmentScheduleId and roleAssignmentOriginId, as for
+//     assignments made through roleAssignments); an eligibility has one
+//     schedule whose instance shares its id, with no recurrence;
+//     activations, requests (roleEligibilityScheduleRequests) and
+//     filterByCurrentUser are not served. The emulator's clock decides which
+//     assignments are current: one that has not started or has ended is
+//     not listed (a schedule is listed until it ends).
+//   - A role review (roleDefinitions/{id} as a resource scope) reviews the
+//     role's active and eligible assignees; a denied item applied removes
+//     the principal's assignments of that role, both kinds.
 //
 // # Not emulated
 //

@@ -22,6 +22,12 @@ type object struct {
 
 func newObject() *object { return &object{vals: map[string]any{}} }
 
+// newObjectSized is newObject with room for n keys, for the directory's
+// objects, built once each and many (tens of thousands in large tenants).
+func newObjectSized(n int) *object {
+	return &object{keys: make([]string, 0, n), vals: make(map[string]any, n)}
+}
+
 // set adds or replaces key, keeping the position of an existing key.
 func (o *object) set(key string, v any) *object {
 	if _, ok := o.vals[key]; !ok {

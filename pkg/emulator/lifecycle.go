@@ -407,6 +407,9 @@ func (s *Server) runLifecycle(now time.Time) ([]LifecycleEvent, error) {
 				break
 			}
 		}
+		if ending != nil && s.reviewersDecide {
+			s.simulateReviewers(ending, ending.nextEnd())
+		}
 		switch {
 		case ending != nil && ending.nextEnd().Before(ending.End):
 			// A stage of a multi-stage review ends; the next one starts.
@@ -421,6 +424,18 @@ func (s *Server) runLifecycle(now time.Time) ([]LifecycleEvent, error) {
 		l.invalidate()
 		s.settle(r, l)
 		changed[r] = true
+	}
+	if s.reviewersDecide {
+		// Reviewers of the instances still running decide what is due.
+		for _, r := range s.store.defs {
+			l := s.lifeOf(r)
+			for _, in := range l.instances {
+				if s.simulateReviewers(in, now) {
+					l.invalidate()
+					changed[r] = true
+				}
+			}
+		}
 	}
 	if len(changed) == 0 && !deleted {
 		return nil, nil

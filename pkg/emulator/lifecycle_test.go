@@ -511,6 +511,7 @@ func TestScopeForms(t *testing.T) {
 				{"Lina Park (Northwind)", "Project Falcon", "Deny", "admin@contoso.com"},
 				{"Omar Haddad (Adatum)", "Project Falcon", "Deny", "admin@contoso.com"},
 				{"Omar Haddad (Adatum)", "Contractors", "Deny", "admin@contoso.com"},
+				{"Lina Park (Northwind)", "Vendor Access", "Deny", "frank@contoso.com"},
 			},
 		},
 		{

@@ -20,6 +20,12 @@ type collection struct {
 	directory bool
 	// checkLeaf, when set, restricts $filter further.
 	checkLeaf func(n filterNode, vars map[string]bool) *graphError
+	// expandable lists the navigation properties $expand may name; none:
+	// $expand is refused.
+	expandable []string
+	// advanced: a directory-object collection, where $count and some
+	// operators are advanced queries (advanced.go).
+	advanced bool
 }
 
 type orderKey struct {
@@ -38,6 +44,7 @@ type listQuery struct {
 	sel       []string
 	filter    filterNode
 	order     []orderKey
+	expand    []string // navigation properties to expand
 }
 
 func (c *collection) badRequest(format string, args ...any) *graphError {
@@ -151,6 +158,20 @@ func parseListQuery(req *request, c *collection) (*listQuery, *graphError) {
 					}
 				}
 				q.order = append(q.order, k)
+			}
+		case "$expand":
+			if len(c.expandable) == 0 {
+				return nil, c.badRequest("Query option '%s' is not supported.", key)
+			}
+			for _, name := range strings.Split(v, ",") {
+				name = strings.TrimSpace(name)
+				i := slices.IndexFunc(c.expandable, func(e string) bool { return strings.EqualFold(e, name) })
+				if i < 0 {
+					return nil, c.badRequest("Parsing OData Select and Expand failed: Could not find a property named '%s' on type '%s'.", name, c.entityType)
+				}
+				if !slices.Contains(q.expand, c.expandable[i]) {
+					q.expand = append(q.expand, c.expandable[i])
+				}
 			}
 		default:
 			return nil, c.badRequest("Query option '%s' is not supported.", key)

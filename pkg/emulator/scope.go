@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -119,7 +120,9 @@ func (s *Server) members(res *resolvedResource) []*dirObject {
 	case res.role != nil:
 		var out []*dirObject
 		seen := map[*dirObject]bool{}
-		for _, a := range s.dir.assigns {
+		// Active and eligible assignees alike (Privileged Identity
+		// Management roles are reviewed with both).
+		for _, a := range slices.Concat(s.dir.assigns, s.dir.eligible) {
 			if a.str("roleDefinitionId") == res.ref.ID {
 				if p := s.dir.byID[a.str("principalId")]; p != nil && !seen[p] {
 					seen[p] = true

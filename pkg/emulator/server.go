@@ -119,6 +119,9 @@ type Server struct {
 	// lifeQuiet (catchUp); both are guarded by mu.
 	lifeNextDue time.Time
 	lifeQuiet   bool
+	// reviewersDecide turns on simulated reviewers (simulate.go); guarded
+	// by mu.
+	reviewersDecide bool
 
 	mu       sync.Mutex // guards everything below
 	lock     *stateLock // Options.LockState's lock, until Close

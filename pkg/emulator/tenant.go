@@ -103,11 +103,22 @@ type RoleDefinition struct {
 }
 
 // RoleAssignment assigns a role (by id or displayName) to a principal.
+// An active assignment (the default) is listed by roleAssignments and
+// roleAssignmentScheduleInstances and gives the principal the role; an
+// eligible one (Privileged Identity Management) only lets the principal
+// activate it, and is listed by roleEligibilitySchedules and
+// roleEligibilityScheduleInstances instead.
 type RoleAssignment struct {
 	ID               string `yaml:"id"`
 	Role             string `yaml:"role"`
 	Principal        string `yaml:"principal"`
 	DirectoryScopeID string `yaml:"directoryScopeId"`
+	Eligible         bool   `yaml:"eligible"`
+	// StartDateTime and EndDateTime (RFC 3339) bound the assignment's
+	// schedule; "" is no start recorded and no expiration. An assignment
+	// whose end has passed is no longer listed.
+	StartDateTime string `yaml:"startDateTime"`
+	EndDateTime   string `yaml:"endDateTime"`
 }
 
 //go:embed tenant.yaml

@@ -81,15 +81,20 @@ func TestDemoTenantContent(t *testing.T) {
 	require.Len(t, byName["Contractors"], 2)
 	require.Greater(t, len(d.transitiveMembers(byName["All Staff"][0])), len(byName["All Staff"][0].members), "nested membership")
 
-	require.Len(t, d.sps, 2)
+	va := byName["Vendor Access"][0]
+	require.True(t, !unified(va) && hasGuest(va), "a security group with guests, for coverage")
+
+	require.Len(t, d.sps, 3)
 	require.Len(t, d.spByName["payroll app"], 1)
 	require.NotEmpty(t, d.appAssig[d.spByName["payroll app"][0].id])
+	require.NotEmpty(t, d.appAssig[d.spByName["partner portal"][0].id])
 	found := false
 	for _, r := range d.roles {
 		found = found || r.str("displayName") == "Global Administrator"
 	}
 	require.True(t, found)
 	require.NotEmpty(t, d.assigns)
+	require.Len(t, d.eligible, 2, "eligible assignments (Privileged Identity Management)")
 }
 
 func TestTenantErrors(t *testing.T) {
