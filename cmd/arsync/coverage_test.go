@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/arsync/arsync/pkg/coverage"
+	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/graph"
 )
@@ -191,4 +194,54 @@ func TestCoverageRoleForms(t *testing.T) {
 		}
 	}
 	require.Positive(t, eligible)
+}
+
+// TestPlanCoveragePolicy: with a coverage section, plan judges coverage as
+// it would be after the plan (the review it creates counts) and fails on
+// a required target left uncovered; without one it reads nothing more.
+func TestPlanCoveragePolicy(t *testing.T) {
+	run, _ := coverageEmulator(t, time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC))
+	cfg := filepath.Join(t.TempDir(), "arsync.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("coverage:\n  guestGroups: required\n  roles: [Global Administrator, No Such Role]\n  applications: [f61a366e-53e5-42b9-bb85-4825c728a87a]\n"), 0o644))
+
+	code, out, errOut := runCLI(t, run, "plan", "--config", cfg, "-o", "json", "--detailed-exitcode", seedSpec)
+	require.Equal(t, exitError, code, out)
+	require.Contains(t, errOut, "required target(s) would stay uncovered after this plan (coverage in arsync.yaml)")
+	p, err := diff.ReadPlan(strings.NewReader(out))
+	require.NoError(t, err)
+	require.NotNil(t, p.Coverage)
+	var ids []string
+	for _, u := range p.Coverage.Uncovered {
+		ids = append(ids, u.ID)
+	}
+	require.ElementsMatch(t, []string{tenantFinAuditors, tenantContractorsE, tenantContractorsU, roleGlobalAdmin, spPayroll}, ids,
+		"the Microsoft 365 groups are covered by the review the plan creates")
+	require.Equal(t, []string{"No Such Role"}, p.Coverage.Missing)
+
+	code, out, _ = runCLI(t, run, "plan", "--config", cfg, seedSpec)
+	require.Equal(t, exitError, code)
+	require.Contains(t, out, "Coverage: 5 of ")
+	require.Contains(t, out, "  - group Contractors ("+tenantContractorsE+")\n")
+	code, out, _ = runCLI(t, run, "plan", "--config", cfg, "-o", "markdown", seedSpec)
+	require.Equal(t, exitError, code)
+	require.Contains(t, out, "> [!CAUTION]\n")
+
+	// Cover the rest: the plan passes.
+	createReview(t, run, "Security groups", queryScope("./members"), queryScope("/groups?$filter=securityEnabled eq true"), "2026-01-05", "2099-12-31")
+	createReview(t, run, "Admins and payroll", &graph.Scope{ODataType: "#microsoft.graph.principalResourceMembershipsScope",
+		PrincipalScopes: []graph.Scope{*queryScope("/users")},
+		ResourceScopes: []graph.Scope{*queryScope("/roleManagement/directory/roleDefinitions/" + roleGlobalAdmin),
+			*queryScope("/servicePrincipals/" + spPayroll)}}, nil, "2026-01-05", "2099-12-31")
+	code, out, errOut = runCLI(t, run, "plan", "--config", cfg, "--detailed-exitcode", seedSpec)
+	require.Equal(t, exitChanges, code, errOut)
+	require.Contains(t, out, "Coverage: all ")
+
+	// Without a coverage section: no directory reads.
+	run.Server.ResetRequests()
+	code, _, errOut = runCLI(t, run, "plan", seedSpec)
+	require.Equal(t, exitOK, code, errOut)
+	for _, r := range run.Server.Requests() {
+		require.NotContains(t, r.Path, "/groups", "plan without coverage reads no groups")
+		require.NotContains(t, r.Path, "roleManagement")
+	}
 }
