@@ -510,10 +510,10 @@ var coveragePolicyDoc = typeDoc{
 				s.Enum = anys(GuestGroupsValues)
 			}},
 		"Roles": {key: "roles",
-			desc: "Directory roles (display names or role ids) whose assignments must be covered by a review.",
+			desc:   "Directory roles (display names or role ids) whose assignments must be covered by a review.",
 			refine: func(s *schema) { s.Items.MinLength = ptr(1) }},
 		"Applications": {key: "applications",
-			desc: "Applications (service principal display names, appIds or object ids) whose assignments must be covered by a review.",
+			desc:   "Applications (service principal display names, appIds or object ids) whose assignments must be covered by a review.",
 			refine: func(s *schema) { s.Items.MinLength = ptr(1) }},
 	},
 }
