@@ -103,6 +103,12 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	if err != nil {
 		return err
 	}
+	// Only with a coverage section does plan read the directory for it.
+	if cfg.Coverage != nil {
+		if p.Coverage, err = planCoverage(ctx, sess, cfg.Coverage, p); err != nil {
+			return fmt.Errorf("checking coverage: %w", err)
+		}
+	}
 	if o.Out != "" {
 		var buf bytes.Buffer
 		if err := diff.RenderJSON(&buf, p); err != nil {
@@ -126,6 +132,9 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	if o.Out != "" {
 		// On stderr: stdout is the plan alone, for pipes and the Action.
 		fmt.Fprintf(o.IO.ErrOut, "Saved the plan to %s. To apply exactly this plan: arsync apply --plan %s\n", o.Out, shellQuote(o.Out))
+	}
+	if p.Coverage.Fails() {
+		return &exitCodeError{code: exitError, msg: fmt.Sprintf("%d required target(s) would stay uncovered after this plan (coverage in arsync.yaml)", len(p.Coverage.Uncovered))}
 	}
 	if o.DetailedExitCode && p.HasChanges() {
 		return silentExit(exitChanges)

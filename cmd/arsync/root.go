@@ -196,6 +196,7 @@ func newRootCmd(f *Factory) *cobra.Command {
 		NewCmdGitHub(f),
 		NewCmdEmulator(f, nil),
 		NewCmdStatus(f, nil),
+		NewCmdCoverage(f, nil),
 		NewCmdDecisions(f, nil),
 		NewCmdReport(f, nil),
 		NewCmdAuth(f),

@@ -69,6 +69,9 @@ type Report struct {
 	FormatVersion int             `json:"formatVersion"`
 	Targets       []Target        `json:"targets"`
 	Summary       map[Kind]Counts `json:"summary"`
+	// Warnings name the scopes coverage could not evaluate (a filter it
+	// does not understand); such a scope counts as covering nothing.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Target is one group, role or application and what covers it.
@@ -96,7 +99,8 @@ type CoveredBy struct {
 	Partial     bool   `json:"partial,omitempty"`
 }
 
-// Counts are one kind's totals.
+// Counts are one kind's totals. Covered includes the targets covered
+// only partly, which Partial counts again.
 type Counts struct {
 	Covered   int `json:"covered"`
 	Uncovered int `json:"uncovered"`

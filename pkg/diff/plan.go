@@ -205,6 +205,9 @@ type Plan struct {
 	// ChangesDigest is DigestChanges: the same for two plans that make the
 	// same writes, whenever they were made. RenderJSON writes it.
 	ChangesDigest string `json:"changesDigest,omitempty"`
+	// Coverage is the check of arsync.yaml's coverage section, absent
+	// without one.
+	Coverage *CoverageCheck `json:"coverage,omitempty"`
 }
 
 // HasChanges reports whether applying p would write anything.

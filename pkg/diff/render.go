@@ -124,6 +124,7 @@ func RenderText(w io.Writer, p *Plan, o TextOptions) error {
 	bw := bufio.NewWriter(w)
 	pt := painter(o.Color)
 	writeTextOutside(bw, pt, p)
+	writeTextCoverage(bw, pt, p)
 	if p.HasChanges() {
 		fmt.Fprintln(bw, "arsync will perform the following actions:")
 		for _, c := range p.Changes {
@@ -246,6 +247,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 		fmt.Fprintf(bw, "| %s | %d |\n", label, row.n)
 	}
 	writeMarkdownOutside(bw, p)
+	writeMarkdownCoverage(bw, p)
 	if len(p.Warnings) > 0 {
 		fmt.Fprintln(bw)
 		fmt.Fprintln(bw, "> [!WARNING]")

@@ -32,6 +32,7 @@ func TestLayering(t *testing.T) {
 		{pkg: "pkg/graph"},
 		{pkg: "pkg/diff", ownDeps: []string{"pkg/graph"}},
 		{pkg: "pkg/apply", ownDeps: []string{"pkg/graph", "pkg/diff", "internal/clock"}},
+		{pkg: "pkg/coverage", ownDeps: []string{"pkg/graph"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {

@@ -16,9 +16,10 @@ import (
 const maxBatch = 20
 
 type batchRequest struct {
-	ID     string `json:"id"`
-	Method string `json:"method"`
-	URL    string `json:"url"` // relative to the version root, with a leading slash
+	ID      string            `json:"id"`
+	Method  string            `json:"method"`
+	URL     string            `json:"url"` // relative to the version root, with a leading slash
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 type batchResponse struct {
@@ -34,6 +35,12 @@ type batchResponse struct {
 // for a throttled batch) are sent again in a new batch after the longest
 // Retry-After among them; any other failing sub-request fails the call.
 func (c *Client) batchGet(ctx context.Context, paths []string) ([]json.RawMessage, error) {
+	return c.batchGetHeaders(ctx, paths, nil)
+}
+
+// batchGetHeaders is batchGet with headers sent on every request inside
+// the batch (ConsistencyLevel for $count: docs/graph-behaviour.md#batching).
+func (c *Client) batchGetHeaders(ctx context.Context, paths []string, headers map[string]string) ([]json.RawMessage, error) {
 	results := make([]json.RawMessage, len(paths))
 	pending := make([]int, len(paths))
 	for i := range pending {
@@ -49,7 +56,7 @@ func (c *Client) batchGet(ctx context.Context, paths []string) ([]json.RawMessag
 		)
 		for start := 0; start < len(pending); start += maxBatch {
 			chunk := pending[start:min(start+maxBatch, len(pending))]
-			resps, err := c.sendBatch(ctx, paths, chunk)
+			resps, err := c.sendBatch(ctx, paths, chunk, headers)
 			if err != nil {
 				return nil, err
 			}
@@ -106,10 +113,10 @@ func (c *Client) batchGet(ctx context.Context, paths []string) ([]json.RawMessag
 
 // sendBatch posts one $batch for the requests idx (indices into paths, which
 // double as request ids) and returns the answers by id.
-func (c *Client) sendBatch(ctx context.Context, paths []string, idx []int) (map[string]batchResponse, error) {
+func (c *Client) sendBatch(ctx context.Context, paths []string, idx []int, headers map[string]string) (map[string]batchResponse, error) {
 	reqs := make([]batchRequest, len(idx))
 	for j, i := range idx {
-		reqs[j] = batchRequest{ID: strconv.Itoa(i), Method: http.MethodGet, URL: "/" + paths[i]}
+		reqs[j] = batchRequest{ID: strconv.Itoa(i), Method: http.MethodGet, URL: "/" + paths[i], Headers: headers}
 	}
 	body, err := graph.MarshalNoEscape(map[string]any{"requests": reqs})
 	if err != nil {

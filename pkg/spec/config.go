@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -30,11 +31,29 @@ type Config struct {
 	AllowReplace bool
 	// MaxChangePercent is nil when not set (apply.DefaultMaxChangePercent).
 	MaxChangePercent *int
+	// Coverage is the coverage section: what plan requires to be under
+	// review once the plan is applied. nil when absent.
+	Coverage *CoveragePolicy
 }
+
+// CoveragePolicy is arsync.yaml's coverage section.
+type CoveragePolicy struct {
+	// GuestGroups: every group with guest members must be covered.
+	GuestGroups bool
+	// Roles are directory roles (display names or role ids) whose
+	// assignments must be covered.
+	Roles []string
+	// Applications are service principals (display names, appIds or
+	// object ids) whose assignments must be covered.
+	Applications []string
+}
+
+// GuestGroupsValues are the values of coverage.guestGroups.
+var GuestGroupsValues = []string{"required", "optional"}
 
 var (
 	configFields = fields{
-		known: []string{"tenantId", "cloud", "graphEndpoint", "paths", "allowDelete", "allowReplace", "maxChangePercent"},
+		known: []string{"tenantId", "cloud", "graphEndpoint", "paths", "allowDelete", "allowReplace", "maxChangePercent", "coverage"},
 		hints: map[string]string{
 			"apiVersion":   "is not used in arsync.yaml; it holds settings only (definitions go in other files)",
 			"kind":         "is not used in arsync.yaml; it holds settings only (definitions go in other files)",
@@ -197,6 +216,8 @@ func (d *decoder) decodeConfig(cfg *Config, doc *yaml.Node, dir string) {
 			cfg.AllowDelete = derefBool(d.boolean(p.v, "allowDelete"))
 		case "allowReplace":
 			cfg.AllowReplace = derefBool(d.boolean(p.v, "allowReplace"))
+		case "coverage":
+			cfg.Coverage = d.decodeCoveragePolicy(p.v)
 		case "maxChangePercent":
 			if v, ok := d.integer(p.v, "maxChangePercent"); ok {
 				if v < 0 || v > 100 {
@@ -210,6 +231,46 @@ func (d *decoder) decodeConfig(cfg *Config, doc *yaml.Node, dir string) {
 }
 
 func derefBool(b *bool) bool { return b != nil && *b }
+
+var coverageFields = fields{known: []string{"guestGroups", "roles", "applications"}}
+
+func (d *decoder) decodeCoveragePolicy(n *yaml.Node) *CoveragePolicy {
+	ps, ok := d.mapping(n, "coverage", coverageFields)
+	if !ok {
+		return nil
+	}
+	c := &CoveragePolicy{}
+	names := func(v *yaml.Node, path string) []string {
+		items, ok := d.list(v, path)
+		if !ok {
+			return nil
+		}
+		var out []string
+		for i, it := range items {
+			s, ok := d.str(it, index(path, i))
+			if ok && strings.TrimSpace(s) == "" || !ok && isNull(it) {
+				d.errf(it, "%s must not be empty", index(path, i))
+				continue
+			}
+			if ok {
+				out = append(out, strings.TrimSpace(s))
+			}
+		}
+		return out
+	}
+	for _, p := range ps.list {
+		switch p.key {
+		case "guestGroups":
+			v, _ := d.enum(p.v, "coverage.guestGroups", GuestGroupsValues)
+			c.GuestGroups = v == "required"
+		case "roles":
+			c.Roles = names(p.v, "coverage.roles")
+		case "applications":
+			c.Applications = names(p.v, "coverage.applications")
+		}
+	}
+	return c
+}
 
 // CheckGraphEndpoint checks a Graph base URL such as
 // https://graph.microsoft.com/v1.0: https, or plain http only to a loopback

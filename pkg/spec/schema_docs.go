@@ -26,6 +26,7 @@ func init() {
 		reflect.TypeFor[InsightSetting]():        insightDoc,
 		reflect.TypeFor[Stage]():                 stageDoc,
 		reflect.TypeFor[Config]():                configDoc,
+		reflect.TypeFor[CoveragePolicy]():        coveragePolicyDoc,
 	}
 }
 
@@ -492,5 +493,27 @@ var configDoc = typeDoc{
 			refine: func(s *schema) {
 				s.Minimum, s.Maximum = ptr(0), ptr(100)
 			}},
+		"Coverage": {key: "coverage",
+			desc: "What plan requires to be under access review once the plan is applied (arsync coverage shows the tenant as it is). plan fails when a required target would stay uncovered."},
+	},
+}
+
+var coveragePolicyDoc = typeDoc{
+	def:        "coverage",
+	desc:       "The coverage section of arsync.yaml: the targets that must be under access review.",
+	arsyncOnly: true,
+	fields: map[string]fieldDoc{
+		"GuestGroups": {key: "guestGroups",
+			desc: "required: every group with guest members must be covered by a review. Default optional.",
+			refine: func(s *schema) {
+				s.Type = "string"
+				s.Enum = anys(GuestGroupsValues)
+			}},
+		"Roles": {key: "roles",
+			desc:   "Directory roles (display names or role ids) whose assignments must be covered by a review.",
+			refine: func(s *schema) { s.Items.MinLength = ptr(1) }},
+		"Applications": {key: "applications",
+			desc:   "Applications (service principal display names, appIds or object ids) whose assignments must be covered by a review.",
+			refine: func(s *schema) { s.Items.MinLength = ptr(1) }},
 	},
 }

@@ -1,0 +1,88 @@
+package graphclient
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/arsync/arsync/pkg/coverage"
+	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/emulator/emulatortest"
+)
+
+// TestCoverageDirectory reads the demo tenant's groups with guests and
+// applications with assignments: the guest counts come from $count inside
+// $batch (which the emulator answers only with ConsistencyLevel: eventual),
+// in one list page per 999 groups plus one batch per 20 groups.
+func TestCoverageDirectory(t *testing.T) {
+	run := emulatortest.New(t, emulator.Options{Seed: 1})
+	c := emulatorClient(t, run, newFakeClock())
+
+	groups, err := c.GroupsWithGuests(t.Context())
+	require.NoError(t, err)
+	got := map[string]int{}
+	for _, g := range groups {
+		got[g.MailNickname] = g.Guests
+	}
+	require.Equal(t, 2, got["marketing"])
+	require.Equal(t, 2, got["projectfalcon"])
+	require.NotContains(t, got, "allstaff", "a group without guest members is left out")
+	for _, g := range groups {
+		if g.MailNickname == "projectfalcon" {
+			require.Equal(t, coverage.Group{ID: g.ID, DisplayName: "Project Falcon", MailNickname: "projectfalcon",
+				GroupTypes: []string{"Unified"}, ResourceProvisioningOptions: []string{"Team"}, MailEnabled: true, Guests: 2}, g)
+		}
+	}
+	var batches, lists int
+	for _, r := range run.Server.Requests() {
+		switch {
+		case r.Batch:
+		case strings.HasSuffix(r.Path, "$batch"):
+			batches++
+		default:
+			lists++
+		}
+	}
+	require.Equal(t, 1, lists)
+	require.Equal(t, 1, batches, "9 groups: one batch of counts")
+
+	apps, err := c.ApplicationsWithAssignments(t.Context())
+	require.NoError(t, err)
+	require.NotEmpty(t, apps)
+	for _, a := range apps {
+		require.Positive(t, a.Assignments, a.DisplayName)
+		require.NotEmpty(t, a.AppID)
+	}
+
+	roles, err := c.RolesWithAssignments(t.Context())
+	if err != nil && strings.Contains(err.Error(), "roleEligibilityScheduleInstances") {
+		t.Skipf("the emulator does not serve GET roleManagement/directory/roleEligibilityScheduleInstances yet: %v", err)
+	}
+	require.NoError(t, err)
+	require.NotEmpty(t, roles)
+	for _, r := range roles {
+		require.Positive(t, r.Active+r.Eligible, r.ID)
+		require.NotEqual(t, r.ID, r.DisplayName, "named from roleDefinitions")
+	}
+}
+
+func TestCountBody(t *testing.T) {
+	tests := []struct {
+		body string
+		want int
+		ok   bool
+	}{
+		{`5`, 5, true},
+		{`"12"`, 12, true},
+		{`"MTI="`, 12, true}, // base64 of "12"
+		{`{"a":1}`, 0, false},
+		{`"abc"`, 0, false},
+	}
+	for _, tt := range tests {
+		n, err := countBody(json.RawMessage(tt.body))
+		require.Equal(t, tt.ok, err == nil, tt.body)
+		require.Equal(t, tt.want, n, tt.body)
+	}
+}
