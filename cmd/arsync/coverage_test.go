@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +14,7 @@ import (
 	"github.com/arsync/arsync/pkg/coverage"
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
+	"github.com/arsync/arsync/pkg/emulator/emulatortest"
 	"github.com/arsync/arsync/pkg/graph"
 )
 
@@ -25,50 +23,17 @@ const (
 	tenantFinAuditors  = "26a48f1a-7d1c-4515-b875-6990a7512d31"
 	tenantContractorsE = "5717c71a-3dba-44c3-b71d-670aca9dae2f"
 	tenantContractorsU = "c078266f-a222-4205-be14-e53ac3026505"
+	tenantVendorAccess = "4b0d7e8a-61c3-4f2e-9a57-2d8e1f6c0b39" // security group with guests, never reviewed
 	roleGlobalAdmin    = "62e90394-69f5-4237-9190-012177145e10"
 	roleGlobalReader   = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
 	rolePrivRoleAdmin  = "e8611ab8-c189-46e8-94e1-60213ab1f814"
 	spPayroll          = "1b1a8bd4-1790-4175-96a8-e33def257415"
 )
 
-// eligibilityPath is the endpoint coverage reads eligible role assignments
-// from; helper K adds it to the emulator.
-const eligibilityPath = "/roleManagement/directory/roleEligibilityScheduleInstances"
-
-// coverageEmulator is the demo tenant's emulator. While the emulator does
-// not serve roleEligibilityScheduleInstances, the test answers it with an
-// empty list (no eligible assignments) and says so; missing reports
-// whether it had to.
-func coverageEmulator(t *testing.T, now time.Time) (run *emulator.Running, missing *bool) {
+// coverageEmulator is the demo tenant's emulator on a fixed clock.
+func coverageEmulator(t *testing.T, now time.Time) *emulator.Running {
 	t.Helper()
-	srv, err := emulator.New(emulator.Options{Seed: 5, Clock: func() time.Time { return now }})
-	require.NoError(t, err)
-	missing = new(bool)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, eligibilityPath) {
-			srv.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, r)
-		if rec.Code == http.StatusBadRequest && strings.Contains(rec.Body.String(), "Resource not found for the segment") {
-			*missing = true
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, `{"value":[]}`)
-			return
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
-	}))
-	run = emulator.Attach(srv, ts.URL, ts.Close)
-	t.Cleanup(func() { _ = run.Close() })
-	if *missing {
-		t.Logf("the emulator does not serve GET %s: answered with no eligible assignments", eligibilityPath)
-	}
-	return run, missing
+	return emulatortest.New(t, emulator.Options{Seed: 5, Clock: func() time.Time { return now }})
 }
 
 func queryScope(q string) *graph.Scope {
@@ -94,7 +59,7 @@ func createReview(t *testing.T, run *emulator.Running, name string, scope, enum 
 // tenant, with one review of each scope kind.
 func TestCoverageEndToEnd(t *testing.T) {
 	now := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
-	run, _ := coverageEmulator(t, now)
+	run := coverageEmulator(t, now)
 	// All Microsoft 365 groups (instanceEnumerationScope filter): the
 	// security groups are left out.
 	code, _, errOut := runCLI(t, run, "apply", "--auto-approve", seedSpec)
@@ -140,7 +105,8 @@ func TestCoverageEndToEnd(t *testing.T) {
 			require.Equal(t, 2, tg.Guests)
 		}
 	}
-	require.Equal(t, coverage.Counts{Covered: 4, Uncovered: 2, Partial: 1}, rep.Summary[coverage.KindGroup])
+	require.Equal(t, "uncovered", state[tenantVendorAccess])
+	require.Equal(t, coverage.Counts{Covered: 4, Uncovered: 3, Partial: 1}, rep.Summary[coverage.KindGroup])
 	// The raw JSON has the issue's field names.
 	require.Contains(t, out, `"summary": {`)
 	require.Contains(t, out, `"coveredBy": []`)
@@ -149,7 +115,7 @@ func TestCoverageEndToEnd(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	require.Regexp(t, `(?m)^uncovered\s+group\s+Contractors\s+2\s+-$`, out)
 	require.Regexp(t, `(?m)^partial\s+group\s+Finance Auditors\s+1\s+Inactive auditors \(partial\)$`, out)
-	require.Contains(t, out, "Groups with guests: 4 covered (1 partly), 2 uncovered\n")
+	require.Contains(t, out, "Groups with guests: 4 covered (1 partly), 3 uncovered\n")
 
 	code, out, errOut = runCLI(t, run, "coverage", "-o", "csv")
 	require.Equal(t, exitOK, code, errOut)
@@ -168,7 +134,7 @@ func TestCoverageEndToEnd(t *testing.T) {
 // queries, and eligible assignments.
 func TestCoverageRoleForms(t *testing.T) {
 	now := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
-	run, missing := coverageEmulator(t, now)
+	run := coverageEmulator(t, now)
 	createReview(t, run, "Active global readers", queryScope("/roleManagement/directory/roleAssignmentScheduleInstances?$expand=principal&$filter=(roleDefinitionId eq '"+roleGlobalReader+"')"), nil, "2026-01-05", "2099-12-31")
 	code, out, errOut := runCLI(t, run, "coverage", "-o", "json")
 	require.Equal(t, exitOK, code, errOut)
@@ -184,23 +150,24 @@ func TestCoverageRoleForms(t *testing.T) {
 	require.True(t, reader.Covered)
 	require.Equal(t, "Global Reader", reader.DisplayName)
 
-	if *missing {
-		t.Skipf("the emulator does not serve GET %s yet: eligible assignments are not checked", eligibilityPath)
-	}
-	eligible := 0
-	for _, tg := range rep.Targets {
-		if tg.Kind == coverage.KindRole && tg.Assignments > 0 {
-			eligible++
+	// Ivan is eligible (not active) for Privileged Role Administrator
+	// since 2025 in the demo tenant: the role is a target through its
+	// eligible assignment alone.
+	var pra *coverage.Target
+	for i, tg := range rep.Targets {
+		if tg.ID == rolePrivRoleAdmin {
+			pra = &rep.Targets[i]
 		}
 	}
-	require.Positive(t, eligible)
+	require.NotNil(t, pra, "a role with only an eligible assignment is a target")
+	require.Positive(t, pra.Assignments)
 }
 
 // TestPlanCoveragePolicy: with a coverage section, plan judges coverage as
 // it would be after the plan (the review it creates counts) and fails on
 // a required target left uncovered; without one it reads nothing more.
 func TestPlanCoveragePolicy(t *testing.T) {
-	run, _ := coverageEmulator(t, time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC))
+	run := coverageEmulator(t, time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC))
 	cfg := filepath.Join(t.TempDir(), "arsync.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte("coverage:\n  guestGroups: required\n  roles: [Global Administrator, No Such Role]\n  applications: [f61a366e-53e5-42b9-bb85-4825c728a87a]\n"), 0o644))
 
@@ -214,13 +181,13 @@ func TestPlanCoveragePolicy(t *testing.T) {
 	for _, u := range p.Coverage.Uncovered {
 		ids = append(ids, u.ID)
 	}
-	require.ElementsMatch(t, []string{tenantFinAuditors, tenantContractorsE, tenantContractorsU, roleGlobalAdmin, spPayroll}, ids,
+	require.ElementsMatch(t, []string{tenantFinAuditors, tenantContractorsE, tenantContractorsU, tenantVendorAccess, roleGlobalAdmin, spPayroll}, ids,
 		"the Microsoft 365 groups are covered by the review the plan creates")
 	require.Equal(t, []string{"No Such Role"}, p.Coverage.Missing)
 
 	code, out, _ = runCLI(t, run, "plan", "--config", cfg, seedSpec)
 	require.Equal(t, exitError, code)
-	require.Contains(t, out, "Coverage: 5 of ")
+	require.Contains(t, out, "Coverage: 6 of ")
 	require.Contains(t, out, "  - group Contractors ("+tenantContractorsE+")\n")
 	code, out, _ = runCLI(t, run, "plan", "--config", cfg, "-o", "markdown", seedSpec)
 	require.Equal(t, exitError, code)

@@ -159,15 +159,12 @@ func writeFileAtomic(path string, data []byte) error {
 	return err
 }
 
-// errCoverageNotAvailable is coverageFor's answer until the coverage
-// computation is wired in.
-var errCoverageNotAvailable = errors.New("coverage not available in this build of arsync")
-
-// coverageFor reads the tenant's coverage for the report.
-//
-// TODO(issue 17): the one place to wire the coverage computation: return
-// coverage.Compute over the session's client (its coverage.Directory and
-// its definitions) once that is merged.
-func coverageFor(_ context.Context, _ *session) (*coverage.Report, error) {
-	return nil, errCoverageNotAvailable
+// coverageFor reads the tenant's coverage for the report, as arsync
+// coverage does.
+func coverageFor(ctx context.Context, sess *session) (*coverage.Report, error) {
+	rep, err := coverageOf(ctx, sess)
+	if err != nil {
+		return nil, err
+	}
+	return &rep, nil
 }

@@ -57,9 +57,6 @@ func TestCoverageDirectory(t *testing.T) {
 	}
 
 	roles, err := c.RolesWithAssignments(t.Context())
-	if err != nil && strings.Contains(err.Error(), "roleEligibilityScheduleInstances") {
-		t.Skipf("the emulator does not serve GET roleManagement/directory/roleEligibilityScheduleInstances yet: %v", err)
-	}
 	require.NoError(t, err)
 	require.NotEmpty(t, roles)
 	for _, r := range roles {
