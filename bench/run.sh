@@ -25,6 +25,7 @@ benches=(
   "./pkg/spec|^BenchmarkResolve500Names$|20x|#7: 500 names <= 40 round trips"
   "./cmd/arsync|^BenchmarkDecisions|1x|#8: 100,000 decisions streamed < 100 MB"
   "./pkg/emulator|^BenchmarkRecordDecisions100k$|1x|#14: 100,000 decisions recorded in a persisted emulator < 5 s"
+  "./cmd/arsync|^BenchmarkCoverageTenantScale$|3x|#17: coverage of 10,000 groups, 50,000 users, 200 definitions <= 650 round trips, < 150 MB"
 )
 
 for b in "${benches[@]}"; do

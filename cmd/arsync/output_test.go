@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -16,6 +17,16 @@ func TestMain(m *testing.M) {
 	// as a child process (signal_test.go): main, with its signal handling.
 	if os.Getenv("ARSYNC_TEST_MAIN") == "1" {
 		os.Args = append(os.Args[:1], strings.Fields(os.Getenv("ARSYNC_TEST_ARGS"))...)
+		if hwm := os.Getenv("ARSYNC_TEST_HWM"); hwm != "" {
+			// A benchmark's child: run as main does, then record the
+			// process's peak resident set (VmHWM, of this program's own
+			// address space since exec) before exiting.
+			code := Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+			if status, err := os.ReadFile("/proc/self/status"); err == nil {
+				_ = os.WriteFile(hwm, status, 0o644)
+			}
+			os.Exit(code)
+		}
 		main()
 	}
 	for _, k := range []string{"NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE"} {

@@ -156,6 +156,7 @@ type roleReach struct {
 // reach is what one definition's scope reaches.
 type reach struct {
 	def      *graph.Definition
+	managed  string          // the marker's name, read once
 	partial  bool            // only some members are reviewed (inactive users, a principal filter)
 	groups   map[string]bool // group id -> partial
 	allGroup bool            // every group (a principal/resource scope over /groups)
@@ -178,7 +179,7 @@ const (
 )
 
 func (rc *reach) by(partial bool) CoveredBy {
-	return CoveredBy{ID: rc.def.ID, DisplayName: rc.def.DisplayName, ManagedName: graph.ManagedName(rc.def), Partial: partial}
+	return CoveredBy{ID: rc.def.ID, DisplayName: rc.def.DisplayName, ManagedName: rc.managed, Partial: partial}
 }
 
 // group reports whether rc reaches group id, and whether only partly.
@@ -317,7 +318,7 @@ func isPRM(s *graph.Scope) bool {
 // analyse reads what d's scope reaches, from the scope forms Graph
 // documents (docs/graph-behaviour.md#scopes-and-queries).
 func analyse(d *graph.Definition) reach {
-	rc := reach{def: d, groups: map[string]bool{}, roles: map[string]roleReach{}, apps: map[string]bool{}}
+	rc := reach{def: d, managed: graph.ManagedName(d), groups: map[string]bool{}, roles: map[string]roleReach{}, apps: map[string]bool{}}
 	s := d.Scope
 	if s == nil {
 		return rc

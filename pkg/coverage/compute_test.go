@@ -1,6 +1,8 @@
 package coverage
 
 import (
+	"bytes"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -185,4 +187,32 @@ func TestComputeReport(t *testing.T) {
 	require.Equal(t, map[Kind]Counts{KindGroup: {Covered: 1, Uncovered: 2}, KindRole: {Uncovered: 2}, KindApplication: {Uncovered: 1}}, r.Summary)
 	require.Len(t, r.Uncovered(), 5)
 	require.NotNil(t, r.Targets[0].CoveredBy, "an uncovered target has coveredBy: []")
+}
+
+// TestRenderJSONStreams: the JSON written a target at a time is byte for
+// byte what encoding/json writes for the whole report.
+func TestRenderJSONStreams(t *testing.T) {
+	full := Report{FormatVersion: FormatVersion, Summary: map[Kind]Counts{KindGroup: {Covered: 1, Uncovered: 1}, KindRole: {}},
+		Targets: []Target{
+			{Kind: KindGroup, ID: "g1", DisplayName: "A <b> & \"c\"", Guests: 2, CoveredBy: []CoveredBy{}},
+			{Kind: KindGroup, ID: "g2", DisplayName: "B", Guests: 1, Covered: true, Partial: true,
+				CoveredBy: []CoveredBy{{ID: "d", DisplayName: "D", ManagedName: "d-name", Partial: true}}},
+		},
+		Warnings: []string{"a filter"}}
+	for name, r := range map[string]Report{
+		"targets and warnings": full,
+		"no targets":           {FormatVersion: FormatVersion, Targets: []Target{}, Summary: map[Kind]Counts{KindGroup: {}}},
+		"no warnings":          {FormatVersion: FormatVersion, Targets: full.Targets, Summary: full.Summary},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			require.NoError(t, enc.Encode(r))
+			var got bytes.Buffer
+			require.NoError(t, Render(&got, r, "json"))
+			require.Equal(t, want.String(), got.String())
+		})
+	}
 }

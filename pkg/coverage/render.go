@@ -1,6 +1,8 @@
 package coverage
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -17,10 +19,7 @@ var Formats = []string{"text", "json", "csv", "markdown"}
 func Render(w io.Writer, r Report, format string) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(r)
+		return renderJSON(w, r)
 	case "csv":
 		return renderCSV(w, r)
 	case "markdown":
@@ -166,4 +165,47 @@ func mdCell(s string) string {
 	s = oneLine(s)
 	r := strings.NewReplacer("|", "\\|", "<", "&lt;", ">", "&gt;", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]")
 	return r.Replace(s)
+}
+
+// renderJSON writes r as json.Encoder with a two-space indent would, one
+// target at a time: a large tenant's report (tens of MB) is never held in
+// memory whole.
+func renderJSON(w io.Writer, r Report) error {
+	bw := bufio.NewWriter(w)
+	enc := func(v any, prefix string) error {
+		var buf bytes.Buffer
+		e := json.NewEncoder(&buf)
+		e.SetIndent(prefix, "  ")
+		e.SetEscapeHTML(false)
+		if err := e.Encode(v); err != nil {
+			return err
+		}
+		_, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		return err
+	}
+	fmt.Fprintf(bw, "{\n  \"formatVersion\": %d,\n  \"targets\": [", r.FormatVersion)
+	for i, t := range r.Targets {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n    ")
+		if err := enc(t, "    "); err != nil {
+			return err
+		}
+	}
+	if len(r.Targets) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("],\n  \"summary\": ")
+	if err := enc(r.Summary, "  "); err != nil {
+		return err
+	}
+	if len(r.Warnings) > 0 {
+		bw.WriteString(",\n  \"warnings\": ")
+		if err := enc(r.Warnings, "  "); err != nil {
+			return err
+		}
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
 }
