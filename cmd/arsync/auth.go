@@ -105,11 +105,7 @@ type authRole struct {
 }
 
 func runAuthStatus(ctx context.Context, o *AuthStatusOptions) error {
-	cfg, err := o.Config()
-	if err != nil {
-		return err
-	}
-	sess, err := o.Connect(ctx, cfg)
+	sess, err := openSession(ctx, o.Config, o.Connect)
 	if err != nil {
 		return err
 	}

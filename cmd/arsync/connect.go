@@ -190,6 +190,16 @@ func tokenTenant(c *graphclient.Claims, configured string) string {
 	return configured
 }
 
+// openSession loads the configuration and connects, as the commands that
+// read Graph without spec paths begin.
+func openSession(ctx context.Context, config func() (*spec.Config, error), connect func(context.Context, *spec.Config) (*session, error)) (*session, error) {
+	cfg, err := config()
+	if err != nil {
+		return nil, err
+	}
+	return connect(ctx, cfg)
+}
+
 // loadSpecs loads and validates the spec files, printing every diagnostic to
 // stderr. It fails, before any Graph call, when any is an error.
 func loadSpecs(ctx context.Context, s *streams, paths []string) (*spec.Result, error) {

@@ -80,11 +80,7 @@ target is uncovered (partly covered ones pass).`,
 }
 
 func runCoverage(ctx context.Context, o *CoverageOptions) error {
-	cfg, err := o.Config()
-	if err != nil {
-		return err
-	}
-	sess, err := o.Connect(ctx, cfg)
+	sess, err := openSession(ctx, o.Config, o.Connect)
 	if err != nil {
 		return err
 	}

@@ -174,11 +174,7 @@ func runDecisions(ctx context.Context, o *DecisionsOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := o.Config()
-	if err != nil {
-		return err
-	}
-	sess, err := o.Connect(ctx, cfg)
+	sess, err := openSession(ctx, o.Config, o.Connect)
 	if err != nil {
 		return err
 	}

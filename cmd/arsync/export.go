@@ -64,11 +64,7 @@ files are never overwritten without --force.`,
 
 func runExport(ctx context.Context, o *ExportOptions) error {
 	s := o.IO
-	cfg, err := o.Config()
-	if err != nil {
-		return err
-	}
-	sess, err := o.Connect(ctx, cfg)
+	sess, err := openSession(ctx, o.Config, o.Connect)
 	if err != nil {
 		return err
 	}

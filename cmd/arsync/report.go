@@ -90,11 +90,7 @@ now (90d, 12w).`,
 }
 
 func runReport(ctx context.Context, o *ReportOptions) error {
-	cfg, err := o.Config()
-	if err != nil {
-		return err
-	}
-	sess, err := o.Connect(ctx, cfg)
+	sess, err := openSession(ctx, o.Config, o.Connect)
 	if err != nil {
 		return err
 	}
