@@ -296,6 +296,9 @@ func TestActionScript(t *testing.T) {
 		event    string
 		inputs   map[string]string
 		planExit int
+		// savesOnFail: the failed plan still wrote its --out file (a
+		// coverage policy failed after planning).
+		savesOnFail bool
 		// verifyExit and applyExit are github verify-plan's and apply's.
 		verifyExit, applyExit int
 		wantExit              int
@@ -325,6 +328,12 @@ func TestActionScript(t *testing.T) {
 				"--config arsync.yaml plan --auth github-oidc --detailed-exitcode --out PLAN",
 				"github annotate --dir . LOG",
 				"--config arsync.yaml github comment --failed LOG --step-summary",
+			}},
+		{name: "a plan refused by the coverage policy posts the plan", event: "pull_request", planExit: 1, savesOnFail: true, wantExit: 1,
+			want: []string{
+				"--config arsync.yaml plan --auth github-oidc --detailed-exitcode --out PLAN",
+				"github annotate --dir . LOG",
+				"--config arsync.yaml github comment --plan PLAN --step-summary",
 			}},
 		{name: "comments off", event: "pull_request", inputs: map[string]string{"comment": "false"}, planExit: 2,
 			want: []string{
@@ -395,7 +404,9 @@ case "$args" in
 *" github annotate "*) exit 0 ;;
 *" github verify-plan "*) echo verified; exit "$FAKE_VERIFY_EXIT" ;;
 *" plan "*)
-  while [ $# -gt 0 ]; do if [ "$1" = --out ]; then echo '{}' >"$2"; fi; shift; done
+  if [ "$FAKE_EXIT" != 1 ] || [ -n "$FAKE_SAVE_ON_FAIL" ]; then
+    while [ $# -gt 0 ]; do if [ "$1" = --out ]; then echo '{}' >"$2"; fi; shift; done
+  fi
   echo "reviews/a.yaml:1:1: a problem" >&2
   exit "$FAKE_EXIT" ;;
 *" apply "*) echo applied; exit "$FAKE_APPLY_EXIT" ;;
@@ -420,6 +431,9 @@ exit 99
 				"GITHUB_EVENT_NAME=" + sc.event, "GITHUB_OUTPUT=" + output, "GITHUB_STEP_SUMMARY=" + summary,
 				"RUNNER_TEMP=" + dir, "FAKE_CALLS=" + calls, fmt.Sprintf("FAKE_EXIT=%d", sc.planExit),
 				fmt.Sprintf("FAKE_VERIFY_EXIT=%d", sc.verifyExit), fmt.Sprintf("FAKE_APPLY_EXIT=%d", sc.applyExit),
+			}
+			if sc.savesOnFail {
+				env = append(env, "FAKE_SAVE_ON_FAIL=1")
 			}
 			// The step's env, with ${{ inputs.x }} as GitHub expands it.
 			for k, v := range stepEnv {
