@@ -162,7 +162,7 @@ func TestAuthStatus(t *testing.T) {
 Cloud:            emulator
 Endpoint:         emulator
 Signed in as:     user admin@contoso.com (MOD Administrator, object id fc9a2c2b-1ddc-486d-a211-5fe8ca77fa1f)
-Permissions:      delegated permissions (scp): AccessReview.ReadWrite.All, Directory.Read.All
+Permissions:      delegated permissions (scp): AccessReview.ReadWrite.All, Directory.Read.All, RoleManagement.Read.Directory
 Directory roles:  Global Administrator, Identity Governance Administrator
 
 Commands:

@@ -664,7 +664,7 @@ spec:
 		// read-only token) then refuses the first write.
 		t.Chdir(t.TempDir())
 		run := emulatortest.New(t, emulator.Options{Seed: 1})
-		readOnly, err := run.Server.IssueToken(emulator.TokenOptions{Permissions: []string{emulator.PermissionRead}})
+		readOnly, err := run.Server.IssueToken(emulator.TokenOptions{Permissions: []string{emulator.PermissionRead, "Directory.Read.All"}})
 		require.NoError(t, err)
 		endpoint, _ := proxyWithToken(t, run, readOnly, "opaque-token-0123456789")
 		docWrite(t, map[string]string{

@@ -21,7 +21,7 @@ import (
 // but not write them: the emulator answers every write 403, as Graph does.
 func readOnly(t *testing.T, e *env) {
 	t.Helper()
-	tok, err := e.run.Server.IssueToken(emulator.TokenOptions{Permissions: []string{emulator.PermissionRead}})
+	tok, err := e.run.Server.IssueToken(emulator.TokenOptions{Permissions: []string{emulator.PermissionRead, "Directory.Read.All"}})
 	require.NoError(t, err)
 	c, err := graphclient.New(graphclient.Options{BaseURL: e.run.URL, Credential: graphclient.StaticToken(tok), Sleep: e.clock.Sleep, Now: e.clock.Now})
 	require.NoError(t, err)

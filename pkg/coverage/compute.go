@@ -3,6 +3,7 @@ package coverage
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,22 +17,37 @@ type Inputs struct {
 	Groups       []Group
 	Roles        []Role
 	Applications []Application
+	// Warnings say what the directory reads left out (PartialError).
+	Warnings []string
 }
 
 // Read reads the three kinds of target from d.
 func Read(ctx context.Context, d Directory) (Inputs, error) {
 	var in Inputs
 	var err error
-	if in.Groups, err = d.GroupsWithGuests(ctx); err != nil {
+	in.Groups, err = d.GroupsWithGuests(ctx)
+	if err = in.partial(err); err != nil {
 		return Inputs{}, fmt.Errorf("reading the groups with guests: %w", err)
 	}
-	if in.Roles, err = d.RolesWithAssignments(ctx); err != nil {
+	in.Roles, err = d.RolesWithAssignments(ctx)
+	if err = in.partial(err); err != nil {
 		return Inputs{}, fmt.Errorf("reading the directory roles' assignments: %w", err)
 	}
-	if in.Applications, err = d.ApplicationsWithAssignments(ctx); err != nil {
+	in.Applications, err = d.ApplicationsWithAssignments(ctx)
+	if err = in.partial(err); err != nil {
 		return Inputs{}, fmt.Errorf("reading the applications' assignments: %w", err)
 	}
 	return in, nil
+}
+
+// partial keeps a PartialError's warning and clears it; other errors pass.
+func (in *Inputs) partial(err error) error {
+	var pe *PartialError
+	if errors.As(err, &pe) {
+		in.Warnings = append(in.Warnings, pe.Warning)
+		return nil
+	}
+	return err
 }
 
 // Compute decides, for each target of dir, which of defs reach it. Only a
@@ -41,7 +57,7 @@ func Read(ctx context.Context, d Directory) (Inputs, error) {
 func Compute(defs []graph.Definition, dir Inputs, now time.Time) Report {
 	r := Report{FormatVersion: FormatVersion, Targets: []Target{}, Summary: map[Kind]Counts{
 		KindGroup: {}, KindRole: {}, KindApplication: {},
-	}}
+	}, Warnings: slices.Clone(dir.Warnings)}
 	var reaches []reach
 	for i := range defs {
 		d := &defs[i]

@@ -106,3 +106,10 @@ type Counts struct {
 	Uncovered int `json:"uncovered"`
 	Partial   int `json:"partial"`
 }
+
+// PartialError is a Directory read that returned what it could: its
+// results stand, and Warning says what is missing and why (for example
+// eligible role assignments a token may not read).
+type PartialError struct{ Warning string }
+
+func (e *PartialError) Error() string { return e.Warning }

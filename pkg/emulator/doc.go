@@ -315,11 +315,19 @@
 //     [Server.Advance] moves), to the second, with no allowance for clock
 //     skew; whether Graph allows some is not documented.
 //   - Permissions are whatever the issuer asks for: no consent, no
-//     licences. Only the two access-review permissions are checked:
-//     directory permissions (User.Read.All, ...) and directory roles (wids)
-//     are carried but not checked, so a directory read without its
-//     permission is answered where Graph answers 403
-//     Authorization_RequestDenied. Tokens are issued for disabled users.
+//     licences. The access-review permissions are checked, and directory
+//     reads need one of the permissions Graph's API reference lists for
+//     each List operation (users, groups, servicePrincipals,
+//     directoryObjects, roleManagement; Privileged Identity Management's
+//     schedules need RoleEligibilitySchedule/RoleAssignmentSchedule or
+//     RoleManagement permissions, not Directory.Read.All); without one the
+//     answer is 403 Authorization_RequestDenied (the PIM endpoints' exact
+//     code is assumed). Not modelled: the least privileges of
+//     relationships (a group's members with GroupMember.Read.All but users
+//     without User.ReadBasic.All), /me and /organization, and directory
+//     roles (wids), which are carried but not checked: a delegated token
+//     reads and writes whatever its scp allows. Tokens are issued for
+//     disabled users.
 //   - A scheme other than Bearer is answered like a missing token; what
 //     Graph says then is not documented. Graph's messages change over time
 //     (IDX14100 replaced "CompactToken parsing failed ..."), so clients must

@@ -30,6 +30,7 @@ const (
 	codeBadRequest        = "BadRequest"
 	codeInvalidAuth       = "InvalidAuthenticationToken"
 	codeForbidden         = "Forbidden"
+	codeAuthDenied        = "Authorization_RequestDenied"
 	codeNotFound          = "ResourceNotFound"
 	codeDirNotFound       = "Request_ResourceNotFound"
 	codeDirBadRequest     = "Request_BadRequest"

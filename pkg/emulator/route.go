@@ -15,6 +15,9 @@ func (s *Server) route(ctx context.Context, rc *reqCtx, req *request) *response 
 	}
 	head := strings.ToLower(segs[0])
 	if head != "$batch" && head != "identitygovernance" {
+		if gerr := requireDirectoryRead(rc, segs); gerr != nil {
+			return rc.fail(gerr)
+		}
 		// Directory reads; applied review decisions change the directory.
 		s.dirMu.RLock()
 		defer s.dirMu.RUnlock()

@@ -30,6 +30,9 @@ type identity struct {
 	// NoReviewAccess: neither AccessReview permission, so every
 	// access-review request gets 403 (docs/graph-behaviour.md#permissions).
 	NoReviewAccess bool
+	// Perms are the token's permissions (roles or scp), for the directory
+	// reads' checks (requireDirectoryRead).
+	Perms []string
 }
 
 // Permission names in a token's scp (delegated) or roles (application)
@@ -39,8 +42,10 @@ const (
 	PermissionRead      = "AccessReview.Read.All"
 )
 
-// defaultPermissions are those of a token whose TokenOptions name none.
-var defaultPermissions = []string{PermissionReadWrite, "Directory.Read.All"}
+// defaultPermissions are those of a token whose TokenOptions name none:
+// what every arsync command needs, coverage's role schedules included
+// (Directory.Read.All does not grant those).
+var defaultPermissions = []string{PermissionReadWrite, "Directory.Read.All", "RoleManagement.Read.Directory"}
 
 // TokenOptions describe a token for [Server.IssueToken]. The zero value is
 // a read-write token for the tenant's admin that does not expire.
@@ -54,8 +59,8 @@ type TokenOptions struct {
 	// tenant. Not together with User.
 	App string
 	// Permissions go into the scp claim (delegated) or the roles claim
-	// (app-only). nil means AccessReview.ReadWrite.All and
-	// Directory.Read.All; an empty, non-nil slice means none. Without
+	// (app-only). nil means AccessReview.ReadWrite.All, Directory.Read.All
+	// and RoleManagement.Read.Directory; an empty, non-nil slice means none. Without
 	// AccessReview.ReadWrite.All writes get 403; without it and
 	// AccessReview.Read.All every access-review request does.
 	Permissions []string
@@ -290,6 +295,7 @@ func (s *Server) identify(c tokenClaims) identity {
 	perms := append(slices.Clone(c.Roles), strings.Fields(c.SCP)...)
 	id.ReadOnly = !slices.Contains(perms, PermissionReadWrite)
 	id.NoReviewAccess = id.ReadOnly && !slices.Contains(perms, PermissionRead)
+	id.Perms = perms
 	return id
 }
 
@@ -322,6 +328,62 @@ func requireReviewAccess(rc *reqCtx) *graphError {
 		return errorf(http.StatusForbidden, codeForbidden, "You cannot perform the requested operation, required scopes are missing in the token.")
 	}
 	return nil
+}
+
+// Directory reads and the permissions that allow them: any one of a
+// collection's list suffices (write permissions include read). From each
+// List operation's permission table in Microsoft Graph's API reference
+// (docs/graph-behaviour.md#permissions): Directory.Read.All reads users,
+// groups, service principals, role definitions and role assignments, but
+// not Privileged Identity Management's schedules.
+var (
+	readUsers                = []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	readGroups               = []string{"GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	readApps                 = []string{"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	readRoles                = []string{"RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory", "Directory.Read.All", "Directory.ReadWrite.All"}
+	readObjs                 = []string{"Directory.Read.All", "Directory.ReadWrite.All"}
+	readAssignmentSchedules  = []string{"RoleAssignmentSchedule.Read.Directory", "RoleAssignmentSchedule.ReadWrite.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"}
+	readEligibilitySchedules = []string{"RoleEligibilitySchedule.Read.Directory", "RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"}
+)
+
+// directoryReadPermissions returns the permissions that allow reading
+// segs (a directory path), or nil when the emulator does not check it.
+func directoryReadPermissions(segs []string) []string {
+	switch strings.ToLower(segs[0]) {
+	case "users":
+		return readUsers
+	case "groups":
+		return readGroups
+	case "serviceprincipals":
+		return readApps
+	case "directoryobjects":
+		return readObjs
+	case "rolemanagement":
+		if len(segs) < 3 {
+			return readRoles
+		}
+		switch strings.ToLower(segs[2]) {
+		case "roleassignmentscheduleinstances", "roleassignmentschedules":
+			return readAssignmentSchedules
+		case "roleeligibilityscheduleinstances", "roleeligibilityschedules":
+			return readEligibilitySchedules
+		}
+		return readRoles
+	}
+	if strings.HasPrefix(strings.ToLower(segs[0]), "serviceprincipals(") {
+		return readApps
+	}
+	return nil
+}
+
+// requireDirectoryRead answers 403 Authorization_RequestDenied, as the
+// directory does, for a token with none of the permissions that read segs.
+func requireDirectoryRead(rc *reqCtx, segs []string) *graphError {
+	allowed := directoryReadPermissions(segs)
+	if allowed == nil || slices.ContainsFunc(rc.ident.Perms, func(p string) bool { return slices.Contains(allowed, p) }) {
+		return nil
+	}
+	return errorf(http.StatusForbidden, codeAuthDenied, "Insufficient privileges to complete the operation.")
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -77,7 +77,11 @@ func TestAuthentication(t *testing.T) {
 		{name: "read-only writes", authz: "Bearer " + h.srv.ReadOnlyToken("alice@contoso.com"), method: "POST", status: 403},
 		{name: "no access-review permission", authz: "Bearer " + issue(TokenOptions{Permissions: []string{"User.Read"}}), method: "GET", status: 403},
 		{name: "no permission at all", authz: "Bearer " + issue(TokenOptions{Permissions: []string{}}), method: "GET", status: 403},
-		{name: "no access-review permission reads the directory", authz: "Bearer " + issue(TokenOptions{Permissions: []string{"User.Read"}}), method: "GET", path: "users", status: 200},
+		{name: "no access-review permission reads the directory", authz: "Bearer " + issue(TokenOptions{Permissions: []string{"User.Read.All"}}), method: "GET", path: "users", status: 200},
+		{name: "no directory permission", authz: "Bearer " + issue(TokenOptions{Permissions: []string{PermissionReadWrite}}), method: "GET", path: "users", status: 403},
+		{name: "Directory.Read.All reads no eligibility schedules", authz: "Bearer " + issue(TokenOptions{Permissions: []string{PermissionReadWrite, "Directory.Read.All"}}), method: "GET", path: "roleManagement/directory/roleEligibilityScheduleInstances", status: 403},
+		{name: "RoleManagement.Read.Directory reads them", authz: "Bearer " + issue(TokenOptions{Permissions: []string{"RoleManagement.Read.Directory"}}), method: "GET", path: "roleManagement/directory/roleEligibilityScheduleInstances", status: 200},
+		{name: "GroupMember.Read.All reads groups", authz: "Bearer " + issue(TokenOptions{Permissions: []string{"GroupMember.Read.All"}}), method: "GET", path: "groups", status: 200},
 		{name: "admin by default", authz: "Bearer " + issue(TokenOptions{}), method: "POST", status: 201,
 			createdBy: map[string]any{"id": idAdmin, "displayName": "MOD Administrator", "userPrincipalName": "admin@contoso.com"}},
 		{name: "user", authz: "Bearer " + mine, method: "POST", status: 201,
@@ -106,7 +110,13 @@ func TestAuthentication(t *testing.T) {
 				require.Equal(t, tt.message, r.errMessage(t))
 				require.Equal(t, wantChallenge, r.header.Get("WWW-Authenticate"))
 			case http.StatusForbidden:
-				require.Equal(t, "Forbidden", r.errCode(t))
+				// The access-review service says Forbidden, the
+				// directory Authorization_RequestDenied.
+				want := "Forbidden"
+				if tt.path != "" {
+					want = "Authorization_RequestDenied"
+				}
+				require.Equal(t, want, r.errCode(t))
 				require.Empty(t, r.header.Get("WWW-Authenticate"))
 			}
 			if tt.createdBy != nil {
@@ -239,7 +249,7 @@ func TestTokenClaims(t *testing.T) {
 	require.Equal(t, map[string]any{
 		"aud": "https://graph.microsoft.com", "iss": "https://arsync-emulator.invalid/" + tid + "/",
 		"iat": float64(t0.Unix()), "idtyp": "user", "upn": "alice@contoso.com", "oid": idAlice,
-		"name": "Alice Wong", "scp": "AccessReview.ReadWrite.All Directory.Read.All", "tid": tid, "ver": "1.0",
+		"name": "Alice Wong", "scp": "AccessReview.ReadWrite.All Directory.Read.All RoleManagement.Read.Directory", "tid": tid, "ver": "1.0",
 	}, claims)
 
 	app, err := h.srv.IssueToken(TokenOptions{App: appIDPayroll, Lifetime: time.Hour})
@@ -247,7 +257,7 @@ func TestTokenClaims(t *testing.T) {
 	_, claims = decode(app)
 	require.Equal(t, "app", claims["idtyp"])
 	require.Equal(t, "Payroll App", claims["app_displayname"])
-	require.Equal(t, []any{"AccessReview.ReadWrite.All", "Directory.Read.All"}, claims["roles"])
+	require.Equal(t, []any{"AccessReview.ReadWrite.All", "Directory.Read.All", "RoleManagement.Read.Directory"}, claims["roles"])
 	require.Equal(t, float64(t0.Add(time.Hour).Unix()), claims["exp"])
 	require.NotContains(t, claims, "upn")
 	require.NotContains(t, claims, "scp")

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/arsync/arsync/pkg/coverage"
+	"github.com/arsync/arsync/pkg/graph"
 )
 
 // The client reads what coverage judges.
@@ -112,7 +113,15 @@ func (c *Client) RolesWithAssignments(ctx context.Context) ([]coverage.Role, err
 		return nil, fmt.Errorf("listing active role assignments: %w", err)
 	}
 	eligible, err := collect(listPages[roleAssignment](ctx, c, base+"roleEligibilityScheduleInstances?$select=id,roleDefinitionId&$top=999"))
-	if err != nil {
+	var partial error
+	switch {
+	case graph.IsForbidden(err):
+		// Directory.Read.All does not read Privileged Identity
+		// Management's schedules (docs/graph-behaviour.md#permissions):
+		// judge the roles on their active assignments, and say so.
+		partial = &coverage.PartialError{Warning: "eligible role assignments were not read (403: reading them needs RoleEligibilitySchedule.Read.Directory or RoleManagement.Read.Directory); roles are judged on their active assignments only"}
+		eligible = nil
+	case err != nil:
 		return nil, fmt.Errorf("listing eligible role assignments: %w", err)
 	}
 	byID := map[string]*coverage.Role{}
@@ -134,7 +143,7 @@ func (c *Client) RolesWithAssignments(ctx context.Context) ([]coverage.Role, err
 		}
 	}
 	if len(byID) == 0 {
-		return nil, nil
+		return nil, partial
 	}
 	defs, err := collect(listPages[RoleDefinition](ctx, c, base+"roleDefinitions?$select="+roleSelect))
 	if err != nil {
@@ -154,7 +163,7 @@ func (c *Client) RolesWithAssignments(ctx context.Context) ([]coverage.Role, err
 		out = append(out, *r)
 	}
 	slices.SortFunc(out, func(a, b coverage.Role) int { return cmp.Compare(a.ID, b.ID) })
-	return out, nil
+	return out, partial
 }
 
 // countedPage is a collection page with its @odata.count.

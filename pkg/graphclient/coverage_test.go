@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -82,4 +83,37 @@ func TestCountBody(t *testing.T) {
 		require.Equal(t, tt.ok, err == nil, tt.body)
 		require.Equal(t, tt.want, n, tt.body)
 	}
+}
+
+// TestRolesWithoutEligibilityPermission: Directory.Read.All does not read
+// PIM's eligibility schedules (Graph answers 403); roles are then read on
+// their active assignments, with a warning instead of a failed report.
+func TestRolesWithoutEligibilityPermission(t *testing.T) {
+	now := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
+	run := emulatortest.New(t, emulator.Options{Seed: 1, Clock: func() time.Time { return now }})
+	tok, err := run.Server.IssueToken(emulator.TokenOptions{Permissions: []string{emulator.PermissionRead, "Directory.Read.All"}})
+	require.NoError(t, err)
+	c := emulatorClient(t, run, newFakeClock(), func(o *Options) { o.Credential = StaticToken(tok) })
+
+	roles, err := c.RolesWithAssignments(t.Context())
+	var pe *coverage.PartialError
+	require.ErrorAs(t, err, &pe)
+	require.Contains(t, pe.Warning, "RoleEligibilitySchedule.Read.Directory")
+	require.NotEmpty(t, roles, "the active assignments are read")
+	for _, r := range roles {
+		require.Zero(t, r.Eligible)
+	}
+
+	in, err := coverage.Read(t.Context(), c)
+	require.NoError(t, err)
+	require.Equal(t, []string{pe.Warning}, coverage.Compute(nil, in, now).Warnings)
+
+	// With the permission, the eligible assignments count.
+	full, err := emulatorClient(t, run, newFakeClock()).RolesWithAssignments(t.Context())
+	require.NoError(t, err)
+	eligible := 0
+	for _, r := range full {
+		eligible += r.Eligible
+	}
+	require.Positive(t, eligible)
 }
