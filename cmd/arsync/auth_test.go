@@ -171,6 +171,8 @@ Commands:
   export     ok
   status     ok
   decisions  ok
+  coverage   ok
+  report     ok
 `, stdout)
 
 		code, stdout, _ = docRunSplit(t, nil, "auth", "status", "--emulator", "-o", "json")
@@ -180,7 +182,7 @@ Commands:
 		require.Equal(t, testTenant, st.TenantID)
 		require.True(t, st.Checked)
 		require.Equal(t, "user", st.Identity.Type)
-		require.Len(t, st.Commands, 5)
+		require.Len(t, st.Commands, len(permcheck.Commands))
 	})
 
 	t.Run("a read-only application", func(t *testing.T) {

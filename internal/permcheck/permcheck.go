@@ -25,7 +25,7 @@ type Token struct {
 }
 
 // Commands are the commands that call Graph, in the order they are shown.
-var Commands = []string{"plan", "apply", "export", "status", "decisions"}
+var Commands = []string{"plan", "apply", "export", "status", "decisions", "coverage", "report"}
 
 // Permission names.
 const (
@@ -81,6 +81,9 @@ var (
 	apps         = []string{ApplicationRead, "Application.ReadWrite.All", DirectoryRead, "Directory.ReadWrite.All"}
 	roles        = []string{RoleManagementRead, "RoleManagement.ReadWrite.Directory", DirectoryRead, "Directory.ReadWrite.All"}
 	directory    = []string{DirectoryRead, "Directory.ReadWrite.All"}
+	// Directory.Read.All does not read Privileged Identity Management's
+	// eligibility schedules (docs/graph-behaviour.md#permissions).
+	eligibility = []string{"RoleEligibilitySchedule.Read.Directory", "RoleEligibilitySchedule.ReadWrite.Directory", RoleManagementRead, "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"}
 )
 
 // lookUps are plan's and apply's name look-ups: each is needed only when
@@ -109,6 +112,18 @@ var needs = map[string][]need{
 		{anyOf: reviewsRead, required: true},
 		{anyOf: directory, without: "reviewed resources are shown by id"},
 		{anyOf: users, without: "guests are recognised only by an #EXT# userPrincipalName"},
+	},
+	"coverage": {
+		{anyOf: reviewsRead, required: true},
+		{anyOf: groups, required: true},
+		{anyOf: roles, required: true},
+		{anyOf: apps, required: true},
+		{anyOf: eligibility, without: "eligible (PIM) role assignments are not read: roles are judged on their active assignments"},
+	},
+	"report": {
+		{anyOf: reviewsRead, required: true},
+		{anyOf: directory, without: "the report has no coverage, and reviewed resources are shown by id"},
+		{anyOf: eligibility, without: "the report's coverage judges roles on their active assignments only"},
 	},
 }
 
@@ -156,6 +171,8 @@ func verb(command string) string {
 		return "apply (it writes access reviews)"
 	case "export":
 		return "export (it reads the access reviews and turns ids into names)"
+	case "coverage":
+		return "run coverage (it reads the access reviews, groups, roles and applications)"
 	}
 	return "run " + command + " (it reads the access reviews)"
 }

@@ -51,6 +51,20 @@ func TestCheck(t *testing.T) {
 			want:    Result{Command: "apply", OK: true, Limits: lookUpLimits},
 		},
 		{
+			name:    "Directory.Read.All runs coverage, without eligible assignments",
+			token:   Token{App: true, Permissions: []string{AccessReviewRead, DirectoryRead}},
+			command: "coverage",
+			want: Result{Command: "coverage", OK: true, Limits: []string{
+				"without RoleEligibilitySchedule.Read.Directory, eligible (PIM) role assignments are not read: roles are judged on their active assignments"}},
+		},
+		{
+			name:    "coverage needs the directory",
+			token:   Token{App: true, Permissions: []string{AccessReviewRead, RoleManagementRead}},
+			command: "coverage",
+			want: Result{Command: "coverage", Missing: []string{
+				"GroupMember.Read.All (or Group.Read.All) (application permission)", "Application.Read.All (application permission)"}},
+		},
+		{
 			name:    "Group.Read.All covers group look-ups",
 			token:   Token{App: true, Permissions: []string{AccessReviewReadWrite, UserRead, GroupRead, ApplicationRead, RoleManagementRead}},
 			command: "apply",
