@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/arsync/arsync/pkg/graph"
+	"golang.org/x/sync/errgroup"
 )
 
 // StatusReport is what "arsync status" shows: each managed definition with
@@ -114,6 +115,7 @@ func StatusOf(ctx context.Context, src Source, q StatusQuery, now time.Time) (*S
 	}
 	found := map[string]bool{}
 	nm := newNames(src)
+	var defs []*graph.Definition
 	for def, err := range src.ListDefinitions(ctx, nil) {
 		if err != nil {
 			return nil, fmt.Errorf("listing access review definitions: %w", err)
@@ -123,11 +125,23 @@ func StatusOf(ctx context.Context, src Source, q StatusQuery, now time.Time) (*S
 			continue
 		}
 		found[name] = true
-		ds, err := definitionStatus(ctx, src, def, name, q, now)
-		if err != nil {
-			return nil, err
-		}
-		rep.Definitions = append(rep.Definitions, ds)
+		defs = append(defs, def)
+	}
+	// Each definition's instances and decisions are lists of their own:
+	// read several definitions at once, as the client's throttle allows,
+	// rather than one round trip after another.
+	rep.Definitions = make([]DefinitionStatus, len(defs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(statusConcurrency)
+	for i, def := range defs {
+		g.Go(func() error {
+			ds, err := definitionStatus(gctx, src, def, graph.ManagedName(def), q, now)
+			rep.Definitions[i] = ds
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if err := nameAll(ctx, nm, rep.Definitions); err != nil {
 		return nil, err
@@ -162,6 +176,9 @@ func StatusOf(ctx context.Context, src Source, q StatusQuery, now time.Time) (*S
 	})
 	return rep, nil
 }
+
+// statusConcurrency is how many definitions status reads at once.
+const statusConcurrency = 8
 
 func definitionStatus(ctx context.Context, src Source, def *graph.Definition, name string, q StatusQuery, now time.Time) (DefinitionStatus, error) {
 	ds := DefinitionStatus{Name: name, Managed: name != "", ID: def.ID, DisplayName: def.DisplayName, Status: def.Status,
