@@ -13,6 +13,7 @@ import (
 
 	"github.com/arsync/arsync/internal/emuctl"
 	"github.com/arsync/arsync/pkg/apply"
+	"github.com/arsync/arsync/pkg/coverage"
 	"github.com/arsync/arsync/pkg/diff"
 	"github.com/arsync/arsync/pkg/emulator"
 	"github.com/arsync/arsync/pkg/graphclient"
@@ -70,6 +71,7 @@ type graphAPI interface {
 	apply.Client
 	report.Source
 	spec.Namer
+	coverage.Source
 }
 
 // session is a connection to Graph (or to the in-process emulator).

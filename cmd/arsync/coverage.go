@@ -3,15 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"iter"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/arsync/arsync/pkg/coverage"
-	"github.com/arsync/arsync/pkg/diff"
-	"github.com/arsync/arsync/pkg/graph"
 	"github.com/arsync/arsync/pkg/spec"
 )
 
@@ -23,12 +18,6 @@ type CoverageOptions struct {
 
 	Output          string
 	FailOnUncovered bool
-}
-
-// coverageSource is what coverage reads: every definition and the directory.
-type coverageSource interface {
-	ListDefinitions(ctx context.Context, opts *graph.ListOptions) iter.Seq2[*graph.Definition, error]
-	coverage.Directory
 }
 
 // NewCmdCoverage is "arsync coverage". With a non-nil runF the command
@@ -101,140 +90,9 @@ func runCoverage(ctx context.Context, o *CoverageOptions) error {
 // coverageOf reads every definition and the directory and computes the
 // coverage on the session's clock.
 func coverageOf(ctx context.Context, sess *session) (coverage.Report, error) {
-	src, ok := sess.Client.(coverageSource)
-	if !ok {
-		return coverage.Report{}, fmt.Errorf("this Graph client cannot read the directory for coverage")
-	}
-	defs, err := listAll(ctx, src)
-	if err != nil {
-		return coverage.Report{}, err
-	}
-	in, err := coverage.Read(ctx, src)
+	defs, in, err := coverage.Load(ctx, sess.Client)
 	if err != nil {
 		return coverage.Report{}, err
 	}
 	return coverage.Compute(defs, in, sess.Now()), nil
-}
-
-// listAll lists every access review definition in the tenant.
-func listAll(ctx context.Context, src coverageSource) ([]graph.Definition, error) {
-	var defs []graph.Definition
-	for d, err := range src.ListDefinitions(ctx, nil) {
-		if err != nil {
-			return nil, fmt.Errorf("listing access review definitions: %w", err)
-		}
-		defs = append(defs, *d)
-	}
-	return defs, nil
-}
-
-// planCoverage checks cfg's coverage policy against the tenant as it would
-// be once p is applied: the live definitions, less those p deletes or
-// replaces, plus what p creates, updates or adopts as desired.
-func planCoverage(ctx context.Context, sess *session, pol *spec.CoveragePolicy, p *diff.Plan) (*diff.CoverageCheck, error) {
-	src, ok := sess.Client.(coverageSource)
-	if !ok {
-		return nil, fmt.Errorf("this Graph client cannot read the directory for coverage")
-	}
-	live, err := listAll(ctx, src)
-	if err != nil {
-		return nil, err
-	}
-	in, err := coverage.Read(ctx, src)
-	if err != nil {
-		return nil, err
-	}
-	rep := coverage.Compute(afterPlan(live, p), in, sess.Now())
-	return checkPolicy(pol, rep, in), nil
-}
-
-// afterPlan is live with p's changes made.
-func afterPlan(live []graph.Definition, p *diff.Plan) []graph.Definition {
-	byID := map[string]int{}
-	for i, d := range live {
-		byID[d.ID] = i
-	}
-	gone := map[int]bool{}
-	var added []graph.Definition
-	for _, c := range p.Changes {
-		switch c.Action {
-		case diff.Create:
-			if c.After != nil {
-				added = append(added, *c.After)
-			}
-		case diff.Update, diff.Adopt:
-			if c.Before == nil || c.After == nil {
-				continue
-			}
-			if i, ok := byID[c.Before.ID]; ok {
-				d := *c.After
-				d.ID, d.Status = live[i].ID, live[i].Status
-				live[i] = d
-			}
-		case diff.Replace, diff.Delete:
-			if c.Before != nil {
-				if i, ok := byID[c.Before.ID]; ok {
-					gone[i] = true
-				}
-			}
-			if c.Action == diff.Replace && c.After != nil {
-				added = append(added, *c.After)
-			}
-		}
-	}
-	out := make([]graph.Definition, 0, len(live)+len(added))
-	for i, d := range live {
-		if !gone[i] {
-			out = append(out, d)
-		}
-	}
-	return append(out, added...)
-}
-
-// checkPolicy lists the targets pol requires that rep leaves uncovered.
-func checkPolicy(pol *spec.CoveragePolicy, rep coverage.Report, in coverage.Inputs) *diff.CoverageCheck {
-	check := &diff.CoverageCheck{Uncovered: []diff.CoverageTarget{}}
-	required := func(t coverage.Target) bool {
-		switch t.Kind {
-		case coverage.KindGroup:
-			return pol.GuestGroups
-		case coverage.KindRole:
-			return slices.ContainsFunc(pol.Roles, func(r string) bool {
-				return strings.EqualFold(r, t.ID) || strings.EqualFold(r, t.DisplayName)
-			})
-		case coverage.KindApplication:
-			appID := ""
-			for _, a := range in.Applications {
-				if a.ID == t.ID {
-					appID = a.AppID
-				}
-			}
-			return slices.ContainsFunc(pol.Applications, func(a string) bool {
-				return strings.EqualFold(a, t.ID) || strings.EqualFold(a, t.DisplayName) || appID != "" && strings.EqualFold(a, appID)
-			})
-		}
-		return false
-	}
-	found := map[string]bool{}
-	for _, t := range rep.Targets {
-		if !required(t) {
-			continue
-		}
-		check.Required++
-		found[strings.ToLower(t.ID)], found[strings.ToLower(t.DisplayName)] = true, true
-		if !t.Covered {
-			check.Uncovered = append(check.Uncovered, diff.CoverageTarget{Kind: string(t.Kind), ID: t.ID, DisplayName: t.DisplayName})
-		}
-	}
-	for _, a := range in.Applications {
-		if found[strings.ToLower(a.ID)] {
-			found[strings.ToLower(a.AppID)] = true
-		}
-	}
-	for _, name := range append(slices.Clone(pol.Roles), pol.Applications...) {
-		if !found[strings.ToLower(name)] {
-			check.Missing = append(check.Missing, name)
-		}
-	}
-	return check
 }

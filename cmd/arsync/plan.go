@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arsync/arsync/pkg/diff"
+	"github.com/arsync/arsync/pkg/plan"
 	"github.com/arsync/arsync/pkg/spec"
 )
 
@@ -105,7 +106,7 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	}
 	// Only with a coverage section does plan read the directory for it.
 	if cfg.Coverage != nil {
-		if p.Coverage, err = planCoverage(ctx, sess, cfg.Coverage, p); err != nil {
+		if p.Coverage, err = plan.CheckCoverage(ctx, sess.Client, cfg.Coverage, p, sess.Now()); err != nil {
 			return fmt.Errorf("checking coverage: %w", err)
 		}
 	}
