@@ -191,6 +191,13 @@ func TestDecisionsCursorFile(t *testing.T) {
 	require.Equal(t, exitError, code)
 	require.Contains(t, errOut, "is not a cursor written by arsync decisions")
 	require.Empty(t, run.Server.Requests())
+
+	// A cursor that could not be written is refused before collecting.
+	missing := filepath.Join(t.TempDir(), "no-such-dir", "cursor.json")
+	code, _, errOut = runCLI(t, run, "decisions", "--cursor", missing)
+	require.Equal(t, exitError, code)
+	require.Contains(t, errOut, "the cursor's directory "+filepath.Dir(missing)+" does not exist")
+	require.Empty(t, run.Server.Requests())
 }
 
 // TestDecisionsFilters: --reviewer, --principal and --resource take names

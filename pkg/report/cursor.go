@@ -60,6 +60,11 @@ type Cursor struct {
 func ReadCursor(path string) (*Cursor, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// A first run; its directory must exist, or the run would collect
+		// everything and then fail to record it.
+		if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("the cursor's directory %s does not exist", filepath.Dir(path))
+		}
 		return &Cursor{FormatVersion: CursorFormatVersion, Seen: map[string]string{}}, nil
 	}
 	if err != nil {
